@@ -1,0 +1,13 @@
+# Sanitizer switches apply to every target so that tests and the binary agree.
+set(_faultline_sanitizers "")
+if(FAULTLINE_ASAN)
+  list(APPEND _faultline_sanitizers address)
+endif()
+if(FAULTLINE_UBSAN)
+  list(APPEND _faultline_sanitizers undefined)
+endif()
+if(_faultline_sanitizers)
+  list(JOIN _faultline_sanitizers "," _faultline_san_list)
+  add_compile_options(-fsanitize=${_faultline_san_list} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=${_faultline_san_list})
+endif()

@@ -1,0 +1,117 @@
+#pragma once
+// The config schema as plain structs with SPEC §2 defaults. Produced by the loader
+// (config/loader.h) from TOML or JSON; immutable once loaded.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/node.h"
+#include "config/value.h"
+
+namespace faultline::config {
+
+using namespace std::chrono_literals;
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kJson, kText };
+enum class Protocol { kHttp, kTcp };
+enum class Trigger { kAlways, kHeader };
+
+struct AdminConfig {
+  HostPort listen{"127.0.0.1", 9901};
+  std::string token;       // resolved: token_file contents (trimmed) when token_file is set
+  std::string token_file;  // as written
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kJson;
+  bool access_log = true;
+};
+
+struct RuntimeConfig {
+  unsigned workers = 0;  // 0 = one per core
+  Duration drain_timeout = 10s;
+  uint64_t seed = 0;     // 0 = random
+};
+
+struct SafetyConfig {
+  std::vector<std::string> exclude_paths{"/healthz", "/readyz", "/livez", "/metrics"};
+  Duration max_delay = 30s;
+  Duration default_duration = 15min;
+  Duration max_duration = 4h;
+  double max_cpu_cores = 1;
+};
+
+struct HeaderTriggersConfig {
+  bool enabled = false;
+  std::string token;
+  std::vector<Cidr> allow_from;  // empty = any
+  bool strip = true;
+  bool annotate = true;
+};
+
+struct ListenerConfig {
+  std::string name;
+  HostPort listen;
+  HostPort upstream;
+  Protocol protocol = Protocol::kHttp;
+  Duration connect_timeout = 2s;
+  Duration response_timeout = 30s;
+  Duration idle_timeout = 60s;
+  Duration header_timeout = 10s;
+  uint32_t max_connections = 10000;
+  ByteSize max_header_bytes{64 * 1024};
+  SourcePos pos;
+};
+
+struct SampleBy {
+  enum class Kind { kRandom, kTrace, kHeader };
+  Kind kind = Kind::kRandom;
+  std::string header;  // lower-cased, for kHeader
+};
+
+struct MatchConfig {
+  std::vector<std::string> paths;                             // globs; empty = any
+  std::vector<std::string> methods;                           // upper-cased; empty = any
+  std::vector<std::pair<std::string, std::string>> headers;   // lower-cased name; "*" = present
+  std::vector<Cidr> sources;                                  // empty = any
+  double percentage = 100.0;
+  SampleBy sample_by;
+};
+
+// A fault as written: its type and its raw table. Fault kinds (faults/kinds/*.cc) decode and
+// validate their own keys, so adding a kind does not touch config/.
+struct FaultConfig {
+  std::string type;
+  Node params;       // the whole table, including "type" and "percentage"
+  std::string path;  // key path of the table, e.g. "experiments[0].faults[1]" or "faults[1]"
+};
+
+struct ExperimentConfig {
+  std::string name;
+  std::string description;
+  std::vector<std::string> listeners;  // empty = every listener
+  Trigger trigger = Trigger::kAlways;
+  std::optional<Duration> duration;
+  uint32_t max_active = 0;
+  bool dry_run = false;
+  MatchConfig match;
+  std::vector<FaultConfig> faults;
+  std::string path;  // "experiments[0]" in a file, "" for an API body
+  SourcePos pos;
+};
+
+struct Config {
+  std::string file;  // where it was loaded from; empty for built-in configs (demo)
+  AdminConfig admin;
+  LogConfig log;
+  RuntimeConfig runtime;
+  SafetyConfig safety;
+  HeaderTriggersConfig header_triggers;
+  std::vector<ListenerConfig> listeners;
+  std::vector<ExperimentConfig> experiments;
+};
+
+}  // namespace faultline::config

@@ -1,0 +1,2 @@
+// Implemented by the config loader work.
+#include "config/value.h"

@@ -1,0 +1,2 @@
+// Replaced by the fault engine.
+namespace faultline::faults {}

@@ -1,0 +1,73 @@
+#pragma once
+// A Plan is what one request (HTTP) or one connection (TCP) must suffer: a closed set of
+// primitives that the proxy's executor knows how to carry out. Produced by decide()
+// (faults/decide.h), pure data, no libuv. An empty plan costs nothing to carry out.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/value.h"
+
+namespace faultline::faults {
+
+using config::Duration;
+
+enum class Terminal : uint8_t {
+  kNone,
+  kRespond,  // answer with `respond`, do not forward
+  kReset,    // TCP RST to the client at `reset_point`
+  kStall,    // hold, send nothing, then close after `stall_for` (0 = until the client leaves)
+};
+
+enum class ResetPoint : uint8_t {
+  kConnect,   // at accept
+  kRequest,   // instead of forwarding
+  kResponse,  // after `reset_after_bytes` bytes of the response went to the client
+};
+
+struct Response {
+  int status = 503;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct Plan {
+  // Latency: HTTP waits `request_delay` before forwarding and `response_delay` before
+  // relaying the response head. TCP delays each chunk by the per-direction value.
+  Duration request_delay{0};
+  Duration response_delay{0};
+  Duration upstream_chunk_delay{0};    // TCP: client -> upstream chunks
+  Duration downstream_chunk_delay{0};  // TCP: upstream -> client chunks
+
+  Terminal terminal = Terminal::kNone;
+  ResetPoint reset_point = ResetPoint::kRequest;
+  uint64_t reset_after_bytes = 0;
+  Duration stall_for{0};
+  Response respond;
+
+  // Bandwidth in bytes per second; 0 = unlimited.
+  uint64_t upstream_rate = 0;    // request body / client -> upstream stream
+  uint64_t downstream_rate = 0;  // response body / upstream -> client stream
+
+  Duration close_delay{0};  // slow_close: wait before closing the client connection
+
+  // Value for x-chaos-injected ("latency=500ms@header, abort=503@checkout-errors");
+  // empty when nothing was injected or annotation is off.
+  std::string injected;
+
+  // A header trigger was malformed: answer 400 with this message, do not forward.
+  std::string bad_request;
+
+  // Experiments holding a max_active slot for this request; give them back with release().
+  std::vector<uint32_t> held_slots;
+
+  bool empty() const {
+    return request_delay.count() == 0 && response_delay.count() == 0 &&
+           upstream_chunk_delay.count() == 0 && downstream_chunk_delay.count() == 0 &&
+           terminal == Terminal::kNone && upstream_rate == 0 && downstream_rate == 0 &&
+           close_delay.count() == 0 && bad_request.empty();
+  }
+};
+
+}  // namespace faultline::faults
