@@ -297,8 +297,7 @@ void HttpSession::release_faults() {
       break;
     case Wait::kResponseDelay:
       end_wait();
-      emit_response_head();
-      resume_held(kUpstream);
+      response_head_released();
       break;
     case Wait::kBandwidthUp:
       end_wait();
@@ -403,7 +402,7 @@ void HttpSession::resume_held(Side side) {
   unpause(side, kPauseHeld);
   if (side == kClient)
     process_client(h.slab, h.p, h.n);
-  else if (h.slab)
+  else if (upstream_)
     process_upstream(h.slab, h.p, h.n);
   if (h.slab) worker_.slabs().unref(h.slab);
 }
@@ -697,9 +696,7 @@ void HttpSession::on_fault_timer(uv_timer_t* t) {
       s->close();
       break;
     case Wait::kResponseDelay:
-      s->emit_response_head();
-      s->resume_held(kUpstream);
-      s->flush(kClient);
+      s->response_head_released();
       break;
     case Wait::kBandwidthUp:
       s->resume_held(kClient);
@@ -845,12 +842,17 @@ void HttpSession::on_upstream_data(Slab* slab, const char* p, size_t n) {
 }
 
 void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
+  if (req_ == Req::kTunnel) {
+    emit(kClient, slab, p, n);
+    return;
+  }
   for (;;) {
-    if (closing_ || n == 0) return;
+    if (closing_) return;
     switch (resp_) {
       case Resp::kNone:
       case Resp::kLocal:
       case Resp::kDone:
+        if (n == 0) return;
         // Bytes after the response (or unsolicited): this connection cannot be reused.
         if (upstream_) {
           detach_upstream(false);
@@ -858,6 +860,7 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
         }
         return;
       case Resp::kHead: {
+        if (n == 0) return;
         if (upstream_) uv_timer_stop(&upstream_->timer);  // the response has started
         exec_base_ = p;
         llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, n);
@@ -877,6 +880,7 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           if (resp_msg_done_) {
             // HEAD response: complete with its head.
             resp_ = Resp::kDone;
+            upstream_done_us_ = now_us();
             if (n > 0) detach_upstream(false);
             maybe_finish_exchange();
             return;
@@ -887,8 +891,9 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
         return;
       }
       case Resp::kBody: {
+        // Runs even with n == 0: a body-less response completes right after its head.
         size_t limit = n;
-        if (reset_budget_ && reset_budget_ != UINT64_MAX) {
+        if (n > 0 && reset_budget_ && reset_budget_ != UINT64_MAX) {
           uint64_t left = reset_budget_ > resp_bytes_ ? reset_budget_ - resp_bytes_ : 0;
           limit = std::min<uint64_t>(limit, left);
           if (limit == 0) {
@@ -898,7 +903,7 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
             return;
           }
         }
-        if (down_bucket_.limited()) {
+        if (n > 0 && down_bucket_.limited()) {
           uint64_t avail = down_bucket_.available(uv_now(worker_.loop()));
           if (avail == 0) {
             hold(kUpstream, slab, p, n);
@@ -990,6 +995,19 @@ void HttpSession::emit_response_head() {
   }
 }
 
+// After a response delay: relay the head, then whatever followed it.
+void HttpSession::response_head_released() {
+  emit_response_head();
+  if (resp_msg_done_) {
+    resp_ = Resp::kDone;  // HEAD: the head was the whole response
+    upstream_done_us_ = now_us();
+    maybe_finish_exchange();
+  } else {
+    resume_held(kUpstream);
+  }
+  flush(kClient);
+}
+
 void HttpSession::on_upstream_eof(int status) {
   if (closing_) return;
   if (req_ == Req::kTunnel) {
@@ -1046,6 +1064,7 @@ void HttpSession::start_tunnel() {
   flush(kClient);
   // Bytes the client sent after its upgrade request belong to the new protocol.
   resume_held(kClient);
+  flush(kUpstream);
   paused_[kClient] &= ~kPauseHeld;
   update_reading(kClient);
 }

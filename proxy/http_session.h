@@ -108,6 +108,7 @@ class HttpSession final : public Connection {
   void process_upstream(Slab* slab, const char* p, size_t n);
   bool on_response_head();
   void emit_response_head();
+  void response_head_released();
   void upstream_failed(int status, bool timeout);
   void start_tunnel();
   void maybe_finish_exchange();

@@ -107,8 +107,10 @@ void ensure_defaults() {
 void init(const config::LogConfig& config) {
   g_json = config.format == config::LogFormat::kJson;
   spdlog::init_thread_pool(8192, 1);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto make = [&](const char* name, bool access) {
+    // One sink per logger: a formatter belongs to a sink, and the access lines differ. All
+    // writes happen on the one async thread, so lines do not interleave.
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto logger = std::make_shared<spdlog::async_logger>(
         name, sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
     logger->set_formatter(make_formatter(g_json, access));

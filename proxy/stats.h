@@ -13,7 +13,7 @@ using Counter = std::atomic<uint64_t>;
 inline void bump(Counter& c, uint64_t n = 1) {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
-inline uint64_t read(const Counter& c) {
+inline uint64_t load(const Counter& c) {
   return c.load(std::memory_order_relaxed);
 }
 

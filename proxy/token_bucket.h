@@ -18,6 +18,7 @@ class TokenBucket {
     // A burst of ~50 ms of traffic (at least 1 byte) keeps timers coarse without bursting.
     burst_ = std::max<uint64_t>(1, rate_ / 20);
     tokens_ = burst_;
+    remainder_ = 0;
     last_ms_ = now_ms;
   }
   bool limited() const { return rate_ != 0; }
@@ -26,7 +27,10 @@ class TokenBucket {
   // Bytes that may be sent now (refills first).
   uint64_t available(uint64_t now_ms) {
     if (now_ms > last_ms_) {
-      tokens_ = std::min(burst_, tokens_ + (now_ms - last_ms_) * rate_ / 1000);
+      // Keep the sub-byte remainder so that the long-run rate is exact.
+      uint64_t milli = (now_ms - last_ms_) * rate_ + remainder_;
+      tokens_ = std::min(burst_, tokens_ + milli / 1000);
+      remainder_ = tokens_ == burst_ ? 0 : milli % 1000;
       last_ms_ = now_ms;
     }
     return tokens_;
@@ -46,6 +50,7 @@ class TokenBucket {
   uint64_t burst_ = 0;
   uint64_t tokens_ = 0;
   uint64_t last_ms_ = 0;
+  uint64_t remainder_ = 0;  // thousandths of a byte
 };
 
 }  // namespace faultline::proxy
