@@ -46,8 +46,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 validate_dir=tests/k8s-validate
-if ! cmp -s "$validate_dir/package-lock.json" "$validate_dir/node_modules/.package-lock.json" 2>/dev/null; then
+# npm ci only when node_modules was not installed from this exact lock file.
+stamp="$validate_dir/node_modules/.installed-from-package-lock.json"
+if ! cmp -s "$validate_dir/package-lock.json" "$stamp" 2>/dev/null; then
   (cd "$validate_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$validate_dir/package-lock.json" "$stamp"
 fi
 
 work=$(mktemp -d)
@@ -59,8 +62,7 @@ mapfile -t kustomizations < <(find k8s -name kustomization.yaml -print0 | xargs 
   | xargs -n1 dirname | sort)
 renderer=""
 if command -v kubectl >/dev/null; then
-  kv=$(kubectl version --client -o json 2>/dev/null | node -e \
-    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).kustomizeVersion||""))')
+  kv=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"kustomizeVersion": *"\([^"]*\)".*/\1/p' || true)
   # Components need kustomize >= v3.7; kubectl >= 1.21 embeds v4+.
   case "$kv" in v[4-9]*|v[1-9][0-9]*) renderer=kubectl ;; esac
 fi
