@@ -21,7 +21,7 @@ engine_rows=${BENCH_ENGINE_ROWS-"faultline-exp1 faultline-exp100 faultline-hdr"}
 upstream_workers=${BENCH_UPSTREAM_WORKERS:-2}
 pin=${BENCH_PIN:-0}                  # 1: proxy on CPU 0, wrk and upstream on CPU 1
 callgrind=${BENCH_CALLGRIND:-0}
-callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-5000}
+callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-2000}
 out=${BENCH_OUT:-}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -287,6 +287,7 @@ find_faultline() {
         $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >"$tmp/build.log" 2>&1 &&
      cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
     faultline_bin="$b/faultline"
+    [ -x "$faultline_bin" ] || faultline_bin="$b/proxy/faultline"
     [ -x "$faultline_bin" ] || faultline_bin=$(find "$b" -maxdepth 3 -type f -name faultline -perm -u+x | head -1)
   fi
   [ -n "$faultline_bin" ] && [ -x "$faultline_bin" ] || { faultline_problem="faultline build failed (see build log)"; tail -5 "$tmp/build.log" >&2; }
@@ -424,6 +425,7 @@ render() {
       # efficiency: MiB per proxy CPU-second for 1 MiB responses, requests per CPU-second otherwise
       work = ($1 == "1mib") ? $5 / 1048576 : $4
       eff[n] = (cpu[n] > 0) ? work / cpu[n] : 0
+      if ($2 == "faultline") { feff[$1] = eff[n]; fp50[$1] = p50[n] }
       if ($2 == "haproxy" || $2 == "nginx") {
         s = $1
         if (eff[n] > beff[s]) beff[s] = eff[n]
@@ -447,13 +449,16 @@ render() {
           direct ? "—" : mib(ri[i]) " / " mib(rp[i]),
           (direct || !(S[i] in beff) || beff[S[i]] == 0) ? "—" : sprintf("%.2f×", eff[i] / beff[S[i]])
       }
-      print ""
-      print "faultline against the best of HAProxy and nginx in the same scenario (targets: efficiency ≥ 1, p99 ≤ 1, idle RSS < 8 MiB):"
-      print ""
-      print "| scenario | faultline row | efficiency | req/s | p99 | peak RSS | idle RSS < 8 MiB |"
-      print "|---|---|---:|---:|---:|---:|---|"
+      header = 0
       for (i = 1; i <= n; i++) {
         if (R[i] !~ /^faultline/ || !ok[i] || !(S[i] in beff)) continue
+        if (!header++) {
+          print ""
+          print "faultline against the best of HAProxy and nginx in the same scenario (targets: efficiency ≥ 1×, p99 ≤ 1×, idle RSS < 8 MiB):"
+          print ""
+          print "| scenario | faultline row | efficiency | req/s | p99 | peak RSS | idle RSS < 8 MiB |"
+          print "|---|---|---:|---:|---:|---:|---|"
+        }
         s = S[i]
         printf "| %s | %s | %s | %s | %s | %s | %s |\n", sname(s), label(R[i]),
           (beff[s] > 0) ? sprintf("%.2f×", eff[i] / beff[s]) : "—",
@@ -461,6 +466,18 @@ render() {
           (bp99[s] > 0) ? sprintf("%.2f×", p99[i] / bp99[s]) : "—",
           (brss[s] > 0) ? sprintf("%.2f×", rp[i] / brss[s]) : "—",
           (ri[i] < 8192) ? "yes (" mib(ri[i]) " MiB)" : "no (" mib(ri[i]) " MiB)"
+      }
+      header = 0
+      for (i = 1; i <= n; i++) {
+        if (R[i] !~ /^faultline-/ || !ok[i] || !(S[i] in feff) || feff[S[i]] == 0) continue
+        if (!header++) {
+          print ""
+          print "Fault engine cost: each row against plain faultline (no experiment) in the same scenario:"
+          print ""
+          print "| scenario | faultline row | efficiency | p50 difference |"
+          print "|---|---|---:|---:|"
+        }
+        printf "| %s | %s | %.2f× | %+.3f ms |\n", sname(S[i]), label(R[i]), eff[i] / feff[S[i]], p50[i] - fp50[S[i]]
       }
     }' "$results"
 }
