@@ -1,0 +1,5 @@
+# Admin API, metrics text and `faultline ctl` tests (owned by the admin work).
+faultline_add_test(NAME unit_admin_metrics_text LABEL unit
+  SOURCES unit/admin_metrics_text_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_auth LABEL unit
+  SOURCES unit/admin_auth_test.cc LIBS faultline_proxy)
