@@ -11,3 +11,12 @@ if(_faultline_sanitizers)
   add_compile_options(-fsanitize=${_faultline_san_list} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=${_faultline_san_list})
 endif()
+
+# libFuzzer: instrument every library for coverage; the fuzz targets link the driver.
+if(FAULTLINE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FAULTLINE_FUZZ needs clang: CC=clang CXX=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -29,6 +29,8 @@ class Diagnostics {
   bool ok() const { return items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }
   const std::string& file() const { return file_; }
+  // Names the file for errors added from now on (the loaders set it when it is empty).
+  void set_file(std::string file) { file_ = std::move(file); }
 
  private:
   std::string file_;

@@ -53,5 +53,6 @@ Result<HostPort> parse_host_port(std::string_view text);
 std::string format_duration(Duration d);  // "1m30s", "250ms", "0s"
 std::string format_size(ByteSize s);      // "64KiB" when exact, else bytes
 std::string format_rate(Rate r);          // "16KiB/s"
+std::string format_cidr(const Cidr& c);   // "10.0.0.0/8", "fd00::/8"
 
 }  // namespace faultline::config

@@ -1,0 +1,314 @@
+// The config file: TOML -> Node -> Config, section by section, collecting every error.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "config/field_reader.h"
+#include "config/loader.h"
+#include "config/validate.h"
+
+namespace faultline::config {
+namespace {
+
+// A Kubernetes secret is a few dozen bytes; anything far larger is the wrong file.
+constexpr size_t kMaxTokenFileBytes = 64 * 1024;
+
+std::string trim(std::string text) {
+  const char* space = " \t\r\n";
+  size_t begin = text.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  size_t end = text.find_last_not_of(space);
+  return text.substr(begin, end - begin + 1);
+}
+
+// Relative token files are read next to the config file, so a config directory can be moved
+// as a whole.
+std::string resolve_next_to(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  size_t slash = config_file.rfind('/');
+  if (slash == std::string::npos) return path;
+  return config_file.substr(0, slash + 1) + path;
+}
+
+bool valid_listener_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+// Looks up a table section; reports a non-table value. nullptr when absent or wrong.
+const Node* section(const FieldReader& root, std::string_view key) {
+  const Node* node = root.get(key);
+  if (node == nullptr || !expect_table(*node, root.path(key), root.diags())) return nullptr;
+  return node;
+}
+
+void read_token_file(FieldReader& admin, const std::string& config_file, AdminConfig& out) {
+  const std::string path = resolve_next_to(config_file, out.token_file);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    admin.error("token_file", "cannot read \"" + path + "\": " + std::strerror(errno));
+    return;
+  }
+  std::string contents;
+  contents.resize(kMaxTokenFileBytes + 1);
+  in.read(contents.data(), static_cast<std::streamsize>(contents.size()));
+  if (in.bad()) {
+    admin.error("token_file", "cannot read \"" + path + "\": " + std::strerror(errno));
+    return;
+  }
+  contents.resize(static_cast<size_t>(in.gcount()));
+  if (contents.size() > kMaxTokenFileBytes) {
+    admin.error("token_file", "\"" + path + "\" is larger than 64KiB; not a token file");
+    return;
+  }
+  out.token = trim(std::move(contents));
+  // An empty token means "no auth": refuse it rather than silently open the admin API.
+  if (out.token.empty()) admin.error("token_file", "\"" + path + "\" is empty");
+}
+
+void decode_admin(const FieldReader& root, const std::string& file, AdminConfig& out) {
+  const Node* node = section(root, "admin");
+  if (node == nullptr) return;
+  FieldReader admin(*node, "admin", root.diags());
+  admin.reject_unknown({"listen", "token", "token_file"});
+  admin.read("listen", out.listen);
+  admin.read("token", out.token);
+  if (!admin.read("token_file", out.token_file)) return;
+  if (admin.get("token") != nullptr) {
+    admin.error("token_file", "set either token or token_file, not both");
+    return;
+  }
+  if (out.token_file.empty()) {
+    admin.error("token_file", "must not be empty (leave it out for no auth)");
+    return;
+  }
+  read_token_file(admin, file, out);
+}
+
+void decode_log(const FieldReader& root, LogConfig& out) {
+  const Node* node = section(root, "log");
+  if (node == nullptr) return;
+  FieldReader log(*node, "log", root.diags());
+  log.reject_unknown({"level", "format", "access_log"});
+  log.read_enum<LogLevel>("level",
+                          {{"trace", LogLevel::kTrace},
+                           {"debug", LogLevel::kDebug},
+                           {"info", LogLevel::kInfo},
+                           {"warn", LogLevel::kWarn},
+                           {"error", LogLevel::kError}},
+                          out.level);
+  log.read_enum<LogFormat>("format", {{"json", LogFormat::kJson}, {"text", LogFormat::kText}},
+                           out.format);
+  log.read("access_log", out.access_log);
+}
+
+void decode_runtime(const FieldReader& root, RuntimeConfig& out) {
+  const Node* node = section(root, "runtime");
+  if (node == nullptr) return;
+  FieldReader runtime(*node, "runtime", root.diags());
+  runtime.reject_unknown({"workers", "drain_timeout", "seed"});
+  int64_t value = 0;
+  if (runtime.read_integer("workers", 0, 256, value)) out.workers = static_cast<unsigned>(value);
+  runtime.read("drain_timeout", out.drain_timeout);
+  if (runtime.read_integer("seed", 0, INT64_MAX, value)) out.seed = static_cast<uint64_t>(value);
+}
+
+void decode_safety(const FieldReader& root, SafetyConfig& out) {
+  const Node* node = section(root, "safety");
+  if (node == nullptr) return;
+  FieldReader safety(*node, "safety", root.diags());
+  safety.reject_unknown(
+      {"exclude_paths", "max_delay", "default_duration", "max_duration", "max_cpu_cores"});
+  if (safety.read_strings("exclude_paths", out.exclude_paths)) {
+    for (size_t i = 0; i < out.exclude_paths.size(); ++i) {
+      if (out.exclude_paths[i].starts_with('/')) continue;
+      root.diags().error(safety.get("exclude_paths")->items[i],
+                         index_path("safety.exclude_paths", i), "must start with \"/\"");
+    }
+  }
+  for (auto [key, value] : {std::pair<std::string_view, Duration*>{"max_delay", &out.max_delay},
+                            {"default_duration", &out.default_duration},
+                            {"max_duration", &out.max_duration}}) {
+    if (safety.read(key, *value) && value->count() <= 0)
+      safety.error(key, "must be greater than 0");
+  }
+  if (out.default_duration > out.max_duration)
+    safety.error("default_duration", format_duration(out.default_duration) +
+                                         " exceeds max_duration (" +
+                                         format_duration(out.max_duration) + ")");
+  double cores = 0;
+  if (safety.read_number("max_cpu_cores", 0, 64, cores)) {
+    if (cores <= 0)
+      safety.error("max_cpu_cores", "must be greater than 0");
+    else
+      out.max_cpu_cores = cores;
+  }
+}
+
+void decode_triggers(const FieldReader& root, HeaderTriggersConfig& out) {
+  const Node* node = section(root, "triggers");
+  if (node == nullptr) return;
+  FieldReader triggers(*node, "triggers", root.diags());
+  triggers.reject_unknown({"headers"});
+  const Node* headers_node = section(triggers, "headers");
+  if (headers_node == nullptr) return;
+  FieldReader headers(*headers_node, "triggers.headers", root.diags());
+  headers.reject_unknown({"enabled", "token", "allow_from", "strip", "annotate"});
+  headers.read("enabled", out.enabled);
+  headers.read("token", out.token);
+  headers.read_cidrs("allow_from", out.allow_from);
+  headers.read("strip", out.strip);
+  headers.read("annotate", out.annotate);
+}
+
+ListenerConfig decode_listener(const Node& table, const std::string& path, Diagnostics& diags) {
+  ListenerConfig out;
+  out.pos = table.pos;
+  if (!expect_table(table, path, diags)) return out;
+  FieldReader fields(table, path, diags);
+  fields.reject_unknown({"name", "listen", "upstream", "protocol", "connect_timeout",
+                         "response_timeout", "idle_timeout", "header_timeout", "max_connections",
+                         "max_header_bytes"});
+  if (fields.require("name") && fields.read("name", out.name) && !valid_listener_name(out.name))
+    fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
+  if (fields.require("listen")) fields.read("listen", out.listen);
+  if (fields.require("upstream")) fields.read("upstream", out.upstream);
+  fields.read_enum<Protocol>("protocol", {{"http", Protocol::kHttp}, {"tcp", Protocol::kTcp}},
+                             out.protocol);
+  for (auto [key, value] :
+       {std::pair<std::string_view, Duration*>{"connect_timeout", &out.connect_timeout},
+        {"response_timeout", &out.response_timeout},
+        {"idle_timeout", &out.idle_timeout},
+        {"header_timeout", &out.header_timeout}}) {
+    if (fields.read(key, *value) && value->count() <= 0)
+      fields.error(key, "must be greater than 0");
+  }
+  int64_t max_connections = 0;
+  if (fields.read_integer("max_connections", 1, UINT32_MAX, max_connections))
+    out.max_connections = static_cast<uint32_t>(max_connections);
+  ByteSize header_bytes;
+  if (fields.read("max_header_bytes", header_bytes)) {
+    if (header_bytes.bytes < 1024 || header_bytes.bytes > 1024 * 1024)
+      fields.error("max_header_bytes", "must be between 1KiB and 1MiB");
+    else
+      out.max_header_bytes = header_bytes;
+  }
+  return out;
+}
+
+// A fixed port used twice would only fail at bind time; say so at load time instead.
+bool same_fixed_address(const HostPort& a, const HostPort& b) {
+  return a.port != 0 && a == b;
+}
+
+void decode_listeners(const FieldReader& root, Config& config) {
+  const Node* node = root.get("listeners");
+  if (node == nullptr) return;
+  Diagnostics& diags = root.diags();
+  if (node->kind != Node::Kind::kArray) {
+    diags.error(*node, "listeners",
+                "expected an array of tables ([[listeners]]), got " +
+                    std::string(Node::kind_name(node->kind)));
+    return;
+  }
+  for (size_t i = 0; i < node->items.size(); ++i) {
+    const Node& table = node->items[i];
+    const std::string path = index_path("listeners", i);
+    ListenerConfig listener = decode_listener(table, path, diags);
+    for (const auto& earlier : config.listeners) {
+      if (!listener.name.empty() && earlier.name == listener.name)
+        diags.error(table.find("name") ? *table.find("name") : table, join_path(path, "name"),
+                    "duplicate listener name \"" + listener.name + "\"");
+      if (same_fixed_address(earlier.listen, listener.listen))
+        diags.error(
+            table.find("listen") ? *table.find("listen") : table, join_path(path, "listen"),
+            listener.listen.to_string() + " is already used by listener \"" + earlier.name + "\"");
+    }
+    if (same_fixed_address(config.admin.listen, listener.listen))
+      diags.error(table.find("listen") ? *table.find("listen") : table, join_path(path, "listen"),
+                  listener.listen.to_string() + " is already used by admin.listen");
+    config.listeners.push_back(std::move(listener));
+  }
+}
+
+void decode_experiments(const FieldReader& root, Config& config) {
+  const Node* node = root.get("experiments");
+  if (node == nullptr) return;
+  Diagnostics& diags = root.diags();
+  if (node->kind != Node::Kind::kArray) {
+    diags.error(*node, "experiments",
+                "expected an array of tables ([[experiments]]), got " +
+                    std::string(Node::kind_name(node->kind)));
+    return;
+  }
+  for (size_t i = 0; i < node->items.size(); ++i) {
+    const Node& table = node->items[i];
+    ExperimentConfig experiment = decode_experiment(table, index_path("experiments", i), diags);
+    if (!table.is_table()) continue;
+    validate_experiment(experiment, config, diags, &table);
+    for (const auto& earlier : config.experiments) {
+      if (!experiment.name.empty() && earlier.name == experiment.name)
+        diags.error(*table.find("name"), join_path(experiment.path, "name"),
+                    "duplicate experiment name \"" + experiment.name + "\"");
+    }
+    config.experiments.push_back(std::move(experiment));
+  }
+}
+
+std::optional<Config> decode_config(const Node& root, const std::string& file, Diagnostics& diags) {
+  Config config;
+  config.file = file;
+  if (!expect_table(root, "", diags)) return std::nullopt;
+  FieldReader fields(root, "", diags);
+  fields.reject_unknown(
+      {"admin", "log", "runtime", "safety", "triggers", "listeners", "experiments"});
+  decode_admin(fields, file, config.admin);
+  decode_log(fields, config.log);
+  decode_runtime(fields, config.runtime);
+  decode_safety(fields, config.safety);
+  decode_triggers(fields, config.header_triggers);
+  decode_listeners(fields, config);
+  decode_experiments(fields, config);  // after listeners and safety: it checks against them
+  if (!diags.ok()) return std::nullopt;
+  return config;
+}
+
+}  // namespace
+
+std::optional<Config> load_string(std::string_view toml_text, const std::string& name,
+                                  Diagnostics& diags) {
+  if (diags.file().empty()) diags.set_file(name);  // errors must name the file
+  auto root = parse_toml(toml_text, name, diags);
+  if (!root) return std::nullopt;
+  // Decoding goes section by section; users read errors top to bottom, so sort them.
+  Diagnostics found(diags.file());
+  auto config = decode_config(*root, name, found);
+  std::vector<Diagnostic> items = found.items();
+  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.pos.line != b.pos.line ? a.pos.line < b.pos.line : a.pos.column < b.pos.column;
+  });
+  for (auto& item : items) diags.error(item.pos, std::move(item.path), std::move(item.message));
+  return config;
+}
+
+std::optional<Config> load_file(const std::string& path, Diagnostics& diags) {
+  if (diags.file().empty()) diags.set_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.error(SourcePos{}, "", std::string("cannot open config file: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    diags.error(SourcePos{}, "", std::string("cannot read config file: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  return load_string(text, path, diags);
+}
+
+}  // namespace faultline::config

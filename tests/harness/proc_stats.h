@@ -1,0 +1,34 @@
+#pragma once
+// What the kernel says about the proxy process: resident memory and CPU time.
+#include <sys/types.h>
+
+#include <atomic>
+#include <thread>
+
+namespace faultline::harness {
+
+// VmRSS from /proc/PID/status in KiB; -1 if unreadable.
+long rss_kib(pid_t pid);
+// utime + stime from /proc/PID/stat, in seconds; -1 if unreadable.
+double cpu_seconds(pid_t pid);
+
+// Samples a process's RSS every few milliseconds on its own thread and keeps the peak,
+// so a transient spike during a transfer is not missed.
+class RssSampler {
+ public:
+  explicit RssSampler(pid_t pid);
+  ~RssSampler();
+  RssSampler(const RssSampler&) = delete;
+  RssSampler& operator=(const RssSampler&) = delete;
+  long peak_kib() const { return peak_.load(); }
+  long samples() const { return samples_.load(); }
+
+ private:
+  pid_t pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> peak_{0};
+  std::atomic<long> samples_{0};
+  std::thread thread_;
+};
+
+}  // namespace faultline::harness
