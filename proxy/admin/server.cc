@@ -166,6 +166,8 @@ class AdminConnection {
   std::string header_field_;
   std::string header_value_;
   size_t header_bytes_ = 0;
+  const char* feed_end_ = nullptr;       // end of the buffer being parsed
+  bool value_span_ended_early_ = false;  // see on_header_value
   bool message_complete_ = false;
   bool keep_alive_ = false;
   bool expect_continue_ = false;
@@ -270,6 +272,7 @@ void AdminConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
 }
 
 void AdminConnection::feed(const char* data, size_t len) {
+  feed_end_ = data + len;
   const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (reject_status_ != 0) {
     reject(reject_status_, reject_message_);
@@ -389,6 +392,17 @@ int AdminConnection::on_header_field(llhttp_t* p, const char* at, size_t len) {
 int AdminConnection::on_header_value(llhttp_t* p, const char* at, size_t len) {
   AdminConnection* self = from(p);
   if (!self->count_header_bytes(len)) return HPE_USER;
+  // llhttp (built without strict mode) accepts obs-fold and reports the continuation as a
+  // second span of the same value. A span may also be split at the end of a read buffer, so
+  // only a span that ended inside the buffer and is followed by another one is a fold.
+  // RFC 9112 lets a server reject folding, and a folded header is a request-smuggling shape.
+  if (self->value_span_ended_early_) {
+    self->reject_status_ = 400;
+    self->reject_message_ =
+        "malformed request: obsolete line folding in header " + self->header_field_;
+    return HPE_USER;
+  }
+  self->value_span_ended_early_ = at + len < self->feed_end_;
   self->header_value_.append(at, len);
   return HPE_OK;
 }
@@ -406,6 +420,7 @@ int AdminConnection::on_header_value_complete(llhttp_t* p) {
     self->expect_continue_ = true;
   self->header_field_.clear();
   self->header_value_.clear();
+  self->value_span_ended_early_ = false;
   return HPE_OK;
 }
 

@@ -100,7 +100,8 @@ class RawClient {
     std::string body;
     std::string header(const std::string& name) const {
       std::string lower_head;
-      for (char c : head) lower_head += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char c : head)
+        lower_head += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string key = "\r\n";
       for (char c : name) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       key += ": ";

@@ -16,7 +16,9 @@ using Clock = std::chrono::steady_clock;
 const std::string kExperiment =
     R"({"name": "e1", "faults": [{"type": "latency", "delay": "10ms"}]})";
 
-nlohmann::json parse(const RawClient::Response& r) { return nlohmann::json::parse(r.body); }
+nlohmann::json parse(const RawClient::Response& r) {
+  return nlohmann::json::parse(r.body);
+}
 
 TEST(AdminServerLoop, EveryEndpointOnOneKeepAliveConnection) {
   LiveAdmin admin;
@@ -127,9 +129,9 @@ TEST(AdminServerLoop, BodyOverOneMebibyteIs413) {
   LiveAdmin admin;
   {  // declared length: answered before the body is sent
     RawClient c(admin.port());
-    ASSERT_TRUE(c.send(
-        "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-        "Content-Length: 1048577\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Content-Length: 1048577\r\n\r\n"));
     auto r = c.read_response();
     EXPECT_EQ(r.status, 413);
     EXPECT_TRUE(parse(r).contains("error"));
@@ -184,13 +186,35 @@ TEST(AdminServerLoop, MalformedAndSmugglingShapesAre400AndClose) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+// The obs-fold check must not misfire on legal shapes: whitespace around values, empty
+// values, and a request that arrives one byte at a time.
+TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
+  LiveAdmin admin("s3cret");
+  RawClient c(admin.port());
+  auto r = c.request("GET", "/v1/status", "",
+                     "X-Trailing: a \t \r\nX-Empty:\r\nX-Inner: a b\tc\r\n"
+                     "Authorization:   Bearer s3cret  \r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  const std::string text =
+      "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(kExperiment.size()) + "\r\n\r\n" + kExperiment;
+  for (char ch : text) {
+    ASSERT_TRUE(c.send(std::string(1, ch)));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_EQ(c.read_response().status, 201);
+  EXPECT_TRUE(admin.backend.has("e1"));
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
   LiveAdmin admin;
   RawClient c(admin.port());
-  ASSERT_TRUE(c.send(
-      "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
-      "POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
-      "GET /v1/status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+             "POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+             "GET /v1/status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
   auto a = c.read_response();
   auto b = c.read_response();
   auto s = c.read_response();
@@ -205,9 +229,10 @@ TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
 TEST(AdminServerLoop, ExpectContinue) {
   LiveAdmin admin;
   RawClient c(admin.port());
-  ASSERT_TRUE(c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                     "Expect: 100-continue\r\nContent-Length: " +
-                     std::to_string(kExperiment.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Expect: 100-continue\r\nContent-Length: " +
+             std::to_string(kExperiment.size()) + "\r\n\r\n"));
   EXPECT_EQ(c.read_response().status, 100);
   ASSERT_TRUE(c.send(kExperiment));
   EXPECT_EQ(c.read_response().status, 201);

@@ -35,7 +35,9 @@ std::string header(const AdminResponse& r, const std::string& name) {
   return {};
 }
 
-nlohmann::json body_json(const AdminResponse& r) { return nlohmann::json::parse(r.body); }
+nlohmann::json body_json(const AdminResponse& r) {
+  return nlohmann::json::parse(r.body);
+}
 
 struct Fixture : ::testing::Test {
   FakeBackend backend;
@@ -186,8 +188,8 @@ TEST_F(Fixture, BadJsonIs400WithoutField) {
 }
 
 TEST_F(Fixture, InvalidExperimentNamesTheField) {
-  AdminResponse r = api.handle(req(
-      "POST", "/v1/experiments", R"({"name": "e2", "duration": "soon", "faults": []})"));
+  AdminResponse r = api.handle(
+      req("POST", "/v1/experiments", R"({"name": "e2", "duration": "soon", "faults": []})"));
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(body_json(r).value("field", ""), "duration") << r.body;
   EXPECT_FALSE(backend.has("e2"));
@@ -234,8 +236,9 @@ TEST_F(Fixture, CreateConflictsReplaceAndDelete) {
 
 TEST_F(Fixture, ConfigExperimentsCannotBeReplacedOrDeleted) {
   backend.add_config_experiment("from-file");
-  EXPECT_EQ(api.handle(req("PUT", "/v1/experiments/from-file", experiment_body("from-file"))).status,
-            409);
+  EXPECT_EQ(
+      api.handle(req("PUT", "/v1/experiments/from-file", experiment_body("from-file"))).status,
+      409);
   EXPECT_EQ(api.handle(req("DELETE", "/v1/experiments/from-file")).status, 409);
   EXPECT_EQ(api.handle(req("POST", "/v1/experiments/from-file/pause")).status, 200);
   EXPECT_TRUE(backend.has("from-file"));

@@ -38,7 +38,8 @@ TEST(AdminExperimentView, AddsStateSourceTimesAndCounters) {
   const nlohmann::json v = experiment_view(sample_experiment(), in);
 
   // The keys of the TOML table come through unchanged.
-  const nlohmann::json table = nlohmann::json::parse(config::experiment_to_json(sample_experiment()));
+  const nlohmann::json table =
+      nlohmann::json::parse(config::experiment_to_json(sample_experiment()));
   for (const auto& [key, value] : table.items()) EXPECT_EQ(v[key], value) << key;
   EXPECT_EQ(v["name"], "checkout-latency");
   EXPECT_EQ(v["state"], "paused");
