@@ -2,6 +2,8 @@
 
 namespace faultline::config {
 
+Node::Node() = default;
+
 std::string_view Node::kind_name(Kind k) {
   switch (k) {
     case Kind::kNull:

@@ -26,6 +26,10 @@ struct Node {
   std::vector<std::pair<std::string, Node>> fields;  // kTable, in written order
   SourcePos pos;
 
+  // Defined in node.cc: an inline default constructor makes clang (with libstdc++)
+  // instantiate std::pair<std::string, Node> while Node is still incomplete.
+  Node();
+
   const Node* find(std::string_view key) const {
     for (const auto& [k, v] : fields)
       if (k == key) return &v;

@@ -8,6 +8,7 @@ namespace faultline::harness {
 
 struct ListenerSpec {
   std::string name = "main";
+  std::string listen = "127.0.0.1:0";
   std::string upstream;  // "127.0.0.1:PORT"
   std::string protocol = "http";
   std::string extra;  // more `key = value` lines for this listener
@@ -18,8 +19,9 @@ struct ConfigSpec {
   int workers = 1;
   std::string drain_timeout = "2s";
   std::string runtime_extra;  // more [runtime] lines, e.g. "seed = 42"
-  std::string admin_extra;    // more [admin] lines
-  std::string tail;           // whole tables appended at the end ([safety], [[experiments]] ...)
+  std::string admin_listen = "127.0.0.1:0";
+  std::string admin_extra;  // more [admin] lines
+  std::string tail;         // whole tables appended at the end ([safety], [[experiments]] ...)
 };
 
 std::string config_toml(const ConfigSpec& spec);

@@ -2,4 +2,5 @@ faultline_add_test(NAME unit_config LABEL unit
   SOURCES
     unit/config_values_test.cc
     unit/config_loader_test.cc
+    unit/config_experiment_test.cc
   LIBS faultline_config)

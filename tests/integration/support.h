@@ -1,0 +1,71 @@
+#pragma once
+// Small helpers shared by the integration tests (header-only; each test is one binary).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+
+#include "tests/harness/byte_pattern.h"
+#include "tests/harness/config_text.h"
+#include "tests/harness/http_upstream.h"
+#include "tests/harness/proc_stats.h"
+#include "tests/harness/proxy_process.h"
+#include "tests/harness/raw_client.h"
+#include "tests/harness/tcp_upstream.h"
+
+namespace faultline::harness {
+
+using namespace std::chrono_literals;
+
+// Starts the proxy or fails the current test with its stderr.
+#define START_PROXY(var, ...)                          \
+  ::faultline::harness::ProxyProcess var(__VA_ARGS__); \
+  ASSERT_TRUE(var.ready()) << var.failure()
+
+// One request on a fresh connection.
+inline HttpResponse one_request(const Endpoint& to, const std::string& raw,
+                                Millis timeout = Millis(10000)) {
+  RawClient client(to);
+  if (!client.connected()) {
+    HttpResponse r;
+    r.io = IoStatus::kError;
+    r.err = client.connect_errno();
+    return r;
+  }
+  return client.request(raw, timeout);
+}
+
+inline HttpResponse admin_get(const ProxyProcess& proxy, const std::string& path) {
+  return one_request(proxy.admin(), get_request(path, {{"Connection", "close"}}));
+}
+
+// A 127.0.0.1 port with nothing listening (bound, then closed).
+inline std::string closed_port_address() {
+  uint16_t port = 0;
+  { Fd fd = listen_tcp(0, 1, &port); }
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+// Polls `predicate` every 10 ms until it holds or `timeout` passes.
+template <typename Predicate>
+bool eventually(Predicate predicate, Millis timeout = Millis(5000)) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(Millis(10));
+  }
+  return predicate();
+}
+
+inline long elapsed_ms(Clock::time_point since) {
+  return static_cast<long>(std::chrono::duration_cast<Millis>(Clock::now() - since).count());
+}
+
+// A pattern of `n` bytes as one string (small and medium bodies).
+inline std::string pattern_string(size_t n, uint64_t offset = 0) {
+  std::string s(n, '\0');
+  fill_pattern(offset, s.data(), n);
+  return s;
+}
+
+}  // namespace faultline::harness
