@@ -9,3 +9,5 @@ faultline_add_test(NAME unit_admin_experiment_view LABEL unit
   SOURCES unit/admin_experiment_view_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_admin_server LABEL loop
   SOURCES loop/admin_server_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME loop_admin_ctl LABEL loop
+  SOURCES loop/admin_ctl_test.cc LIBS faultline_proxy)
