@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Checks the Kubernetes packaging offline (no cluster needed):
+#   1. renders every kustomization under k8s/ with `kubectl kustomize` and compares it with
+#      the committed render in tests/k8s-validate/rendered/ (review aid and fallback);
+#   2. proves the validator can fail (known-bad manifests must be rejected, with the reason);
+#   3. validates every render against the Kubernetes schemas (npm kubernetes-models), strict
+#      about unknown fields, plus cross-object references (tests/k8s-validate/validate.mjs);
+#   4. "pod on the host": starts the real faultline binary exactly as each rendered sidecar
+#      container says (command, args, env, mounted ConfigMap/Secret files, user, read-only
+#      root) in its own network and mount namespaces, and checks every probe and declared
+#      port, then a SIGTERM drain within the grace period (tests/k8s-validate/run-pod.sh).
+#
+# Usage: scripts/check-k8s.sh [--static] [--update-renders] [FAULTLINE_BINARY]
+#   FAULTLINE_BINARY defaults to build/proxy/faultline. --static stops after step 3 (no
+#   binary needed). --update-renders rewrites tests/k8s-validate/rendered/ from kubectl.
+# Needs root for step 4 (unshare, mount). Installs what is missing (Debian packages, npm ci).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+static=0 update=0 binary=build/proxy/faultline
+for a in "$@"; do
+  case "$a" in
+    --static) static=1 ;;
+    --update-renders) update=1 ;;
+    -*) echo "check-k8s: unknown option $a" >&2; exit 2 ;;
+    *) binary=$a ;;
+  esac
+done
+
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL $*" >&2; failed=$((failed + 1)); }
+
+# ---- tools, installed only when missing ---------------------------------------------------
+need=()
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+command -v curl >/dev/null || need+=(curl)
+command -v ip >/dev/null || need+=(iproute2)
+command -v setpriv >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "check-k8s: installing ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+validate_dir=tests/k8s-validate
+# npm ci only when node_modules was not installed from this exact lock file.
+stamp="$validate_dir/node_modules/.installed-from-package-lock.json"
+if ! cmp -s "$validate_dir/package-lock.json" "$stamp" 2>/dev/null; then
+  (cd "$validate_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$validate_dir/package-lock.json" "$stamp"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# ---- 1. render ----------------------------------------------------------------------------
+# Every kustomization except components (those only render as part of a kustomization).
+mapfile -t kustomizations < <(find k8s -name kustomization.yaml -print0 | xargs -0 grep -L '^kind: Component' \
+  | xargs -n1 dirname | sort)
+renderer=""
+if command -v kubectl >/dev/null; then
+  kv=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"kustomizeVersion": *"\([^"]*\)".*/\1/p' || true)
+  # Components need kustomize >= v3.7; kubectl >= 1.21 embeds v4+.
+  case "$kv" in v[4-9]*|v[1-9][0-9]*) renderer=kubectl ;; esac
+fi
+if [ -z "$renderer" ] && command -v kustomize >/dev/null; then renderer=kustomize; fi
+
+renders=()
+for k in "${kustomizations[@]}"; do
+  name=${k#k8s/}; name=${name//\//-}
+  committed="$validate_dir/rendered/$name.yaml"
+  out="$work/$name.yaml"
+  if [ -n "$renderer" ]; then
+    if [ "$renderer" = kubectl ]; then kubectl kustomize "$k" > "$out" 2> "$work/err" || { cat "$work/err" >&2; bad "render $k"; continue; }
+    else kustomize build "$k" > "$out" 2> "$work/err" || { cat "$work/err" >&2; bad "render $k"; continue; }; fi
+    if [ "$update" = 1 ]; then mkdir -p "$(dirname "$committed")"; cp "$out" "$committed"; fi
+    if cmp -s "$out" "$committed"; then ok "render $k ($renderer) matches $committed"
+    else diff -u "$committed" "$out" | head -40 >&2 || true
+      bad "render $k differs from $committed: run scripts/check-k8s.sh --update-renders and review the diff"; fi
+  else
+    [ -f "$committed" ] || { bad "no renderer and no committed render for $k"; continue; }
+    cp "$committed" "$out"
+    echo "warn: neither kubectl (with kustomize v4+) nor kustomize is installed: validating the committed render $committed instead of a fresh one" >&2
+  fi
+  renders+=("$out")
+done
+[ "$update" = 1 ] && echo "check-k8s: renders updated in $validate_dir/rendered/"
+
+# ---- 2. the validator must reject known-bad manifests -------------------------------------
+if node "$validate_dir/validate.mjs" "$validate_dir/good.yaml" > /dev/null; then ok "validator accepts good.yaml"
+else bad "validator rejects the known-good good.yaml"; fi
+for f in "$validate_dir"/bad/*.yaml; do
+  want=$(sed -n '1s/^# expect: //p' "$f")
+  if node "$validate_dir/validate.mjs" "$f" > "$work/out" 2>&1; then bad "validator accepted $f"
+  elif ! grep -qF -- "$want" "$work/out"; then cat "$work/out" >&2; bad "validator rejected $f but without: $want"
+  else ok "validator rejects $(basename "$f"): $want"; fi
+done
+
+# ---- 3. schemas, strict fields, references ------------------------------------------------
+# The admin token Secret is created by the operator (k8s/README.md), never committed.
+for r in "${renders[@]}"; do
+  if node "$validate_dir/validate.mjs" --external Secret/faultline-admin-token "$r"; then ok "valid: $(basename "$r")"
+  else bad "invalid: $(basename "$r")"; fi
+done
+
+if [ "$static" = 1 ]; then
+  echo "check-k8s: --static: pod-on-host checks not run"
+  echo "$passed passed, $failed failed"
+  [ "$failed" = 0 ]; exit
+fi
+
+# ---- 4. pod on the host -------------------------------------------------------------------
+[ "$(id -u)" = 0 ] || { echo "check-k8s: the pod-on-host check needs root (unshare, mount)" >&2; exit 1; }
+[ -x "$binary" ] || { echo "check-k8s: no faultline binary at $binary (build it, or pass its path)" >&2; exit 1; }
+binary=$(readlink -f "$binary")
+run_pod() { unshare --net --mount --propagation private "$root/$validate_dir/run-pod.sh" "$@"; }
+for r in "${renders[@]}"; do
+  mapfile -t pods < <(node "$validate_dir/pod-spec.mjs" "$r" "$work/pods/$(basename "$r" .yaml)")
+  for p in "${pods[@]}"; do
+    if run_pod "$p" "$binary"; then ok "pod on host: $(basename "$r") $(basename "$p")"
+    else bad "pod on host: $(basename "$r") $(basename "$p")"; fi
+  done
+done
+# And it can fail: a probe pointing at a port nothing listens on must be caught.
+first=${renders[0]}
+sed '0,/port: faultline-admin$/s//port: 9999/' "$first" > "$work/wrong-probe-port.yaml"
+mapfile -t pods < <(node "$validate_dir/pod-spec.mjs" "$work/wrong-probe-port.yaml" "$work/pods/wrong-probe-port")
+if run_pod "${pods[0]}" "$binary" > "$work/out" 2>&1; then cat "$work/out"; bad "pod on host accepted a probe on port 9999"
+else ok "pod on host rejects a probe on a port faultline does not serve"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

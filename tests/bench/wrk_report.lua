@@ -1,0 +1,11 @@
+-- wrk hook for tests/bench/run.sh: prints one machine-readable line after the run, with exact
+-- counts and microsecond percentiles, so the script never parses wrk's human-formatted units.
+-- Only done() is defined: per-request hooks would slow wrk down.
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d bytes=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d status_errors=%d\n",
+    summary.requests, summary.bytes, summary.duration,
+    latency:percentile(50.0), latency:percentile(99.0),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
