@@ -33,10 +33,12 @@ die() { log "$*"; exit 1; }
 tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 chmod 755 "$tmp" # nginx workers may run as an unprivileged user and must read the files
 pids=()
+child=""
 
 # Stops every process this script started: TERM, a short grace period, then KILL.
 cleanup() {
   local status=$? pid
+  [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -50,12 +52,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-on_cpu() { # on_cpu CPU CMD...: runs CMD pinned when BENCH_PIN=1
-  local cpu=$1; shift
-  if [ "$pin" = 1 ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+# Runs a command in the background and waits for it: bash runs traps only between commands,
+# and `wait` is interruptible, so Ctrl-C or SIGTERM stops the benchmark at once.
+fg_run() {
+  local rc=0
+  "$@" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
 }
+
 # For background launches (`exec_on_cpu CPU CMD... &`): the subshell becomes CMD, so $! is
-# the proxy's own PID and signals reach it.
+# the process's own PID and signals reach it. BENCH_PIN=1 pins it to CPU with taskset.
 exec_on_cpu() {
   local cpu=$1; shift
   if [ "$pin" = 1 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
@@ -285,7 +294,7 @@ find_faultline() {
   log "building faultline (Release, no -march=native) in $b"
   if cmake -S "$root" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAULTLINE_TESTS=OFF \
         $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >"$tmp/build.log" 2>&1 &&
-     cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
+     fg_run cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
     faultline_bin="$b/faultline"
     [ -x "$faultline_bin" ] || faultline_bin="$b/proxy/faultline"
     [ -x "$faultline_bin" ] || faultline_bin=$(find "$b" -maxdepth 3 -type f -name faultline -perm -u+x | head -1)
@@ -357,11 +366,11 @@ run_row() { # run_row SCENARIO ROW
   local -a extra
   read -r -a extra <<<"$(scenario_args "$scenario")"
   if [ -n "$proxy_pid" ]; then sleep 0.2; rss_idle=$(rss_kib "$proxy_pid" VmRSS); fi
-  on_cpu 1 timeout $((warmup + 20)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "${extra[@]}" "$url" >/dev/null 2>&1 || true
+  fg_run exec_on_cpu 1 timeout $((warmup + 20)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "${extra[@]}" "$url" >/dev/null 2>&1 || true
   if [ -n "$proxy_pid" ]; then cpu0=$(cpu_ticks "$proxy_pid"); fi
   local up0 up1
   up0=$(cpu_ticks "$upstream_pid")
-  on_cpu 1 timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency \
+  fg_run exec_on_cpu 1 timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency \
     -s "$here/wrk_report.lua" "${extra[@]}" "$url" >"$tmp/wrk.out" 2>&1 || true
   up1=$(cpu_ticks "$upstream_pid")
   if [ -n "$proxy_pid" ]; then
@@ -507,7 +516,7 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   local i ok=0
   for i in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { ok=1; break; }; kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
   [ "$ok" = 1 ] || { log "callgrind $row: did not start"; tail -3 "$tmp/cg-$row.log" >&2; stop_proxy; return 1; }
-  if ! timeout 600 "$tmp/fixed_requests" "$port" /small "$count"; then
+  if ! fg_run timeout 600 "$tmp/fixed_requests" "$port" /small "$count"; then
     log "callgrind $row: fixed_requests failed"; stop_proxy; return 1
   fi
   kill -TERM "$proxy_pid" 2>/dev/null || true
