@@ -11,7 +11,14 @@ set(FAULTLINE_PENDING_TESTS
   tcp_relay
   http_passthrough
   http_large_bodies
-  http_errors)
+  http_errors
+  fault_latency
+  fault_terminal
+  fault_bandwidth_cpu
+  fault_sampling
+  fault_headers
+  fault_tcp
+  fault_admin)
 
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240

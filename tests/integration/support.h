@@ -69,3 +69,42 @@ inline std::string pattern_string(size_t n, uint64_t offset = 0) {
 }
 
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+
+// [triggers.headers] enabled, plus extra lines.
+inline std::string header_triggers(const std::string& extra = "") {
+  return "[triggers.headers]\nenabled = true\n" + extra + "\n";
+}
+
+// True when this test binary was built with AddressSanitizer (then the proxy was too, and
+// runs a few times slower): only generous upper time bounds may use it, never lower ones.
+constexpr bool kSanitized =
+#if defined(__SANITIZE_ADDRESS__)
+    true;
+#else
+    false;
+#endif
+
+// Sends `count` copies of `request` pipelined in batches over one connection and returns
+// each response's status, in order.
+inline std::vector<int> pipelined_statuses(const Endpoint& to, const std::string& request,
+                                           size_t count, size_t batch = 50) {
+  std::vector<int> statuses;
+  RawClient client(to);
+  if (!client.connected()) return statuses;
+  while (statuses.size() < count) {
+    size_t n = std::min(batch, count - statuses.size());
+    std::string burst;
+    for (size_t i = 0; i < n; ++i) burst += request;
+    if (client.send(burst, Millis(10000)) != IoStatus::kOk) return statuses;
+    for (size_t i = 0; i < n; ++i) {
+      auto r = client.read_response("GET", Millis(10000));
+      if (!r.complete()) return statuses;
+      statuses.push_back(r.status());
+    }
+  }
+  return statuses;
+}
+
+}  // namespace faultline::harness

@@ -1,0 +1,188 @@
+// Latency faults on HTTP listeners, from the config and from x-chaos-delay, measured on
+// the client's clock: the lower bound is exact, the upper bound generous.
+#include "tests/harness/concurrent_client.h"
+#include "tests/integration/support.h"
+
+namespace faultline::harness {
+namespace {
+
+const std::string kSlowPaths = R"(
+[[experiments]]
+name = "slow-api"
+[experiments.match]
+paths = ["/api/*"]
+[[experiments.faults]]
+type = "latency"
+delay = "300ms"
+)";
+
+TEST(FaultLatency, ConfigLatencyDelaysOnlyMatchingRequests) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", kSlowPaths));
+  RawClient client(proxy.listener("main"));
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.request(get_request("/api/orders"));
+    ASSERT_TRUE(r.complete()) << r;
+    EXPECT_EQ(r.status(), 200);
+    EXPECT_GE(r.elapsed.count(), 300);
+    EXPECT_LT(r.elapsed.count(), 1500);
+    auto* injected = r.head.find("x-chaos-injected");
+    ASSERT_NE(injected, nullptr) << "faulted response not annotated";
+    EXPECT_NE(injected->find("latency=300ms@slow-api"), std::string::npos) << *injected;
+    auto fast = client.request(get_request("/home"));
+    ASSERT_TRUE(fast.complete()) << fast;
+    EXPECT_LT(fast.elapsed.count(), 150) << "an unmatched request was delayed";
+    EXPECT_EQ(fast.head.find("x-chaos-injected"), nullptr);
+  }
+}
+
+TEST(FaultLatency, HeaderDelayIsAppliedAndStripped) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", header_triggers()));
+  RawClient client(proxy.listener("main"));
+  auto r = client.request(get_request("/h", {{"X-Chaos-Delay", "250"}}));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_GE(r.elapsed.count(), 250);
+  EXPECT_LT(r.elapsed.count(), 1500);
+  auto* injected = r.head.find("x-chaos-injected");
+  ASSERT_NE(injected, nullptr);
+  EXPECT_NE(injected->find("latency=250ms@header"), std::string::npos) << *injected;
+  auto seen = up.wait_for_request("/h");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_FALSE(seen->head.has("x-chaos-delay")) << "x-chaos-* header forwarded despite strip";
+
+  r = client.request(get_request("/h3", {{"x-chaos-delay", "350ms"}}));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_GE(r.elapsed.count(), 350);
+}
+
+TEST(FaultLatency, JitterStaysWithinItsRange) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", header_triggers()));
+  RawClient client(proxy.listener("main"));
+  long lo = 1 << 30, hi = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r = client.request(
+        get_request("/j", {{"x-chaos-delay", "200ms"}, {"x-chaos-jitter", "100ms"}}));
+    ASSERT_TRUE(r.complete()) << r;
+    EXPECT_GE(r.elapsed.count(), 100);
+    EXPECT_LT(r.elapsed.count(), 1000);
+    lo = std::min<long>(lo, r.elapsed.count());
+    hi = std::max<long>(hi, r.elapsed.count());
+  }
+  EXPECT_GT(hi - lo, 10) << "jitter produced no spread over 12 requests";
+}
+
+TEST(FaultLatency, ResponsePhaseDelaysAfterTheUpstreamAnswered) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", R"(
+[[experiments]]
+name = "slow-response"
+[[experiments.faults]]
+type = "latency"
+delay = "400ms"
+phase = "response"
+)"));
+  RawClient client(proxy.listener("main"));
+  auto start = Clock::now();
+  auto r = client.request(get_request("/r"));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_GE(r.elapsed.count(), 400);
+  auto seen = up.wait_for_request("/r");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_LT(std::chrono::duration_cast<Millis>(seen->received_at - start).count(), 200)
+      << "phase = response held the request back instead of the response";
+}
+
+TEST(FaultLatency, LatenciesOfSeveralExperimentsAddUp) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", R"(
+[[experiments]]
+name = "first"
+[[experiments.faults]]
+type = "latency"
+delay = "200ms"
+
+[[experiments]]
+name = "second"
+[[experiments.faults]]
+type = "latency"
+delay = "250ms"
+)"));
+  auto r = one_request(proxy.listener("main"), get_request("/both"));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_GE(r.elapsed.count(), 450);
+  EXPECT_LT(r.elapsed.count(), 2000);
+}
+
+TEST(FaultLatency, MaxDelayCapsTheTotal) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", R"(
+[safety]
+max_delay = "1s"
+
+[[experiments]]
+name = "first"
+[[experiments.faults]]
+type = "latency"
+delay = "800ms"
+
+[[experiments]]
+name = "second"
+[[experiments.faults]]
+type = "latency"
+delay = "800ms"
+)"));
+  auto r = one_request(proxy.listener("main"), get_request("/capped"));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_GE(r.elapsed.count(), 1000);
+  EXPECT_LT(r.elapsed.count(), 1500) << "two 800ms delays were not capped at max_delay = 1s";
+}
+
+// 1,000 delayed requests at once all finish close to the delay, while requests without a
+// fault, sent through the same proxy meanwhile, see no added latency: delays are timers,
+// not blocked threads.
+TEST(FaultLatency, AThousandConcurrentDelaysDoNotBlockOtherTraffic) {
+  HttpUpstream up;
+  ConfigSpec spec;
+  ListenerSpec l;
+  l.upstream = up.address();
+  spec.listeners.push_back(l);
+  spec.workers = 2;
+  spec.tail = header_triggers();
+  START_PROXY(proxy, config_toml(spec));
+  constexpr long kDelay = 500;
+  std::vector<std::string> requests(
+      1000, get_request("/delayed",
+                        {{"x-chaos-delay", std::to_string(kDelay)}, {"Connection", "close"}}));
+  std::vector<long> plain_latencies;
+  std::thread plain([&] {
+    std::this_thread::sleep_for(200ms);  // while the delayed requests are held
+    for (int i = 0; i < 20; ++i) {
+      auto r =
+          one_request(proxy.listener("main"), get_request("/plain", {{"Connection", "close"}}));
+      plain_latencies.push_back(r.complete() && r.status() == 200 ? r.elapsed.count() : -1);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto results = run_concurrent(proxy.listener("main"), requests, 20s);
+  plain.join();
+  long worst = 0;
+  int ok = 0;
+  for (const auto& r : results) {
+    if (r.io == IoStatus::kOk && r.status == 200) ++ok;
+    EXPECT_GE(r.latency.count(), kDelay);
+    worst = std::max<long>(worst, r.latency.count());
+  }
+  EXPECT_EQ(ok, 1000);
+  const long slack = kSanitized ? 600 : 250;
+  EXPECT_LE(worst, kDelay + slack) << "slowest delayed request took " << worst << " ms";
+  for (long ms : plain_latencies) {
+    EXPECT_GE(ms, 0) << "an un-faulted request failed";
+    EXPECT_LT(ms, kSanitized ? 300 : 150) << "an un-faulted request was slowed down";
+  }
+}
+
+}  // namespace
+}  // namespace faultline::harness
