@@ -114,6 +114,9 @@ TEST(DecodeExperimentJson, ErrorsCarryRelativeFieldPaths) {
             (std::vector<std::string>{"name: must be non-empty and use only a-z, 0-9 and '-'",
                                       "trigger: expected a string, got null",
                                       "faults: an experiment needs at least one fault"}));
+  EXPECT_EQ(
+      json_errors(R"({"name": "header", "faults": [{"type": "abort"}]})"),
+      std::vector<std::string>{"name: \"header\" is reserved for per-request header triggers"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1.5})"),
             std::vector<std::string>{"max_active: expected an integer, got float"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1e300})"),
