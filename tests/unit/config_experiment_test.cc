@@ -244,6 +244,14 @@ faults = [{type = "abort"}]
   EXPECT_EQ(bad.items()[0].format(),
             "one.toml:3:1: listeners: expected an array of strings, got string");
 
+  Diagnostics sorted;  // decoding finds the unknown key first; the file order wins
+  EXPECT_FALSE(
+      decode_experiment_toml("name = \"a\"\nfaults = 3\ntypo = 1\n", "s.toml", sorted).has_value());
+  ASSERT_EQ(sorted.items().size(), 2u);
+  EXPECT_EQ(sorted.items()[0].format(),
+            "s.toml:2:1: faults: expected an array of fault tables, got integer");
+  EXPECT_EQ(sorted.items()[1].format(), "s.toml:3:1: typo: unknown key");
+
   Diagnostics extra;
   EXPECT_FALSE(decode_experiment_toml("[[experiments]]\nname = \"a\"\nfaults = [{type = "
                                       "\"abort\"}]\n[admin]\nlisten = \"x:1\"\n",
