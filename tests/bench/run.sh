@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: wrk straight at an nginx upstream, then through faultline, HAProxy and nginx as
-# reverse proxies, each proxy single-threaded, one after another in the same run, all on
+# reverse proxies, each proxy single-threaded, taking turns in the same run, all on
 # 127.0.0.1. Prints a Markdown table (also written to $BENCH_OUT). See tests/bench/README.md.
 #
 #   tests/bench/run.sh                      # full run, about 3.5 minutes with the defaults
