@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: wrk straight at an nginx upstream, then through faultline, HAProxy and nginx as
-# reverse proxies, each proxy single-threaded, one after another in the same run, all on
+# reverse proxies, each proxy single-threaded, taking turns in the same run, all on
 # 127.0.0.1. Prints a Markdown table (also written to $BENCH_OUT). See tests/bench/README.md.
 #
 #   tests/bench/run.sh                      # full run, about 3.5 minutes with the defaults
@@ -343,6 +343,11 @@ stop_proxy() {
   for _ in $(seq 1 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
+  # Forget it, so that cleanup can never signal a later process that reuses the PID.
+  local p
+  local -a keep=()
+  for p in "${pids[@]}"; do [ "$p" = "$proxy_pid" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
 }
 
 scenario_path() { case "$1" in 1mib) echo /1m.bin ;; *) echo /small ;; esac; }
