@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "proxy/cli.h"
+#include "proxy/ctl.h"
 #include "proxy/version.h"
 
 int main(int argc, char** argv) {
@@ -18,12 +19,15 @@ int main(int argc, char** argv) {
   check->add_option("--config,-c", check_config, "config file")->required();
   auto* version = app.add_subcommand("version", "print the version");
   auto* demo = app.add_subcommand("demo", "run a self-contained demo on 127.0.0.1");
+  int ctl_exit = -1;  // set by the ctl subcommand's callback
+  faultline::proxy::add_ctl_command(app, ctl_exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (ctl_exit >= 0) return ctl_exit;
   if (*version) {
     std::printf("faultline %s\n", faultline::proxy::version());
     return 0;
