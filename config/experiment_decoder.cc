@@ -163,29 +163,4 @@ ExperimentConfig decode_experiment(const Node& table, const std::string& path, D
   return out;
 }
 
-void validate_experiment(const ExperimentConfig& experiment, const Config& context,
-                         Diagnostics& diags, const Node* source) {
-  const Node* listeners_node = source != nullptr ? source->find("listeners") : nullptr;
-  std::vector<std::string_view> known;
-  for (const auto& listener : context.listeners) known.push_back(listener.name);
-  for (size_t i = 0; i < experiment.listeners.size(); ++i) {
-    const std::string& name = experiment.listeners[i];
-    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    std::string message = "no listener named \"" + name + "\"";
-    if (auto suggestion = closest_match(name, known); !suggestion.empty())
-      message += " (did you mean \"" + std::string(suggestion) + "\"?)";
-    SourcePos pos = experiment.pos;
-    if (listeners_node != nullptr && i < listeners_node->items.size())
-      pos = listeners_node->items[i].pos;
-    diags.error(pos, index_path(join_path(experiment.path, "listeners"), i), std::move(message));
-  }
-  if (experiment.duration && *experiment.duration > context.safety.max_duration) {
-    const Node* duration_node = source != nullptr ? source->find("duration") : nullptr;
-    diags.error(duration_node != nullptr ? duration_node->pos : experiment.pos,
-                join_path(experiment.path, "duration"),
-                format_duration(*experiment.duration) + " exceeds safety.max_duration (" +
-                    format_duration(context.safety.max_duration) + ")");
-  }
-}
-
 }  // namespace faultline::config

@@ -102,7 +102,7 @@ std::optional<ExperimentConfig> decode_experiment_toml(std::string_view toml_tex
     return std::nullopt;
   }
   auto experiment = decode_checked(experiments->items[0], "experiments[0]", diags);
-  if (!diags.ok()) return std::nullopt;
+  if (!diags.ok()) return std::nullopt;  // also fails for unknown keys next to [[experiments]]
   return experiment;
 }
 

@@ -1,6 +1,9 @@
 // JSON text -> Node for admin-API bodies. JSON has no useful positions for a client, so
 // errors carry key paths only. nlohmann/json stays inside config/.
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "config/loader.h"
 
@@ -67,14 +70,35 @@ bool convert(const nlohmann::ordered_json& in, int depth, Node& out) {
 
 std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
   nlohmann::ordered_json document;
+  // nlohmann keeps the last of two equal keys; an API client deserves to hear about it, as a
+  // TOML file's author does from toml++.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto watch_keys = [&](int, nlohmann::ordered_json::parse_event_t event,
+                        nlohmann::ordered_json& parsed) {
+    using Event = nlohmann::ordered_json::parse_event_t;
+    if (event == Event::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Event::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!open_objects.back().insert(key).second && duplicate.empty()) duplicate = key;
+    }
+    return true;
+  };
   try {
-    document = nlohmann::ordered_json::parse(text.begin(), text.end());
+    document = nlohmann::ordered_json::parse(text.begin(), text.end(), watch_keys);
   } catch (const nlohmann::json::exception& error) {
     // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
     std::string message = error.what();
     if (size_t bracket = message.find("] "); bracket != std::string::npos)
       message.erase(0, bracket + 2);
     diags.error(SourcePos{}, "", "invalid JSON: " + message);
+    return std::nullopt;
+  }
+  if (!duplicate.empty()) {
+    diags.error(SourcePos{}, "", "invalid JSON: duplicate key \"" + duplicate + "\"");
     return std::nullopt;
   }
   Node root;

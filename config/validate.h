@@ -16,7 +16,8 @@ namespace faultline::config {
 // error was added to `diags`.
 ExperimentConfig decode_experiment(const Node& table, const std::string& path, Diagnostics& diags);
 
-// Rules that need the whole config: every listed listener exists, and the duration does not
+// Rules that need the whole config: every listed listener exists (and, when it is a tcp
+// listener, the experiment uses no HTTP-only matching or trigger), and the duration does not
 // exceed context.safety.max_duration. `source` (the experiment's table, when it came from a
 // file) lets errors point at the offending key; without it they point at experiment.pos.
 // The caller applies safety.default_duration to API experiments without a duration.

@@ -131,6 +131,13 @@ TEST(DecodeExperimentJson, RejectsNonObjectsAndBadSyntax) {
   auto syntax = json_errors(R"({"name": )");
   ASSERT_EQ(syntax.size(), 1u);
   EXPECT_EQ(syntax[0].rfind("invalid JSON: parse error at line 1, column 10", 0), 0u) << syntax[0];
+  EXPECT_EQ(json_errors(R"({"name": "a", "faults": [{"type": "abort"}], "name": "b"})"),
+            std::vector<std::string>{"invalid JSON: duplicate key \"name\""});
+  EXPECT_EQ(json_errors(R"({"name": "a", "faults": [{"type": "abort", "status": 1,
+                                                    "status": 2}]})"),
+            std::vector<std::string>{"invalid JSON: duplicate key \"status\""});
+  // Equal keys in different objects are fine.
+  json_ok(R"({"name": "a", "faults": [{"type": "abort"}, {"type": "abort"}]})");
   std::string deep(100, '[');
   EXPECT_EQ(json_errors("{\"name\": " + deep + std::string(100, ']') + "}"),
             std::vector<std::string>{"invalid JSON: nested deeper than 32"});
@@ -156,6 +163,28 @@ TEST(ValidateExperiment, ChecksListenersAndMaxDuration) {
                                       "faults": [{"type": "abort"}]})");
   validate_experiment(fine, context, ok_diags);
   EXPECT_TRUE(ok_diags.ok());
+}
+
+TEST(ValidateExperiment, TcpListenersRejectHttpOnlyMatching) {
+  Config context = context_with({"web", "raw"});
+  context.listeners[1].protocol = Protocol::kTcp;
+  ExperimentConfig http_only = json_ok(
+      R"({"name": "x", "listeners": ["web", "raw"], "trigger": "header",
+          "match": {"paths": ["/a"], "sample_by": "trace"}, "faults": [{"type": "latency"}]})");
+  Diagnostics diags;
+  validate_experiment(http_only, context, diags);
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].format(),
+            "listeners[1]: listener \"raw\" is tcp, but match.paths, match.sample_by, "
+            "trigger = \"header\" need http requests");
+
+  // Sources and percentages work on raw streams.
+  ExperimentConfig stream = json_ok(
+      R"({"name": "y", "listeners": ["raw"], "match": {"sources": ["10.0.0.0/8"],
+          "percentage": 5}, "faults": [{"type": "latency"}]})");
+  Diagnostics stream_diags;
+  validate_experiment(stream, context, stream_diags);
+  EXPECT_TRUE(stream_diags.ok());
 }
 
 TEST(DecodeExperimentToml, AcceptsBareTable) {

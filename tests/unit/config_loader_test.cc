@@ -376,6 +376,12 @@ const BadConfig kBadConfigs[] = {
       "test.toml:10:1: experiments[0].max_active: must be between 0 and 4294967295",
       "test.toml:11:1: experiments[0].dry_run: expected true or false, got string",
       "test.toml:12:1: experiments[0].faults: an experiment needs at least one fault"}},
+    {"experiment_on_tcp_listener",
+     "[[listeners]]\nname = \"raw\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n"
+     "protocol = \"tcp\"\n[[experiments]]\nname = \"t\"\nlisteners = [\"raw\"]\n"
+     "faults = [{type = \"latency\"}]\n[experiments.match]\nmethods = [\"GET\"]\n",
+     {"test.toml:8:14: experiments[0].listeners[0]: listener \"raw\" is tcp, but match.methods "
+      "need http requests"}},
     {"experiment_zero_duration",
      "[[experiments]]\nname = \"z\"\nduration = \"0s\"\nfaults = [{type = \"abort\"}]\n",
      {"test.toml:3:1: experiments[0].duration: must be greater than 0"}},

@@ -1,0 +1,151 @@
+#include "faults/decide.h"
+
+#include <algorithm>
+
+#include "faults/header_triggers.h"
+#include "faults/match.h"
+#include "faults/sampling.h"
+
+namespace faultline::faults {
+namespace {
+
+// Picks the faults of one matched experiment, in written order, each with its percentage;
+// stops at its first terminal; skips terminals when an earlier source already ended the
+// request. Returns a bit mask over experiment.faults.
+enum class Moment : uint8_t {
+  kRequest,      // HTTP request: everything but reset phase=connect
+  kHttpConnect,  // HTTP accept: only reset phase=connect
+  kTcpConnect,   // TCP accept: every per-connection fault
+};
+
+uint32_t select_faults(const CompiledExperiment& experiment, Moment moment, bool terminal_taken,
+                       const SampleKey& key, Rng& rng) {
+  uint32_t chosen = 0;
+  for (size_t i = 0; i < experiment.faults.size(); ++i) {
+    const CompiledFault& fault = experiment.faults[i];
+    if (!fault.per_request) continue;
+    if (moment == Moment::kRequest && fault.at_connect) continue;
+    if (moment == Moment::kHttpConnect && !fault.at_connect) continue;
+    if (fault.terminal && terminal_taken) continue;
+    if (!sampled(key, fault.percentage, i + 1, rng)) continue;
+    chosen |= 1u << i;
+    if (fault.terminal) break;
+  }
+  return chosen;
+}
+
+void inject(const Snapshot& snapshot, uint32_t index, uint32_t chosen, config::Protocol protocol,
+            Rng& rng, unsigned worker, Plan& plan) {
+  const CompiledExperiment& experiment = snapshot.experiments[index];
+  ExperimentCounterSlot& counters = experiment.run->counters.slot(worker);
+  if (experiment.dry_run) {
+    for (size_t i = 0; i < experiment.faults.size(); ++i)
+      if (chosen & (1u << i)) bump(counters.dry_run[experiment.faults[i].kind]);
+    return;
+  }
+  if (experiment.max_active > 0) {
+    if (!experiment.run->try_acquire(experiment.max_active)) return;
+    plan.held_slots.push_back(index);
+  }
+  const bool annotate = snapshot.triggers.annotate && protocol == config::Protocol::kHttp;
+  for (size_t i = 0; i < experiment.faults.size(); ++i) {
+    if (!(chosen & (1u << i))) continue;
+    const CompiledFault& fault = experiment.faults[i];
+    for (const Primitive& primitive : fault.primitives) apply(primitive, protocol, rng, plan);
+    bump(counters.injected[fault.kind]);
+    if (annotate) {
+      if (!plan.injected.empty()) plan.injected += ", ";
+      plan.injected += fault.annotation;
+    }
+  }
+}
+
+// safety.max_delay bounds the whole request, whoever asked for the delays.
+void cap_delays(const Snapshot& snapshot, Plan& plan) {
+  const Duration max = snapshot.max_delay;
+  plan.request_delay = std::min(plan.request_delay, max);
+  plan.response_delay = std::min(plan.response_delay, max - plan.request_delay);
+  plan.upstream_chunk_delay = std::min(plan.upstream_chunk_delay, max);
+  plan.downstream_chunk_delay = std::min(plan.downstream_chunk_delay, max);
+  plan.close_delay = std::min(plan.close_delay, max);
+  plan.stall_for = std::min(plan.stall_for, max);
+}
+
+bool live(const CompiledExperiment& experiment, TimePoint now) {
+  return !experiment.run->paused() && !experiment.expired(now);
+}
+
+}  // namespace
+
+Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoint now,
+            unsigned worker) {
+  Plan plan;
+  if (head.listener_index >= snapshot.listeners.size()) return plan;
+  const ListenerExperiments& listener = snapshot.listeners[head.listener_index];
+  if (listener.per_request.empty() && !snapshot.triggers.enabled) return plan;  // fast path
+  if (listener.protocol != config::Protocol::kHttp || snapshot.run->halted()) return plan;
+  const std::string_view path = strip_query(head.path);
+  // Exclusion is checked lazily: most requests match nothing and carry no x-chaos-* header.
+  int excluded = -1;
+  auto is_excluded = [&] {
+    if (excluded < 0) excluded = snapshot.excluded(path) ? 1 : 0;
+    return excluded == 1;
+  };
+
+  bool triggers_accepted = false;
+  if (snapshot.triggers.enabled) {
+    const ChaosHeaders raw = scan_chaos_headers(head.headers);
+    if (raw.present != 0) {
+      if (is_excluded()) return plan;
+      triggers_accepted = apply_header_triggers(snapshot, raw, head.peer, rng, worker, plan);
+      if (!plan.bad_request.empty()) return plan;
+    }
+  }
+  for (const uint32_t index : listener.per_request) {
+    const CompiledExperiment& experiment = snapshot.experiments[index];
+    if (!live(experiment, now)) continue;
+    if (experiment.trigger == config::Trigger::kHeader &&
+        !(triggers_accepted && opted_in(head.headers, experiment.name)))
+      continue;
+    if (!experiment.matcher.matches(head, path)) continue;
+    if (is_excluded()) return plan;  // nothing was added yet: header faults imply !excluded
+    const SampleKey key = sample_key(experiment.sample_by, head.headers);
+    if (!sampled(key, experiment.percentage, 0, rng)) continue;
+    bump(experiment.run->counters.slot(worker).matched);
+    const uint32_t chosen =
+        select_faults(experiment, Moment::kRequest, plan.terminal != Terminal::kNone, key, rng);
+    if (chosen != 0) inject(snapshot, index, chosen, config::Protocol::kHttp, rng, worker, plan);
+  }
+  cap_delays(snapshot, plan);
+  return plan;
+}
+
+Plan decide_connect(const Snapshot& snapshot, const ConnectionHead& head, Rng& rng, TimePoint now,
+                    unsigned worker) {
+  Plan plan;
+  if (head.listener_index >= snapshot.listeners.size()) return plan;
+  const ListenerExperiments& listener = snapshot.listeners[head.listener_index];
+  if (listener.per_connection.empty() || snapshot.run->halted()) return plan;
+  const bool http = listener.protocol == config::Protocol::kHttp;
+  const SampleKey random_key;
+  for (const uint32_t index : listener.per_connection) {
+    const CompiledExperiment& experiment = snapshot.experiments[index];
+    if (!live(experiment, now) || !experiment.matcher.matches_source(head.peer)) continue;
+    if (!sampled(random_key, experiment.percentage, 0, rng)) continue;
+    bump(experiment.run->counters.slot(worker).matched);
+    const uint32_t chosen =
+        select_faults(experiment, http ? Moment::kHttpConnect : Moment::kTcpConnect,
+                      plan.terminal != Terminal::kNone, random_key, rng);
+    if (chosen != 0) inject(snapshot, index, chosen, listener.protocol, rng, worker, plan);
+  }
+  cap_delays(snapshot, plan);
+  return plan;
+}
+
+void release(const Snapshot& snapshot, Plan& plan) {
+  for (const uint32_t index : plan.held_slots)
+    if (index < snapshot.experiments.size()) snapshot.experiments[index].run->release();
+  plan.held_slots.clear();
+}
+
+}  // namespace faultline::faults

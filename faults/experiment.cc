@@ -1,0 +1,149 @@
+#include "faults/experiment.h"
+
+#include "config/value.h"
+#include "faults/catalog.h"
+
+namespace faultline::faults {
+
+std::string_view to_string(Source source) {
+  return source == Source::kApi ? "api" : "config";
+}
+
+std::string_view to_string(ExperimentStatus status) {
+  switch (status) {
+    case ExperimentStatus::kActive:
+      return "active";
+    case ExperimentStatus::kPaused:
+      return "paused";
+    case ExperimentStatus::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Which protocols the experiment's listeners speak. Unknown listener names are errors.
+bool resolve_protocols(const config::ExperimentConfig& experiment, const config::Config& config,
+                       bool& on_http, bool& on_tcp, config::Diagnostics& diags) {
+  on_http = on_tcp = false;
+  bool ok = true;
+  if (experiment.listeners.empty()) {
+    for (const auto& listener : config.listeners) {
+      on_http = on_http || listener.protocol == config::Protocol::kHttp;
+      on_tcp = on_tcp || listener.protocol == config::Protocol::kTcp;
+    }
+    return true;
+  }
+  for (size_t i = 0; i < experiment.listeners.size(); ++i) {
+    const std::string& name = experiment.listeners[i];
+    const config::ListenerConfig* found = nullptr;
+    for (const auto& listener : config.listeners)
+      if (listener.name == name) found = &listener;
+    if (!found) {
+      std::string known;
+      for (const auto& listener : config.listeners)
+        known += (known.empty() ? "" : ", ") + listener.name;
+      diags.error(experiment.pos,
+                  join_path(experiment.path, "listeners[" + std::to_string(i) + "]"),
+                  "unknown listener \"" + name + "\" (listeners: " + known + ")");
+      ok = false;
+      continue;
+    }
+    on_http = on_http || found->protocol == config::Protocol::kHttp;
+    on_tcp = on_tcp || found->protocol == config::Protocol::kTcp;
+  }
+  return ok;
+}
+
+bool compile_fault(const config::FaultConfig& fault, const KindContext& context, CompiledFault& out,
+                   config::Diagnostics& diags) {
+  ParamReader reader(fault, diags);
+  const size_t index = kind_index(fault.type);
+  if (index >= catalog().size()) {
+    reader.error("type",
+                 "unknown fault type \"" + fault.type + "\" (known: " + known_kinds() + ")");
+    return false;
+  }
+  const FaultKind& kind = *catalog()[index];
+  out.kind = static_cast<uint8_t>(index);
+  if (const auto percentage = reader.number("percentage")) {
+    if (!kind.per_request)
+      reader.error("percentage", std::string(kind.name) +
+                                     " faults run while the experiment is active; percentage "
+                                     "does not apply");
+    else if (!(*percentage >= 0 && *percentage <= 100))
+      reader.error("percentage",
+                   "expected a percentage 0..100, got " + std::to_string(*percentage));
+    else
+      out.percentage = *percentage;
+  }
+  kind.compile(reader, context, out);
+  return reader.finish();
+}
+
+}  // namespace
+
+bool compile_experiment(const config::ExperimentConfig& experiment, const config::Config& config,
+                        Source source, CompiledExperiment& out, config::Diagnostics& diags) {
+  const size_t errors_before = diags.items().size();
+  out.name = experiment.name;
+  out.source = source;
+  out.definition = experiment;
+  out.trigger = experiment.trigger;
+  out.dry_run = experiment.dry_run;
+  out.max_active = experiment.max_active;
+  out.matcher = Matcher(experiment.match);
+  out.percentage = experiment.match.percentage;
+  out.sample_by = experiment.match.sample_by;
+
+  bool on_http = false, on_tcp = false;
+  resolve_protocols(experiment, config, on_http, on_tcp, diags);
+  const std::string match_path = join_path(experiment.path, "match");
+  if (on_tcp) {
+    // A TCP listener sees bytes, not requests: these would silently never match.
+    const char* field = !experiment.match.paths.empty()     ? "paths"
+                        : !experiment.match.methods.empty() ? "methods"
+                        : !experiment.match.headers.empty() ? "headers"
+                                                            : nullptr;
+    if (field)
+      diags.error(experiment.pos, join_path(match_path, field),
+                  "matches HTTP requests, but the experiment runs on a tcp listener");
+    if (experiment.match.sample_by.kind != config::SampleBy::Kind::kRandom)
+      diags.error(experiment.pos, join_path(match_path, "sample_by"),
+                  "tcp listeners have no headers to sample by; use \"random\"");
+    if (experiment.trigger == config::Trigger::kHeader)
+      diags.error(experiment.pos, join_path(experiment.path, "trigger"),
+                  "trigger = \"header\" needs HTTP requests, but the experiment runs on a tcp "
+                  "listener");
+  }
+  if (experiment.faults.size() > kMaxFaultsPerExperiment)
+    diags.error(experiment.pos, join_path(experiment.path, "faults"),
+                "at most " + std::to_string(kMaxFaultsPerExperiment) + " faults per experiment");
+
+  const KindContext context{config.safety, on_http, on_tcp, experiment.name};
+  out.faults.clear();
+  for (size_t i = 0; i < experiment.faults.size() && i < kMaxFaultsPerExperiment; ++i) {
+    const config::FaultConfig& fault = experiment.faults[i];
+    CompiledFault compiled;
+    if (!compile_fault(fault, context, compiled, diags)) continue;
+    if (compiled.at_connect && on_http &&
+        (experiment.match.sample_by.kind != config::SampleBy::Kind::kRandom ||
+         out.matcher.needs_request() || experiment.trigger == config::Trigger::kHeader)) {
+      diags.error(fault.params.pos, join_path(fault.path, "phase"),
+                  "phase = \"connect\" is decided at accept, before any request exists; it "
+                  "cannot be combined with match paths/methods/headers, sample_by or "
+                  "trigger = \"header\"");
+      continue;
+    }
+    out.has_cpu = out.has_cpu || !compiled.per_request;
+    if (compiled.per_request) {
+      if (on_tcp || compiled.at_connect) out.has_connect_faults = true;
+      if (on_http && !compiled.at_connect) out.has_request_faults = true;
+    }
+    out.faults.push_back(std::move(compiled));
+  }
+  return diags.items().size() == errors_before;
+}
+
+}  // namespace faultline::faults

@@ -1,0 +1,48 @@
+#pragma once
+// A fault kind decodes and validates its own keys and compiles into primitives. Adding a kind
+// is one file in faults/kinds/, one line in catalog.cc and its tests; proxy/ is not touched
+// unless the kind needs a genuinely new primitive.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/schema.h"
+#include "faults/params.h"
+#include "faults/primitive.h"
+
+namespace faultline::faults {
+
+// What a kind may know while compiling.
+struct KindContext {
+  const config::SafetyConfig& safety;
+  bool on_http = true;      // the fault runs on at least one HTTP listener
+  bool on_tcp = false;      // ... on at least one TCP listener
+  std::string_view source;  // experiment name, for the annotation ("@checkout-errors")
+};
+
+// One compiled fault of an experiment.
+struct CompiledFault {
+  uint8_t kind = 0;           // catalogue index; counters are indexed by it
+  double percentage = 100.0;  // of the experiment's sampled requests
+  bool per_request = true;    // false for cpu: runs while the experiment is active
+  bool at_connect = false;    // decided at accept (reset phase=connect)
+  bool terminal = false;      // ends the request (abort, reset, stall)
+  std::vector<Primitive> primitives;
+  std::string annotation;  // "latency=500ms@checkout-latency"
+  double cpu_cores = 0;    // cpu kind
+  double cpu_load = 0;     // percent
+};
+
+struct FaultKind {
+  std::string_view name;
+  // false for kinds that act while the experiment is active rather than per request (cpu);
+  // `percentage` is then rejected.
+  bool per_request;
+  // Decodes the kind's own keys ("type" and "percentage" are handled by the caller), checks
+  // protocol applicability and safety caps, and fills `out` (primitives, annotation, flags).
+  // Errors go to reader.error(); the caller checks reader.finish().
+  void (*compile)(ParamReader& reader, const KindContext& context, CompiledFault& out);
+};
+
+}  // namespace faultline::faults

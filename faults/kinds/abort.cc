@@ -1,0 +1,69 @@
+// abort: answer with a canned response instead of forwarding (HTTP only).
+#include <memory>
+
+#include "faults/kinds/common.h"
+
+namespace faultline::faults {
+namespace {
+
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Header names and values end up on the wire verbatim: refuse anything that could split the
+// response or contradict the framing faultline writes itself.
+bool check_header(ParamReader& reader, const std::string& name, const std::string& value) {
+  bool token = !name.empty();
+  for (char c : name) token = token && is_token_char(c);
+  if (!token) {
+    reader.error("headers", "header name \"" + name + "\" is not a valid HTTP token");
+    return false;
+  }
+  if (value.find_first_of("\r\n", 0) != std::string::npos ||
+      value.find('\0') != std::string::npos) {
+    reader.error("headers", "header \"" + name + "\" has a line break in its value");
+    return false;
+  }
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection") {
+    reader.error("headers", "header \"" + name + "\" is set by faultline and cannot be given");
+    return false;
+  }
+  return true;
+}
+
+void compile_abort(ParamReader& reader, const KindContext& context, CompiledFault& out) {
+  const auto status = reader.integer("status");
+  const auto body = reader.string("body");
+  const auto headers = reader.string_table("headers");
+  if (context.on_tcp)
+    reader.error("type",
+                 "abort applies to http listeners only; this experiment runs on a tcp "
+                 "listener (use reset or stall)");
+  if (status && (*status < 200 || *status > 599))
+    reader.error("status", "expected an HTTP status 200..599, got " + std::to_string(*status));
+  auto response = std::make_shared<Response>();
+  response->status = static_cast<int>(status.value_or(503));
+  response->body = body.value_or("fault injected by faultline\n");
+  if (headers) {
+    for (const auto& [name, value] : *headers)
+      if (check_header(reader, name, value)) response->headers.emplace_back(name, value);
+  }
+  if (!reader.ok()) return;
+
+  Primitive primitive;
+  primitive.op = Op::kRespond;
+  primitive.response = std::move(response);
+  out.annotation =
+      kinds::annotation("abort", std::to_string(primitive.response->status), context.source);
+  out.primitives.push_back(std::move(primitive));
+  out.terminal = true;
+}
+
+}  // namespace
+
+extern const FaultKind kAbortKind{"abort", true, compile_abort};
+
+}  // namespace faultline::faults

@@ -1,0 +1,36 @@
+// latency: wait before forwarding (phase = request) or before relaying the response
+// (phase = response) on HTTP; delay each chunk in `direction` on TCP.
+#include "faults/kinds/common.h"
+
+namespace faultline::faults {
+namespace {
+
+void compile_latency(ParamReader& reader, const KindContext& context, CompiledFault& out) {
+  const auto delay = reader.duration("delay");
+  const auto jitter = reader.duration("jitter");
+  const auto phase = reader.choice("phase", {"request", "response"});
+  const auto direction = reader.choice("direction", {"upstream", "downstream", "both"});
+  if (!delay && !reader.has("delay")) reader.error("delay", "missing key: latency needs a delay");
+  if (phase && !context.on_http)
+    reader.error("phase", "phase applies to http listeners; use direction on tcp listeners");
+  if (direction && !context.on_tcp)
+    reader.error("direction", "direction applies to tcp listeners; use phase on http listeners");
+  if (!delay) return;
+  const config::Duration spread = jitter.value_or(config::Duration{0});
+  if (!kinds::check_max_delay(reader, "delay", *delay + spread, context, "delay + jitter")) return;
+
+  Primitive primitive;
+  primitive.op = Op::kDelay;
+  primitive.amount = *delay;
+  primitive.jitter = spread;
+  primitive.phase = phase.value_or("request") == "response" ? Phase::kResponse : Phase::kRequest;
+  primitive.direction = kinds::direction_from(direction.value_or("both"));
+  out.primitives.push_back(primitive);
+  out.annotation = kinds::annotation("latency", config::format_duration(*delay), context.source);
+}
+
+}  // namespace
+
+extern const FaultKind kLatencyKind{"latency", true, compile_latency};
+
+}  // namespace faultline::faults

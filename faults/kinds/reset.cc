@@ -1,0 +1,45 @@
+// reset: TCP RST to the client at accept (phase = connect), instead of forwarding
+// (phase = request, HTTP only) or after `after_bytes` of the response (phase = response).
+#include "faults/kinds/common.h"
+
+namespace faultline::faults {
+namespace {
+
+void compile_reset(ParamReader& reader, const KindContext& context, CompiledFault& out) {
+  const auto phase = reader.choice("phase", {"connect", "request", "response"});
+  const auto after_bytes = reader.integer("after_bytes");
+  if (after_bytes && *after_bytes < 0)
+    reader.error("after_bytes", "expected a byte count >= 0, got " + std::to_string(*after_bytes));
+  // Without a phase: after_bytes implies the response; otherwise the earliest point the
+  // listener's protocol knows (the request on HTTP, the accept on TCP).
+  std::string effective =
+      phase.value_or(after_bytes ? "response" : (context.on_tcp ? "connect" : "request"));
+  if (effective == "request" && context.on_tcp)
+    reader.error("phase",
+                 "phase \"request\" applies to http listeners; on tcp use \"connect\" "
+                 "or \"response\"");
+  if (after_bytes && effective != "response")
+    reader.error("after_bytes", "after_bytes applies to phase = \"response\" only");
+  if (!reader.ok()) return;
+
+  Primitive primitive;
+  primitive.op = Op::kReset;
+  if (effective == "connect") {
+    primitive.reset_point = ResetPoint::kConnect;
+    out.at_connect = true;
+  } else if (effective == "response") {
+    primitive.reset_point = ResetPoint::kResponse;
+    primitive.after_bytes = static_cast<uint64_t>(after_bytes.value_or(0));
+  } else {
+    primitive.reset_point = ResetPoint::kRequest;
+  }
+  out.primitives.push_back(primitive);
+  out.terminal = true;
+  out.annotation = kinds::annotation("reset", effective, context.source);
+}
+
+}  // namespace
+
+extern const FaultKind kResetKind{"reset", true, compile_reset};
+
+}  // namespace faultline::faults

@@ -1,0 +1,42 @@
+#pragma once
+// Request matchers: path globs, methods, headers, client CIDRs.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/schema.h"
+#include "faults/request.h"
+
+namespace faultline::faults {
+
+// `*` matches any run of characters (including '/'); everything else matches itself.
+bool glob_match(std::string_view pattern, std::string_view text);
+// The request target without "?query" (and "#fragment").
+std::string_view strip_query(std::string_view target);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view text, std::string_view prefix);
+// First header named `name` (case-insensitive), or nullptr.
+const HeaderView* find_header(std::span<const HeaderView> headers, std::string_view name);
+
+// A compiled [experiments.match] table. Empty lists match everything.
+class Matcher {
+ public:
+  Matcher() = default;
+  explicit Matcher(const config::MatchConfig& match);
+
+  // Everything but sampling; `path` is already stripped of its query.
+  bool matches(const RequestHead& head, std::string_view path) const;
+  bool matches_source(const sockaddr* peer) const;
+  // True when the matcher looks at the request (paths, methods, headers), which does not
+  // exist on TCP listeners or at accept time.
+  bool needs_request() const { return !paths_.empty() || !methods_.empty() || !headers_.empty(); }
+
+ private:
+  std::vector<std::string> paths_;
+  std::vector<std::string> methods_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  std::vector<config::Cidr> sources_;
+};
+
+}  // namespace faultline::faults

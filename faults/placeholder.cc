@@ -1,2 +1,0 @@
-// Replaced by the fault engine.
-namespace faultline::faults {}

@@ -1,0 +1,35 @@
+#pragma once
+// The closed set of things a connection knows how to do (STYLE.md "Faults are data").
+// Fault kinds compile into these; decide() folds the selected ones into a Plan.
+#include <cstdint>
+#include <memory>
+
+#include "config/schema.h"
+#include "faults/plan.h"
+#include "faults/rng.h"
+
+namespace faultline::faults {
+
+enum class Op : uint8_t { kDelay, kRespond, kReset, kStall, kThrottle, kDelayClose };
+enum class Phase : uint8_t { kRequest, kResponse };                // HTTP
+enum class Direction : uint8_t { kUpstream, kDownstream, kBoth };  // TCP streams, bodies
+
+struct Primitive {
+  Op op = Op::kDelay;
+  Phase phase = Phase::kRequest;
+  Direction direction = Direction::kBoth;
+  Duration amount{0};  // delay, stall duration, close delay
+  Duration jitter{0};  // kDelay: uniform +/- around amount
+  uint64_t rate = 0;   // kThrottle, bytes per second
+  ResetPoint reset_point = ResetPoint::kRequest;
+  uint64_t after_bytes = 0;
+  std::shared_ptr<const Response> response;  // kRespond
+
+  bool terminal() const { return op == Op::kRespond || op == Op::kReset || op == Op::kStall; }
+};
+
+// Adds one primitive to `plan` for a listener speaking `protocol`. Delays add up, the lowest
+// rate wins, terminals overwrite (the caller ensures at most one applies).
+void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan);
+
+}  // namespace faultline::faults

@@ -1,0 +1,41 @@
+#pragma once
+// CPU stress for `cpu` faults: burner threads off the event loops. Each period (10 ms) a
+// burner spins for its duty share and sleeps the rest, so `cores` x `load_percent` of CPU is
+// consumed. The runtime calls set_target() with faults::cpu_target() whenever the set of
+// active cpu experiments changes (publish, pause/resume, halt, expiry); stopping takes effect
+// within one period (well under the 100 ms halt budget).
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace faultline::proxy {
+
+class CpuStress {
+ public:
+  CpuStress() = default;
+  ~CpuStress();  // stops and joins every burner
+  CpuStress(const CpuStress&) = delete;
+  CpuStress& operator=(const CpuStress&) = delete;
+
+  // cores <= 0 or load_percent <= 0 stops everything. Fractional cores spread the work over
+  // ceil(cores) threads. Not thread-safe against itself: call from one thread (the runtime).
+  void set_target(double cores, double load_percent);
+  // Burner threads running now (metric faultline_cpu_stress_workers); any thread may call.
+  int workers() const { return workers_.load(std::memory_order_relaxed); }
+
+ private:
+  void stop_all();
+  void burn(double duty);
+
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> workers_{0};
+  double cores_ = 0;
+  double load_ = 0;
+};
+
+}  // namespace faultline::proxy

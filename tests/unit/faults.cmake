@@ -1,0 +1,22 @@
+# Fault engine unit tests (faults/ is pure: no libuv, fake clock, fixed seeds).
+faultline_add_test(NAME unit_faults LABEL unit
+  SOURCES
+    unit/faults_kinds_test.cc
+    unit/faults_match_test.cc
+    unit/faults_decide_test.cc
+    unit/faults_header_triggers_test.cc
+  LIBS faultline_faults)
+
+# CpuStress lives in proxy/ but has no libuv dependency; compiled here so the test does not
+# need the whole proxy library.
+faultline_add_test(NAME unit_cpu_stress LABEL unit
+  SOURCES unit/faults_cpu_stress_test.cc ${PROJECT_SOURCE_DIR}/proxy/cpu_stress.cc
+  LIBS Threads::Threads)
+
+# Micro-benchmark of decide(): a plain executable, not a ctest test.
+find_package(benchmark QUIET)
+if(benchmark_FOUND)
+  add_executable(bench_decide bench/decide_bench.cc)
+  target_link_libraries(bench_decide PRIVATE faultline_faults benchmark::benchmark Threads::Threads)
+  target_include_directories(bench_decide PRIVATE ${PROJECT_SOURCE_DIR})
+endif()

@@ -1,0 +1,321 @@
+// Every fault kind's parameter decoding: good tables compile to the right primitives, bad
+// ones report an error at "<fault.path>.<key>" with the key's position.
+#include <gtest/gtest.h>
+
+#include "faults/catalog.h"
+#include "faults/experiment.h"
+#include "faults_fixtures.h"
+
+namespace faultline::faults {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+
+struct Compiled {
+  bool ok = false;
+  CompiledExperiment experiment;
+  config::Diagnostics diags;
+  const config::Diagnostic* first() const {
+    return diags.items().empty() ? nullptr : &diags.items().front();
+  }
+};
+
+Compiled compile(config::FaultConfig f, config::Protocol protocol = config::Protocol::kHttp,
+                 config::SafetyConfig safety = {}) {
+  auto config = make_config({}, {listener("inbound", protocol)});
+  config->safety = safety;
+  Compiled out;
+  out.ok = compile_experiment(experiment("e1", {std::move(f)}), *config, Source::kConfig,
+                              out.experiment, out.diags);
+  return out;
+}
+
+void expect_error(const Compiled& result, const std::string& path, const std::string& fragment) {
+  ASSERT_FALSE(result.ok);
+  ASSERT_NE(result.first(), nullptr);
+  bool found = false;
+  for (const auto& item : result.diags.items())
+    found = found || (item.path == path && item.message.find(fragment) != std::string::npos);
+  EXPECT_TRUE(found) << "no error at " << path << " containing '" << fragment
+                     << "'; first: " << result.first()->path << ": " << result.first()->message;
+}
+
+TEST(FaultCatalog, ListsEveryKindInOrder) {
+  EXPECT_EQ(known_kinds(), "latency, abort, reset, stall, bandwidth, slow_close, cpu");
+  EXPECT_NE(find_kind("latency"), nullptr);
+  EXPECT_EQ(find_kind("lag"), nullptr);
+  EXPECT_EQ(kind_name(kind_index("stall")), "stall");
+}
+
+TEST(FaultCatalog, UnknownTypeNamesKnownTypes) {
+  auto r = compile(fault("lag", {{"delay", str("1s")}}));
+  expect_error(r, "experiments[0].faults[0].type", "unknown fault type \"lag\" (known: latency,");
+}
+
+TEST(FaultPercentage, DefaultsTo100AndIsBounded) {
+  auto good = compile(fault("latency", {{"delay", str("1s")}}));
+  ASSERT_TRUE(good.ok);
+  EXPECT_DOUBLE_EQ(good.experiment.faults[0].percentage, 100.0);
+  auto fraction = compile(fault("latency", {{"delay", str("1s")}, {"percentage", floating(12.5)}}));
+  ASSERT_TRUE(fraction.ok);
+  EXPECT_DOUBLE_EQ(fraction.experiment.faults[0].percentage, 12.5);
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"percentage", integer(101)}})),
+               "experiments[0].faults[0].percentage", "0..100");
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"percentage", str("5")}})),
+               "experiments[0].faults[0].percentage", "expected a number");
+}
+
+TEST(FaultParams, UnknownKeyIsAnErrorAtItsPosition) {
+  auto r = compile(fault("latency", {{"delay", str("1s")}, {"dealy", str("2s", 14, 3)}}));
+  expect_error(r, "experiments[0].faults[0].dealy", "unknown key for a latency fault");
+  EXPECT_EQ(r.first()->pos.line, 14);
+  EXPECT_EQ(r.first()->pos.column, 3);
+}
+
+TEST(LatencyKind, CompilesDelayJitterPhase) {
+  auto r = compile(fault(
+      "latency", {{"delay", str("500ms")}, {"jitter", str("100ms")}, {"phase", str("response")}}));
+  ASSERT_TRUE(r.ok) << r.first()->message;
+  const CompiledFault& f = r.experiment.faults[0];
+  ASSERT_EQ(f.primitives.size(), 1u);
+  EXPECT_EQ(f.primitives[0].op, Op::kDelay);
+  EXPECT_EQ(f.primitives[0].amount, 500ms);
+  EXPECT_EQ(f.primitives[0].jitter, 100ms);
+  EXPECT_EQ(f.primitives[0].phase, Phase::kResponse);
+  EXPECT_FALSE(f.terminal);
+  EXPECT_EQ(f.annotation, "latency=500ms@e1");
+}
+
+TEST(LatencyKind, RejectsBadValues) {
+  expect_error(compile(fault("latency", {})), "experiments[0].faults[0].delay", "missing key");
+  auto bad = compile(fault("latency", {{"delay", str("soon", 11, 9)}}));
+  expect_error(bad, "experiments[0].faults[0].delay", "expected a duration like \"250ms\"");
+  EXPECT_EQ(bad.first()->pos.line, 11);
+  expect_error(compile(fault("latency", {{"delay", integer(5)}})), "experiments[0].faults[0].delay",
+               "got a ");
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"phase", str("later")}})),
+               "experiments[0].faults[0].phase", "expected one of \"request\", \"response\"");
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"direction", str("up")}})),
+               "experiments[0].faults[0].direction", "expected one of");
+}
+
+TEST(LatencyKind, SafetyCapIncludesJitter) {
+  config::SafetyConfig safety;
+  safety.max_delay = 2s;
+  EXPECT_TRUE(
+      compile(fault("latency", {{"delay", str("2s")}}), config::Protocol::kHttp, safety).ok);
+  expect_error(compile(fault("latency", {{"delay", str("1500ms")}, {"jitter", str("600ms")}}),
+                       config::Protocol::kHttp, safety),
+               "experiments[0].faults[0].delay", "exceeds safety.max_delay (2s)");
+}
+
+TEST(LatencyKind, PhaseIsHttpDirectionIsTcp) {
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"phase", str("request")}}),
+                       config::Protocol::kTcp),
+               "experiments[0].faults[0].phase", "use direction on tcp");
+  expect_error(compile(fault("latency", {{"delay", str("1s")}, {"direction", str("upstream")}})),
+               "experiments[0].faults[0].direction", "use phase on http");
+  auto tcp = compile(fault("latency", {{"delay", str("1s")}, {"direction", str("upstream")}}),
+                     config::Protocol::kTcp);
+  ASSERT_TRUE(tcp.ok);
+  EXPECT_EQ(tcp.experiment.faults[0].primitives[0].direction, Direction::kUpstream);
+}
+
+TEST(AbortKind, CompilesResponse) {
+  auto r = compile(fault("abort", {{"status", integer(429)},
+                                   {"body", str("slow down")},
+                                   {"headers", table({{"retry-after", str("1")}})}}));
+  ASSERT_TRUE(r.ok) << r.first()->message;
+  const CompiledFault& f = r.experiment.faults[0];
+  EXPECT_TRUE(f.terminal);
+  ASSERT_EQ(f.primitives.size(), 1u);
+  EXPECT_EQ(f.primitives[0].op, Op::kRespond);
+  EXPECT_EQ(f.primitives[0].response->status, 429);
+  EXPECT_EQ(f.primitives[0].response->body, "slow down");
+  ASSERT_EQ(f.primitives[0].response->headers.size(), 1u);
+  EXPECT_EQ(f.primitives[0].response->headers[0].first, "retry-after");
+  EXPECT_EQ(f.annotation, "abort=429@e1");
+}
+
+TEST(AbortKind, DefaultsTo503) {
+  auto r = compile(fault("abort", {}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].response->status, 503);
+}
+
+TEST(AbortKind, RejectsBadValues) {
+  expect_error(compile(fault("abort", {{"status", integer(99)}})),
+               "experiments[0].faults[0].status", "expected an HTTP status 200..599, got 99");
+  expect_error(compile(fault("abort", {{"status", integer(600)}})),
+               "experiments[0].faults[0].status", "200..599");
+  expect_error(compile(fault("abort", {{"status", str("503")}})), "experiments[0].faults[0].status",
+               "expected an integer");
+  expect_error(compile(fault("abort", {{"body", integer(1)}})), "experiments[0].faults[0].body",
+               "expected a string");
+  expect_error(compile(fault("abort", {{"headers", table({{"x-a", integer(1)}})}})),
+               "experiments[0].faults[0].headers.x-a", "expected a string");
+  expect_error(compile(fault("abort", {{"headers", table({{"bad name", str("1")}})}})),
+               "experiments[0].faults[0].headers", "not a valid HTTP token");
+  expect_error(compile(fault("abort", {{"headers", table({{"x-a", str("1\r\nx: y")}})}})),
+               "experiments[0].faults[0].headers", "line break");
+  expect_error(compile(fault("abort", {{"headers", table({{"Content-Length", str("1")}})}})),
+               "experiments[0].faults[0].headers", "set by faultline");
+}
+
+TEST(AbortKind, IsAnErrorOnTcpListeners) {
+  expect_error(compile(fault("abort", {}), config::Protocol::kTcp), "experiments[0].faults[0].type",
+               "abort applies to http listeners only");
+}
+
+TEST(ResetKind, PhasesAndDefaults) {
+  auto request = compile(fault("reset", {}));
+  ASSERT_TRUE(request.ok);
+  EXPECT_EQ(request.experiment.faults[0].primitives[0].reset_point, ResetPoint::kRequest);
+  EXPECT_FALSE(request.experiment.faults[0].at_connect);
+  EXPECT_EQ(request.experiment.faults[0].annotation, "reset=request@e1");
+
+  auto after = compile(fault("reset", {{"after_bytes", integer(1024)}}));
+  ASSERT_TRUE(after.ok);
+  EXPECT_EQ(after.experiment.faults[0].primitives[0].reset_point, ResetPoint::kResponse);
+  EXPECT_EQ(after.experiment.faults[0].primitives[0].after_bytes, 1024u);
+
+  auto connect = compile(fault("reset", {{"phase", str("connect")}}));
+  ASSERT_TRUE(connect.ok);
+  EXPECT_TRUE(connect.experiment.faults[0].at_connect);
+  EXPECT_TRUE(connect.experiment.has_connect_faults);
+  EXPECT_FALSE(connect.experiment.has_request_faults);
+
+  auto tcp = compile(fault("reset", {}), config::Protocol::kTcp);
+  ASSERT_TRUE(tcp.ok);
+  EXPECT_EQ(tcp.experiment.faults[0].primitives[0].reset_point, ResetPoint::kConnect);
+}
+
+TEST(ResetKind, RejectsBadValues) {
+  expect_error(compile(fault("reset", {{"phase", str("midway")}})),
+               "experiments[0].faults[0].phase", "expected one of \"connect\", \"request\"");
+  expect_error(compile(fault("reset", {{"phase", str("request")}}), config::Protocol::kTcp),
+               "experiments[0].faults[0].phase", "on tcp use \"connect\" or \"response\"");
+  expect_error(compile(fault("reset", {{"phase", str("request")}, {"after_bytes", integer(5)}})),
+               "experiments[0].faults[0].after_bytes", "phase = \"response\" only");
+  expect_error(compile(fault("reset", {{"after_bytes", integer(-1)}})),
+               "experiments[0].faults[0].after_bytes", ">= 0");
+}
+
+TEST(StallKind, DurationAndZeroMeansUntilMaxDelay) {
+  auto r = compile(fault("stall", {{"duration", str("5s")}}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].op, Op::kStall);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].amount, 5s);
+  EXPECT_TRUE(r.experiment.faults[0].terminal);
+  auto forever = compile(fault("stall", {}));
+  ASSERT_TRUE(forever.ok);
+  EXPECT_EQ(forever.experiment.faults[0].primitives[0].amount, 30s);  // safety.max_delay
+  expect_error(compile(fault("stall", {{"duration", str("31s")}})),
+               "experiments[0].faults[0].duration", "exceeds safety.max_delay (30s)");
+  expect_error(compile(fault("stall", {{"duration", str("x")}})),
+               "experiments[0].faults[0].duration", "expected a duration");
+}
+
+TEST(BandwidthKind, RateAndDirection) {
+  auto r = compile(fault("bandwidth", {{"rate", str("16KiB/s")}}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].op, Op::kThrottle);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].rate, 16u * 1024);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].direction, Direction::kDownstream);
+  EXPECT_EQ(r.experiment.faults[0].annotation, "bandwidth=16KiB/s@e1");
+  expect_error(compile(fault("bandwidth", {})), "experiments[0].faults[0].rate", "missing key");
+  expect_error(compile(fault("bandwidth", {{"rate", str("fast")}})),
+               "experiments[0].faults[0].rate", "expected a rate like \"16KiB/s\"");
+  expect_error(compile(fault("bandwidth", {{"rate", str("0B/s")}})),
+               "experiments[0].faults[0].rate", "above 0");
+  expect_error(
+      compile(fault("bandwidth", {{"rate", str("1KiB/s")}, {"direction", str("sideways")}})),
+      "experiments[0].faults[0].direction", "expected one of");
+}
+
+TEST(SlowCloseKind, DelayCapped) {
+  auto r = compile(fault("slow_close", {{"delay", str("2s")}}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].op, Op::kDelayClose);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].amount, 2s);
+  expect_error(compile(fault("slow_close", {})), "experiments[0].faults[0].delay", "missing key");
+  expect_error(compile(fault("slow_close", {{"delay", str("1h")}})),
+               "experiments[0].faults[0].delay", "exceeds safety.max_delay");
+}
+
+TEST(CpuKind, CoresAndLoad) {
+  config::SafetyConfig safety;
+  safety.max_cpu_cores = 2;
+  auto r = compile(fault("cpu", {{"cores", floating(1.5)}, {"load", integer(50)}}),
+                   config::Protocol::kHttp, safety);
+  ASSERT_TRUE(r.ok);
+  EXPECT_FALSE(r.experiment.faults[0].per_request);
+  EXPECT_DOUBLE_EQ(r.experiment.faults[0].cpu_cores, 1.5);
+  EXPECT_DOUBLE_EQ(r.experiment.faults[0].cpu_load, 50);
+  EXPECT_TRUE(r.experiment.has_cpu);
+  EXPECT_FALSE(r.experiment.has_request_faults);
+  auto defaults = compile(fault("cpu", {}));
+  ASSERT_TRUE(defaults.ok);
+  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].cpu_cores, 1);
+  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].cpu_load, 100);
+
+  expect_error(compile(fault("cpu", {{"cores", integer(2)}})), "experiments[0].faults[0].cores",
+               "exceeds safety.max_cpu_cores (1)");
+  expect_error(compile(fault("cpu", {{"cores", integer(0)}})), "experiments[0].faults[0].cores",
+               "above 0");
+  expect_error(compile(fault("cpu", {{"load", integer(0)}})), "experiments[0].faults[0].load",
+               "1..100");
+  expect_error(compile(fault("cpu", {{"load", integer(101)}})), "experiments[0].faults[0].load",
+               "1..100");
+  expect_error(compile(fault("cpu", {{"percentage", integer(50)}})),
+               "experiments[0].faults[0].percentage", "does not apply");
+}
+
+TEST(ExperimentCompile, TcpListenersRejectRequestMatchers) {
+  auto config = make_config({}, {listener("db", config::Protocol::kTcp)});
+  auto e = experiment("e1", {fault("latency", {{"delay", str("1s")}})});
+  e.match.paths = {"/x"};
+  e.trigger = config::Trigger::kHeader;
+  CompiledExperiment out;
+  config::Diagnostics diags;
+  EXPECT_FALSE(compile_experiment(e, *config, Source::kConfig, out, diags));
+  ASSERT_EQ(diags.items().size(), 2u);
+  EXPECT_EQ(diags.items()[0].path, "experiments[0].match.paths");
+  EXPECT_EQ(diags.items()[1].path, "experiments[0].trigger");
+}
+
+TEST(ExperimentCompile, UnknownListenerNamed) {
+  auto config = make_config({});
+  auto e = experiment("e1", {fault("latency", {{"delay", str("1s")}})});
+  e.listeners = {"inbound", "outbound"};
+  CompiledExperiment out;
+  config::Diagnostics diags;
+  EXPECT_FALSE(compile_experiment(e, *config, Source::kConfig, out, diags));
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].path, "experiments[0].listeners[1]");
+  EXPECT_NE(diags.items()[0].message.find("unknown listener \"outbound\""), std::string::npos);
+}
+
+TEST(ExperimentCompile, ConnectResetCannotUseRequestMatchers) {
+  auto config = make_config({});
+  auto e = experiment("e1", {fault("reset", {{"phase", str("connect")}})});
+  e.match.methods = {"POST"};
+  CompiledExperiment out;
+  config::Diagnostics diags;
+  EXPECT_FALSE(compile_experiment(e, *config, Source::kConfig, out, diags));
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].path, "experiments[0].faults[0].phase");
+}
+
+TEST(ExperimentCompile, ApiPathsAreRelative) {
+  auto config = make_config({});
+  auto e = experiment("e1", {fault("latency", {{"delay", str("x")}})}, "");
+  config::Diagnostics diags;
+  EXPECT_FALSE(validate_api_experiment(*config, e, diags));
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].path, "faults[0].delay");
+}
+
+}  // namespace
+}  // namespace faultline::faults
