@@ -288,11 +288,7 @@ std::optional<Config> load_string(std::string_view toml_text, const std::string&
   // Decoding goes section by section; users read errors top to bottom, so sort them.
   Diagnostics found(diags.file());
   auto config = decode_config(*root, name, found);
-  std::vector<Diagnostic> items = found.items();
-  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return a.pos.line != b.pos.line ? a.pos.line < b.pos.line : a.pos.column < b.pos.column;
-  });
-  for (auto& item : items) diags.error(item.pos, std::move(item.path), std::move(item.message));
+  append_by_position(found, diags);
   return config;
 }
 

@@ -19,6 +19,23 @@ std::optional<ExperimentConfig> decode_checked(const Node& table, const std::str
   return experiment;
 }
 
+// A document holding either one experiment table or exactly one [[experiments]] entry.
+std::optional<ExperimentConfig> decode_experiment_document(const Node& root, Diagnostics& diags) {
+  const Node* experiments = root.find("experiments");
+  if (experiments == nullptr) return decode_checked(root, "", diags);  // a bare table
+
+  FieldReader fields(root, "", diags);
+  fields.reject_unknown({"experiments"});
+  if (experiments->kind != Node::Kind::kArray || experiments->items.size() != 1) {
+    diags.error(*experiments, "experiments",
+                "expected exactly one [[experiments]] table in an experiment file");
+    return std::nullopt;
+  }
+  auto experiment = decode_checked(experiments->items[0], "experiments[0]", diags);
+  if (!diags.ok()) return std::nullopt;  // also fails for unknown keys next to [[experiments]]
+  return experiment;
+}
+
 Json node_to_json(const Node& node) {
   switch (node.kind) {
     case Node::Kind::kNull:
@@ -91,18 +108,9 @@ std::optional<ExperimentConfig> decode_experiment_toml(std::string_view toml_tex
   if (diags.file().empty()) diags.set_file(name);
   auto root = parse_toml(toml_text, name, diags);
   if (!root) return std::nullopt;
-  const Node* experiments = root->find("experiments");
-  if (experiments == nullptr) return decode_checked(*root, "", diags);  // a bare table
-
-  FieldReader fields(*root, "", diags);
-  fields.reject_unknown({"experiments"});
-  if (experiments->kind != Node::Kind::kArray || experiments->items.size() != 1) {
-    diags.error(*experiments, "experiments",
-                "expected exactly one [[experiments]] table in an experiment file");
-    return std::nullopt;
-  }
-  auto experiment = decode_checked(experiments->items[0], "experiments[0]", diags);
-  if (!diags.ok()) return std::nullopt;  // also fails for unknown keys next to [[experiments]]
+  Diagnostics found(diags.file());
+  auto experiment = decode_experiment_document(*root, found);
+  append_by_position(found, diags);
   return experiment;
 }
 

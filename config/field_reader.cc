@@ -174,6 +174,14 @@ bool expect_table(const Node& node, const std::string& path, Diagnostics& diags)
   return false;
 }
 
+void append_by_position(const Diagnostics& from, Diagnostics& to) {
+  std::vector<Diagnostic> items = from.items();
+  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.pos.line != b.pos.line ? a.pos.line < b.pos.line : a.pos.column < b.pos.column;
+  });
+  for (auto& item : items) to.error(item.pos, std::move(item.path), std::move(item.message));
+}
+
 void FieldReader::reject_unknown(std::initializer_list<std::string_view> known) {
   std::vector<std::string_view> candidates(known);
   for (const auto& [key, value] : table_.fields) {

@@ -34,6 +34,10 @@ bool to_cidr(const Node& node, const std::string& path, Diagnostics& diags, Cidr
 bool to_host_port(const Node& node, const std::string& path, Diagnostics& diags, HostPort& out);
 bool expect_table(const Node& node, const std::string& path, Diagnostics& diags);
 
+// Decoders report in the order they read; users read a file top to bottom. Appends `from`'s
+// items to `to` sorted by position (stable, so equal positions keep their order).
+void append_by_position(const Diagnostics& from, Diagnostics& to);
+
 class FieldReader {
  public:
   // `table` must be a table node (check with expect_table first).

@@ -78,67 +78,72 @@ curl -s -o /dev/null --max-time 3 "$ADMIN/healthz" \
 
 # ---- 1. pass-through -------------------------------------------------------------------------
 section "1. Without chaos headers the proxy is invisible"
-req "$PROXY/"
+req "$PROXY/api/items"
 expect_code 200 "the upstream's own answer"
 expect_no_header x-chaos-injected
 
 # ---- 2. header triggers ----------------------------------------------------------------------
 section "2. x-chaos-delay: latency before forwarding"
-req -H 'x-chaos-delay: 400ms' "$PROXY/"
+req -H 'x-chaos-delay: 400ms' "$PROXY/api/items"
 expect_code 200
 expect_at_least 0.4
 expect_header x-chaos-injected 'latency=400ms@header'
 
 section "2b. A bare number is milliseconds; x-chaos-jitter spreads it (300ms +-100ms)"
-req -H 'x-chaos-delay: 300' -H 'x-chaos-jitter: 100ms' "$PROXY/"
+req -H 'x-chaos-delay: 300' -H 'x-chaos-jitter: 100ms' "$PROXY/api/items"
 expect_code 200
 expect_at_least 0.2
 expect_header x-chaos-injected 'latency=300ms@header'
 
 section "3. x-chaos-abort: answer with that status, do not forward"
-req -H 'x-chaos-abort: 503' "$PROXY/"
+req -H 'x-chaos-abort: 503' "$PROXY/api/items"
 expect_code 503
 expect_header x-chaos-injected 'abort=503@header'
 
 section "3b. An out-of-range value is refused with 400 naming the header"
-req -H 'x-chaos-abort: 700' "$PROXY/"
+req -H 'x-chaos-abort: 700' "$PROXY/api/items"
 expect_code 400
 expect_body x-chaos-abort
 
 section "3c. x-chaos-percentage: 0 means the header faults never apply"
-req -H 'x-chaos-abort: 503' -H 'x-chaos-percentage: 0' "$PROXY/"
+req -H 'x-chaos-abort: 503' -H 'x-chaos-percentage: 0' "$PROXY/api/items"
 expect_code 200
 expect_no_header x-chaos-injected
 
+section "3d. Paths in safety.exclude_paths (here the upstream's /healthz) are never faulted"
+req -H 'x-chaos-abort: 503' "$PROXY/healthz"
+expect_code 200 "the upstream's /healthz, untouched"
+expect_no_header x-chaos-injected
+
 section "4. x-chaos-reset: request -> TCP RST instead of forwarding"
-req -H 'x-chaos-reset: request' "$PROXY/"
+req -H 'x-chaos-reset: request' "$PROXY/api/items"
 expect_curl_exit 56 "connection reset by peer, no response"
 
 section "4b. x-chaos-reset: response -> RST right after the response head"
-req -H 'x-chaos-reset: response' "$PROXY/"
+req -H 'x-chaos-reset: response' "$PROXY/api/items"
 if grep -q '^HTTP/1.1 200' "$tmp/h"; then pass "the 200 head arrived"; else fail "want the response head before the reset"; fi
 expect_curl_exit 56 "then the connection was reset"
 
 section "5. x-chaos-stall: hold the request, then close without answering"
-req -H 'x-chaos-stall: 1s' "$PROXY/"
+req -H 'x-chaos-stall: 1s' "$PROXY/api/items"
 expect_curl_exit 52 "empty reply: closed without a response"
 expect_at_least 1.0
 
 section "6. x-chaos-bandwidth: throttle the response body"
-req -H 'x-chaos-bandwidth: 16KiB/s' "$PROXY/"
+req -H 'x-chaos-bandwidth: 16KiB/s' "$PROXY/api/items"
 expect_code 200
 expect_header x-chaos-injected 'bandwidth=16KiB/s@header'
 # 256KiB of body at 64KiB/s needs about 4s (the first burst may be sent at once).
 big=$(head -c 262144 /dev/zero | tr '\0' 'x')
 printf '%s' "$big" > "$tmp/big"
-req -X POST --data-binary @"$tmp/big" -H 'content-type: application/octet-stream' "$PROXY/echo"
+req -X POST --data-binary @"$tmp/big" -H 'content-type: application/octet-stream' "$PROXY/api/echo"
 if [ "$code" = 200 ] && [ "$(stat -c %s "$tmp/b")" -ge 262144 ]; then
   req -X POST --data-binary @"$tmp/big" -H 'content-type: application/octet-stream' \
-      -H 'x-chaos-bandwidth: 64KiB/s' "$PROXY/echo"
+      -H 'x-chaos-bandwidth: 64KiB/s' "$PROXY/api/echo"
   expect_code 200
   expect_at_least 2.5
 else
-  fail "the demo upstream did not echo a 256KiB POST to /echo (status $code); cannot time the throttle"
+  fail "the demo upstream did not echo a 256KiB POST to /api/echo (status $code); cannot time the throttle"
 fi
 
 # ---- 3. admin API ----------------------------------------------------------------------------
@@ -169,20 +174,20 @@ expect_code 200
 expect_json '.state == "active" and .source == "api"' "state active, source api"
 
 section "9b. trigger = header: only requests that opt in with x-chaos-experiment"
-req "$PROXY/"
+req "$PROXY/api/items"
 expect_code 200 "not opted in"
-req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/"
+req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/api/items"
 expect_code 418
 expect_header x-chaos-injected 'abort=418@walkthrough-teapot'
 
 section "9c. Pause and resume"
 req "${auth[@]}" -X POST "$ADMIN/v1/experiments/walkthrough-teapot/pause"
 expect_2xx
-req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/"
+req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/api/items"
 expect_code 200 "paused: nothing injected"
 req "${auth[@]}" -X POST "$ADMIN/v1/experiments/walkthrough-teapot/resume"
 expect_2xx
-req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/"
+req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/api/items"
 expect_code 418 "resumed"
 
 section "9d. A bad experiment is refused with the field that is wrong"
@@ -194,15 +199,15 @@ expect_json '.field == "faults[0].delay"' 'field is "faults[0].delay"'
 section "10. Kill switch: halt stops every fault and ignores header triggers"
 req "${auth[@]}" -X POST "$ADMIN/v1/halt"
 expect_2xx
-req -H 'x-chaos-abort: 503' "$PROXY/"
+req -H 'x-chaos-abort: 503' "$PROXY/api/items"
 expect_code 200 "halted: header ignored"
-req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/"
+req -H 'x-chaos-experiment: walkthrough-teapot' "$PROXY/api/items"
 expect_code 200 "halted: experiment inert"
 req "$ADMIN/metrics"
 expect_body 'faultline_halted 1'
 req "${auth[@]}" -X DELETE "$ADMIN/v1/halt"
 expect_2xx
-req -H 'x-chaos-abort: 503' "$PROXY/"
+req -H 'x-chaos-abort: 503' "$PROXY/api/items"
 expect_code 503 "unhalted: headers work again"
 
 section "11. Remove, and the audit trail"

@@ -10,12 +10,21 @@
 # As root, step 3 runs in a private network namespace, so the demo's fixed ports
 # (15001, 9901) cannot clash with anything else on the machine.
 #
-# Usage: scripts/check-examples.sh [FAULTLINE_BINARY]   (default build/proxy/faultline)
+# Usage: scripts/check-examples.sh [--no-live] [FAULTLINE_BINARY]
+#   FAULTLINE_BINARY defaults to build/proxy/faultline; --no-live stops before step 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if [ "${1:-}" = --live-in-netns ]; then live_only=1; shift; else live_only=0; fi
+live_only=0 no_live=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --live-in-netns) live_only=1; shift ;;  # internal: step 3 inside the network namespace
+    --no-live) no_live=1; shift ;;
+    -*) echo "check-examples: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 binary=$(readlink -f "${1:-build/proxy/faultline}")
 [ -x "$binary" ] || { echo "check-examples: no faultline binary at ${1:-build/proxy/faultline}" >&2; exit 1; }
 
@@ -165,7 +174,9 @@ if cmake -S examples/gtest-service -B "$gtest_build" -G Ninja > "$work/gtest-bui
 else cat "$work/gtest-build.log" >&2; bad "GoogleTest example build"; fi
 
 # ---- 3. live --------------------------------------------------------------------------------
-if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+if [ "$no_live" = 1 ]; then
+  echo "check-examples: --no-live: the demo, walkthrough, experiments and GoogleTest suite were not run"
+elif [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
   # The inner run prints its own ok/FAIL lines; its counts are added to this run's.
   unshare --net "$0" --live-in-netns "$binary" | tee "$work/live.log" || true
   counts=$(sed -n 's/^live: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$work/live.log")

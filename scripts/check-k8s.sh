@@ -124,12 +124,20 @@ for r in "${renders[@]}"; do
     else bad "pod on host: $(basename "$r") $(basename "$p")"; fi
   done
 done
-# And it can fail: a probe pointing at a port nothing listens on must be caught.
+# And it can fail: a probe aimed at a port nothing serves, and an admin API bound to
+# loopback only (the kubelet probes the pod IP), must both be caught.
 first=${renders[0]}
-sed '0,/port: faultline-admin$/s//port: 9999/' "$first" > "$work/wrong-probe-port.yaml"
-mapfile -t pods < <(node "$validate_dir/pod-spec.mjs" "$work/wrong-probe-port.yaml" "$work/pods/wrong-probe-port")
-if run_pod "${pods[0]}" "$binary" > "$work/out" 2>&1; then cat "$work/out"; bad "pod on host accepted a probe on port 9999"
-else ok "pod on host rejects a probe on a port faultline does not serve"; fi
+expect_pod_failure() {  # name, description, sed script applied to the first render, expected failure
+  sed "$3" "$first" > "$work/$1.yaml"
+  mapfile -t pods < <(node "$validate_dir/pod-spec.mjs" "$work/$1.yaml" "$work/pods/$1")
+  if run_pod "${pods[0]}" "$binary" > "$work/out" 2>&1; then cat "$work/out"; bad "pod on host accepted $2"
+  elif ! grep -qF -- "$4" "$work/out"; then cat "$work/out"; bad "pod on host rejected $2, but not with: $4"
+  else ok "pod on host rejects $2"; fi
+}
+expect_pod_failure wrong-probe-port "a probe on a port faultline does not serve" \
+  '0,/port: faultline-admin$/s//port: 9999/' "livenessProbe GET /healthz on podIP:9999 answered 000"
+expect_pod_failure loopback-admin "an admin API bound to 127.0.0.1 only" \
+  's/listen = "0.0.0.0:9901"/listen = "127.0.0.1:9901"/' "readinessProbe GET /readyz on podIP:9901 answered 000"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Benchmark: wrk straight at an nginx upstream, then through faultline, HAProxy and nginx as
-# reverse proxies, each proxy single-threaded, one after another in the same run, all on
+# reverse proxies, each proxy single-threaded, taking turns in the same run, all on
 # 127.0.0.1. Prints a Markdown table (also written to $BENCH_OUT). See tests/bench/README.md.
 #
-#   tests/bench/run.sh                      # full run, about 3-4 minutes with the defaults
-#   BENCH_SECONDS=3 BENCH_ROWS="direct haproxy" tests/bench/run.sh
+#   tests/bench/run.sh                      # full run, about 3.5 minutes with the defaults
+#   BENCH_ROUNDS=1 BENCH_ROWS="direct haproxy" BENCH_ENGINE_ROWS="" tests/bench/run.sh
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-secs=${BENCH_SECONDS:-10}            # measured seconds per row
+secs=${BENCH_SECONDS:-4}             # measured seconds per row and round
+rounds=${BENCH_ROUNDS:-3}            # rounds per scenario; rows take turns within a round
 warmup=${BENCH_WARMUP:-1}            # unmeasured seconds per row (fills connection pools)
 conns=${BENCH_CONNECTIONS:-50}       # wrk connections
 threads=${BENCH_THREADS:-2}          # wrk threads
@@ -33,10 +34,12 @@ die() { log "$*"; exit 1; }
 tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 chmod 755 "$tmp" # nginx workers may run as an unprivileged user and must read the files
 pids=()
+child=""
 
 # Stops every process this script started: TERM, a short grace period, then KILL.
 cleanup() {
   local status=$? pid
+  [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -50,12 +53,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-on_cpu() { # on_cpu CPU CMD...: runs CMD pinned when BENCH_PIN=1
-  local cpu=$1; shift
-  if [ "$pin" = 1 ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+# Runs a command in the background and waits for it: bash runs traps only between commands,
+# and `wait` is interruptible, so Ctrl-C or SIGTERM stops the benchmark at once.
+fg_run() {
+  local rc=0
+  "$@" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
 }
+
 # For background launches (`exec_on_cpu CPU CMD... &`): the subshell becomes CMD, so $! is
-# the proxy's own PID and signals reach it.
+# the process's own PID and signals reach it. BENCH_PIN=1 pins it to CPU with taskset.
 exec_on_cpu() {
   local cpu=$1; shift
   if [ "$pin" = 1 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
@@ -285,7 +295,7 @@ find_faultline() {
   log "building faultline (Release, no -march=native) in $b"
   if cmake -S "$root" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAULTLINE_TESTS=OFF \
         $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >"$tmp/build.log" 2>&1 &&
-     cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
+     fg_run cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
     faultline_bin="$b/faultline"
     [ -x "$faultline_bin" ] || faultline_bin="$b/proxy/faultline"
     [ -x "$faultline_bin" ] || faultline_bin=$(find "$b" -maxdepth 3 -type f -name faultline -perm -u+x | head -1)
@@ -333,59 +343,111 @@ stop_proxy() {
   for _ in $(seq 1 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
+  # Forget it, so that cleanup can never signal a later process that reuses the PID.
+  local p
+  local -a keep=()
+  for p in "${pids[@]}"; do [ "$p" = "$proxy_pid" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
 }
 
 scenario_path() { case "$1" in 1mib) echo /1m.bin ;; *) echo /small ;; esac; }
 scenario_args() { case "$1" in close) echo "-H Connection:close" ;; esac; }
 
-# --- one row ----------------------------------------------------------------------------------
+# --- one scenario -----------------------------------------------------------------------------
+# Every row of a scenario is started up front, then measured in rounds, round-robin, so that
+# interference from other work on the machine spreads evenly over the rows instead of hitting
+# whichever row happened to run at a bad moment.
+rounds_file="$tmp/rounds.tsv"
 results="$tmp/results.tsv"
+: >"$rounds_file"
 : >"$results"
 
-run_row() { # run_row SCENARIO ROW
-  local scenario=$1 row=$2 port url rss_idle=0 rss_peak=0 cpu0=0 cpu1=0 line
-  port=$upstream_port
-  [ "$row" = direct ] || port=$(free_port)
-  if ! start_row "$row" "$port"; then
-    log "$scenario/$row: $row_problem"
-    if [ -n "$proxy_pid" ]; then tail -3 "$tmp/$row.log" >&2 2>/dev/null || true; fi
-    stop_proxy
-    printf '%s\t%s\tFAIL\t%s\n' "$scenario" "$row" "$row_problem" >>"$results"
-    return
-  fi
-  url="http://127.0.0.1:$port$(scenario_path "$scenario")"
-  local -a extra
+declare -A row_pid row_port row_idle row_peak row_error
+
+wrk_once() { # wrk_once SECONDS URL OUTPUT [wrk args...]
+  local d=$1 url=$2 output=$3
+  shift 3
+  fg_run exec_on_cpu 1 timeout $((d + 30)) wrk -t"$threads" -c"$conns" -d"${d}s" "$@" "$url" >"$output" 2>&1 || true
+}
+
+run_scenario() { # run_scenario SCENARIO ROW...
+  local scenario=$1 row port url round cpu0 cpu1 up0 up1 line
+  shift
+  local -a live=() extra
   read -r -a extra <<<"$(scenario_args "$scenario")"
-  if [ -n "$proxy_pid" ]; then sleep 0.2; rss_idle=$(rss_kib "$proxy_pid" VmRSS); fi
-  on_cpu 1 timeout $((warmup + 20)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "${extra[@]}" "$url" >/dev/null 2>&1 || true
-  if [ -n "$proxy_pid" ]; then cpu0=$(cpu_ticks "$proxy_pid"); fi
-  local up0 up1
-  up0=$(cpu_ticks "$upstream_pid")
-  on_cpu 1 timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency \
-    -s "$here/wrk_report.lua" "${extra[@]}" "$url" >"$tmp/wrk.out" 2>&1 || true
-  up1=$(cpu_ticks "$upstream_pid")
-  if [ -n "$proxy_pid" ]; then
-    cpu1=$(cpu_ticks "$proxy_pid")
-    rss_peak=$(rss_kib "$proxy_pid" VmHWM)
-    kill -0 "$proxy_pid" 2>/dev/null || row_problem="proxy died during the run"
-  fi
-  stop_proxy
-  line=$(grep '^BENCH ' "$tmp/wrk.out" || true)
-  if [ -z "$line" ] || [ -n "$row_problem" ]; then
-    row_problem=${row_problem:-"wrk failed: $(tail -1 "$tmp/wrk.out")"}
-    log "$scenario/$row: $row_problem"
-    printf '%s\t%s\tFAIL\t%s\n' "$scenario" "$row" "$row_problem" >>"$results"
-    return
-  fi
-  # scenario row OK requests bytes duration_us p50_us p99_us sock_err status_err cpu_ticks clk rss_idle rss_peak upstream_ticks
-  echo "$line" | awk -v s="$scenario" -v r="$row" -v c="$((cpu1 - cpu0))" -v hz="$clk_tck" \
-      -v ri="$rss_idle" -v rp="$rss_peak" -v up="$((up1 - up0))" '{
-    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "%s\t%s\tOK\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s, r, v["requests"], v["bytes"],
-      v["duration_us"], v["p50_us"], v["p99_us"], v["socket_errors"], v["status_errors"], c, hz, ri, rp, up
-  }' >>"$results"
-  tail -1 "$results" | awk -F'\t' '{ printf "bench: %-6s %-17s %9.0f req/s  p99 %7.2f ms  proxy cpu %5.2f s  upstream cpu %5.2f s  errors %d\n",
-    $1, $2, $4 / ($6 / 1e6), $8 / 1000, $11 / $12, $15 / $12, $9 + $10 }' >&2
+  for row in "$@"; do
+    port=$upstream_port
+    [ "$row" = direct ] || port=$(free_port)
+    row_error[$row]=""
+    row_idle[$row]=0
+    row_peak[$row]=0
+    row_pid[$row]=""
+    if start_row "$row" "$port"; then
+      row_pid[$row]=$proxy_pid
+      row_port[$row]=$port
+      live+=("$row")
+    else
+      log "$scenario/$row: $row_problem"
+      if [ -n "$proxy_pid" ]; then tail -3 "$tmp/$row.log" >&2 2>/dev/null || true; fi
+      stop_proxy
+      row_error[$row]=$row_problem
+    fi
+  done
+  sleep 0.2
+  for row in "${live[@]}"; do
+    [ -z "${row_pid[$row]}" ] || row_idle[$row]=$(rss_kib "${row_pid[$row]}" VmRSS)
+    # Unmeasured warm-up: fills the proxies' upstream pools and wrk's connections.
+    wrk_once "$warmup" "http://127.0.0.1:${row_port[$row]}$(scenario_path "$scenario")" /dev/null "${extra[@]}"
+  done
+  for ((round = 1; round <= rounds; round++)); do
+    for row in "${live[@]}"; do
+      [ -z "${row_error[$row]}" ] || continue
+      url="http://127.0.0.1:${row_port[$row]}$(scenario_path "$scenario")"
+      cpu0=0 cpu1=0
+      [ -z "${row_pid[$row]}" ] || cpu0=$(cpu_ticks "${row_pid[$row]}")
+      up0=$(cpu_ticks "$upstream_pid")
+      wrk_once "$secs" "$url" "$tmp/wrk.out" --latency -s "$here/wrk_report.lua" "${extra[@]}"
+      up1=$(cpu_ticks "$upstream_pid")
+      [ -z "${row_pid[$row]}" ] || cpu1=$(cpu_ticks "${row_pid[$row]}")
+      line=$(grep '^BENCH ' "$tmp/wrk.out" || true)
+      if [ -n "${row_pid[$row]}" ] && ! kill -0 "${row_pid[$row]}" 2>/dev/null; then
+        row_error[$row]="proxy died during the run"
+      elif [ -z "$line" ]; then
+        row_error[$row]="wrk failed: $(tail -1 "$tmp/wrk.out")"
+      fi
+      if [ -n "${row_error[$row]}" ]; then log "$scenario/$row: ${row_error[$row]}"; continue; fi
+      # scenario row round requests bytes duration_us p50_us p99_us errors proxy_ticks upstream_ticks
+      echo "$line" | awk -v s="$scenario" -v r="$row" -v n="$round" -v c="$((cpu1 - cpu0))" -v up="$((up1 - up0))" '{
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        printf "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\n", s, r, n, v["requests"], v["bytes"], v["duration_us"],
+          v["p50_us"], v["p99_us"], v["socket_errors"] + v["status_errors"], c, up
+      }' >>"$rounds_file"
+      tail -1 "$rounds_file" | awk -F'\t' -v hz="$clk_tck" '{ printf "bench: %-6s %-17s round %d %9.0f req/s  p99 %7.2f ms  proxy cpu %5.2f s  upstream cpu %5.2f s  errors %d\n",
+        $1, $2, $3, $4 / ($6 / 1e6), $8 / 1000, $10 / hz, $11 / hz, $9 }' >&2
+    done
+  done
+  for row in "$@"; do
+    if [ -n "${row_pid[$row]:-}" ]; then
+      row_peak[$row]=$(rss_kib "${row_pid[$row]}" VmHWM)
+      proxy_pid=${row_pid[$row]}
+      stop_proxy
+    fi
+    if [ -n "${row_error[$row]}" ]; then
+      printf '%s\t%s\tFAIL\t%s\n' "$scenario" "$row" "${row_error[$row]}" >>"$results"
+      continue
+    fi
+    # Totals over the rounds; latency percentiles are the median round's.
+    # scenario row OK requests bytes duration_us p50_us p99_us errors cpu_ticks clk rss_idle rss_peak upstream_ticks
+    awk -F'\t' -v s="$scenario" -v r="$row" -v hz="$clk_tck" -v ri="${row_idle[$row]}" -v rp="${row_peak[$row]:-0}" '
+      function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      }
+      $1 == s && $2 == r { n++; req += $4; bytes += $5; dur += $6; p50[n] = $7; p99[n] = $8; err += $9; cpu += $10; up += $11 }
+      END { if (n) printf "%s\t%s\tOK\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%d\t%.0f\n", s, r, req, bytes, dur,
+        median(p50, n), median(p99, n), err, cpu, hz, ri, rp, up }' "$rounds_file" >>"$results"
+  done
+  proxy_pid=""
 }
 
 # --- report -----------------------------------------------------------------------------------
@@ -394,7 +456,7 @@ render() {
   cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs (${cpu_model:-unknown}), load average at start $load_start, at end $load."
-  echo "wrk -t$threads -c$conns, ${secs}s measured after ${warmup}s warm-up per row; every proxy single-threaded; upstream nginx with $upstream_workers workers; pinning $([ "$pin" = 1 ] && echo 'on (proxy CPU 0, wrk+upstream CPU 1)' || echo off)."
+  echo "wrk -t$threads -c$conns; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded; upstream nginx with $upstream_workers workers; pinning $([ "$pin" = 1 ] && echo 'on (proxy CPU 0, wrk+upstream CPU 1)' || echo off)."
   echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), faultline $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "(not available)")."
   echo
   awk -F'\t' '
@@ -420,12 +482,12 @@ render() {
       if (!ok[n]) next
       dur = $6 / 1e6
       rps[n] = $4 / dur; mibs[n] = $5 / 1048576 / dur
-      p50[n] = $7 / 1000; p99[n] = $8 / 1000; err[n] = $9 + $10
-      cpu[n] = $11 / $12; ri[n] = $13; rp[n] = $14
+      p50[n] = $7 / 1000; p99[n] = $8 / 1000; err[n] = $9
+      cpu[n] = $10 / $11; ri[n] = $12; rp[n] = $13
       # efficiency: MiB per proxy CPU-second for 1 MiB responses, requests per CPU-second otherwise
       work = ($1 == "1mib") ? $5 / 1048576 : $4
       eff[n] = (cpu[n] > 0) ? work / cpu[n] : 0
-      if ($2 == "faultline") { feff[$1] = eff[n]; fp50[$1] = p50[n] }
+      if ($2 == "faultline") feff[$1] = eff[n]
       if ($2 == "haproxy" || $2 == "nginx") {
         s = $1
         if (eff[n] > beff[s]) beff[s] = eff[n]
@@ -472,12 +534,13 @@ render() {
         if (R[i] !~ /^faultline-/ || !ok[i] || !(S[i] in feff) || feff[S[i]] == 0) continue
         if (!header++) {
           print ""
-          print "Fault engine cost: each row against plain faultline (no experiment) in the same scenario:"
+          print "Fault engine cost: proxy CPU per request against plain faultline (no experiment) in the same scenario:"
           print ""
-          print "| scenario | faultline row | efficiency | p50 difference |"
-          print "|---|---|---:|---:|"
+          print "| scenario | faultline row | CPU µs per request | plain faultline | difference |"
+          print "|---|---|---:|---:|---:|"
         }
-        printf "| %s | %s | %.2f× | %+.3f ms |\n", sname(S[i]), label(R[i]), eff[i] / feff[S[i]], p50[i] - fp50[S[i]]
+        printf "| %s | %s | %.2f | %.2f | %+.2f (%+.0f %%) |\n", sname(S[i]), label(R[i]), 1e6 / eff[i], 1e6 / feff[S[i]],
+          1e6 / eff[i] - 1e6 / feff[S[i]], 100 * (feff[S[i]] / eff[i] - 1)
       }
     }' "$results"
 }
@@ -506,7 +569,7 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   local i ok=0
   for i in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { ok=1; break; }; kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
   [ "$ok" = 1 ] || { log "callgrind $row: did not start"; tail -3 "$tmp/cg-$row.log" >&2; stop_proxy; return 1; }
-  if ! timeout 600 "$tmp/fixed_requests" "$port" /small "$count"; then
+  if ! fg_run timeout 600 "$tmp/fixed_requests" "$port" /small "$count"; then
     log "callgrind $row: fixed_requests failed"; stop_proxy; return 1
   fi
   kill -TERM "$proxy_pid" 2>/dev/null || true
@@ -514,6 +577,16 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   stop_proxy
   [ -s "$cg" ] || { log "callgrind $row: no profile written (did the proxy exit cleanly on SIGTERM?)"; return 1; }
   awk '/^(summary|totals):/ { print $2; exit }' "$cg"
+}
+
+row_label() {
+  case "$1" in
+    haproxy) echo HAProxy ;;
+    faultline-exp1) echo "faultline, 1 non-matching experiment" ;;
+    faultline-exp100) echo "faultline, 100 non-matching experiments" ;;
+    faultline-hdr) echo "faultline, header triggers on, no x-chaos headers" ;;
+    *) echo "$1" ;;
+  esac
 }
 
 run_callgrind() {
@@ -526,9 +599,9 @@ run_callgrind() {
   echo "|---|---:|"
   for row in $rows $engine_rows; do
     [ "$row" = direct ] && continue
-    case "$row" in faultline*) [ -z "$faultline_problem" ] || { echo "| $row | $faultline_problem |"; continue; } ;; esac
-    a=$(callgrind_ir "$row" "$n") && b=$(callgrind_ir "$row" $((3 * n))) || { echo "| $row | failed |"; continue; }
-    echo "| $row | $(( (b - a) / (2 * n) )) |"
+    case "$row" in faultline*) [ -z "$faultline_problem" ] || { echo "| $(row_label "$row") | $faultline_problem |"; continue; } ;; esac
+    a=$(callgrind_ir "$row" "$n") && b=$(callgrind_ir "$row" $((3 * n))) || { echo "| $(row_label "$row") | failed |"; continue; }
+    echo "| $(row_label "$row") | $(( (b - a) / (2 * n) )) |"
   done
 }
 
@@ -542,9 +615,10 @@ if [ "$callgrind" = 1 ]; then
   report=$(run_callgrind)
 else
   for scenario in $scenarios; do
-    for row in $rows; do run_row "$scenario" "$row"; done
     if [ "$scenario" = small ]; then
-      for row in $engine_rows; do run_row "$scenario" "$row"; done
+      run_scenario "$scenario" $rows $engine_rows
+    else
+      run_scenario "$scenario" $rows
     fi
   done
   report=$(render)

@@ -4,7 +4,7 @@
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "BENCH requests=%d bytes=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d status_errors=%d\n",
+    "BENCH requests=%.0f bytes=%.0f duration_us=%.0f p50_us=%.0f p99_us=%.0f socket_errors=%.0f status_errors=%.0f\n",
     summary.requests, summary.bytes, summary.duration,
     latency:percentile(50.0), latency:percentile(99.0),
     e.connect + e.read + e.write + e.timeout, e.status))

@@ -46,7 +46,13 @@ make_mount_point() {  # path dir|file
   else mkdir -p "$(dirname "$target")"; : > "$target"; created+=("$target"); fi
 }
 
+# The pod IP. The kubelet probes podIP:port and Services send to podIP:port, so the checks
+# below use this address, not 127.0.0.1: a sidecar bound to loopback only must fail them.
+# 192.0.2.0/24 is reserved for documentation (RFC 5737); it lives on this namespace's own
+# loopback device and never leaves it.
+POD_IP=192.0.2.10
 ip link set lo up
+ip addr add "$POD_IP/32" dev lo
 mount -t tmpfs -o size=16m tmpfs "$scratch"  # stays writable when / turns read-only
 
 for m in "${MOUNTS[@]}"; do
@@ -61,6 +67,14 @@ mount --bind -o ro "$binary" "${COMMAND[0]}"
 for u in "${UPSTREAMS[@]}"; do
   node "$here/upstream-stub.mjs" "${u%%|*}" "${u#*|}" > "$scratch/upstream-${#pids[@]}.log" 2>&1 &
   pids+=($!)
+done
+for u in "${UPSTREAMS[@]}"; do  # every stand-in app listens before the sidecar starts
+  addr=${u%%|*} up=0
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then up=1; break; fi
+    sleep 0.05
+  done
+  [ "$up" = 1 ] || fail "the stand-in upstream on $addr did not start"
 done
 
 if [ "$READ_ONLY_ROOT" = 1 ]; then
@@ -101,16 +115,16 @@ for p in "${PROBES[@]}"; do [[ $p == readinessProbe* ]] && wait_probe=$p; done
 IFS='|' read -r _ wport wpath <<< "$wait_probe"
 for _ in $(seq 100); do
   kill -0 "$fl_pid" 2>/dev/null || fail "faultline exited before becoming ready"
-  [ "$(status "http://127.0.0.1:$wport$wpath")" = 200 ] && break
+  [ "$(status "http://$POD_IP:$wport$wpath")" = 200 ] && break
   sleep 0.1
 done
 
 checks=0
 for p in "${PROBES[@]}"; do
   IFS='|' read -r kind port path <<< "$p"
-  code=$(status "http://127.0.0.1:$port$path")
-  [ "$code" = 200 ] || fail "$kind GET $path on port $port answered $code, want 200"
-  log "$kind GET :$port$path -> 200"; checks=$((checks + 1))
+  code=$(status "http://$POD_IP:$port$path")
+  [ "$code" = 200 ] || fail "$kind GET $path on podIP:$port answered $code, want 200"
+  log "$kind GET podIP:$port$path -> 200"; checks=$((checks + 1))
 done
 
 stub_body="faultline pod check upstream"
@@ -118,7 +132,7 @@ for p in "${PORTS[@]}"; do
   IFS='|' read -r name port proto <<< "$p"
   [ "$proto" = TCP ] || fail "port $name/$port: protocol $proto, faultline only serves TCP"
   if [ "$port" = "$ADMIN_PORT" ]; then
-    code=$(status "http://127.0.0.1:$port/metrics")
+    code=$(status "http://$POD_IP:$port/metrics")
     [ "$code" = 200 ] || fail "admin port $name/$port: GET /metrics answered $code"
     grep -q '^faultline_requests_total' "$scratch/body" || grep -q '^# TYPE faultline_' "$scratch/body" \
       || fail "admin port $name/$port: /metrics has no faultline_* metric"
@@ -130,16 +144,16 @@ for p in "${PORTS[@]}"; do
   [ -n "$listener" ] || fail "port $name ($port) is declared but the config has no listener or admin API on it"
   IFS='|' read -r lname lport lproto <<< "$listener"
   if [ "$lproto" = http ]; then
-    code=$(status "http://127.0.0.1:$port/pod-check")
+    code=$(status "http://$POD_IP:$port/pod-check")
     [ "$code" = 200 ] && grep -qx "$stub_body" "$scratch/body" \
       || fail "port $name ($port): listener $lname did not relay GET /pod-check to its upstream (got $code)"
     log "port $name ($port): listener $lname relays HTTP to its upstream"
   else
     reply=$(printf 'pod-check\n' | timeout 5 node -e '
-      const s = require("net").connect(Number(process.argv[1]), "127.0.0.1");
+      const s = require("net").connect(Number(process.argv[1]), process.argv[2]);
       process.stdin.pipe(s); let got = "";
       s.on("data", (d) => { got += d; if (got.includes("\n")) { process.stdout.write(got); s.destroy(); } });
-      s.on("error", (e) => { console.error(e.message); process.exit(1); });' "$port" || true)
+      s.on("error", (e) => { console.error(e.message); process.exit(1); });' "$port" "$POD_IP" || true)
     [ "$reply" = pod-check ] || fail "port $name ($port): TCP listener $lname did not relay to its upstream"
     log "port $name ($port): listener $lname relays TCP to its upstream"
   fi

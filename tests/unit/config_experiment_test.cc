@@ -114,6 +114,9 @@ TEST(DecodeExperimentJson, ErrorsCarryRelativeFieldPaths) {
             (std::vector<std::string>{"name: must be non-empty and use only a-z, 0-9 and '-'",
                                       "trigger: expected a string, got null",
                                       "faults: an experiment needs at least one fault"}));
+  EXPECT_EQ(
+      json_errors(R"({"name": "header", "faults": [{"type": "abort"}]})"),
+      std::vector<std::string>{"name: \"header\" is reserved for per-request header triggers"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1.5})"),
             std::vector<std::string>{"max_active: expected an integer, got float"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1e300})"),
@@ -243,6 +246,14 @@ faults = [{type = "abort"}]
   ASSERT_EQ(bad.items().size(), 1u);
   EXPECT_EQ(bad.items()[0].format(),
             "one.toml:3:1: listeners: expected an array of strings, got string");
+
+  Diagnostics sorted;  // decoding finds the unknown key first; the file order wins
+  EXPECT_FALSE(
+      decode_experiment_toml("name = \"a\"\nfaults = 3\ntypo = 1\n", "s.toml", sorted).has_value());
+  ASSERT_EQ(sorted.items().size(), 2u);
+  EXPECT_EQ(sorted.items()[0].format(),
+            "s.toml:2:1: faults: expected an array of fault tables, got integer");
+  EXPECT_EQ(sorted.items()[1].format(), "s.toml:3:1: typo: unknown key");
 
   Diagnostics extra;
   EXPECT_FALSE(decode_experiment_toml("[[experiments]]\nname = \"a\"\nfaults = [{type = "

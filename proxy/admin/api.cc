@@ -1,0 +1,308 @@
+#include "proxy/admin/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "config/loader.h"
+#include "proxy/admin/auth.h"
+#include "proxy/admin/metrics_text.h"
+
+namespace faultline::proxy::admin {
+namespace {
+
+constexpr std::string_view kExperimentsPrefix = "/v1/experiments/";
+
+// Never throws on invalid UTF-8 from a backend string: replace it instead.
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+AdminResponse json_response(int status, const nlohmann::json& body) {
+  AdminResponse r;
+  r.status = status;
+  if (status != 204) r.body = dump(body) + "\n";
+  return r;
+}
+
+AdminResponse text_response(int status, std::string body) {
+  AdminResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// "application/json" with optional parameters ("; charset=utf-8"), case-insensitive.
+bool is_json_content_type(std::string_view content_type) {
+  const size_t semi = content_type.find(';');
+  std::string_view media = content_type.substr(0, semi);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  return ieq(media, "application/json");
+}
+
+bool is_v1(std::string_view path) {
+  return path == "/v1" || path.starts_with("/v1/");
+}
+
+std::string_view strip_query(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
+
+}  // namespace
+
+std::optional<RouteMatch> match_route(std::string_view path) {
+  if (path == "/healthz") return RouteMatch{Route::kHealthz, {}};
+  if (path == "/readyz") return RouteMatch{Route::kReadyz, {}};
+  if (path == "/metrics") return RouteMatch{Route::kMetrics, {}};
+  if (path == "/v1/status") return RouteMatch{Route::kStatus, {}};
+  if (path == "/v1/experiments") return RouteMatch{Route::kExperiments, {}};
+  if (path == "/v1/halt") return RouteMatch{Route::kHalt, {}};
+  if (path == "/v1/reload") return RouteMatch{Route::kReload, {}};
+  if (path == "/v1/events") return RouteMatch{Route::kEvents, {}};
+  if (!path.starts_with(kExperimentsPrefix)) return std::nullopt;
+  std::string_view rest = path.substr(kExperimentsPrefix.size());
+  const size_t slash = rest.find('/');
+  std::string_view name = rest.substr(0, slash);
+  if (name.empty()) return std::nullopt;
+  if (slash == std::string_view::npos) return RouteMatch{Route::kExperiment, std::string(name)};
+  std::string_view action = rest.substr(slash + 1);
+  if (action == "pause") return RouteMatch{Route::kPause, std::string(name)};
+  if (action == "resume") return RouteMatch{Route::kResume, std::string(name)};
+  return std::nullopt;
+}
+
+std::string_view allowed_methods(Route route) {
+  switch (route) {
+    case Route::kHealthz:
+    case Route::kReadyz:
+    case Route::kMetrics:
+    case Route::kStatus:
+    case Route::kEvents:
+      return "GET";
+    case Route::kExperiments:
+      return "GET, POST";
+    case Route::kExperiment:
+      return "GET, PUT, DELETE";
+    case Route::kPause:
+    case Route::kResume:
+    case Route::kReload:
+      return "POST";
+    case Route::kHalt:
+      return "POST, DELETE";
+  }
+  return "";
+}
+
+bool route_requires_token(Route route) {
+  return !(route == Route::kHealthz || route == Route::kReadyz || route == Route::kMetrics);
+}
+
+AdminResponse error_response(int status, std::string_view error, std::string_view field) {
+  nlohmann::json body = {{"error", error}};
+  if (!field.empty()) body["field"] = field;
+  return json_response(status, body);
+}
+
+AdminApi::AdminApi(Backend& backend, AuditLog& audit, std::string token)
+    : backend_(backend), audit_(audit), token_(std::move(token)) {}
+
+void AdminApi::set_token(std::string token) {
+  std::lock_guard lock(token_mutex_);
+  token_ = std::move(token);
+}
+
+bool AdminApi::authorized(std::string_view authorization) const {
+  std::lock_guard lock(token_mutex_);
+  return bearer_authorized(authorization, token_);
+}
+
+AdminResponse AdminApi::handle(const AdminRequest& request) {
+  const std::string_view path = strip_query(request.target);
+  // Auth comes before routing under /v1 so that an unauthenticated client learns nothing
+  // about which paths or experiments exist.
+  if (is_v1(path) && !authorized(request.authorization)) {
+    spdlog::warn("admin: unauthorized {} {} from {}", request.method, path, request.client);
+    AdminResponse r = error_response(401, "missing or invalid bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"faultline\"");
+    return r;
+  }
+  const std::optional<RouteMatch> match = match_route(path);
+  if (!match) return error_response(404, "no such endpoint: " + std::string(path));
+
+  const std::string_view allow = allowed_methods(match->route);
+  bool method_allowed = false;
+  for (size_t start = 0; start < allow.size();) {
+    size_t end = allow.find(", ", start);
+    if (end == std::string_view::npos) end = allow.size();
+    if (allow.substr(start, end - start) == request.method) method_allowed = true;
+    start = end + 2;
+  }
+  if (!method_allowed) {
+    AdminResponse r =
+        error_response(405, "method " + request.method + " not allowed on " + std::string(path) +
+                                "; allowed: " + std::string(allow));
+    r.headers.emplace_back("Allow", std::string(allow));
+    return r;
+  }
+  if (is_v1(path) && !request.body.empty() && !is_json_content_type(request.content_type)) {
+    return error_response(
+        415, "request body must be application/json, got \"" + request.content_type + "\"");
+  }
+  return dispatch(*match, request);
+}
+
+AdminResponse AdminApi::dispatch(const RouteMatch& match, const AdminRequest& request) {
+  const std::string& m = request.method;
+  const std::string& name = match.name;
+  switch (match.route) {
+    case Route::kHealthz:
+      return text_response(200, "ok");
+    case Route::kReadyz:
+      return backend_.ready() ? text_response(200, "ready") : text_response(503, "not ready");
+    case Route::kMetrics: {
+      AdminResponse r = text_response(200, render_metrics(backend_.metrics()));
+      r.content_type = std::string(kMetricsContentType);
+      return r;
+    }
+    case Route::kStatus:
+      return json_response(200, backend_.status());
+    case Route::kEvents:
+      return json_response(200, audit_.to_json());
+    case Route::kExperiments:
+      if (m == "GET") return json_response(200, backend_.experiments());
+      return put_or_post(request, {}, /*replace_allowed=*/false);
+    case Route::kExperiment:
+      if (m == "GET") {
+        std::optional<nlohmann::json> view = backend_.experiment(name);
+        if (!view) return error_response(404, "experiment \"" + name + "\" not found");
+        return json_response(200, *view);
+      }
+      if (m == "PUT") return put_or_post(request, name, /*replace_allowed=*/true);
+      {
+        Outcome outcome = backend_.remove(name);
+        audit(request, "delete", name, outcome);
+        return answer(outcome);
+      }
+    case Route::kPause:
+    case Route::kResume: {
+      const bool pause = match.route == Route::kPause;
+      Outcome outcome = backend_.pause(name, pause);
+      audit(request, pause ? "pause" : "resume", name, outcome);
+      return answer(outcome);
+    }
+    case Route::kHalt: {
+      const bool halt = m == "POST";
+      Outcome outcome = backend_.halt(halt);
+      audit(request, halt ? "halt" : "unhalt", {}, outcome);
+      return answer(outcome);
+    }
+    case Route::kReload: {
+      Outcome outcome = backend_.reload();
+      audit(request, "reload", {}, outcome);
+      return answer(outcome);
+    }
+  }
+  return error_response(500, "unhandled route");
+}
+
+// POST /v1/experiments (path_name empty) and PUT /v1/experiments/{name}.
+AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::string& path_name,
+                                    bool replace_allowed) {
+  const char* action = replace_allowed ? "replace" : "create";
+  auto reject = [&](int status, const std::string& error, const std::string& field,
+                    const std::string& experiment) {
+    Outcome failed;
+    failed.status = status;
+    failed.error = error;
+    failed.field = field;
+    audit(request, action, experiment, failed);
+    return answer(failed);
+  };
+  if (request.body.empty())
+    return reject(400, "request body must be one experiment as a JSON object", {}, path_name);
+
+  nlohmann::json doc = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Parse again with exceptions only to get nlohmann's position-bearing message.
+    std::string message = "invalid JSON";
+    try {
+      const nlohmann::json unused = nlohmann::json::parse(request.body);
+      (void)unused;
+    } catch (const nlohmann::json::exception& e) {
+      std::string what = e.what();
+      const size_t bracket = what.find("] ");
+      message += ": " + (bracket == std::string::npos ? what : what.substr(bracket + 2));
+    }
+    return reject(400, message, {}, path_name);
+  }
+  if (!doc.is_object())
+    return reject(400, "expected one experiment as a JSON object", {}, path_name);
+
+  std::string name = path_name;
+  if (!path_name.empty()) {
+    // PUT: the path names the experiment; a body "name" must agree with it.
+    auto it = doc.find("name");
+    if (it == doc.end()) {
+      doc["name"] = path_name;
+    } else if (!it->is_string() || it->get<std::string>() != path_name) {
+      return reject(400, "name in the body does not match the path (\"" + path_name + "\")", "name",
+                    path_name);
+    }
+  } else if (auto it = doc.find("name"); it != doc.end() && it->is_string()) {
+    name = it->get<std::string>();
+  }
+
+  config::Diagnostics diags;
+  std::optional<config::ExperimentConfig> experiment =
+      config::decode_experiment_json(dump(doc), diags);
+  if (!experiment || !diags.ok()) {
+    if (diags.ok()) return reject(400, "invalid experiment", {}, name);
+    const config::Diagnostic& first = diags.items().front();
+    Outcome failed;
+    failed.status = 400;
+    failed.error = first.message;
+    failed.field = first.path;
+    audit(request, action, name, failed);
+    AdminResponse r = answer(failed);
+    if (diags.items().size() > 1) {
+      // Every problem at once, so an operator fixes the body in one round trip.
+      nlohmann::json body = nlohmann::json::parse(r.body);
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& d : diags.items()) all.push_back({{"error", d.message}, {"field", d.path}});
+      body["errors"] = std::move(all);
+      r.body = dump(body) + "\n";
+    }
+    return r;
+  }
+  Outcome outcome = backend_.create(std::move(*experiment), replace_allowed);
+  if (replace_allowed && outcome.error.empty() && outcome.status == 201) action = "create";
+  audit(request, action, name, outcome);
+  return answer(outcome);
+}
+
+AdminResponse AdminApi::answer(const Outcome& outcome) {
+  if (!outcome.error.empty()) {
+    const int status = outcome.status >= 400 ? outcome.status : 500;
+    return error_response(status, outcome.error, outcome.field);
+  }
+  if (outcome.status == 204) return json_response(204, nullptr);
+  if (outcome.body.is_null()) return json_response(outcome.status, {{"ok", true}});
+  return json_response(outcome.status, outcome.body);
+}
+
+void AdminApi::audit(const AdminRequest& request, std::string action, const std::string& experiment,
+                     const Outcome& outcome) {
+  audit_.record(request.client, std::move(action), experiment,
+                outcome.error.empty() ? "ok" : "error: " + outcome.error);
+}
+
+}  // namespace faultline::proxy::admin

@@ -1,0 +1,87 @@
+#pragma once
+// The admin API as a pure request -> response function (SPEC §4): routing, bearer auth,
+// content-type and JSON checks, experiment decoding, Backend calls and the audit trail.
+// It knows nothing about sockets; proxy/admin/server.cc carries requests to it over HTTP/1.1.
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proxy/admin/audit.h"
+#include "proxy/admin/backend.h"
+
+namespace faultline::proxy::admin {
+
+struct AdminRequest {
+  std::string method;  // "GET", as parsed
+  std::string target;  // request target, may carry a query string
+  std::string authorization;
+  std::string content_type;
+  std::string body;
+  std::string client;  // peer IP address, for the audit trail
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // Allow, WWW-Authenticate, ...
+};
+
+enum class Route {
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kStatus,
+  kExperiments,  // /v1/experiments
+  kExperiment,   // /v1/experiments/{name}
+  kPause,        // /v1/experiments/{name}/pause
+  kResume,       // /v1/experiments/{name}/resume
+  kHalt,
+  kReload,
+  kEvents,
+};
+
+struct RouteMatch {
+  Route route;
+  std::string name;  // experiment name for the {name} routes
+};
+
+// Path (without query) -> route; nullopt means 404.
+std::optional<RouteMatch> match_route(std::string_view path);
+// The Allow header value of a route, e.g. "GET, POST".
+std::string_view allowed_methods(Route route);
+// /v1/* needs the bearer token when one is configured; /healthz, /readyz, /metrics never.
+bool route_requires_token(Route route);
+
+// Builds the JSON error body {"error": ..., "field": ...}; `field` is left out when empty.
+AdminResponse error_response(int status, std::string_view error, std::string_view field = {});
+
+class AdminApi {
+ public:
+  AdminApi(Backend& backend, AuditLog& audit, std::string token);
+  AdminApi(const AdminApi&) = delete;
+  AdminApi& operator=(const AdminApi&) = delete;
+
+  // Thread-safe: a reload may change the token from another thread.
+  void set_token(std::string token);
+  AdminResponse handle(const AdminRequest& request);
+
+ private:
+  bool authorized(std::string_view authorization) const;
+  AdminResponse dispatch(const RouteMatch& match, const AdminRequest& request);
+  AdminResponse put_or_post(const AdminRequest& request, const std::string& path_name,
+                            bool replace_allowed);
+  AdminResponse answer(const Outcome& outcome);
+  void audit(const AdminRequest& request, std::string action, const std::string& experiment,
+             const Outcome& outcome);
+
+  Backend& backend_;
+  AuditLog& audit_;
+  mutable std::mutex token_mutex_;
+  std::string token_;
+};
+
+}  // namespace faultline::proxy::admin

@@ -1,0 +1,43 @@
+#include "proxy/admin/experiment_view.h"
+
+#include "config/loader.h"
+#include "proxy/admin/time_format.h"
+
+namespace faultline::proxy::admin {
+
+const char* to_string(ExperimentState state) {
+  switch (state) {
+    case ExperimentState::kActive:
+      return "active";
+    case ExperimentState::kPaused:
+      return "paused";
+    case ExperimentState::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+const char* to_string(ExperimentSource source) {
+  return source == ExperimentSource::kConfig ? "config" : "api";
+}
+
+nlohmann::json experiment_view(const config::ExperimentConfig& experiment,
+                               const ExperimentViewInput& input) {
+  nlohmann::json view = nlohmann::json::parse(config::experiment_to_json(experiment),
+                                              /*cb=*/nullptr, /*allow_exceptions=*/false);
+  if (!view.is_object()) view = nlohmann::json::object({{"name", experiment.name}});
+  view["state"] = to_string(input.state);
+  view["source"] = to_string(input.source);
+  view["started_at"] = format_rfc3339_utc(input.started_at);
+  view["expires_at"] = input.expires_at ? nlohmann::json(format_rfc3339_utc(*input.expires_at))
+                                        : nlohmann::json(nullptr);
+  nlohmann::json injected = nlohmann::json::object();
+  for (const auto& [fault, n] : input.counters.injected) {
+    const uint64_t before = injected.contains(fault) ? injected[fault].get<uint64_t>() : 0;
+    injected[fault] = before + n;
+  }
+  view["counters"] = {{"matched", input.counters.matched}, {"injected", std::move(injected)}};
+  return view;
+}
+
+}  // namespace faultline::proxy::admin

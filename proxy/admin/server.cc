@@ -1,0 +1,565 @@
+#include "proxy/admin/server.h"
+
+#include <llhttp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+#include <string_view>
+#include <vector>
+
+namespace faultline::proxy::admin {
+namespace {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string serialize(const AdminResponse& r, bool close) {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += reason_phrase(r.status);
+  out += "\r\n";
+  if (r.status != 204) {
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\nContent-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : r.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "Cache-Control: no-store\r\n";
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (r.status != 204) out += r.body;
+  return out;
+}
+
+std::string peer_address(const uv_tcp_t* tcp) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown";
+  char ip[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET6)
+    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&ss), ip, sizeof ip);
+  else
+    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&ss), ip, sizeof ip);
+  return ip;
+}
+
+}  // namespace
+
+// One admin client connection: parses one request at a time with llhttp (strict mode),
+// answers it through AdminApi, then reads the next (keep-alive). Owns its two handles and
+// frees itself from the last close callback, via AdminServer::connection_closed.
+class AdminConnection {
+ public:
+  explicit AdminConnection(AdminServer& server) : server_(server) {}
+  AdminConnection(const AdminConnection&) = delete;
+  AdminConnection& operator=(const AdminConnection&) = delete;
+
+  void start(uv_stream_t* listener);
+  void close();
+
+ private:
+  enum class Phase { kWaiting, kReading, kWriting, kLingering };
+
+  static const llhttp_settings_t& settings();
+  static AdminConnection* from(llhttp_t* p) { return static_cast<AdminConnection*>(p->data); }
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_continue_written(uv_write_t* req, int status);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_timeout(uv_timer_t* t);
+  static void on_handle_closed(uv_handle_t* h);
+
+  static int on_message_begin(llhttp_t* p);
+  static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value_complete(llhttp_t* p);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_body(llhttp_t* p, const char* at, size_t len);
+  static int on_message_complete(llhttp_t* p);
+
+  bool count_header_bytes(size_t len);
+  void reset_request();
+  void feed(const char* data, size_t len);
+  void respond(const AdminResponse& response, bool close_after);
+  void reject(int status, std::string message);  // answer, then close
+  void next_request();
+  void linger();
+  void arm_timer(uint64_t ms);
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+
+  AdminServer& server_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  uv_write_t write_req_{};
+  uv_write_t continue_req_{};
+  uv_shutdown_t shutdown_req_{};
+  llhttp_t parser_{};
+  int open_handles_ = 0;
+  bool closing_ = false;
+  Phase phase_ = Phase::kWaiting;
+
+  // The request being read.
+  AdminRequest request_;
+  std::string header_field_;
+  std::string header_value_;
+  size_t header_bytes_ = 0;
+  const char* feed_end_ = nullptr;       // end of the buffer being parsed
+  bool value_span_ended_early_ = false;  // see on_header_value
+  bool message_complete_ = false;
+  bool keep_alive_ = false;
+  bool expect_continue_ = false;
+  int reject_status_ = 0;
+  std::string reject_message_;
+
+  std::string pending_;  // bytes after a complete request (pipelining), parsed after the answer
+  std::string out_;      // the response being written; valid until on_write
+  bool close_after_write_ = false;
+  char read_buf_[16 * 1024];
+};
+
+const llhttp_settings_t& AdminConnection::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t init;
+    llhttp_settings_init(&init);
+    init.on_message_begin = on_message_begin;
+    init.on_url = on_url;
+    init.on_header_field = on_header_field;
+    init.on_header_value = on_header_value;
+    init.on_header_value_complete = on_header_value_complete;
+    init.on_headers_complete = on_headers_complete;
+    init.on_body = on_body;
+    init.on_message_complete = on_message_complete;
+    return init;
+  }();
+  return s;
+}
+
+void AdminConnection::start(uv_stream_t* listener) {
+  uv_loop_t* loop = listener->loop;
+  uv_tcp_init(loop, &tcp_);
+  uv_timer_init(loop, &timer_);
+  tcp_.data = this;
+  timer_.data = this;
+  open_handles_ = 2;
+  llhttp_init(&parser_, HTTP_REQUEST, &settings());
+  parser_.data = this;
+  if (uv_accept(listener, stream()) != 0) {
+    close();
+    return;
+  }
+  request_.client = peer_address(&tcp_);
+  reset_request();
+  // The first request gets the request timeout from accept: a silent client is not idle.
+  arm_timer(server_.limits().request_timeout_ms);
+  uv_read_start(stream(), on_alloc, on_read);
+}
+
+void AdminConnection::close() {
+  if (closing_) return;
+  closing_ = true;
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
+}
+
+void AdminConnection::on_handle_closed(uv_handle_t* h) {
+  auto* self = static_cast<AdminConnection*>(h->data);
+  if (--self->open_handles_ == 0) self->server_.connection_closed(self);  // deletes self
+}
+
+void AdminConnection::arm_timer(uint64_t ms) {
+  uv_timer_start(&timer_, on_timeout, ms, 0);
+}
+
+void AdminConnection::on_timeout(uv_timer_t* t) {
+  auto* self = static_cast<AdminConnection*>(t->data);
+  if (self->phase_ == Phase::kReading) {
+    self->reject(408, "request not received in time");
+  } else {
+    self->close();  // idle keep-alive, a client not reading its answer, or lingering done
+  }
+}
+
+void AdminConnection::reset_request() {
+  std::string client = std::move(request_.client);
+  request_ = AdminRequest{};
+  request_.client = std::move(client);
+  header_field_.clear();
+  header_value_.clear();
+  header_bytes_ = 0;
+  message_complete_ = false;
+  keep_alive_ = false;
+  expect_continue_ = false;
+}
+
+void AdminConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<AdminConnection*>(h->data);
+  *buf = uv_buf_init(self->read_buf_, sizeof self->read_buf_);
+}
+
+void AdminConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<AdminConnection*>(s->data);
+  if (self->closing_) return;
+  if (nread < 0) {  // EOF or error: nothing more to answer
+    self->close();
+    return;
+  }
+  if (nread == 0 || self->phase_ == Phase::kLingering) return;  // 0 is not EOF
+  self->feed(buf->base, static_cast<size_t>(nread));
+}
+
+void AdminConnection::feed(const char* data, size_t len) {
+  feed_end_ = data + len;
+  const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (reject_status_ != 0) {
+    reject(reject_status_, reject_message_);
+    return;
+  }
+  if ((err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) && message_complete_) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    if (pos == nullptr || pos < data || pos > data + len) pos = data + len;
+    pending_.assign(pos, static_cast<size_t>(data + len - pos));
+    if (err == HPE_PAUSED_UPGRADE) keep_alive_ = false;  // no protocol switch here
+    uv_read_stop(stream());
+    const AdminResponse response = server_.api_.handle(request_);
+    respond(response, !keep_alive_);
+    return;
+  }
+  if (err != HPE_OK) {
+    reject(400, std::string("malformed request: ") + llhttp_get_error_reason(&parser_));
+  }
+}
+
+void AdminConnection::respond(const AdminResponse& response, bool close_after) {
+  if (closing_) return;
+  out_ = serialize(response, close_after);
+  close_after_write_ = close_after;
+  phase_ = Phase::kWriting;
+  arm_timer(server_.limits().write_timeout_ms);
+  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  write_req_.data = this;
+  if (uv_write(&write_req_, stream(), &buf, 1, on_write) != 0) close();
+}
+
+void AdminConnection::reject(int status, std::string message) {
+  uv_read_stop(stream());
+  respond(error_response(status, message), /*close_after=*/true);
+}
+
+void AdminConnection::on_write(uv_write_t* req, int status) {
+  auto* self = static_cast<AdminConnection*>(req->data);
+  if (self->closing_) return;  // cancelled by close(); the handle callbacks free us
+  if (status < 0) {
+    self->close();
+  } else if (self->close_after_write_) {
+    self->linger();
+  } else {
+    self->next_request();
+  }
+}
+
+void AdminConnection::next_request() {
+  reset_request();
+  llhttp_resume(&parser_);
+  phase_ = Phase::kWaiting;
+  arm_timer(server_.limits().idle_timeout_ms);
+  if (uv_read_start(stream(), on_alloc, on_read) != 0) {
+    close();
+    return;
+  }
+  if (!pending_.empty()) {
+    const std::string pipelined = std::move(pending_);
+    pending_.clear();
+    feed(pipelined.data(), pipelined.size());
+  }
+}
+
+// After an error answer the client may still be sending (a 413 body): closing with unread
+// input would make the kernel send RST and could destroy the answer before the client reads
+// it. Send FIN, discard input until the client closes or linger_ms passes, then close.
+void AdminConnection::linger() {
+  phase_ = Phase::kLingering;
+  arm_timer(server_.limits().linger_ms);
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, stream(), on_shutdown) != 0 ||
+      uv_read_start(stream(), on_alloc, on_read) != 0) {
+    close();
+  }
+}
+
+void AdminConnection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<AdminConnection*>(req->data);
+  if (!self->closing_ && status < 0) self->close();
+}
+
+void AdminConnection::on_continue_written(uv_write_t* req, int status) {
+  auto* self = static_cast<AdminConnection*>(req->data);
+  if (!self->closing_ && status < 0) self->close();
+}
+
+bool AdminConnection::count_header_bytes(size_t len) {
+  header_bytes_ += len;
+  if (header_bytes_ <= server_.limits().max_header_bytes) return true;
+  reject_status_ = 431;
+  reject_message_ = "request header block too large";
+  return false;
+}
+
+int AdminConnection::on_message_begin(llhttp_t* p) {
+  AdminConnection* self = from(p);
+  self->phase_ = Phase::kReading;
+  self->arm_timer(self->server_.limits().request_timeout_ms);
+  return HPE_OK;
+}
+
+int AdminConnection::on_url(llhttp_t* p, const char* at, size_t len) {
+  AdminConnection* self = from(p);
+  if (!self->count_header_bytes(len)) return HPE_USER;
+  self->request_.target.append(at, len);
+  return HPE_OK;
+}
+
+int AdminConnection::on_header_field(llhttp_t* p, const char* at, size_t len) {
+  AdminConnection* self = from(p);
+  if (!self->count_header_bytes(len + 4)) return HPE_USER;  // + ": " and CRLF
+  self->header_field_.append(at, len);
+  return HPE_OK;
+}
+
+int AdminConnection::on_header_value(llhttp_t* p, const char* at, size_t len) {
+  AdminConnection* self = from(p);
+  if (!self->count_header_bytes(len)) return HPE_USER;
+  // llhttp (built without strict mode) accepts obs-fold and reports the continuation as a
+  // second span of the same value. A span may also be split at the end of a read buffer, so
+  // only a span that ended inside the buffer and is followed by another one is a fold.
+  // RFC 9112 lets a server reject folding, and a folded header is a request-smuggling shape.
+  if (self->value_span_ended_early_) {
+    self->reject_status_ = 400;
+    self->reject_message_ =
+        "malformed request: obsolete line folding in header " + self->header_field_;
+    return HPE_USER;
+  }
+  self->value_span_ended_early_ = at + len < self->feed_end_;
+  self->header_value_.append(at, len);
+  return HPE_OK;
+}
+
+int AdminConnection::on_header_value_complete(llhttp_t* p) {
+  AdminConnection* self = from(p);
+  // A repeated header is joined, so a duplicated Authorization can never match the token.
+  auto keep = [&](std::string& slot) {
+    if (!slot.empty()) slot += ", ";
+    slot += self->header_value_;
+  };
+  if (ieq(self->header_field_, "authorization")) keep(self->request_.authorization);
+  if (ieq(self->header_field_, "content-type")) keep(self->request_.content_type);
+  if (ieq(self->header_field_, "expect") && ieq(self->header_value_, "100-continue"))
+    self->expect_continue_ = true;
+  self->header_field_.clear();
+  self->header_value_.clear();
+  self->value_span_ended_early_ = false;
+  return HPE_OK;
+}
+
+int AdminConnection::on_headers_complete(llhttp_t* p) {
+  AdminConnection* self = from(p);
+  self->request_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+  const size_t max_body = self->server_.limits().max_body_bytes;
+  const bool has_length = (p->flags & F_CONTENT_LENGTH) != 0;
+  if (has_length && p->content_length > max_body) {
+    self->reject_status_ = 413;
+    self->reject_message_ = "request body larger than " + std::to_string(max_body) + " bytes";
+    return -1;  // stop parsing; feed() answers
+  }
+  if (self->expect_continue_ && (has_length ? p->content_length > 0 : true)) {
+    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(kContinue), sizeof kContinue - 1);
+    self->continue_req_.data = self;
+    uv_write(&self->continue_req_, self->stream(), &buf, 1, on_continue_written);
+  }
+  return HPE_OK;
+}
+
+int AdminConnection::on_body(llhttp_t* p, const char* at, size_t len) {
+  AdminConnection* self = from(p);
+  const size_t max_body = self->server_.limits().max_body_bytes;
+  if (self->request_.body.size() + len > max_body) {  // chunked bodies have no length up front
+    self->reject_status_ = 413;
+    self->reject_message_ = "request body larger than " + std::to_string(max_body) + " bytes";
+    return HPE_USER;
+  }
+  self->request_.body.append(at, len);
+  return HPE_OK;
+}
+
+int AdminConnection::on_message_complete(llhttp_t* p) {
+  AdminConnection* self = from(p);
+  self->message_complete_ = true;
+  self->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  return HPE_PAUSED;  // one request at a time: answer before parsing any pipelined bytes
+}
+
+// ---------------------------------------------------------------------------------------
+
+AdminServer::AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token)
+    : AdminServer(loop, backend, audit, std::move(token), Limits{}) {}
+
+AdminServer::AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token,
+                         Limits limits)
+    : loop_(loop), api_(backend, audit, std::move(token)), limits_(limits) {}
+
+AdminServer::~AdminServer() {
+  assert(!listener_open_ && connections_.empty() && "AdminServer destroyed before close()");
+}
+
+Status AdminServer::listen(const config::HostPort& addr) {
+  assert(!listener_open_ && !closing_);
+  const bool v6 = addr.host.find(':') != std::string::npos;
+  const std::string where =
+      (v6 ? "[" + addr.host + "]" : addr.host) + ":" + std::to_string(addr.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  const std::string port = std::to_string(addr.port);
+  uv_getaddrinfo_t resolve{};
+  // No callback: resolves synchronously, which is right at start-up.
+  int rc = uv_getaddrinfo(loop_, &resolve, nullptr, addr.host.empty() ? nullptr : addr.host.c_str(),
+                          port.c_str(), &hints);
+  if (rc != 0) return Status::failure("admin: cannot resolve " + where + ": " + uv_strerror(rc));
+
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  listener_open_ = true;
+  rc = uv_tcp_bind(&listener_, resolve.addrinfo->ai_addr, 0);
+  uv_freeaddrinfo(resolve.addrinfo);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, on_connection);
+  if (rc != 0) return Status::failure("admin: cannot listen on " + where + ": " + uv_strerror(rc));
+  return Ok{};
+}
+
+uint16_t AdminServer::port() const {
+  if (!listener_open_) return 0;
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+void AdminServer::set_token(std::string token) {
+  api_.set_token(std::move(token));
+}
+
+void AdminServer::on_connection(uv_stream_t* server, int status) {
+  auto* self = static_cast<AdminServer*>(server->data);
+  if (status < 0) {
+    spdlog::warn("admin: accept failed: {}", uv_strerror(status));
+    return;
+  }
+  if (!self->closing_) self->accept_one();
+}
+
+void AdminServer::accept_one() {
+  auto* connection = new AdminConnection(*this);
+  connections_.insert(connection);
+  connection->start(reinterpret_cast<uv_stream_t*>(&listener_));
+  if (connections_.size() > limits_.max_connections) {
+    spdlog::warn("admin: more than {} connections, closing the newest", limits_.max_connections);
+    connection->close();
+  }
+}
+
+void AdminServer::connection_closed(AdminConnection* connection) {
+  connections_.erase(connection);
+  delete connection;
+  maybe_finish_close();
+}
+
+void AdminServer::close(std::function<void()> on_closed) {
+  if (closing_) return;
+  closing_ = true;
+  on_closed_ = std::move(on_closed);
+  if (listener_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), on_listener_closed);
+  const std::vector<AdminConnection*> open(connections_.begin(), connections_.end());
+  for (AdminConnection* c : open) c->close();
+  maybe_finish_close();
+}
+
+void AdminServer::on_listener_closed(uv_handle_t* handle) {
+  auto* self = static_cast<AdminServer*>(handle->data);
+  self->listener_open_ = false;
+  self->maybe_finish_close();
+}
+
+void AdminServer::maybe_finish_close() {
+  if (!closing_ || listener_open_ || !connections_.empty() || !on_closed_) return;
+  auto done = std::move(on_closed_);
+  on_closed_ = nullptr;
+  done();
+}
+
+}  // namespace faultline::proxy::admin

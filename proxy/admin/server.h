@@ -1,0 +1,75 @@
+#pragma once
+// The admin HTTP/1.1 server (SPEC §4) on one libuv loop. It owns the listening socket and its
+// connections; requests go to AdminApi, which calls the runtime's Backend. Everything runs
+// on `loop`'s thread except set_token, which is safe from any thread.
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "config/result.h"
+#include "config/value.h"
+#include "proxy/admin/api.h"
+#include "proxy/admin/audit.h"
+#include "proxy/admin/backend.h"
+
+namespace faultline::proxy::admin {
+
+class AdminConnection;
+
+class AdminServer {
+ public:
+  // Bounds for untrusted admin clients. The defaults suit production; tests shorten them.
+  struct Limits {
+    size_t max_body_bytes = 1 << 20;       // larger bodies get 413
+    size_t max_header_bytes = 64 << 10;    // request line + headers; larger gets 431
+    uint64_t request_timeout_ms = 10'000;  // from a request's first byte to its end; else 408
+    uint64_t idle_timeout_ms = 60'000;     // keep-alive wait between requests
+    uint64_t write_timeout_ms = 10'000;    // a client that does not read its answer
+    uint64_t linger_ms = 2'000;            // draining unread input before closing after an error
+    size_t max_connections = 128;
+  };
+
+  AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token);
+  AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token, Limits limits);
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+  // Must be closed (close() and its callback run) before destruction.
+  ~AdminServer();
+
+  // Resolves and binds now, so `faultline run` can exit 2 on a busy port. On failure the
+  // message names the address and the reason; close() must still be called.
+  Status listen(const config::HostPort& addr);
+  uint16_t port() const;  // the bound port (useful with port 0); 0 before listen
+  void set_token(std::string token);
+
+  // Stops accepting, closes every connection (in-flight responses are dropped) and calls
+  // `on_closed` on the loop once every handle has closed. Idempotent.
+  void close(std::function<void()> on_closed);
+
+  const Limits& limits() const { return limits_; }
+  AdminApi& api() { return api_; }
+
+ private:
+  friend class AdminConnection;
+  static void on_connection(uv_stream_t* server, int status);
+  static void on_listener_closed(uv_handle_t* handle);
+  void accept_one();
+  void connection_closed(AdminConnection* connection);
+  void maybe_finish_close();
+
+  uv_loop_t* loop_;
+  AdminApi api_;
+  Limits limits_;
+  uv_tcp_t listener_{};
+  bool listener_open_ = false;
+  bool closing_ = false;
+  std::function<void()> on_closed_;
+  std::unordered_set<AdminConnection*> connections_;
+};
+
+}  // namespace faultline::proxy::admin

@@ -1,0 +1,332 @@
+// AdminServer on a real libuv loop over 127.0.0.1: every endpoint and error code, auth on
+// and off, keep-alive and pipelining, bounds (413, 431, 408), limits, and clean teardown
+// (uv_loop_close == 0).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "tests/loop/admin_live_server.h"
+
+namespace faultline::proxy::admin::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::string kExperiment =
+    R"({"name": "e1", "faults": [{"type": "latency", "delay": "10ms"}]})";
+
+nlohmann::json parse(const RawClient::Response& r) {
+  return nlohmann::json::parse(r.body);
+}
+
+TEST(AdminServerLoop, EveryEndpointOnOneKeepAliveConnection) {
+  LiveAdmin admin;
+  ASSERT_TRUE(admin.listening());
+  ASSERT_NE(admin.port(), 0);
+  RawClient c(admin.port());
+  ASSERT_TRUE(c.connected());
+
+  auto r = c.request("GET", "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok");
+  EXPECT_EQ(c.request("GET", "/readyz").status, 200);
+  admin.backend.set_ready(false);
+  EXPECT_EQ(c.request("GET", "/readyz").status, 503);
+  r = c.request("GET", "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("# TYPE faultline_halted gauge"), std::string::npos);
+
+  r = c.request("GET", "/v1/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  EXPECT_EQ(parse(r)["halted"], false);
+
+  r = c.request("POST", "/v1/experiments", kExperiment);
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parse(r)["name"], "e1");
+  r = c.request("POST", "/v1/experiments", kExperiment);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_TRUE(parse(r).contains("error"));
+  EXPECT_EQ(c.request("PUT", "/v1/experiments/e1", kExperiment).status, 200);
+  r = c.request("GET", "/v1/experiments");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(parse(r).size(), 1u);
+  r = c.request("GET", "/v1/experiments/e1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(parse(r)["state"], "active");
+  EXPECT_EQ(c.request("POST", "/v1/experiments/e1/pause").status, 200);
+  EXPECT_TRUE(admin.backend.paused("e1"));
+  EXPECT_EQ(c.request("POST", "/v1/experiments/e1/resume").status, 200);
+  EXPECT_FALSE(admin.backend.paused("e1"));
+
+  r = c.request("DELETE", "/v1/experiments/e1");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("Content-Length"), "");
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_FALSE(admin.backend.has("e1"));
+  r = c.request("GET", "/v1/experiments/e1");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(parse(r)["error"].get<std::string>().find("not found"), std::string::npos);
+
+  EXPECT_EQ(c.request("POST", "/v1/halt").status, 200);
+  EXPECT_TRUE(admin.backend.halted());
+  EXPECT_EQ(c.request("DELETE", "/v1/halt").status, 200);
+  EXPECT_FALSE(admin.backend.halted());
+  EXPECT_EQ(c.request("POST", "/v1/reload").status, 200);
+  EXPECT_EQ(admin.backend.reloads(), 1);
+  admin.backend.fail_next_reload("experiments[0].faults[0].delay: bad duration");
+  r = c.request("POST", "/v1/reload");
+  EXPECT_EQ(r.status, 400);
+
+  r = c.request("PATCH", "/v1/halt");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "POST, DELETE");
+  EXPECT_EQ(c.request("GET", "/nope").status, 404);
+  r = c.request("POST", "/v1/experiments", "name=e1", "Content-Type: text/plain\r\n");
+  EXPECT_EQ(r.status, 415);
+  r = c.request("POST", "/v1/experiments", "{\"name\":");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(parse(r).contains("error"));
+  r = c.request("POST", "/v1/experiments", R"({"name": "e2", "duration": "soon"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(parse(r)["field"], "duration");
+
+  r = c.request("GET", "/v1/events");
+  ASSERT_EQ(r.status, 200);
+  const nlohmann::json events = parse(r);
+  ASSERT_GE(events.size(), 8u);
+  EXPECT_EQ(events[0]["action"], "create");
+  EXPECT_EQ(events[0]["client"], "127.0.0.1");
+  EXPECT_EQ(events[0]["result"], "ok");
+
+  r = c.request("GET", "/healthz", "", "Connection: close\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, AuthOnAndOff) {
+  LiveAdmin admin("s3cret");
+  RawClient c(admin.port());
+  auto r = c.request("GET", "/v1/status");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer realm=\"faultline\"");
+  EXPECT_EQ(c.request("GET", "/v1/status", "", "Authorization: Bearer wrong\r\n").status, 401);
+  EXPECT_EQ(c.request("POST", "/v1/halt", "", "Authorization: Bearer s3cret\r\n").status, 200);
+  EXPECT_TRUE(admin.backend.halted());
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+  EXPECT_EQ(c.request("GET", "/readyz").status, 200);
+  EXPECT_EQ(c.request("GET", "/metrics").status, 200);
+  admin.server().set_token("");  // from another thread, as a reload would
+  EXPECT_EQ(c.request("GET", "/v1/status").status, 200);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, BodyOverOneMebibyteIs413) {
+  LiveAdmin admin;
+  {  // declared length: answered before the body is sent
+    RawClient c(admin.port());
+    ASSERT_TRUE(
+        c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Content-Length: 1048577\r\n\r\n"));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_TRUE(parse(r).contains("error"));
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // chunked: counted while it arrives
+    RawClient c(admin.port());
+    std::string text =
+        "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    const std::string chunk(64 * 1024, 'x');
+    for (int i = 0; i < 17; ++i) text += "10000\r\n" + chunk + "\r\n";
+    c.send(text);  // the server may stop reading part-way; that is the point
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 413);
+  }
+  {  // exactly 1 MiB is accepted by the transport (and then refused as bad JSON)
+    RawClient c(admin.port());
+    auto r = c.request("POST", "/v1/experiments", std::string(1 << 20, ' '));
+    EXPECT_EQ(r.status, 400);
+  }
+  EXPECT_FALSE(admin.backend.has("e1"));
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, HeaderBlockOverLimitIs431) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  const std::string big(70 * 1024, 'a');
+  auto r = c.request("GET", "/v1/status", "", "X-Big: " + big + "\r\n");
+  EXPECT_EQ(r.status, 431);
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, MalformedAndSmugglingShapesAre400AndClose) {
+  LiveAdmin admin;
+  for (const std::string& bad :
+       {std::string("NOT HTTP AT ALL\r\n\r\n"),
+        std::string("POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n"),
+        std::string("POST /v1/halt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "zz\r\n")}) {
+    RawClient c(admin.port());
+    ASSERT_TRUE(c.send(bad));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_TRUE(c.closed_by_peer()) << bad;
+  }
+  EXPECT_FALSE(admin.backend.halted());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// The obs-fold check must not misfire on legal shapes: whitespace around values, empty
+// values, and a request that arrives one byte at a time.
+TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
+  LiveAdmin admin("s3cret");
+  RawClient c(admin.port());
+  auto r = c.request("GET", "/v1/status", "",
+                     "X-Trailing: a \t \r\nX-Empty:\r\nX-Inner: a b\tc\r\n"
+                     "Authorization:   Bearer s3cret  \r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  const std::string text =
+      "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(kExperiment.size()) + "\r\n\r\n" + kExperiment;
+  for (char ch : text) {
+    ASSERT_TRUE(c.send(std::string(1, ch)));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_EQ(c.read_response().status, 201);
+  EXPECT_TRUE(admin.backend.has("e1"));
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  ASSERT_TRUE(
+      c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+             "POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+             "GET /v1/status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  auto s = c.read_response();
+  EXPECT_EQ(a.body, "ok");
+  EXPECT_EQ(b.status, 200);
+  EXPECT_EQ(s.status, 200);
+  EXPECT_EQ(parse(s)["halted"], true);  // answered after the halt
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, ExpectContinue) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  ASSERT_TRUE(
+      c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Expect: 100-continue\r\nContent-Length: " +
+             std::to_string(kExperiment.size()) + "\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 100);
+  ASSERT_TRUE(c.send(kExperiment));
+  EXPECT_EQ(c.read_response().status, 201);
+  EXPECT_TRUE(admin.backend.has("e1"));
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, Http10ClosesAfterTheAnswer) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 200);
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, SlowRequestGets408AndIdleConnectionIsClosed) {
+  AdminServer::Limits limits;
+  limits.request_timeout_ms = 200;
+  limits.idle_timeout_ms = 300;
+  LiveAdmin admin("", limits);
+  {
+    RawClient c(admin.port());
+    const auto start = Clock::now();
+    ASSERT_TRUE(c.send("GET /v1/status HTTP/1.1\r\nHost: t\r\n"));  // never finished
+    auto r = c.read_response();
+    const auto elapsed = Clock::now() - start;
+    EXPECT_EQ(r.status, 408);
+    EXPECT_TRUE(c.closed_by_peer());
+    EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+    EXPECT_LT(elapsed, std::chrono::seconds(3));
+  }
+  {
+    RawClient c(admin.port());
+    EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+    const auto start = Clock::now();
+    EXPECT_TRUE(c.closed_by_peer());  // keep-alive idle timeout
+    const auto elapsed = Clock::now() - start;
+    EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+    EXPECT_LT(elapsed, std::chrono::seconds(3));
+  }
+  {
+    RawClient c(admin.port());  // connects and says nothing
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, ConnectionsBeyondTheLimitAreClosed) {
+  AdminServer::Limits limits;
+  limits.max_connections = 2;
+  LiveAdmin admin("", limits);
+  RawClient a(admin.port());
+  RawClient b(admin.port());
+  EXPECT_EQ(a.request("GET", "/healthz").status, 200);
+  EXPECT_EQ(b.request("GET", "/healthz").status, 200);
+  RawClient c(admin.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(a.request("GET", "/healthz").status, 200);  // the others keep working
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, CloseWithOpenConnectionsReleasesEverything) {
+  LiveAdmin admin;
+  RawClient idle(admin.port());
+  EXPECT_EQ(idle.request("GET", "/healthz").status, 200);
+  RawClient half(admin.port());
+  half.send("GET /v1/sta");
+  RawClient silent(admin.port());
+  EXPECT_EQ(admin.stop(), 0);
+  EXPECT_TRUE(idle.closed_by_peer());
+}
+
+TEST(AdminServerLoop, ListenOnABusyPortFailsWithAReason) {
+  LiveAdmin first;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  FakeBackend backend;
+  AuditLog audit;
+  {
+    AdminServer second(&loop, backend, audit, "");
+    Status st = second.listen(config::HostPort{"127.0.0.1", first.port()});
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().find("127.0.0.1:" + std::to_string(first.port())), std::string::npos);
+    EXPECT_NE(st.error().find("address already in use"), std::string::npos) << st.error();
+    bool closed = false;
+    second.close([&] { closed = true; });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_TRUE(closed);
+  }
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+  EXPECT_EQ(first.stop(), 0);
+}
+
+}  // namespace
+}  // namespace faultline::proxy::admin::testing

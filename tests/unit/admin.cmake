@@ -1,0 +1,13 @@
+# Admin API, metrics text and `faultline ctl` tests (owned by the admin work).
+faultline_add_test(NAME unit_admin_metrics_text LABEL unit
+  SOURCES unit/admin_metrics_text_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_auth LABEL unit
+  SOURCES unit/admin_auth_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_api LABEL unit
+  SOURCES unit/admin_api_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_experiment_view LABEL unit
+  SOURCES unit/admin_experiment_view_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME loop_admin_server LABEL loop
+  SOURCES loop/admin_server_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME loop_admin_ctl LABEL loop
+  SOURCES loop/admin_ctl_test.cc LIBS faultline_proxy)
