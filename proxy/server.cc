@@ -221,8 +221,9 @@ void Server::finish() {
       log::main().error("worker {}: loop closed with handles open", w->index());
   }
   admin_->stop();
+  cpu_.set_target(0, 0);
   for (auto* h :
-       {reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigint_),
+       {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigint_),
         reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&drain_timer_),
         reinterpret_cast<uv_handle_t*>(&wakeup_)})
     uv_close(h, nullptr);
