@@ -25,7 +25,7 @@ using nlohmann::json;
 constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9901";
 constexpr const char* kUsage =
     "usage: faultline ctl [--admin URL] [--token T] [--json] VERB\n"
-    "verbs: status | ls | get NAME | apply FILE | pause NAME | resume NAME | rm NAME |\n"
+    "verbs: status | ls | get NAME | apply FILE|- | pause NAME | resume NAME | rm NAME |\n"
     "       halt | unhalt | events | reload\n";
 
 std::string dump(const json& j, int indent = -1) {
@@ -352,10 +352,15 @@ int Ctl::get(const std::string& name) {
 }
 
 int Ctl::apply(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(kCtlUsage, "cannot read " + file);
+  // "-" reads the experiment from standard input (for pipes and heredocs).
   std::stringstream buffer;
-  buffer << in.rdbuf();
+  if (file == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return fail(kCtlUsage, "cannot read " + file);
+    buffer << in.rdbuf();
+  }
   const std::string text = buffer.str();
 
   const size_t first = text.find_first_not_of(" \t\r\n");

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "proxy/ctl.h"
@@ -184,6 +185,17 @@ TEST(AdminCtl, ErrorsAndExitCodes) {
   EXPECT_EQ(ctl(url, {"get"}).code, kCtlUsage);
   EXPECT_EQ(ctl(url, {"halt", "now"}).code, kCtlUsage);
   EXPECT_EQ(ctl("https://127.0.0.1:1", {"ls"}).code, kCtlUsage);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminCtl, ApplyReadsStandardInput) {
+  LiveAdmin admin;
+  std::istringstream input(kTomlExperiment);
+  std::streambuf* saved = std::cin.rdbuf(input.rdbuf());
+  CtlRun r = ctl(admin.url(), {"apply", "-"});
+  std::cin.rdbuf(saved);
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_TRUE(admin.backend.has("t1"));
   EXPECT_EQ(admin.stop(), 0);
 }
 
