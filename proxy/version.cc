@@ -1,5 +1,7 @@
 #include "proxy/version_info.h"
 
 namespace faultline::proxy {
-const char* version() { return FAULTLINE_VERSION; }
+const char* version() {
+  return FAULTLINE_VERSION;
+}
 }  // namespace faultline::proxy

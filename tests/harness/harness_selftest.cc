@@ -147,3 +147,36 @@ TEST(HarnessSelfTest, ProcStatsReadTheKernel) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+TEST(HarnessSelfTest, HeadAnd204And304CarryNoBody) {
+  HttpUpstream up;
+  up.route("/doc", handlers::fixed(200, std::string(1000, 'd')));
+  up.route("/empty", handlers::fixed(204, ""));
+  up.route("/cached", handlers::fixed(304, "", {{"ETag", "\"v1\""}}));
+  RawClient client(up.endpoint());
+  auto r = client.request(make_request("HEAD", "/doc"));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(*r.head.find("content-length"), "1000");
+  EXPECT_EQ(r.body_bytes, 0u);
+  EXPECT_EQ(client.request(get_request("/empty")).status(), 204);
+  EXPECT_EQ(client.request(get_request("/cached")).status(), 304);
+  r = client.request(get_request("/doc"));
+  EXPECT_EQ(r.body.size(), 1000u);
+  EXPECT_EQ(client.wait_for_activity(Millis(100)), IoStatus::kTimeout);
+}
+
+TEST(HarnessSelfTest, RequestsAreVisibleWhileStillBeingHandled) {
+  HttpUpstream up;
+  up.route("/ws", handlers::upgrade_echo());
+  RawClient client(up.endpoint());
+  auto r = client.request(get_request("/ws", {{"Connection", "Upgrade"}, {"Upgrade", "x"}}));
+  ASSERT_EQ(r.status(), 101);
+  EXPECT_TRUE(up.wait_for_request("/ws", Millis(2000), true).has_value());
+  EXPECT_FALSE(up.wait_for_request("/ws", Millis(50)).has_value());
+}
+
+}  // namespace
+}  // namespace faultline::harness

@@ -173,12 +173,14 @@ std::vector<UpstreamRequest> HttpUpstream::recorded() const {
 }
 
 std::optional<UpstreamRequest> HttpUpstream::wait_for_request(const std::string& path,
-                                                              Millis timeout) const {
+                                                              Millis timeout,
+                                                              bool head_only) const {
   std::unique_lock lock(mu_);
   std::optional<UpstreamRequest> found;
   cv_.wait_for(lock, timeout, [&] {
     for (auto it = recorded_.rbegin(); it != recorded_.rend(); ++it) {
-      if (it->head.target.substr(0, it->head.target.find('?')) == path) {
+      if ((head_only || it->complete) &&
+          it->head.target.substr(0, it->head.target.find('?')) == path) {
         found = *it;
         return true;
       }
@@ -222,13 +224,21 @@ void HttpUpstream::serve(int fd, uint64_t id) {
     if (stream.read_head(&request.head, true, Clock::now() + kForever) != IoStatus::kOk) break;
     request.received_at = Clock::now();
     ++requests_;
+    size_t slot;
+    {
+      std::lock_guard lock(mu_);
+      slot = recorded_.size();
+      recorded_.push_back(request);
+    }
+    cv_.notify_all();
     Exchange exchange(*this, stream, request);
     handler_for(request.head.target)(exchange);
     if (!exchange.body_read() && !exchange.closing()) exchange.read_body(0);
     bool keep = !exchange.closing() && !request.head.has_token("connection", "close");
+    request.complete = true;
     {
       std::lock_guard lock(mu_);
-      recorded_.push_back(std::move(request));
+      recorded_[slot] = std::move(request);
     }
     cv_.notify_all();
     if (!keep) break;

@@ -27,6 +27,7 @@ struct UpstreamRequest {
   uint64_t body_bytes = 0;  // every body byte read
   bool body_intact = true;  // false if the body was not readable to its end
   bool sent_continue = false;
+  bool complete = false;             // the handler has finished with it
   uint64_t connection_id = 0;        // 1-based, in accept order
   uint64_t index_on_connection = 0;  // 0-based
   Clock::time_point received_at;
@@ -98,9 +99,12 @@ class HttpUpstream {
   void add_body_bytes_sent(uint64_t n) { body_sent_ += n; }
 
   std::vector<UpstreamRequest> recorded() const;
-  // The most recent request whose path is `path` (waits up to `timeout` for it).
+  // The most recent request whose path is `path` and whose handler has finished (waits up
+  // to `timeout` for it). With `head_only`, a request still being handled counts too (for
+  // handlers that never finish, such as an upgraded tunnel).
   std::optional<UpstreamRequest> wait_for_request(const std::string& path,
-                                                  Millis timeout = Millis(5000)) const;
+                                                  Millis timeout = Millis(5000),
+                                                  bool head_only = false) const;
 
   bool stopping() const { return stopping_.load(); }
   // Sleeps until `d` passes or the server stops.

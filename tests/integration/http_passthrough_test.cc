@@ -171,7 +171,7 @@ TEST(HttpPassthrough, UpgradeTurnsTheConnectionIntoATunnel) {
                                               {"Sec-WebSocket-Version", "13"}}));
   ASSERT_TRUE(r.complete()) << r;
   ASSERT_EQ(r.status(), 101);
-  auto seen = up.wait_for_request("/ws");
+  auto seen = up.wait_for_request("/ws", 5s, /*head_only=*/true);
   ASSERT_TRUE(seen.has_value());
   EXPECT_TRUE(seen->head.has_token("upgrade", "websocket")) << "Upgrade header not forwarded";
   std::string payload = pattern_string(256 * 1024);

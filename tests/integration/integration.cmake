@@ -20,10 +20,16 @@ set(FAULTLINE_PENDING_TESTS
   fault_tcp
   fault_admin)
 
+# CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
+set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth_cpu)
+
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
   add_dependencies(integration_${area} faultline)
+  if(area IN_LIST FAULTLINE_SERIAL_TESTS)
+    set_tests_properties(integration_${area} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endforeach()
 
 # Builds the pending tests on request (cmake -DFAULTLINE_BUILD_PENDING_TESTS=ON) without

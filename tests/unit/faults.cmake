@@ -20,3 +20,8 @@ if(benchmark_FOUND)
   target_link_libraries(bench_decide PRIVATE faultline_faults benchmark::benchmark Threads::Threads)
   target_include_directories(bench_decide PRIVATE ${PROJECT_SOURCE_DIR})
 endif()
+
+# Separate binary: it replaces the global operator new to count allocations.
+faultline_add_test(NAME unit_faults_alloc LABEL unit
+  SOURCES unit/faults_alloc_test.cc
+  LIBS faultline_faults)

@@ -1,1 +1,3 @@
 faultline_add_test(NAME unit_version LABEL unit SOURCES unit/version_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_http_head LABEL unit SOURCES unit/proxy_http_head_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers_test.cc LIBS faultline_proxy)

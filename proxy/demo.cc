@@ -1,0 +1,126 @@
+// `faultline demo`: everything in one process, nothing to install or write.
+#include <cstdio>
+#include <thread>
+
+#include "proxy/cli.h"
+#include "proxy/server.h"
+#include "proxy/simple_http_server.h"
+
+namespace faultline::proxy {
+
+namespace {
+
+// The embedded upstream: a tiny JSON service on its own loop thread.
+class DemoUpstream {
+ public:
+  Status start() {
+    uv_loop_init(&loop_);
+    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
+      auto* self = static_cast<DemoUpstream*>(a->data);
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
+      self->server_->close([] {});
+    });
+    stop_.data = this;
+    server_ = std::make_unique<SimpleHttpServer>(&loop_, handle);
+    if (auto st = server_->listen("127.0.0.1", 0); !st) return st;
+    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+    return Ok{};
+  }
+  void stop() {
+    uv_async_send(&stop_);
+    thread_.join();
+    server_.reset();
+    uv_loop_close(&loop_);
+  }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  static SimpleResponse handle(const SimpleRequest& req) {
+    SimpleResponse r;
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/") {
+      r.body =
+          "hello from the faultline demo upstream\ntry /api/items, /api/items/1, POST /api/echo\n";
+    } else if (path == "/api/items") {
+      r.content_type = "application/json";
+      r.body =
+          R"({"items":[{"id":1,"name":"anvil"},{"id":2,"name":"rocket skates"},{"id":3,"name":"giant magnet"}]})";
+    } else if (path.rfind("/api/items/", 0) == 0) {
+      r.content_type = "application/json";
+      r.body = R"({"id":")" + path.substr(11) + R"(","name":"item )" + path.substr(11) + R"("})";
+    } else if (path == "/api/echo") {
+      r.content_type = req.header("content-type").empty() ? "application/octet-stream"
+                                                          : req.header("content-type");
+      r.body = req.body;
+    } else if (path == "/healthz") {
+      r.body = "ok\n";
+    } else {
+      r.status = 404;
+      r.content_type = "application/json";
+      r.body = R"({"error":"not found"})";
+    }
+    return r;
+  }
+
+  uv_loop_t loop_{};
+  uv_async_t stop_{};
+  std::unique_ptr<SimpleHttpServer> server_;
+  std::thread thread_;
+};
+
+void print_guide(const ReadyInfo& info, uint16_t upstream_port) {
+  std::string proxy = info.listeners.empty() ? "127.0.0.1:15001" : info.listeners[0].second;
+  std::printf(
+      "faultline demo is running\n"
+      "  proxy     http://%s  ->  embedded upstream http://127.0.0.1:%u\n"
+      "  admin     http://%s\n\n"
+      "Plain pass-through:\n"
+      "  curl -i http://%s/api/items\n"
+      "Per-request faults with headers (header triggers are enabled in the demo):\n"
+      "  curl -i -H 'x-chaos-delay: 500ms' http://%s/api/items\n"
+      "  curl -i -H 'x-chaos-abort: 503' http://%s/api/items\n"
+      "  curl -i -H 'x-chaos-bandwidth: 1KiB/s' http://%s/api/items\n"
+      "  curl -i -H 'x-chaos-reset: request' http://%s/api/items\n"
+      "Admin API:\n"
+      "  curl http://%s/readyz\n"
+      "  curl http://%s/v1/status\n"
+      "  faultline ctl status    (also: ls, halt, unhalt, events)\n\n"
+      "Ctrl-C drains in-flight requests and exits.\n",
+      proxy.c_str(), upstream_port, info.admin.c_str(), proxy.c_str(), proxy.c_str(), proxy.c_str(),
+      proxy.c_str(), proxy.c_str(), info.admin.c_str(), info.admin.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int demo_command() {
+  DemoUpstream upstream;
+  if (auto st = upstream.start(); !st) {
+    std::fprintf(stderr, "faultline demo: upstream: %s\n", st.error().c_str());
+    return 1;
+  }
+  auto cfg = std::make_shared<config::Config>();
+  cfg->admin.listen = {"127.0.0.1", 9901};
+  cfg->log.format = config::LogFormat::kText;
+  cfg->log.access_log = true;
+  cfg->runtime.workers = 1;
+  cfg->runtime.drain_timeout = std::chrono::seconds(5);
+  cfg->header_triggers.enabled = true;
+  config::ListenerConfig l;
+  l.name = "demo";
+  l.listen = {"127.0.0.1", 15001};
+  l.upstream = {"127.0.0.1", upstream.port()};
+  cfg->listeners.push_back(l);
+  uint16_t port = upstream.port();
+  Server::Options options;
+  options.on_ready = [port](const ReadyInfo& info) { print_guide(info, port); };
+  int rc;
+  {
+    Server server(cfg, std::move(options));
+    rc = server.run();
+  }
+  upstream.stop();
+  return rc;
+}
+
+}  // namespace faultline::proxy

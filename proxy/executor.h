@@ -1,0 +1,26 @@
+#pragma once
+// Where the proxy asks faults/ what a request or connection must suffer. The sessions carry
+// out the returned faults::Plan at their hook points (accept, before forwarding, response
+// head, body chunks, close). Until the fault engine is wired these return empty plans.
+#include <sys/socket.h>
+
+#include <cstdint>
+
+#include "faults/plan.h"
+#include "proxy/request_view.h"
+#include "proxy/snapshot.h"
+
+namespace faultline::proxy {
+
+class Worker;
+
+// Fills `plan` for one request; returns false when there is nothing to do (fast path).
+bool decide_request(Worker& worker, const Snapshot& snapshot, const RequestView& head,
+                    faults::Plan& plan);
+// Fills `plan` for a new connection (TCP listeners, and reset-at-connect on HTTP).
+bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
+                    const sockaddr* peer, faults::Plan& plan);
+// Gives back what the plan holds (max_active slots) once the request or connection ends.
+void release_plan(Worker& worker, const Snapshot& snapshot, faults::Plan& plan);
+
+}  // namespace faultline::proxy

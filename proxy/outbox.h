@@ -1,0 +1,65 @@
+#pragma once
+// The write side of one TCP stream: spans are staged into a WriteOp and flushed as one
+// uv_write (coalesced), and the bytes queued but not yet written are counted so that the
+// reader of the other side can be paused above a high-water mark.
+#include <uv.h>
+
+#include "proxy/write_op.h"
+
+namespace faultline::proxy {
+
+struct Outbox {
+  // Above kHighWater queued bytes the other side stops reading; it resumes below kLowWater.
+  static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr size_t kLowWater = 64 * 1024;
+
+  WriteOp* staging = nullptr;
+  size_t queued = 0;       // bytes handed to uv_write and not yet completed
+  unsigned in_flight = 0;  // WriteOps handed to uv_write
+
+  bool idle() const { return in_flight == 0 && staging == nullptr; }
+  bool above_high_water() const { return queued > kHighWater; }
+  bool below_low_water() const { return queued < kLowWater; }
+
+  void add(WriteOpPool& ops, SlabPool& slabs, Slab* slab, const char* p, size_t n) {
+    if (!staging) {
+      staging = ops.acquire();
+      staging->nbufs = staging->nslabs = 0;
+      staging->bytes = 0;
+    }
+    staging->add(slabs, slab, p, n);
+  }
+  bool must_flush() const { return staging && staging->full(); }
+  // Hands the staged op to libuv. Returns the libuv error (the op is then released).
+  int flush(uv_stream_t* stream, void* data, uv_write_cb cb, WriteOpPool& ops, SlabPool& slabs) {
+    WriteOp* op = staging;
+    if (!op) return 0;
+    staging = nullptr;
+    op->req.data = data;
+    int rc = uv_write(&op->req, stream, op->bufs, op->nbufs, cb);
+    if (rc != 0) {
+      op->release(slabs);
+      ops.give_back(op);
+      return rc;
+    }
+    queued += op->bytes;
+    ++in_flight;
+    return 0;
+  }
+  // Completion bookkeeping for a WriteOp; call from the write callback.
+  void completed(WriteOp* op, WriteOpPool& ops, SlabPool& slabs) {
+    queued -= op->bytes;
+    --in_flight;
+    op->release(slabs);
+    ops.give_back(op);
+  }
+  void discard(WriteOpPool& ops, SlabPool& slabs) {
+    if (staging) {
+      staging->release(slabs);
+      ops.give_back(staging);
+      staging = nullptr;
+    }
+  }
+};
+
+}  // namespace faultline::proxy

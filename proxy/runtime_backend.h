@@ -1,0 +1,28 @@
+#pragma once
+// admin::Backend over the running Server: reads summed per-worker counters and the current
+// snapshot; mutations go through the Server's thread-safe controls.
+#include "proxy/admin/backend.h"
+
+namespace faultline::proxy {
+
+class Server;
+
+class RuntimeBackend final : public admin::Backend {
+ public:
+  explicit RuntimeBackend(Server& server) : server_(server) {}
+  bool ready() const override;
+  nlohmann::json status() const override;
+  nlohmann::json experiments() const override;
+  std::optional<nlohmann::json> experiment(const std::string& name) const override;
+  admin::Outcome create(config::ExperimentConfig experiment, bool replace_allowed) override;
+  admin::Outcome remove(const std::string& name) override;
+  admin::Outcome pause(const std::string& name, bool paused) override;
+  admin::Outcome halt(bool halted) override;
+  admin::Outcome reload() override;
+  admin::MetricsSample metrics() const override;
+
+ private:
+  Server& server_;
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,337 @@
+#include "proxy/server.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "config/loader.h"
+#include "proxy/admin_host.h"
+#include "proxy/listen_socket.h"
+#include "proxy/log.h"
+#include "proxy/version.h"
+
+namespace faultline::proxy {
+
+namespace {
+constexpr uint64_t kDrainTickMs = 20;
+
+unsigned worker_count(const config::Config& c) {
+  if (c.runtime.workers > 0) return c.runtime.workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+}  // namespace
+
+Server::Server(std::shared_ptr<const config::Config> config, Options options)
+    : config_(std::move(config)), options_(std::move(options)) {}
+
+Server::~Server() = default;
+
+Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config> config) const {
+  auto snap = std::make_shared<Snapshot>();
+  for (const auto& l : config->listeners) {
+    auto addr = resolve(l.upstream, false);
+    if (!addr)
+      return Result<SnapshotPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
+    UpstreamAddress u;
+    u.addr = *addr;
+    u.len = addr->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    snap->upstreams.push_back(u);
+  }
+  snap->config = std::move(config);
+  return SnapshotPtr(std::move(snap));
+}
+
+int Server::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  const config::Config& cfg = *config_;
+  auto snapshot = build_snapshot(config_);
+  if (!snapshot) {
+    std::fprintf(stderr, "faultline: %s\n", snapshot.error().c_str());
+    return 2;
+  }
+  unsigned n = worker_count(cfg);
+  shared_ = std::make_unique<SharedState>(cfg.listeners.size());
+
+  // Bind everything before starting any thread: a port in use is exit 2.
+  std::vector<std::vector<int>> fds(n, std::vector<int>(cfg.listeners.size(), -1));
+  std::vector<std::string> addresses;
+  auto close_all_fds = [&] {
+    for (auto& per_worker : fds)
+      for (int fd : per_worker)
+        if (fd >= 0) ::close(fd);
+  };
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    auto bound = bind_reuseport(cfg.listeners[i].listen, n);
+    if (!bound) {
+      close_all_fds();
+      std::fprintf(stderr, "faultline: listener %s: %s\n", cfg.listeners[i].name.c_str(),
+                   bound.error().c_str());
+      return 2;
+    }
+    for (unsigned w = 0; w < n; ++w) fds[w][i] = (*bound)[w];
+    addresses.push_back(bound_address((*bound)[0]));
+  }
+  admin_ = std::make_unique<AdminHost>(*this, cfg.admin);
+  if (auto st = admin_->listen(); !st) {
+    close_all_fds();
+    admin_.reset();
+    std::fprintf(stderr, "faultline: %s\n", st.error().c_str());
+    return 2;
+  }
+
+  log::init(cfg.log);
+  uv_loop_init(&loop_);
+  for (unsigned w = 0; w < n; ++w) {
+    workers_.push_back(std::make_unique<Worker>(w, *snapshot, fds[w], *shared_));
+  }
+  for (auto& w : workers_) {
+    if (auto st = w->start(); !st) {
+      std::fprintf(stderr, "faultline: worker: %s\n", st.error().c_str());
+      for (auto& other : workers_) other->stop();
+      for (auto& other : workers_) other->join();
+      admin_->stop();
+      log::shutdown();
+      return 1;
+    }
+  }
+  if (auto st = admin_->start(); !st) {
+    std::fprintf(stderr, "faultline: %s\n", st.error().c_str());
+    return 1;
+  }
+
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_init(&loop_, &sighup_);
+  sigterm_.data = sigint_.data = sighup_.data = this;
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sighup_, on_signal, SIGHUP);
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  uv_async_init(&loop_, &wakeup_, on_wakeup);
+  wakeup_.data = this;
+
+  ReadyInfo info;
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    info.listeners.emplace_back(cfg.listeners[i].name, addresses[i]);
+    log::main().info("listening name={} address={} protocol={} upstream={} workers={}",
+                     cfg.listeners[i].name, addresses[i],
+                     cfg.listeners[i].protocol == config::Protocol::kHttp ? "http" : "tcp",
+                     cfg.listeners[i].upstream.to_string(), n);
+  }
+  info.admin = admin_->address();
+  log::main().info("listening name=admin address={}", info.admin);
+  ready_ = true;
+  write_ready_file(info);
+  if (options_.on_ready) options_.on_ready(info);
+  if (drain_requested_) begin_drain();
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  log::main().info("drained, exiting");
+  log::shutdown();
+  return 0;
+}
+
+void Server::write_ready_file(const ReadyInfo& info) {
+  const char* path = std::getenv("FAULTLINE_READY_FILE");
+  if (!path || !*path) return;
+  nlohmann::json j;
+  j["listeners"] = nlohmann::json::object();
+  for (const auto& [name, addr] : info.listeners) j["listeners"][name] = addr;
+  j["admin"] = info.admin;
+  std::string tmp = std::string(path) + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+  }
+  std::rename(tmp.c_str(), path);
+}
+
+void Server::on_signal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<Server*>(handle->data);
+  if (signum == SIGHUP) {
+    log::main().info("SIGHUP: reloading {}", self->config()->file);
+    self->reload();
+    return;
+  }
+  log::main().info("signal {}: draining", signum);
+  self->begin_drain();
+}
+
+void Server::request_drain() {
+  drain_requested_ = true;
+  if (ready_) uv_async_send(&wakeup_);
+}
+
+void Server::on_wakeup(uv_async_t* async) {
+  auto* self = static_cast<Server*>(async->data);
+  if (self->drain_requested_) self->begin_drain();
+}
+
+void Server::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  shared_->draining = true;  // /readyz turns 503
+  for (auto& w : workers_) w->drain();
+  drain_deadline_ms_ = uv_now(&loop_) + config()->runtime.drain_timeout.count();
+  uv_timer_start(&drain_timer_, on_drain_tick, kDrainTickMs, kDrainTickMs);
+}
+
+void Server::on_drain_tick(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  size_t live = 0;
+  for (auto& w : self->workers_) live += w->live_connections();
+  if (live == 0 || uv_now(&self->loop_) >= self->drain_deadline_ms_) {
+    if (live > 0) log::main().warn("drain timeout: closing {} connections", live);
+    self->finish();
+  }
+}
+
+void Server::finish() {
+  uv_timer_stop(&drain_timer_);
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) {
+    if (int rc = w->join(); rc != 0)
+      log::main().error("worker {}: loop closed with handles open", w->index());
+  }
+  admin_->stop();
+  for (auto* h :
+       {reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&drain_timer_),
+        reinterpret_cast<uv_handle_t*>(&wakeup_)})
+    uv_close(h, nullptr);
+}
+
+bool Server::ready() const {
+  return ready_ && shared_ && !shared_->draining.load();
+}
+
+std::shared_ptr<const config::Config> Server::config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+admin::Outcome Server::reload() {
+  admin::Outcome outcome;
+  std::shared_ptr<const config::Config> current = config();
+  if (current->file.empty()) {
+    outcome.status = 409;
+    outcome.error = "no config file to reload (built-in config)";
+    return outcome;
+  }
+  config::Diagnostics diags(current->file);
+  auto loaded = config::load_file(current->file, diags);
+  std::string error;
+  if (!loaded || !diags.ok()) {
+    error = diags.items().empty() ? "invalid config" : diags.items().front().format();
+  } else if (loaded->listeners.size() != current->listeners.size()) {
+    error = "listeners cannot be added or removed by a reload; restart instead";
+  } else {
+    for (size_t i = 0; i < loaded->listeners.size() && error.empty(); ++i) {
+      const auto& a = loaded->listeners[i];
+      const auto& b = current->listeners[i];
+      if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
+        error = "listener " + b.name + ": name, listen and protocol cannot change by a reload";
+    }
+  }
+  SnapshotPtr snapshot;
+  std::shared_ptr<const config::Config> next;
+  if (error.empty()) {
+    next = std::make_shared<const config::Config>(std::move(*loaded));
+    auto built = build_snapshot(next);
+    if (!built)
+      error = built.error();
+    else
+      snapshot = *built;
+  }
+  std::lock_guard lock(mutex_);
+  last_reload_time_ = std::chrono::system_clock::now();
+  if (!error.empty()) {
+    ++reloads_error_;
+    last_reload_result_ = "error";
+    last_reload_error_ = error;
+    log::main().error("reload failed, keeping the running config: {}", error);
+    outcome.status = 400;
+    outcome.error = error;
+    return outcome;
+  }
+  config_ = next;
+  ++reloads_ok_;
+  last_reload_result_ = "ok";
+  last_reload_error_.clear();
+  log::set_level(next->log.level);
+  log::set_access_enabled(next->log.access_log);
+  for (auto& w : workers_) w->publish(snapshot);
+  if (admin_) admin_->set_token(next->admin.token);
+  log::main().info("reloaded {}", next->file);
+  outcome.body = nlohmann::json{{"result", "ok"}};
+  return outcome;
+}
+
+admin::Outcome Server::set_halted(bool halted) {
+  shared_->halted.store(halted);
+  for (auto& w : workers_) w->halt_changed();
+  admin::Outcome o;
+  o.body = nlohmann::json{{"halted", halted}};
+  return o;
+}
+
+admin::MetricsSample Server::metrics() const {
+  admin::MetricsSample sample;
+  auto cfg = config();
+  for (const auto& l : cfg->listeners) {
+    admin::MetricsSample::Listener out;
+    out.name = l.name;
+    sample.listeners.push_back(std::move(out));
+  }
+  for (const auto& w : workers_) {
+    for (size_t i = 0; i < sample.listeners.size() && i < w->listener_count(); ++i)
+      w->listener(static_cast<uint32_t>(i)).stats.add_to(sample.listeners[i]);
+  }
+  sample.halted = halted();
+  sample.reloads_ok = reloads_ok_;
+  sample.reloads_error = reloads_error_;
+  return sample;
+}
+
+nlohmann::json Server::status() const {
+  auto sample = metrics();
+  nlohmann::json j;
+  j["version"] = version();
+  j["uptime_seconds"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
+  j["halted"] = sample.halted;
+  j["draining"] = shared_ && shared_->draining.load();
+  auto cfg = config();
+  j["listeners"] = nlohmann::json::array();
+  for (size_t i = 0; i < sample.listeners.size(); ++i) {
+    const auto& l = sample.listeners[i];
+    uint64_t requests = 0;
+    for (const auto& [code, count] : l.requests_by_code) requests += count;
+    j["listeners"].push_back(
+        {{"name", l.name},
+         {"listen", cfg->listeners[i].listen.to_string()},
+         {"upstream", cfg->listeners[i].upstream.to_string()},
+         {"protocol", cfg->listeners[i].protocol == config::Protocol::kHttp ? "http" : "tcp"},
+         {"requests", requests},
+         {"connections_active", l.connections_active},
+         {"upstream_errors",
+          {{"connect", l.upstream_errors_connect},
+           {"timeout", l.upstream_errors_timeout},
+           {"reset", l.upstream_errors_reset}}}});
+  }
+  j["experiments"] = {{"active", 0}, {"paused", 0}, {"expired", 0}};
+  std::lock_guard lock(mutex_);
+  nlohmann::json last = {{"result", last_reload_result_}};
+  if (!last_reload_error_.empty()) last["error"] = last_reload_error_;
+  j["last_reload"] = last;
+  return j;
+}
+
+}  // namespace faultline::proxy

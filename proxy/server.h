@@ -1,0 +1,88 @@
+#pragma once
+// The running proxy: binds every listener (one SO_REUSEPORT socket per worker) and the admin
+// listener on the main thread, starts the workers and the admin loop thread, and handles
+// signals — SIGTERM/SIGINT drain, SIGHUP reloads — on the main thread's loop.
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/schema.h"
+#include "proxy/admin/backend.h"
+#include "proxy/snapshot.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+class AdminHost;
+
+struct ReadyInfo {
+  std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
+  std::string admin;
+};
+
+class Server {
+ public:
+  struct Options {
+    // Called on the main thread once everything listens (the demo prints its guide here).
+    std::function<void(const ReadyInfo&)> on_ready;
+  };
+
+  Server(std::shared_ptr<const config::Config> config, Options options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs until drained. Exit codes as SPEC §1: 0 clean drain, 2 bad config or bind, 1 other.
+  int run();
+
+  // Thread-safe controls (used by signals, the admin Backend and tests).
+  void request_drain();
+  admin::Outcome reload();
+  admin::Outcome set_halted(bool halted);
+
+  // Backend support (any thread).
+  bool ready() const;
+  bool halted() const { return shared_ && shared_->halted.load(); }
+  admin::MetricsSample metrics() const;
+  nlohmann::json status() const;
+  std::shared_ptr<const config::Config> config() const;
+
+ private:
+  friend class AdminHost;
+  static void on_signal(uv_signal_t* handle, int signum);
+  static void on_drain_tick(uv_timer_t* timer);
+  static void on_wakeup(uv_async_t* async);
+  Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config) const;
+  void begin_drain();
+  void finish();
+  void write_ready_file(const ReadyInfo& info);
+
+  std::shared_ptr<const config::Config> config_;
+  Options options_;
+  mutable std::mutex mutex_;  // config_, last reload result
+  std::unique_ptr<SharedState> shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AdminHost> admin_;
+  uv_loop_t loop_{};
+  uv_signal_t sigterm_{}, sigint_{}, sighup_{};
+  uv_timer_t drain_timer_{};
+  uv_async_t wakeup_{};
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<bool> ready_{false};
+  bool draining_ = false;
+  uint64_t drain_deadline_ms_ = 0;
+  uint64_t generation_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
+  std::string last_reload_result_ = "none";
+  std::string last_reload_error_;
+  std::chrono::system_clock::time_point last_reload_time_{};
+};
+
+}  // namespace faultline::proxy

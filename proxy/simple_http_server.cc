@@ -1,0 +1,223 @@
+#include "proxy/simple_http_server.h"
+
+#include <llhttp.h>
+
+#include <cstring>
+
+#include "proxy/http_head.h"
+
+namespace faultline::proxy {
+
+std::string SimpleRequest::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return v;
+  return {};
+}
+
+class SimpleConnection {
+ public:
+  explicit SimpleConnection(SimpleHttpServer& server) : server_(server) {
+    uv_tcp_init(server.loop_, &tcp_);
+    tcp_.data = this;
+    static const llhttp_settings_t settings = [] {
+      llhttp_settings_t s;
+      llhttp_settings_init(&s);
+      s.on_message_begin = [](llhttp_t* p) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        c->req_ = SimpleRequest();
+        c->in_value_ = false;
+        return 0;
+      };
+      s.on_url = [](llhttp_t* p, const char* at, size_t n) {
+        static_cast<SimpleConnection*>(p->data)->req_.target.append(at, n);
+        return 0;
+      };
+      s.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        if (c->in_value_ || c->req_.headers.empty()) c->req_.headers.emplace_back();
+        c->in_value_ = false;
+        for (size_t i = 0; i < n; ++i)
+          c->req_.headers.back().first.push_back(static_cast<char>(std::tolower(at[i])));
+        return 0;
+      };
+      s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        c->in_value_ = true;
+        c->req_.headers.back().second.append(at, n);
+        return 0;
+      };
+      s.on_header_field_complete = [](llhttp_t* p) { return 0; };
+      s.on_headers_complete = [](llhttp_t* p) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        c->req_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(p)));
+        if (c->req_.header("expect") == "100-continue") c->write("HTTP/1.1 100 Continue\r\n\r\n");
+        return 0;
+      };
+      s.on_body = [](llhttp_t* p, const char* at, size_t n) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        if (c->req_.body.size() + n > SimpleHttpServer::kMaxBody) return -1;
+        c->req_.body.append(at, n);
+        return 0;
+      };
+      s.on_message_complete = [](llhttp_t* p) {
+        static_cast<SimpleConnection*>(p->data)->respond(llhttp_should_keep_alive(p) != 0);
+        return 0;
+      };
+      return s;
+    }();
+    llhttp_init(&parser_, HTTP_REQUEST, &settings);
+    parser_.data = this;
+  }
+
+  bool accept(uv_stream_t* server) {
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) return false;
+    uv_tcp_nodelay(&tcp_, 1);
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&tcp_),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          auto* c = static_cast<SimpleConnection*>(h->data);
+          *buf = uv_buf_init(c->buf_, sizeof c->buf_);
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+          auto* c = static_cast<SimpleConnection*>(s->data);
+          if (nread < 0) {
+            c->close();
+            return;
+          }
+          if (nread == 0) return;
+          if (llhttp_execute(&c->parser_, buf->base, static_cast<size_t>(nread)) != HPE_OK) {
+            c->write("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            c->close_after_write_ = true;
+          }
+        });
+    return true;
+  }
+
+  void close() {
+    if (closing_) return;
+    closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+      auto* c = static_cast<SimpleConnection*>(h->data);
+      c->server_.connection_closed(c);
+    });
+  }
+
+ private:
+  struct Write {
+    uv_write_t req;
+    std::string data;
+  };
+
+  void write(std::string data) {
+    if (closing_) return;
+    auto* w = new Write{{}, std::move(data)};
+    w->req.data = this;
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    ++pending_;
+    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
+                 [](uv_write_t* req, int status) {
+                   auto* w = reinterpret_cast<Write*>(req);
+                   auto* c = static_cast<SimpleConnection*>(req->data);
+                   delete w;
+                   --c->pending_;
+                   if (status != 0 || (c->close_after_write_ && c->pending_ == 0)) c->close();
+                 }) != 0) {
+      --pending_;
+      delete w;
+      close();
+    }
+  }
+
+  void respond(bool keep_alive) {
+    SimpleResponse r = server_.handler_(req_);
+    std::string out =
+        "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
+    bool no_body = r.status == 204 || r.status == 304 || (r.status >= 100 && r.status < 200);
+    if (!no_body) {
+      out += "content-type: " + r.content_type + "\r\n";
+      out += "content-length: " + std::to_string(r.body.size()) + "\r\n";
+    }
+    for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+    if (!keep_alive) out += "connection: close\r\n";
+    out += "\r\n";
+    if (req_.method != "HEAD" && !no_body) out += r.body;
+    write(std::move(out));
+    if (!keep_alive) close_after_write_ = true;
+  }
+
+  SimpleHttpServer& server_;
+  uv_tcp_t tcp_{};
+  llhttp_t parser_{};
+  SimpleRequest req_;
+  bool in_value_ = false;
+  bool closing_ = false;
+  bool close_after_write_ = false;
+  int pending_ = 0;
+  char buf_[16384];
+};
+
+SimpleHttpServer::SimpleHttpServer(uv_loop_t* loop, Handler handler)
+    : loop_(loop), handler_(std::move(handler)) {}
+
+SimpleHttpServer::~SimpleHttpServer() = default;
+
+Status SimpleHttpServer::listen(const std::string& host, uint16_t port) {
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
+    return Status::failure("bad address " + host);
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  listening_ = true;
+  if (int rc = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0); rc != 0)
+    return Status::failure(uv_strerror(rc));
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, on_connection); rc != 0)
+    return Status::failure(uv_strerror(rc));
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return Ok{};
+}
+
+void SimpleHttpServer::on_connection(uv_stream_t* server, int status) {
+  auto* self = static_cast<SimpleHttpServer*>(server->data);
+  if (status != 0 || self->closing_) return;
+  auto* c = new SimpleConnection(*self);
+  self->connections_.insert(c);
+  if (!c->accept(server)) c->close();
+}
+
+void SimpleHttpServer::connection_closed(SimpleConnection* c) {
+  connections_.erase(c);
+  delete c;
+  maybe_closed();
+}
+
+void SimpleHttpServer::close(std::function<void()> on_closed) {
+  if (closing_) return;
+  closing_ = true;
+  on_closed_ = std::move(on_closed);
+  if (listening_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
+      auto* self = static_cast<SimpleHttpServer*>(h->data);
+      self->listener_closed_ = true;
+      self->maybe_closed();
+    });
+  } else {
+    listener_closed_ = true;
+  }
+  std::vector<SimpleConnection*> all(connections_.begin(), connections_.end());
+  for (auto* c : all) c->close();
+  maybe_closed();
+}
+
+void SimpleHttpServer::maybe_closed() {
+  if (closing_ && listener_closed_ && connections_.empty() && on_closed_) {
+    auto cb = std::move(on_closed_);
+    on_closed_ = nullptr;
+    cb();
+  }
+}
+
+}  // namespace faultline::proxy

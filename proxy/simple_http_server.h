@@ -1,0 +1,64 @@
+#pragma once
+// A small HTTP/1.1 server on a libuv loop for the demo's embedded upstream and for tests: it
+// buffers each request (bounded), calls a handler and answers with Content-Length, keeping
+// connections alive. Not for the proxy's data path.
+#include <uv.h>
+
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "config/result.h"
+
+namespace faultline::proxy {
+
+struct SimpleRequest {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string header(std::string_view lower_name) const;
+};
+
+struct SimpleResponse {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class SimpleHttpServer {
+ public:
+  using Handler = std::function<SimpleResponse(const SimpleRequest&)>;
+  static constexpr size_t kMaxBody = 8 << 20;
+
+  SimpleHttpServer(uv_loop_t* loop, Handler handler);
+  ~SimpleHttpServer();
+  SimpleHttpServer(const SimpleHttpServer&) = delete;
+  SimpleHttpServer& operator=(const SimpleHttpServer&) = delete;
+
+  Status listen(const std::string& host, uint16_t port);
+  uint16_t port() const { return port_; }
+  // Closes the listener and every connection; `on_closed` runs when all handles are closed.
+  void close(std::function<void()> on_closed);
+
+ private:
+  friend class SimpleConnection;
+  static void on_connection(uv_stream_t* server, int status);
+  void connection_closed(class SimpleConnection* c);
+  void maybe_closed();
+
+  uv_loop_t* loop_;
+  Handler handler_;
+  uv_tcp_t listener_{};
+  bool listening_ = false;
+  bool listener_closed_ = false;
+  bool closing_ = false;
+  uint16_t port_ = 0;
+  std::function<void()> on_closed_;
+  std::unordered_set<class SimpleConnection*> connections_;
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,53 @@
+#pragma once
+// Per-worker counters (SPEC §5). Each block has a single writer (its worker thread) and is
+// read by the admin thread at scrape time: relaxed atomics, no read-modify-write.
+#include <atomic>
+#include <cstdint>
+#include <iterator>
+
+#include "proxy/admin/backend.h"
+
+namespace faultline::proxy {
+
+using Counter = std::atomic<uint64_t>;
+inline void bump(Counter& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+inline uint64_t load(const Counter& c) {
+  return c.load(std::memory_order_relaxed);
+}
+
+struct ListenerStats {
+  static constexpr size_t kBuckets = std::size(admin::MetricsSample::kDurationBuckets);
+  static constexpr int kMaxCode = 600;
+  Counter requests_by_code[kMaxCode] = {};
+  Counter duration_buckets[kBuckets + 1] = {};  // last = +Inf
+  Counter duration_count{0};
+  Counter duration_sum_us{0};
+  std::atomic<int64_t> connections_active{0};
+  Counter upstream_errors_connect{0};
+  Counter upstream_errors_timeout{0};
+  Counter upstream_errors_reset{0};
+
+  void record(int status, uint64_t duration_us) {
+    if (status > 0 && status < kMaxCode) bump(requests_by_code[status]);
+    double seconds = static_cast<double>(duration_us) / 1e6;
+    size_t b = 0;
+    while (b < kBuckets && seconds > admin::MetricsSample::kDurationBuckets[b]) ++b;
+    bump(duration_buckets[b]);
+    bump(duration_count);
+    bump(duration_sum_us, duration_us);
+  }
+  void connection_opened() {
+    connections_active.store(connections_active.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+  }
+  void connection_closed() {
+    connections_active.store(connections_active.load(std::memory_order_relaxed) - 1,
+                             std::memory_order_relaxed);
+  }
+  // Adds this block into `out` (admin thread).
+  void add_to(admin::MetricsSample::Listener& out) const;
+};
+
+}  // namespace faultline::proxy

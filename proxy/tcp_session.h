@@ -1,0 +1,82 @@
+#pragma once
+// One client connection of a TCP listener: a bidirectional byte relay with half-close (EOF on
+// one side becomes a shutdown of the other; the session ends when both directions are done)
+// and back-pressure (a direction stops reading while the other side's write queue is above
+// its high-water mark). Memory per connection: at most one held slab per direction plus the
+// bounded write queues (~0.6 MiB worst case).
+#include <uv.h>
+
+#include "faults/plan.h"
+#include "proxy/connection.h"
+#include "proxy/outbox.h"
+#include "proxy/snapshot.h"
+#include "proxy/token_bucket.h"
+
+namespace faultline::proxy {
+
+class Worker;
+struct WorkerListener;
+struct Slab;
+
+class TcpSession final : public Connection {
+ public:
+  TcpSession(Worker& worker, WorkerListener& listener);
+  void start(uv_stream_t* server);
+  void drain() override {}  // a TCP stream has no request boundary: it runs until drain ends
+  void abort() override { close(); }
+  void release_faults() override;
+
+ private:
+  // Side 0 = client, 1 = upstream. Direction d reads side d and writes side 1-d.
+  struct Held {
+    Slab* slab = nullptr;
+    const char* p = nullptr;
+    size_t n = 0;
+  };
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_client_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_upstream_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_written(uv_write_t* req, int status);
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_close(uv_handle_t* h);
+
+  void on_read(int side, ssize_t nread, const uv_buf_t* buf);
+  void relay(int dir, Slab* slab, const char* p, size_t n);
+  void resume(int dir);
+  void side_eof(int side);
+  void update_reading(int side);
+  void close(bool reset = false);
+  void finish();
+  uv_stream_t* stream(int side) {
+    return reinterpret_cast<uv_stream_t*>(side == 0 ? &client_ : &upstream_);
+  }
+
+  Worker& worker_;
+  WorkerListener& listener_;
+  SnapshotPtr snapshot_;
+  uv_tcp_t client_{};
+  uv_tcp_t upstream_{};
+  uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
+  uv_timer_t close_timer_{};  // stall, slow close
+  uv_connect_t connect_req_{};
+  uv_shutdown_t shutdown_req_[2]{};
+  Outbox out_[2];
+  Held held_[2];
+  TokenBucket bucket_[2];
+  faults::Plan plan_;
+  bool plan_active_ = false;
+  bool connected_ = false;
+  bool reading_[2] = {false, false};
+  bool eof_[2] = {false, false};
+  bool shut_[2] = {false, false};  // shutdown of this side completed
+  bool waiting_[2] = {false, false};
+  bool closing_ = false;
+  bool stalled_ = false;
+  bool reset_pending_ = false;
+  int pending_closes_ = 0;
+  uint64_t downstream_bytes_ = 0;
+};
+
+}  // namespace faultline::proxy

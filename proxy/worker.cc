@@ -1,0 +1,210 @@
+#include "proxy/worker.h"
+
+#include <unistd.h>
+
+#include "proxy/http_session.h"
+#include "proxy/log.h"
+#include "proxy/tcp_session.h"
+#include "proxy/upstream.h"
+
+namespace faultline::proxy {
+
+namespace {
+constexpr size_t kThreadStack = 512 * 1024;
+}
+
+Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds,
+               SharedState& shared)
+    : index_(index), snapshot_(std::move(snapshot)), shared_(shared) {
+  const auto& listeners = snapshot_->config->listeners;
+  for (size_t i = 0; i < listen_fds.size(); ++i) {
+    auto l = std::make_unique<WorkerListener>();
+    l->index = static_cast<uint32_t>(i);
+    l->name = listeners[i].name;
+    l->protocol = listeners[i].protocol;
+    l->fd = listen_fds[i];
+    l->worker = this;
+    listeners_.push_back(std::move(l));
+  }
+}
+
+Worker::~Worker() {
+  for (auto& l : listeners_)
+    if (!l->listening && l->fd >= 0) ::close(l->fd);
+}
+
+Status Worker::start() {
+  if (int rc = uv_loop_init(&loop_); rc != 0) return Status::failure(uv_strerror(rc));
+  uv_async_init(&loop_, &inbox_, on_inbox);
+  inbox_.data = this;
+  uv_check_init(&loop_, &reaper_);
+  reaper_.data = this;
+  uv_check_start(&reaper_, on_reap);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&reaper_));
+  for (auto& l : listeners_) {
+    uv_tcp_init(&loop_, &l->server);
+    l->server.data = l.get();
+    if (int rc = uv_tcp_open(&l->server, l->fd); rc != 0)
+      return Status::failure(std::string("uv_tcp_open: ") + uv_strerror(rc));
+    l->listening = true;
+    if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->server), 1024, on_connection);
+        rc != 0)
+      return Status::failure(std::string("listen: ") + uv_strerror(rc));
+  }
+  uv_thread_options_t options;
+  options.flags = UV_THREAD_HAS_STACK_SIZE;
+  options.stack_size = kThreadStack;
+  if (uv_thread_create_ex(&thread_, &options, thread_main, this) != 0)
+    return Status::failure("cannot start worker thread");
+  thread_started_ = true;
+  return Ok{};
+}
+
+void Worker::thread_main(void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  uv_run(&w->loop_, UV_RUN_DEFAULT);
+  // Everything is closed; let close callbacks run and the graveyard empty.
+  uv_run(&w->loop_, UV_RUN_NOWAIT);
+  on_reap(&w->reaper_);
+  w->loop_close_result_ = uv_loop_close(&w->loop_);
+}
+
+int Worker::join() {
+  if (thread_started_) {
+    uv_thread_join(&thread_);
+    thread_started_ = false;
+  }
+  return loop_close_result_;
+}
+
+void Worker::post(std::function<void(Worker&)> fn) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_queue_.push_back(std::move(fn));
+  }
+  uv_async_send(&inbox_);
+}
+
+void Worker::on_inbox(uv_async_t* async) {
+  auto* w = static_cast<Worker*>(async->data);
+  // uv_async_send coalesces: drain everything queued.
+  std::deque<std::function<void(Worker&)>> batch;
+  {
+    std::lock_guard lock(w->inbox_mutex_);
+    batch.swap(w->inbox_queue_);
+  }
+  for (auto& fn : batch) fn(*w);
+}
+
+void Worker::publish(SnapshotPtr snapshot) {
+  post([snapshot = std::move(snapshot)](Worker& w) mutable { w.snapshot_ = std::move(snapshot); });
+}
+
+void Worker::drain() {
+  post([](Worker& w) {
+    if (w.draining_) return;
+    w.draining_ = true;
+    w.close_listeners();
+    for (auto& l : w.listeners_) l->pool.close_all();
+    // drain() may close the session and unlink it: step carefully.
+    for (Connection* c = w.connections_.head(); c;) {
+      Connection* next = c->next;
+      c->drain();
+      c = next;
+    }
+  });
+}
+
+void Worker::stop() {
+  post([](Worker& w) { w.close_all(); });
+}
+
+void Worker::halt_changed() {
+  post([](Worker& w) {
+    if (!w.shared_.halted.load()) return;
+    for (Connection* c = w.fault_waiters_.head(); c;) {
+      Connection* next = c->fault_next;
+      c->release_faults();
+      c = next;
+    }
+    // Connections throttled without a pending timer also lift their limits.
+    for (Connection* c = w.connections_.head(); c;) {
+      Connection* next = c->next;
+      c->release_faults();
+      c = next;
+    }
+  });
+}
+
+void Worker::close_listeners() {
+  for (auto& l : listeners_) {
+    if (l->listening) {
+      l->listening = false;
+      uv_close(reinterpret_cast<uv_handle_t*>(&l->server), nullptr);
+      l->fd = -1;
+    }
+  }
+}
+
+void Worker::close_all() {
+  stopping_ = true;
+  draining_ = true;
+  close_listeners();
+  for (Connection* c = connections_.head(); c;) {
+    Connection* next = c->next;
+    c->abort();
+    c = next;
+  }
+  for (auto& l : listeners_) l->pool.close_all();
+  uv_close(reinterpret_cast<uv_handle_t*>(&inbox_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&reaper_), nullptr);
+}
+
+void Worker::retire(Retirable* r) {
+  r->next_retired = retired_;
+  retired_ = r;
+}
+
+void Worker::on_reap(uv_check_t* check) {
+  auto* w = static_cast<Worker*>(check->data);
+  while (Retirable* r = w->retired_) {
+    w->retired_ = r->next_retired;
+    delete r;
+  }
+}
+
+void Worker::add(Connection* c) {
+  connections_.push(c);
+  live_.store(connections_.size(), std::memory_order_relaxed);
+}
+
+void Worker::remove(Connection* c) {
+  done_with_fault(c);
+  connections_.erase(c);
+  live_.store(connections_.size(), std::memory_order_relaxed);
+}
+
+void Worker::wait_on_fault(Connection* c) {
+  if (c->in_fault_list) return;
+  c->in_fault_list = true;
+  fault_waiters_.push(c);
+}
+
+void Worker::done_with_fault(Connection* c) {
+  if (!c->in_fault_list) return;
+  c->in_fault_list = false;
+  fault_waiters_.erase(c);
+}
+
+void Worker::on_connection(uv_stream_t* server, int status) {
+  auto* l = static_cast<WorkerListener*>(server->data);
+  Worker& w = *l->worker;
+  if (status != 0 || w.draining_) return;
+  if (l->protocol == config::Protocol::kHttp) {
+    (new HttpSession(w, *l))->start(server);
+  } else {
+    (new TcpSession(w, *l))->start(server);
+  }
+}
+
+}  // namespace faultline::proxy

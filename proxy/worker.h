@@ -1,0 +1,134 @@
+#pragma once
+// One event loop on its own thread with its own SO_REUSEPORT listening sockets, its own slab
+// and write pools, upstream connection pools and counters. Everything in a worker is touched
+// only by its thread; other threads talk to it through post() (an uv_async_t inbox).
+#include <uv.h>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/result.h"
+#include "proxy/connection.h"
+#include "proxy/slab_pool.h"
+#include "proxy/snapshot.h"
+#include "proxy/stats.h"
+#include "proxy/write_op.h"
+
+namespace faultline::proxy {
+
+class UpstreamConn;
+
+// State shared by all workers (atomics only).
+struct SharedState {
+  explicit SharedState(size_t listeners) : active(listeners) {}
+  std::atomic<bool> halted{false};
+  std::atomic<bool> draining{false};
+  std::vector<std::atomic<int64_t>> active;  // open client connections per listener
+};
+
+// Idle keep-alive upstream connections of one listener, most recently used first.
+class UpstreamPool {
+ public:
+  static constexpr size_t kMaxIdle = 256;
+  static constexpr uint64_t kIdleExpiryMs = 15000;
+  UpstreamConn* acquire();
+  void put(UpstreamConn* conn);  // takes ownership; closes the oldest beyond kMaxIdle
+  void remove(UpstreamConn* conn);
+  void close_all();
+  size_t size() const { return size_; }
+
+ private:
+  UpstreamConn* head_ = nullptr;
+  UpstreamConn* tail_ = nullptr;
+  size_t size_ = 0;
+};
+
+struct WorkerListener {
+  uint32_t index = 0;
+  std::string name;
+  config::Protocol protocol = config::Protocol::kHttp;
+  int fd = -1;
+  uv_tcp_t server{};
+  bool listening = false;
+  ListenerStats stats;
+  UpstreamPool pool;
+  class Worker* worker = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds, SharedState& shared);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread (loop set up on the caller's thread, so errors come back here).
+  Status start();
+  // Waits for the thread to end; returns uv_loop_close's result (0 = every handle closed).
+  int join();
+
+  // Thread-safe: runs `fn` on the worker's thread.
+  void post(std::function<void(Worker&)> fn);
+  void publish(SnapshotPtr snapshot);  // thread-safe
+  void drain();                        // thread-safe: stop accepting, close idle connections
+  void stop();                         // thread-safe: close everything; the loop then ends
+  void halt_changed();                 // thread-safe: release connections waiting on faults
+
+  size_t live_connections() const { return live_.load(std::memory_order_relaxed); }
+
+  // ---- for sessions (worker thread only) ----
+  uv_loop_t* loop() { return &loop_; }
+  unsigned index() const { return index_; }
+  const SnapshotPtr& snapshot() const { return snapshot_; }
+  SlabPool& slabs() { return slabs_; }
+  WriteOpPool& write_ops() { return write_ops_; }
+  WorkerListener& listener(uint32_t i) { return *listeners_[i]; }
+  size_t listener_count() const { return listeners_.size(); }
+  SharedState& shared() { return shared_; }
+  bool draining() const { return draining_; }
+  bool stopping() const { return stopping_; }
+  // Deferred deletion: freed from a uv_check_t callback, never under the caller's stack.
+  void retire(Retirable* r);
+  void add(Connection* c);
+  void remove(Connection* c);  // when a session starts closing
+  void wait_on_fault(Connection* c);
+  void done_with_fault(Connection* c);
+
+ private:
+  static void on_inbox(uv_async_t* async);
+  static void on_reap(uv_check_t* check);
+  static void on_connection(uv_stream_t* server, int status);
+  static void thread_main(void* arg);
+  void close_listeners();
+  void close_all();
+
+  unsigned index_;
+  SnapshotPtr snapshot_;
+  SharedState& shared_;
+  uv_loop_t loop_{};
+  uv_async_t inbox_{};
+  uv_check_t reaper_{};
+  uv_thread_t thread_{};
+  bool thread_started_ = false;
+  int loop_close_result_ = 0;
+  bool draining_ = false;
+  bool stopping_ = false;
+
+  std::mutex inbox_mutex_;
+  std::deque<std::function<void(Worker&)>> inbox_queue_;
+
+  SlabPool slabs_;
+  WriteOpPool write_ops_;
+  std::vector<std::unique_ptr<WorkerListener>> listeners_;
+  ConnectionList<&Connection::prev, &Connection::next> connections_;
+  ConnectionList<&Connection::fault_prev, &Connection::fault_next> fault_waiters_;
+  std::atomic<size_t> live_{0};
+  Retirable* retired_ = nullptr;
+};
+
+}  // namespace faultline::proxy

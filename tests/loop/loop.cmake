@@ -1,0 +1,1 @@
+faultline_add_test(NAME loop_proxy_worker LABEL loop SOURCES loop/proxy_worker_loop_test.cc LIBS faultline_proxy TIMEOUT 120)

@@ -1,0 +1,211 @@
+// A real worker loop against a real in-process upstream: requests over loopback sockets,
+// then every handle is closed and uv_loop_close must return 0, and every slab must be back.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "proxy/listen_socket.h"
+#include "proxy/simple_http_server.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+namespace {
+
+// The upstream on its own loop thread.
+class Upstream {
+ public:
+  Upstream() {
+    uv_loop_init(&loop_);
+    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
+      auto* self = static_cast<Upstream*>(a->data);
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
+      self->server_->close([] {});
+    });
+    stop_.data = this;
+    server_ = std::make_unique<SimpleHttpServer>(&loop_, [](const SimpleRequest& r) {
+      SimpleResponse resp;
+      resp.body = r.method + " " + r.target + " xff=" + r.header("x-forwarded-for") +
+                  " body=" + std::to_string(r.body.size());
+      return resp;
+    });
+    EXPECT_TRUE(server_->listen("127.0.0.1", 0).ok());
+    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  }
+  ~Upstream() {
+    uv_async_send(&stop_);
+    thread_.join();
+    server_.reset();
+    EXPECT_EQ(uv_loop_close(&loop_), 0);
+  }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  uv_loop_t loop_{};
+  uv_async_t stop_{};
+  std::unique_ptr<SimpleHttpServer> server_;
+  std::thread thread_;
+};
+
+SnapshotPtr make_snapshot(uint16_t upstream_port, config::Protocol protocol) {
+  auto cfg = std::make_shared<config::Config>();
+  config::ListenerConfig l;
+  l.name = "test";
+  l.listen = {"127.0.0.1", 0};
+  l.upstream = {"127.0.0.1", upstream_port};
+  l.protocol = protocol;
+  l.connect_timeout = std::chrono::milliseconds(500);
+  l.response_timeout = std::chrono::milliseconds(2000);
+  cfg->listeners.push_back(l);
+  auto snap = std::make_shared<Snapshot>();
+  auto addr = resolve(l.upstream, false);
+  EXPECT_TRUE(addr.ok());
+  snap->upstreams.push_back({*addr, sizeof(sockaddr_in)});
+  snap->config = cfg;
+  return snap;
+}
+
+int dial(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+// Reads until `count` occurrences of `marker` were seen, EOF or timeout.
+std::string read_until(int fd, std::string_view marker, int count) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    int seen = 0;
+    for (size_t pos = out.find(marker); pos != std::string::npos; pos = out.find(marker, pos + 1))
+      ++seen;
+    if (seen >= count) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+struct Fixture {
+  Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp)
+      : snapshot(make_snapshot(upstream_port, protocol)), shared(1) {
+    auto fds = bind_reuseport(snapshot->config->listeners[0].listen, 1);
+    EXPECT_TRUE(fds.ok());
+    port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
+    worker = std::make_unique<Worker>(0, snapshot, *fds, shared);
+    EXPECT_TRUE(worker->start().ok());
+  }
+  // Stops the worker; returns uv_loop_close's result.
+  int stop() {
+    worker->stop();
+    int rc = worker->join();
+    EXPECT_EQ(worker->slabs().live_count(), 0u) << "slabs leaked";
+    return rc;
+  }
+  SnapshotPtr snapshot;
+  SharedState shared;
+  uint16_t port = 0;
+  std::unique_ptr<Worker> worker;
+};
+
+TEST(WorkerLoop, KeepAliveAndPipelinedRequestsThenCleanClose) {
+  Upstream upstream;
+  Fixture f(upstream.port());
+  int fd = dial(f.port);
+  std::string two =
+      "GET /one HTTP/1.1\r\nHost: t\r\n\r\n"
+      "POST /two HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nabcd";
+  ASSERT_EQ(write(fd, two.data(), two.size()), static_cast<ssize_t>(two.size()));
+  std::string out = read_until(fd, "HTTP/1.1 200", 2);
+  if (out.find("body=4") == std::string::npos) out += read_until(fd, "body=4", 1);
+  size_t first = out.find("GET /one xff=127.0.0.1 body=0");
+  size_t second = out.find("POST /two xff=127.0.0.1 body=4");
+  ASSERT_NE(first, std::string::npos) << out;
+  ASSERT_NE(second, std::string::npos) << out;
+  EXPECT_LT(first, second) << "pipelined responses out of order";
+  // Same connection again (keep-alive).
+  std::string third = "GET /three HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, third.data(), third.size()), static_cast<ssize_t>(third.size()));
+  EXPECT_NE(read_until(fd, "body=0", 1).find("GET /three"), std::string::npos);
+  // Close with the connection still open: the worker must close it itself.
+  EXPECT_EQ(f.stop(), 0);
+  close(fd);
+}
+
+TEST(WorkerLoop, UnreachableUpstreamIs502AndMalformedIs400) {
+  uint16_t dead_port;
+  {
+    // A port nobody listens on.
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    dead_port = ntohs(a.sin_port);
+    close(s);
+  }
+  Fixture f(dead_port);
+  int fd = dial(f.port);
+  std::string req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(read_until(fd, "\r\n", 1).rfind("HTTP/1.1 502", 0), 0u);
+  close(fd);
+  fd = dial(f.port);
+  std::string bad = "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_EQ(write(fd, bad.data(), bad.size()), static_cast<ssize_t>(bad.size()));
+  std::string out = read_until(fd, "\r\n\r\n", 5);  // to EOF
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  close(fd);
+  EXPECT_EQ(read(fd, nullptr, 0), -1);
+  EXPECT_EQ(f.stop(), 0);
+}
+
+TEST(WorkerLoop, TcpRelayWithHalfClose) {
+  Upstream upstream;
+  Fixture f(upstream.port(), config::Protocol::kTcp);
+  int fd = dial(f.port);
+  std::string req = "GET /raw HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  shutdown(fd, SHUT_WR);  // half-close: the response must still arrive, then EOF
+  std::string out = read_until(fd, "never", 1);
+  EXPECT_NE(out.find("GET /raw xff= body=0"), std::string::npos) << out;
+  close(fd);
+  // Let the worker see both sides close before stopping.
+  for (int i = 0; i < 100 && f.worker->live_connections() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(f.worker->live_connections(), 0u);
+  EXPECT_EQ(f.stop(), 0);
+}
+
+TEST(WorkerLoop, DrainClosesIdleKeepAliveConnections) {
+  Upstream upstream;
+  Fixture f(upstream.port());
+  int fd = dial(f.port);
+  std::string req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  read_until(fd, "body=0", 1);
+  f.worker->drain();
+  // The idle keep-alive connection is closed at once: EOF.
+  char c;
+  EXPECT_EQ(read(fd, &c, 1), 0);
+  close(fd);
+  EXPECT_EQ(f.stop(), 0);
+}
+
+}  // namespace
+}  // namespace faultline::proxy

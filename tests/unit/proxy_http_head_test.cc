@@ -1,0 +1,147 @@
+// Head rewriting for forwarding: RFC 9110 §7.6.1 hop-by-hop removal, X-Forwarded-For,
+// x-chaos-* stripping, limits.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "proxy/http_head.h"
+
+namespace faultline::proxy {
+namespace {
+
+// Feeds name/value pairs the way llhttp would, in pieces.
+HeadCollector collect(std::string_view target,
+                      std::initializer_list<std::pair<std::string_view, std::string_view>> fields,
+                      size_t limit = 64 * 1024) {
+  HeadCollector h;
+  h.reset(limit);
+  EXPECT_TRUE(h.add_target(target.data(), target.size()));
+  for (auto [name, value] : fields) {
+    // Split the name in two pieces to exercise continuation.
+    size_t half = name.size() / 2;
+    EXPECT_TRUE(h.add_field(name.data(), half));
+    EXPECT_TRUE(h.add_field(name.data() + half, name.size() - half));
+    h.field_done();
+    if (!value.empty()) EXPECT_TRUE(h.add_value(value.data(), value.size()));
+  }
+  return h;
+}
+
+std::string request(const HeadCollector& h, const RewriteOptions& o) {
+  char out[4096];
+  size_t n = write_request_head(h, "GET", o, out, sizeof out);
+  return std::string(out, n);
+}
+
+TEST(HttpHead, CollectsPiecesAndFindsCaseInsensitively) {
+  auto h = collect("/a?b=1", {{"Host", "example"}, {"X-Empty", ""}, {"Content-Length", "3"}});
+  EXPECT_EQ(h.target(), "/a?b=1");
+  ASSERT_EQ(h.count(), 3u);
+  EXPECT_EQ(h.name(1), "X-Empty");
+  EXPECT_EQ(h.value(1), "");
+  EXPECT_EQ(h.find("content-length"), "3");
+  EXPECT_TRUE(h.has("host"));
+  EXPECT_FALSE(h.has("te"));
+}
+
+TEST(HttpHead, RemovesHopByHopAndConnectionNamedHeaders) {
+  auto h = collect("/", {{"Host", "x"},
+                         {"Connection", "keep-alive, X-Private"},
+                         {"Keep-Alive", "timeout=5"},
+                         {"Proxy-Connection", "keep-alive"},
+                         {"TE", "trailers"},
+                         {"Trailer", "X-Sum"},
+                         {"Upgrade", "websocket"},
+                         {"X-Private", "secret"},
+                         {"Accept", "*/*"}});
+  RewriteOptions o;
+  EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
+}
+
+TEST(HttpHead, KeepsUpgradeForUpgradeRequests) {
+  auto h = collect("/ws", {{"Host", "x"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
+  RewriteOptions o;
+  o.keep_upgrade = true;
+  EXPECT_EQ(request(h, o),
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+}
+
+TEST(HttpHead, AppendsForwardedForToExistingValues) {
+  auto h = collect(
+      "/", {{"X-Forwarded-For", "10.0.0.1"}, {"Host", "x"}, {"x-forwarded-for", "10.0.0.2"}});
+  RewriteOptions o;
+  o.forwarded_for = "127.0.0.1";
+  EXPECT_EQ(request(h, o),
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2, 127.0.0.1\r\n\r\n");
+  auto fresh = collect("/", {{"Host", "x"}});
+  EXPECT_EQ(request(fresh, o), "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n");
+}
+
+TEST(HttpHead, StripsChaosHeadersOnlyWhenAsked) {
+  auto h = collect("/", {{"X-Chaos-Delay", "5"}, {"x-chaos-token", "t"}, {"X-Chaotic", "keep"}});
+  RewriteOptions o;
+  o.strip_chaos = true;
+  EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nX-Chaotic: keep\r\n\r\n");
+  o.strip_chaos = false;
+  EXPECT_EQ(request(h, o),
+            "GET / HTTP/1.1\r\nX-Chaos-Delay: 5\r\nx-chaos-token: t\r\nX-Chaotic: keep\r\n\r\n");
+}
+
+TEST(HttpHead, ResponseHeadKeepsFramingAndAnnotates) {
+  HeadCollector h;
+  h.reset(1024);
+  ASSERT_TRUE(h.add_target("OK", 2));
+  for (auto [n, v] : {std::pair<std::string_view, std::string_view>{"Transfer-Encoding", "chunked"},
+                      {"Connection", "keep-alive"}}) {
+    ASSERT_TRUE(h.add_field(n.data(), n.size()));
+    h.field_done();
+    ASSERT_TRUE(h.add_value(v.data(), v.size()));
+  }
+  RewriteOptions o;
+  o.injected = "latency=5ms@header";
+  o.connection_close = true;
+  char out[512];
+  size_t len = write_response_head(h, 200, o, out, sizeof out);
+  EXPECT_EQ(std::string(out, len),
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+            "x-chaos-injected: latency=5ms@header\r\n\r\n");
+  o.keep_transfer_encoding = false;  // de-chunking for an HTTP/1.0 client
+  len = write_response_head(h, 200, o, out, sizeof out);
+  EXPECT_EQ(std::string(out, len).find("Transfer-Encoding"), std::string::npos);
+}
+
+TEST(HttpHead, EnforcesLimits) {
+  HeadCollector h;
+  h.reset(10);
+  EXPECT_TRUE(h.add_target("/0123", 5));
+  EXPECT_TRUE(h.add_field("Host", 4));
+  EXPECT_FALSE(h.add_value("xx", 2));  // 11 bytes > 10
+  HeadCollector many;
+  many.reset(1 << 20);
+  for (size_t i = 0; i < HeadCollector::kMaxHeaders; ++i) {
+    ASSERT_TRUE(many.add_field("A", 1));
+    many.field_done();
+  }
+  EXPECT_FALSE(many.add_field("B", 1));
+  EXPECT_TRUE(many.too_many());
+  // Output that does not fit reports 0 rather than a truncated head.
+  auto big = collect("/", {{"Host", "x"}});
+  char tiny[8];
+  EXPECT_EQ(write_request_head(big, "GET", RewriteOptions{}, tiny, sizeof tiny), 0u);
+}
+
+TEST(HttpHead, SimpleResponses) {
+  char out[512];
+  size_t len = write_simple_response(502, "upstream unreachable\n", true, {}, {}, out, sizeof out);
+  EXPECT_EQ(std::string(out, len),
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 21\r\n"
+            "connection: close\r\n\r\nupstream unreachable\n");
+  EXPECT_STREQ(reason_phrase(431), "Request Header Fields Too Large");
+  EXPECT_TRUE(is_token("X-Foo"));
+  EXPECT_FALSE(is_token("X Foo"));
+  EXPECT_FALSE(is_token(""));
+  EXPECT_TRUE(iequals("Content-Length", "content-length"));
+}
+
+}  // namespace
+}  // namespace faultline::proxy
