@@ -120,7 +120,11 @@ TEST(AdminCtl, GameDayWithCtlAlone) {
   r = ctl(url, {"status"});
   EXPECT_EQ(r.code, kCtlOk);
   EXPECT_EQ(r.out.rfind("HALTED", 0), 0u) << r.out;  // the first line, impossible to miss
-  EXPECT_NE(r.out.find("LISTEN"), std::string::npos) << r.out;  // listeners table
+  EXPECT_NE(r.out.find("\nversion:       0.1.0-test\nuptime:        42s\nhalted:        yes\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("listeners:\nNAME     CONNECTIONS_ACTIVE  LISTEN"), std::string::npos)
+      << r.out;  // listeners table, name first
   EXPECT_NE(r.out.find("inbound"), std::string::npos) << r.out;
   EXPECT_EQ(ctl(url, {"unhalt"}).code, kCtlOk);
   EXPECT_FALSE(admin.backend.halted());
