@@ -143,6 +143,7 @@ class AdminConnection {
   bool count_header_bytes(size_t len);
   void reset_request();
   void feed(const char* data, size_t len);
+  AdminResponse handle_request();
   void respond(const AdminResponse& response, bool close_after);
   void reject(int status, std::string message);  // answer, then close
   void next_request();
@@ -284,12 +285,21 @@ void AdminConnection::feed(const char* data, size_t len) {
     pending_.assign(pos, static_cast<size_t>(data + len - pos));
     if (err == HPE_PAUSED_UPGRADE) keep_alive_ = false;  // no protocol switch here
     uv_read_stop(stream());
-    const AdminResponse response = server_.api_.handle(request_);
-    respond(response, !keep_alive_);
+    respond(handle_request(), !keep_alive_);
     return;
   }
   if (err != HPE_OK) {
     reject(400, std::string("malformed request: ") + llhttp_get_error_reason(&parser_));
+  }
+}
+
+// An exception must not unwind through libuv: a failing Backend call becomes a 500.
+AdminResponse AdminConnection::handle_request() {
+  try {
+    return server_.api_.handle(request_);
+  } catch (const std::exception& e) {
+    spdlog::error("admin: {} {} failed: {}", request_.method, request_.target, e.what());
+    return error_response(500, std::string("internal error: ") + e.what());
   }
 }
 

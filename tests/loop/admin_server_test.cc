@@ -208,6 +208,18 @@ TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+TEST(AdminServerLoop, AFailingBackendCallIs500AndTheServerKeepsGoing) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  admin.backend.throw_on_next_status();
+  auto r = c.request("GET", "/v1/status");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(parse(r)["error"].get<std::string>().find("status snapshot unavailable"),
+            std::string::npos);
+  EXPECT_EQ(c.request("GET", "/v1/status").status, 200);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
   LiveAdmin admin;
   RawClient c(admin.port());
