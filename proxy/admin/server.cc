@@ -64,7 +64,8 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string serialize(const AdminResponse& r, bool close) {
+// `http10_keep_alive`: an HTTP/1.0 client that asked for keep-alive must be told it got it.
+std::string serialize(const AdminResponse& r, bool close, bool http10_keep_alive) {
   std::string out;
   out.reserve(256 + r.body.size());
   out += "HTTP/1.1 ";
@@ -86,7 +87,11 @@ std::string serialize(const AdminResponse& r, bool close) {
     out += "\r\n";
   }
   out += "Cache-Control: no-store\r\n";
-  if (close) out += "Connection: close\r\n";
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (http10_keep_alive) {
+    out += "Connection: keep-alive\r\n";
+  }
   out += "\r\n";
   if (r.status != 204) out += r.body;
   return out;
@@ -305,7 +310,8 @@ AdminResponse AdminConnection::handle_request() {
 
 void AdminConnection::respond(const AdminResponse& response, bool close_after) {
   if (closing_) return;
-  out_ = serialize(response, close_after);
+  const bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
+  out_ = serialize(response, close_after, http10);
   close_after_write_ = close_after;
   phase_ = Phase::kWriting;
   arm_timer(server_.limits().write_timeout_ms);
