@@ -124,5 +124,45 @@ TEST(WorkerLoop, DrainClosesIdleKeepAliveConnections) {
   EXPECT_EQ(f.stop(), 0);
 }
 
+// An upstream that closes a kept-alive connection just as the proxy reuses it: the request
+// goes again, once, on a fresh connection, and the client never sees the failure.
+TEST(WorkerLoop, StalePooledConnectionIsRetriedOnAFreshOne) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t alen = sizeof a;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&a), &alen);
+  listen(listener, 8);
+  std::thread upstream([listener] {
+    const std::string ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    int c1 = accept(listener, nullptr, nullptr);
+    read_until(c1, "\r\n\r\n", 1);
+    EXPECT_EQ(write(c1, ok.data(), ok.size()), static_cast<ssize_t>(ok.size()));
+    read_until(c1, "\r\n\r\n", 1);  // the reused connection's request...
+    close(c1);                      // ...is dropped unanswered
+    int c2 = accept(listener, nullptr, nullptr);
+    std::string again = read_until(c2, "\r\n\r\n", 1);
+    EXPECT_NE(again.find("GET /second"), std::string::npos) << again;
+    EXPECT_EQ(write(c2, ok.data(), ok.size()), static_cast<ssize_t>(ok.size()));
+    read_until(c2, "never", 1);
+    close(c2);
+  });
+  Fixture f(ntohs(a.sin_port));
+  int fd = dial(f.port);
+  std::string first = "GET /first HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+  EXPECT_EQ(read_until(fd, "ok", 1).rfind("HTTP/1.1 200", 0), 0u);
+  std::string second = "GET /second HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, second.data(), second.size()), static_cast<ssize_t>(second.size()));
+  std::string out = read_until(fd, "ok", 1);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  close(fd);
+  EXPECT_EQ(f.stop(), 0);
+  upstream.join();
+  close(listener);
+}
+
 }  // namespace
 }  // namespace faultline::proxy
