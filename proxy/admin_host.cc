@@ -1,8 +1,7 @@
 #include "proxy/admin_host.h"
 
-#include "proxy/listen_socket.h"
+#include "proxy/admin/server.h"
 #include "proxy/server.h"
-#include "proxy/simple_http_server.h"
 
 namespace faultline::proxy {
 
@@ -18,54 +17,15 @@ Status AdminHost::listen() {
   loop_ready_ = true;
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
-  // TODO(admin): serve the full admin API through proxy/admin's AdminServer once it lands;
-  // until then /healthz, /readyz and /metrics-less status only.
-  http_ = std::make_unique<SimpleHttpServer>(&loop_, [this](const SimpleRequest& req) {
-    SimpleResponse r;
-    std::string path = req.target.substr(0, req.target.find('?'));
-    if (path == "/healthz" || path == "/livez") {
-      r.body = "ok\n";
-    } else if (path == "/readyz") {
-      bool ready = backend_.ready();
-      r.status = ready ? 200 : 503;
-      r.body = ready ? "ready\n" : "draining\n";
-    } else if (path == "/v1/status") {
-      r.content_type = "application/json";
-      r.body = backend_.status().dump();
-    } else if (path == "/v1/halt" && (req.method == "POST" || req.method == "DELETE")) {
-      auto o = backend_.halt(req.method == "POST");
-      r.status = o.status;
-      r.content_type = "application/json";
-      r.body = R"({"halted":)" + std::string(req.method == "POST" ? "true" : "false") + "}";
-    } else if (path == "/v1/reload" && req.method == "POST") {
-      auto o = backend_.reload();
-      r.status = o.status;
-      r.content_type = "application/json";
-      r.body = o.error.empty() ? "{}" : nlohmann::json{{"error", o.error}}.dump();
-    } else {
-      r.status = 404;
-      r.body = "not found\n";
-    }
-    return r;
-  });
-  config::HostPort hp = config_.listen;
-  auto addr = resolve(hp, true);
-  if (!addr) return Status::failure("admin: " + addr.error());
-  char host[64] = {};
-  if (addr->ss_family == AF_INET)
-    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&*addr), host, sizeof host);
-  else
-    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&*addr), host, sizeof host);
-  if (auto st = http_->listen(host, hp.port); !st)
-    return Status::failure("cannot bind admin " + hp.to_string() + ": " + st.error());
-  hp.port = http_->port();
-  std::string h = host;
-  if (h == "0.0.0.0") h = "127.0.0.1";
-  if (h == "::")
-    h = "[::1]";
-  else if (h.find(':') != std::string::npos)
-    h = "[" + h + "]";
-  address_ = h + ":" + std::to_string(hp.port);
+  http_ = std::make_unique<admin::AdminServer>(&loop_, backend_, server_.audit(), config_.token);
+  if (auto st = http_->listen(config_.listen); !st) return Status::failure(st.error());
+  std::string host = config_.listen.host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::" || host == "[::]")
+    host = "[::1]";
+  else if (host.find(':') != std::string::npos && host.front() != '[')
+    host = "[" + host + "]";
+  address_ = host + ":" + std::to_string(http_->port());
   return Ok{};
 }
 
@@ -106,6 +66,8 @@ void AdminHost::stop() {
   loop_ready_ = false;
 }
 
-void AdminHost::set_token(std::string) {}
+void AdminHost::set_token(std::string token) {
+  if (http_) http_->set_token(std::move(token));
+}
 
 }  // namespace faultline::proxy

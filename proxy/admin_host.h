@@ -13,7 +13,9 @@
 namespace faultline::proxy {
 
 class Server;
-class SimpleHttpServer;
+namespace admin {
+class AdminServer;
+}
 
 class AdminHost {
  public:
@@ -38,7 +40,7 @@ class AdminHost {
   bool thread_started_ = false;
   bool loop_ready_ = false;
   std::string address_;
-  std::unique_ptr<SimpleHttpServer> http_;
+  std::unique_ptr<admin::AdminServer> http_;
 };
 
 }  // namespace faultline::proxy

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "config/loader.h"
+#include "faults/snapshot.h"
 #include "proxy/server.h"
 
 namespace faultline::proxy {
@@ -21,6 +22,8 @@ std::string resolve_config_path(const std::string& flag) {
 int check_command(const std::string& path) {
   config::Diagnostics diags(path);
   auto cfg = config::load_file(path, diags);
+  // Fault parameters are validated by faults/ (only once the config itself parsed).
+  if (cfg && diags.ok()) faults::validate_config(*cfg, diags);
   for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.format().c_str());
   if (!cfg || !diags.ok()) return 1;
   std::printf("%s: ok\n", path.c_str());
@@ -31,6 +34,7 @@ int run_command(const std::string& config_flag) {
   std::string path = resolve_config_path(config_flag);
   config::Diagnostics diags(path);
   auto cfg = config::load_file(path, diags);
+  if (cfg && diags.ok()) faults::validate_config(*cfg, diags);
   if (!cfg || !diags.ok()) {
     std::string reason =
         diags.items().empty() ? path + ": invalid config" : diags.items().front().format();

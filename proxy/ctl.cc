@@ -25,7 +25,7 @@ using nlohmann::json;
 constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9901";
 constexpr const char* kUsage =
     "usage: faultline ctl [--admin URL] [--token T] [--json] VERB\n"
-    "verbs: status | ls | get NAME | apply FILE | pause NAME | resume NAME | rm NAME |\n"
+    "verbs: status | ls | get NAME | apply FILE|- | pause NAME | resume NAME | rm NAME |\n"
     "       halt | unhalt | events | reload\n";
 
 std::string dump(const json& j, int indent = -1) {
@@ -267,14 +267,25 @@ int Ctl::status() {
   // The kill switch first: it is the one line nobody may miss during a game day.
   if (s.value("halted", false))
     out_ << "HALTED: every fault is stopped (`faultline ctl unhalt` to resume)\n";
-  std::vector<std::vector<std::string>> lines;
-  for (const auto& [key, value] : s.items()) {
+  // Scalars and small objects as "key: value" lines, the important ones first; arrays of
+  // objects (listeners) as tables below.
+  std::vector<std::string> keys = {"version",  "uptime_seconds", "halted",
+                                   "draining", "experiments",    "last_reload"};
+  std::erase_if(keys, [&](const std::string& k) { return !s.contains(k); });
+  for (const auto& [key, value] : s.items())
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  for (const std::string& key : keys) {
+    const json& value = s[key];
     if (value.is_array() && !value.empty() && value.front().is_object()) continue;
-    lines.push_back({key, scalar_text(value)});
-  }
-  for (const auto& line : lines)
-    out_ << line[0] << ":" << std::string(18 - std::min<size_t>(17, line[0].size()), ' ') << line[1]
+    std::string label = key;
+    std::string text = scalar_text(value);
+    if (key == "uptime_seconds" && value.is_number()) {
+      label = "uptime";
+      text = format_seconds(value.get<int64_t>());
+    }
+    out_ << label << ":" << std::string(14 - std::min<size_t>(13, label.size()), ' ') << text
          << '\n';
+  }
   for (const auto& [key, value] : s.items()) {
     if (!(value.is_array() && !value.empty() && value.front().is_object())) continue;
     out_ << '\n' << key << ":\n";
@@ -282,6 +293,8 @@ int Ctl::status() {
     for (const auto& row : value)
       for (const auto& [k, v] : row.items())
         if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+    if (auto name = std::find(columns.begin(), columns.end(), "name"); name != columns.end())
+      std::rotate(columns.begin(), name, name + 1);
     std::vector<std::vector<std::string>> rows;
     rows.emplace_back();
     for (const auto& c : columns) {
@@ -352,10 +365,15 @@ int Ctl::get(const std::string& name) {
 }
 
 int Ctl::apply(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(kCtlUsage, "cannot read " + file);
+  // "-" reads the experiment from standard input (for pipes and heredocs).
   std::stringstream buffer;
-  buffer << in.rdbuf();
+  if (file == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return fail(kCtlUsage, "cannot read " + file);
+    buffer << in.rdbuf();
+  }
   const std::string text = buffer.str();
 
   const size_t first = text.find_first_not_of(" \t\r\n");

@@ -24,8 +24,8 @@ inline constexpr int kCtlUsage = 2;     // unknown verb, missing argument, unrea
 inline constexpr int kCtlUnreachable = 3;   // no HTTP answer from the admin address
 inline constexpr int kCtlUnauthorized = 4;  // 401: missing or wrong token
 
-// Runs one verb: status | ls | get NAME | apply FILE | pause NAME | resume NAME | rm NAME |
-// halt | unhalt | events | reload. Output goes to `out`, messages and errors to `err`.
+// Runs one verb: status | ls | get NAME | apply FILE (or - for stdin) | pause NAME | resume NAME |
+// rm NAME | halt | unhalt | events | reload. Output goes to `out`, messages and errors to `err`.
 int run_ctl(const CtlOptions& options, const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);
 int run_ctl(const CtlOptions& options, const std::vector<std::string>& args);  // stdout/stderr

@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "config/loader.h"
+#include "faults/snapshot.h"
 #include "proxy/cli.h"
 #include "proxy/server.h"
 #include "proxy/simple_http_server.h"
@@ -81,13 +83,15 @@ void print_guide(const ReadyInfo& info, uint16_t upstream_port) {
       "  curl -i -H 'x-chaos-abort: 503' http://%s/api/items\n"
       "  curl -i -H 'x-chaos-bandwidth: 1KiB/s' http://%s/api/items\n"
       "  curl -i -H 'x-chaos-reset: request' http://%s/api/items\n"
+      "Sample experiments (opt in per request):\n"
+      "  curl -i -H 'x-chaos-experiment: slow-items' http://%s/api/items\n"
       "Admin API:\n"
       "  curl http://%s/readyz\n"
       "  curl http://%s/v1/status\n"
-      "  faultline ctl status    (also: ls, halt, unhalt, events)\n\n"
+      "  faultline ctl ls        (also: status, get NAME, pause NAME, halt, unhalt, events)\n\n"
       "Ctrl-C drains in-flight requests and exits.\n",
       proxy.c_str(), upstream_port, info.admin.c_str(), proxy.c_str(), proxy.c_str(), proxy.c_str(),
-      proxy.c_str(), proxy.c_str(), info.admin.c_str(), info.admin.c_str());
+      proxy.c_str(), proxy.c_str(), proxy.c_str(), info.admin.c_str(), info.admin.c_str());
   std::fflush(stdout);
 }
 
@@ -99,18 +103,61 @@ int demo_command() {
     std::fprintf(stderr, "faultline demo: upstream: %s\n", st.error().c_str());
     return 1;
   }
-  auto cfg = std::make_shared<config::Config>();
-  cfg->admin.listen = {"127.0.0.1", 9901};
-  cfg->log.format = config::LogFormat::kText;
-  cfg->log.access_log = true;
-  cfg->runtime.workers = 1;
-  cfg->runtime.drain_timeout = std::chrono::seconds(5);
-  cfg->header_triggers.enabled = true;
-  config::ListenerConfig l;
-  l.name = "demo";
-  l.listen = {"127.0.0.1", 15001};
-  l.upstream = {"127.0.0.1", upstream.port()};
-  cfg->listeners.push_back(l);
+  // The demo's config, as a user would write it.
+  std::string toml = R"(
+[admin]
+listen = "127.0.0.1:9901"
+[log]
+level = "info"
+format = "text"
+access_log = true
+[runtime]
+workers = 1
+drain_timeout = "5s"
+[triggers.headers]
+enabled = true
+[[listeners]]
+name = "demo"
+listen = "127.0.0.1:15001"
+upstream = "127.0.0.1:UPSTREAM_PORT"
+[[experiments]]
+name = "slow-items"
+description = "opt in with: x-chaos-experiment: slow-items"
+trigger = "header"
+[experiments.match]
+paths = ["/api/items*"]
+[[experiments.faults]]
+type = "latency"
+delay = "300ms"
+jitter = "50ms"
+[[experiments.faults]]
+type = "abort"
+status = 503
+body = "injected by faultline demo"
+percentage = 30.0
+[[experiments]]
+name = "trickle-echo"
+description = "opt in with: x-chaos-experiment: trickle-echo"
+trigger = "header"
+[experiments.match]
+paths = ["/api/echo"]
+methods = ["POST"]
+[[experiments.faults]]
+type = "bandwidth"
+rate = "4KiB/s"
+direction = "both"
+)";
+  toml.replace(toml.find("UPSTREAM_PORT"), 13, std::to_string(upstream.port()));
+  config::Diagnostics diags("demo.toml");
+  auto loaded = config::load_string(toml, "demo.toml", diags);
+  if (loaded && diags.ok()) faults::validate_config(*loaded, diags);
+  if (!loaded || !diags.ok()) {
+    for (const auto& d : diags.items())
+      std::fprintf(stderr, "faultline demo: %s\n", d.format().c_str());
+    upstream.stop();
+    return 1;
+  }
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
   uint16_t port = upstream.port();
   Server::Options options;
   options.on_ready = [port](const ReadyInfo& info) { print_guide(info, port); };

@@ -1,16 +1,34 @@
 #include "proxy/executor.h"
 
+#include "faults/decide.h"
+#include "proxy/worker.h"
+
 namespace faultline::proxy {
 
-bool decide_request(Worker&, const Snapshot&, const RequestView&, faults::Plan&) {
-  return false;
+bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::RequestHead& head,
+                    faults::Plan& plan) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  if (!f) return false;
+  // Fast path: nothing can apply to this listener.
+  if (!f->triggers.enabled && f->listeners[head.listener_index].per_request.empty()) return false;
+  plan = faults::decide(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty();
 }
 
-bool decide_connect(Worker&, const Snapshot&, uint32_t, const sockaddr*, faults::Plan&) {
-  return false;
+bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
+                    const sockaddr* peer, faults::Plan& plan) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  if (!f || f->listeners[listener].per_connection.empty()) return false;
+  faults::ConnectionHead head;
+  head.peer = peer;
+  head.listener_index = listener;
+  plan = faults::decide_connect(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  return !plan.empty() || !plan.held_slots.empty();
 }
 
-void release_plan(Worker&, const Snapshot&, faults::Plan& plan) {
+void release_plan(Worker&, const Snapshot& snapshot, faults::Plan& plan) {
+  if (plan.held_slots.empty()) return;
+  if (snapshot.faults) faults::release(*snapshot.faults, plan);
   plan.held_slots.clear();
 }
 

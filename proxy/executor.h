@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "faults/plan.h"
-#include "proxy/request_view.h"
+#include "faults/request.h"
 #include "proxy/snapshot.h"
 
 namespace faultline::proxy {
@@ -15,7 +15,7 @@ namespace faultline::proxy {
 class Worker;
 
 // Fills `plan` for one request; returns false when there is nothing to do (fast path).
-bool decide_request(Worker& worker, const Snapshot& snapshot, const RequestView& head,
+bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::RequestHead& head,
                     faults::Plan& plan);
 // Fills `plan` for a new connection (TCP listeners, and reset-at-connect on HTTP).
 bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,

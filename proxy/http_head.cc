@@ -198,7 +198,7 @@ bool HeadCollector::has(std::string_view lower_name) const {
   return false;
 }
 
-const HeaderView* HeadCollector::views() {
+const faults::HeaderView* HeadCollector::views() {
   for (size_t i = 0; i < count_; ++i) views_[i] = {name(i), value(i)};
   return views_;
 }

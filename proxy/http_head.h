@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/request_view.h"
+#include "faults/request.h"
 
 namespace faultline::proxy {
 
@@ -33,7 +33,7 @@ class HeadCollector {
   std::string_view find(std::string_view lower_name) const;
   bool has(std::string_view lower_name) const;
   // Fills the views decide() reads; valid until the next reset.
-  const HeaderView* views();
+  const faults::HeaderView* views();
   bool too_many() const { return too_many_; }
 
  private:
@@ -50,7 +50,7 @@ class HeadCollector {
   bool too_many_ = false;
   size_t count_ = 0;
   Field fields_[kMaxHeaders];
-  HeaderView views_[kMaxHeaders];
+  faults::HeaderView views_[kMaxHeaders];
 };
 
 bool iequals(std::string_view a, std::string_view b);

@@ -483,7 +483,8 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
         uv_shutdown(new uv_shutdown_t, s->stream(kUpstream),
                     [](uv_shutdown_t* r, int) { delete r; });
       s->maybe_finish_exchange();
-    } else if (s->req_ == Req::kIdle || s->req_ == Req::kHead || s->req_ == Req::kBody) {
+    } else if (s->req_ == Req::kIdle || s->req_ == Req::kHead || s->req_ == Req::kBody ||
+               s->wait_ == Wait::kStall || s->wait_ == Wait::kRequestDelay) {
       // A client that leaves mid-request (or between requests) ends the connection.
       s->close();
     } else {
@@ -622,7 +623,7 @@ void HttpSession::on_request_head() {
   if (snapshot_ != worker_.snapshot()) snapshot_ = worker_.snapshot();
   plan_active_ = false;
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
-    RequestView head;
+    faults::RequestHead head;
     head.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
     head.path = req_head_.target();
     head.headers = {req_head_.views(), req_head_.count()};
@@ -806,9 +807,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
   status_ = status;
   if (close_conn) close_after_ = true;
   Slab* slab = worker_.slabs().acquire();
-  std::string_view injected = plan_active_ && snapshot_->config->header_triggers.annotate
-                                  ? std::string_view(plan_.injected)
-                                  : std::string_view();
+  std::string_view injected = plan_active_ ? std::string_view(plan_.injected) : std::string_view();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
                                      slab->data, Slab::kSize);
@@ -978,7 +977,7 @@ void HttpSession::emit_response_head() {
   o.keep_transfer_encoding = !dechunk_;
   o.connection_close = close_after_ && !resp_upgrade_;
   o.connection_keep_alive = !close_after_ && client_http10_;
-  if (plan_active_ && snapshot_->config->header_triggers.annotate) o.injected = plan_.injected;
+  if (plan_active_) o.injected = plan_.injected;
   size_t len = write_response_head(resp_head_, status_, o, slab->data, Slab::kSize);
   if (len == 0) {
     worker_.slabs().unref(slab);

@@ -4,15 +4,6 @@
 
 namespace faultline::proxy {
 
-namespace {
-admin::Outcome not_yet() {
-  admin::Outcome o;
-  o.status = 501;
-  o.error = "experiments are not available in this build";
-  return o;
-}
-}  // namespace
-
 bool RuntimeBackend::ready() const {
   return server_.ready();
 }
@@ -20,19 +11,19 @@ nlohmann::json RuntimeBackend::status() const {
   return server_.status();
 }
 nlohmann::json RuntimeBackend::experiments() const {
-  return nlohmann::json::array();
+  return server_.experiments_json();
 }
-std::optional<nlohmann::json> RuntimeBackend::experiment(const std::string&) const {
-  return std::nullopt;
+std::optional<nlohmann::json> RuntimeBackend::experiment(const std::string& name) const {
+  return server_.experiment_json(name);
 }
-admin::Outcome RuntimeBackend::create(config::ExperimentConfig, bool) {
-  return not_yet();
+admin::Outcome RuntimeBackend::create(config::ExperimentConfig experiment, bool replace_allowed) {
+  return server_.create_experiment(std::move(experiment), replace_allowed);
 }
-admin::Outcome RuntimeBackend::remove(const std::string&) {
-  return not_yet();
+admin::Outcome RuntimeBackend::remove(const std::string& name) {
+  return server_.remove_experiment(name);
 }
-admin::Outcome RuntimeBackend::pause(const std::string&, bool) {
-  return not_yet();
+admin::Outcome RuntimeBackend::pause(const std::string& name, bool paused) {
+  return server_.pause_experiment(name, paused);
 }
 admin::Outcome RuntimeBackend::halt(bool halted) {
   return server_.set_halted(halted);

@@ -30,7 +30,8 @@ Server::Server(std::shared_ptr<const config::Config> config, Options options)
 
 Server::~Server() = default;
 
-Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config> config) const {
+Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config> config,
+                                           const std::vector<faults::ApiExperiment>& api) const {
   auto snap = std::make_shared<Snapshot>();
   for (const auto& l : config->listeners) {
     auto addr = resolve(l.upstream, false);
@@ -41,6 +42,15 @@ Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config>
     u.len = addr->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     snap->upstreams.push_back(u);
   }
+  config::Diagnostics diags(config->file);
+  SnapshotPtr previous = snapshot();
+  snap->faults = faults::build_snapshot(config, api, previous ? previous->faults.get() : nullptr,
+                                        run_, faults::Clock::now(), diags);
+  if (!snap->faults) {
+    std::string error =
+        diags.items().empty() ? "invalid experiments" : diags.items().front().format();
+    return Result<SnapshotPtr>::failure(error);
+  }
   snap->config = std::move(config);
   return SnapshotPtr(std::move(snap));
 }
@@ -48,12 +58,17 @@ Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config>
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   const config::Config& cfg = *config_;
-  auto snapshot = build_snapshot(config_);
+  unsigned n = worker_count(cfg);
+  run_ = std::make_shared<faults::RunState>(n);
+  auto snapshot = build_snapshot(config_, api_);
   if (!snapshot) {
     std::fprintf(stderr, "faultline: %s\n", snapshot.error().c_str());
     return 2;
   }
-  unsigned n = worker_count(cfg);
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_ = *snapshot;
+  }
   shared_ = std::make_unique<SharedState>(cfg.listeners.size());
 
   // Bind everything before starting any thread: a port in use is exit 2.
@@ -114,6 +129,11 @@ int Server::run() {
   drain_timer_.data = this;
   uv_async_init(&loop_, &wakeup_, on_wakeup);
   wakeup_.data = this;
+  uv_timer_init(&loop_, &tick_);
+  tick_.data = this;
+  // Expiry of experiments changes the CPU target without any event: re-check every second.
+  uv_timer_start(&tick_, on_tick, 1000, 1000);
+  update_cpu_target();
 
   ReadyInfo info;
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
@@ -170,6 +190,7 @@ void Server::request_drain() {
 
 void Server::on_wakeup(uv_async_t* async) {
   auto* self = static_cast<Server*>(async->data);
+  if (self->cpu_dirty_.exchange(false)) self->update_cpu_target();
   if (self->drain_requested_) self->begin_drain();
 }
 
@@ -200,8 +221,9 @@ void Server::finish() {
       log::main().error("worker {}: loop closed with handles open", w->index());
   }
   admin_->stop();
+  cpu_.set_target(0, 0);
   for (auto* h :
-       {reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigint_),
+       {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigint_),
         reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&drain_timer_),
         reinterpret_cast<uv_handle_t*>(&wakeup_)})
     uv_close(h, nullptr);
@@ -217,6 +239,7 @@ std::shared_ptr<const config::Config> Server::config() const {
 }
 
 admin::Outcome Server::reload() {
+  std::lock_guard control(control_mutex_);
   admin::Outcome outcome;
   std::shared_ptr<const config::Config> current = config();
   if (current->file.empty()) {
@@ -243,30 +266,37 @@ admin::Outcome Server::reload() {
   std::shared_ptr<const config::Config> next;
   if (error.empty()) {
     next = std::make_shared<const config::Config>(std::move(*loaded));
-    auto built = build_snapshot(next);
+    // API experiments that clash with the new config's names are dropped by the reload.
+    auto built = build_snapshot(next, api_);
     if (!built)
       error = built.error();
     else
       snapshot = *built;
   }
-  std::lock_guard lock(mutex_);
-  last_reload_time_ = std::chrono::system_clock::now();
   if (!error.empty()) {
     ++reloads_error_;
-    last_reload_result_ = "error";
-    last_reload_error_ = error;
+    {
+      std::lock_guard lock(mutex_);
+      last_reload_time_ = std::chrono::system_clock::now();
+      last_reload_result_ = "error";
+      last_reload_error_ = error;
+    }
     log::main().error("reload failed, keeping the running config: {}", error);
     outcome.status = 400;
     outcome.error = error;
     return outcome;
   }
-  config_ = next;
+  {
+    std::lock_guard lock(mutex_);
+    config_ = next;
+    last_reload_time_ = std::chrono::system_clock::now();
+    last_reload_result_ = "ok";
+    last_reload_error_.clear();
+  }
   ++reloads_ok_;
-  last_reload_result_ = "ok";
-  last_reload_error_.clear();
   log::set_level(next->log.level);
   log::set_access_enabled(next->log.access_log);
-  for (auto& w : workers_) w->publish(snapshot);
+  publish(snapshot);
   if (admin_) admin_->set_token(next->admin.token);
   log::main().info("reloaded {}", next->file);
   outcome.body = nlohmann::json{{"result", "ok"}};
@@ -274,8 +304,12 @@ admin::Outcome Server::reload() {
 }
 
 admin::Outcome Server::set_halted(bool halted) {
+  run_->set_halted(halted);
   shared_->halted.store(halted);
   for (auto& w : workers_) w->halt_changed();
+  cpu_dirty_ = true;
+  uv_async_send(&wakeup_);
+  log::main().warn("kill switch {}", halted ? "ON: every fault stopped" : "off");
   admin::Outcome o;
   o.body = nlohmann::json{{"halted", halted}};
   return o;
@@ -296,6 +330,8 @@ admin::MetricsSample Server::metrics() const {
   sample.halted = halted();
   sample.reloads_ok = reloads_ok_;
   sample.reloads_error = reloads_error_;
+  sample.cpu_stress_workers = cpu_.workers();
+  add_fault_metrics(sample);
   return sample;
 }
 
@@ -326,7 +362,7 @@ nlohmann::json Server::status() const {
            {"timeout", l.upstream_errors_timeout},
            {"reset", l.upstream_errors_reset}}}});
   }
-  j["experiments"] = {{"active", 0}, {"paused", 0}, {"expired", 0}};
+  j["experiments"] = experiment_counts();
   std::lock_guard lock(mutex_);
   nlohmann::json last = {{"result", last_reload_result_}};
   if (!last_reload_error_.empty()) last["error"] = last_reload_error_;

@@ -9,11 +9,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/schema.h"
+#include "faults/snapshot.h"
+#include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
+#include "proxy/cpu_stress.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
 
@@ -45,10 +49,17 @@ class Server {
   void request_drain();
   admin::Outcome reload();
   admin::Outcome set_halted(bool halted);
+  admin::Outcome create_experiment(config::ExperimentConfig experiment, bool replace_allowed);
+  admin::Outcome remove_experiment(const std::string& name);
+  admin::Outcome pause_experiment(const std::string& name, bool paused);
+  nlohmann::json experiments_json() const;
+  std::optional<nlohmann::json> experiment_json(const std::string& name) const;
+  admin::AuditLog& audit() { return audit_; }
+  SnapshotPtr snapshot() const;
 
   // Backend support (any thread).
   bool ready() const;
-  bool halted() const { return shared_ && shared_->halted.load(); }
+  bool halted() const { return run_ && run_->halted(); }
   admin::MetricsSample metrics() const;
   nlohmann::json status() const;
   std::shared_ptr<const config::Config> config() const;
@@ -58,7 +69,16 @@ class Server {
   static void on_signal(uv_signal_t* handle, int signum);
   static void on_drain_tick(uv_timer_t* timer);
   static void on_wakeup(uv_async_t* async);
-  Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config) const;
+  // Resolves upstreams and compiles experiments (config + API) into a new snapshot; on error
+  // the first diagnostic is the message. Caller holds control_mutex_.
+  Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config,
+                                     const std::vector<faults::ApiExperiment>& api) const;
+  void publish(SnapshotPtr snapshot);  // caller holds control_mutex_
+  void update_cpu_target();            // main thread
+  std::optional<nlohmann::json> view_of(const Snapshot& snap, const std::string& name) const;
+  static void on_tick(uv_timer_t* timer);
+  void add_fault_metrics(admin::MetricsSample& sample) const;
+  nlohmann::json experiment_counts() const;
   void begin_drain();
   void finish();
   void write_ready_file(const ReadyInfo& info);
@@ -67,6 +87,15 @@ class Server {
   Options options_;
   mutable std::mutex mutex_;  // config_, last reload result
   std::unique_ptr<SharedState> shared_;
+  std::shared_ptr<faults::RunState> run_;
+  std::mutex control_mutex_;  // serialises reloads and API changes
+  std::vector<faults::ApiExperiment> api_;
+  uint64_t next_revision_ = 1;
+  SnapshotPtr snapshot_;  // current; guarded by mutex_
+  admin::AuditLog audit_;
+  CpuStress cpu_;
+  std::atomic<bool> cpu_dirty_{false};
+  uv_timer_t tick_{};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminHost> admin_;
   uv_loop_t loop_{};

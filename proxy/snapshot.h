@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/schema.h"
+#include "faults/snapshot.h"
 
 namespace faultline::proxy {
 
@@ -19,7 +20,8 @@ struct UpstreamAddress {
 
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
-  std::vector<UpstreamAddress> upstreams;  // by listener index
+  std::vector<UpstreamAddress> upstreams;          // by listener index
+  std::shared_ptr<const faults::Snapshot> faults;  // compiled experiments; may be null in tests
   uint64_t generation = 0;
 };
 

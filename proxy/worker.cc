@@ -15,7 +15,10 @@ constexpr size_t kThreadStack = 512 * 1024;
 
 Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds,
                SharedState& shared)
-    : index_(index), snapshot_(std::move(snapshot)), shared_(shared) {
+    : index_(index),
+      snapshot_(std::move(snapshot)),
+      shared_(shared),
+      rng_(faults::Rng::for_worker(snapshot_->config->runtime.seed, index)) {
   const auto& listeners = snapshot_->config->listeners;
   for (size_t i = 0; i < listen_fds.size(); ++i) {
     auto l = std::make_unique<WorkerListener>();

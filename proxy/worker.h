@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/result.h"
+#include "faults/rng.h"
 #include "proxy/connection.h"
 #include "proxy/slab_pool.h"
 #include "proxy/snapshot.h"
@@ -86,6 +87,7 @@ class Worker {
   unsigned index() const { return index_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   SlabPool& slabs() { return slabs_; }
+  faults::Rng& rng() { return rng_; }
   WriteOpPool& write_ops() { return write_ops_; }
   WorkerListener& listener(uint32_t i) { return *listeners_[i]; }
   size_t listener_count() const { return listeners_.size(); }
@@ -123,6 +125,7 @@ class Worker {
   std::deque<std::function<void(Worker&)>> inbox_queue_;
 
   SlabPool slabs_;
+  faults::Rng rng_;
   WriteOpPool write_ops_;
   std::vector<std::unique_ptr<WorkerListener>> listeners_;
   ConnectionList<&Connection::prev, &Connection::next> connections_;

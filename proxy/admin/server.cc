@@ -64,7 +64,8 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string serialize(const AdminResponse& r, bool close) {
+// `http10_keep_alive`: an HTTP/1.0 client that asked for keep-alive must be told it got it.
+std::string serialize(const AdminResponse& r, bool close, bool http10_keep_alive) {
   std::string out;
   out.reserve(256 + r.body.size());
   out += "HTTP/1.1 ";
@@ -86,7 +87,11 @@ std::string serialize(const AdminResponse& r, bool close) {
     out += "\r\n";
   }
   out += "Cache-Control: no-store\r\n";
-  if (close) out += "Connection: close\r\n";
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (http10_keep_alive) {
+    out += "Connection: keep-alive\r\n";
+  }
   out += "\r\n";
   if (r.status != 204) out += r.body;
   return out;
@@ -143,6 +148,7 @@ class AdminConnection {
   bool count_header_bytes(size_t len);
   void reset_request();
   void feed(const char* data, size_t len);
+  AdminResponse handle_request();
   void respond(const AdminResponse& response, bool close_after);
   void reject(int status, std::string message);  // answer, then close
   void next_request();
@@ -284,8 +290,7 @@ void AdminConnection::feed(const char* data, size_t len) {
     pending_.assign(pos, static_cast<size_t>(data + len - pos));
     if (err == HPE_PAUSED_UPGRADE) keep_alive_ = false;  // no protocol switch here
     uv_read_stop(stream());
-    const AdminResponse response = server_.api_.handle(request_);
-    respond(response, !keep_alive_);
+    respond(handle_request(), !keep_alive_);
     return;
   }
   if (err != HPE_OK) {
@@ -293,9 +298,20 @@ void AdminConnection::feed(const char* data, size_t len) {
   }
 }
 
+// An exception must not unwind through libuv: a failing Backend call becomes a 500.
+AdminResponse AdminConnection::handle_request() {
+  try {
+    return server_.api_.handle(request_);
+  } catch (const std::exception& e) {
+    spdlog::error("admin: {} {} failed: {}", request_.method, request_.target, e.what());
+    return error_response(500, std::string("internal error: ") + e.what());
+  }
+}
+
 void AdminConnection::respond(const AdminResponse& response, bool close_after) {
   if (closing_) return;
-  out_ = serialize(response, close_after);
+  const bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
+  out_ = serialize(response, close_after, http10);
   close_after_write_ = close_after;
   phase_ = Phase::kWriting;
   arm_timer(server_.limits().write_timeout_ms);

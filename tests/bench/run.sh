@@ -272,6 +272,9 @@ EOF
     faultline-exp1) n=1 ;;
     faultline-exp100) n=100 ;;
     faultline-hdr) printf '\n[triggers.headers]\nenabled = true\n' ;;
+    faultline-canary) printf '\n[triggers.headers]\nenabled = true\n'
+      printf '\n[[experiments]]\nname = "canary"\n[experiments.match]\npaths = ["/canary"]\n'
+      printf '[[experiments.faults]]\ntype = "latency"\ndelay = "200ms"\n' ;;
   esac
   for ((i = 1; i <= n; i++)); do
     cat <<EOF
@@ -301,6 +304,27 @@ find_faultline() {
     [ -x "$faultline_bin" ] || faultline_bin=$(find "$b" -maxdepth 3 -type f -name faultline -perm -u+x | head -1)
   fi
   [ -n "$faultline_bin" ] && [ -x "$faultline_bin" ] || { faultline_problem="faultline build failed (see build log)"; tail -5 "$tmp/build.log" >&2; }
+}
+
+# The engine rows only mean something if faults act: a faultline with one matching latency
+# experiment (path /canary) and header triggers on must delay both kinds of request.
+engine_note=""
+check_engine_acts() {
+  local port t_exp t_hdr
+  port=$(free_port)
+  if ! start_row faultline-canary "$port"; then
+    engine_note="the fault engine could not be checked ($row_problem)"
+    stop_proxy
+    return
+  fi
+  t_exp=$(curl -s -m 5 -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/canary" || echo 0)
+  t_hdr=$(curl -s -m 5 -o /dev/null -w '%{time_total}' -H 'x-chaos-delay: 200' "http://127.0.0.1:$port/small" || echo 0)
+  stop_proxy
+  engine_note=$(awk -v e="$t_exp" -v h="$t_hdr" 'BEGIN {
+    if (e < 0.19) printf "a matching latency experiment was not applied (%.3f s), so the experiment rows measure nothing yet. ", e
+    if (h < 0.19) printf "An x-chaos-delay header was not applied (%.3f s), so the header-trigger row measures nothing yet.", h
+  }')
+  [ -z "$engine_note" ] || log "warning: $engine_note"
 }
 
 start_faultline() { # start_faultline ROW PORT
@@ -458,6 +482,7 @@ render() {
   echo "Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs (${cpu_model:-unknown}), load average at start $load_start, at end $load."
   echo "wrk -t$threads -c$conns; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded; upstream nginx with $upstream_workers workers; pinning $([ "$pin" = 1 ] && echo 'on (proxy CPU 0, wrk+upstream CPU 1)' || echo off)."
   echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), faultline $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "(not available)")."
+  [ -z "$engine_note" ] || echo "Warning: in this build $engine_note"
   echo
   awk -F'\t' '
     function label(r) {
@@ -595,6 +620,7 @@ run_callgrind() {
   echo "Instructions per request under callgrind (valgrind $(valgrind --version | sed 's/valgrind-//')), small keep-alive responses,"
   echo "one connection, sequential requests; (Ir($((3 * n)) requests) - Ir($n requests)) / $((2 * n)), so start-up cancels out."
   echo
+  [ -z "$engine_note" ] || { echo "Warning: in this build $engine_note"; echo; }
   echo "| proxy | instructions per request |"
   echo "|---|---:|"
   for row in $rows $engine_rows; do
@@ -610,6 +636,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 case " $rows $engine_rows " in *" faultline"*) find_faultline ;; esac
 [ -n "$faultline_problem" ] && log "faultline rows skipped: $faultline_problem"
 start_upstream
+case " $engine_rows " in *" faultline-"*) [ -n "$faultline_problem" ] || check_engine_acts ;; esac
 
 if [ "$callgrind" = 1 ]; then
   report=$(run_callgrind)

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "proxy/ctl.h"
@@ -119,7 +120,11 @@ TEST(AdminCtl, GameDayWithCtlAlone) {
   r = ctl(url, {"status"});
   EXPECT_EQ(r.code, kCtlOk);
   EXPECT_EQ(r.out.rfind("HALTED", 0), 0u) << r.out;  // the first line, impossible to miss
-  EXPECT_NE(r.out.find("LISTEN"), std::string::npos) << r.out;  // listeners table
+  EXPECT_NE(r.out.find("\nversion:       0.1.0-test\nuptime:        42s\nhalted:        yes\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("listeners:\nNAME     CONNECTIONS_ACTIVE  LISTEN"), std::string::npos)
+      << r.out;  // listeners table, name first
   EXPECT_NE(r.out.find("inbound"), std::string::npos) << r.out;
   EXPECT_EQ(ctl(url, {"unhalt"}).code, kCtlOk);
   EXPECT_FALSE(admin.backend.halted());
@@ -184,6 +189,17 @@ TEST(AdminCtl, ErrorsAndExitCodes) {
   EXPECT_EQ(ctl(url, {"get"}).code, kCtlUsage);
   EXPECT_EQ(ctl(url, {"halt", "now"}).code, kCtlUsage);
   EXPECT_EQ(ctl("https://127.0.0.1:1", {"ls"}).code, kCtlUsage);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminCtl, ApplyReadsStandardInput) {
+  LiveAdmin admin;
+  std::istringstream input(kTomlExperiment);
+  std::streambuf* saved = std::cin.rdbuf(input.rdbuf());
+  CtlRun r = ctl(admin.url(), {"apply", "-"});
+  std::cin.rdbuf(saved);
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_TRUE(admin.backend.has("t1"));
   EXPECT_EQ(admin.stop(), 0);
 }
 

@@ -208,6 +208,18 @@ TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+TEST(AdminServerLoop, AFailingBackendCallIs500AndTheServerKeepsGoing) {
+  LiveAdmin admin;
+  RawClient c(admin.port());
+  admin.backend.throw_on_next_status();
+  auto r = c.request("GET", "/v1/status");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(parse(r)["error"].get<std::string>().find("status snapshot unavailable"),
+            std::string::npos);
+  EXPECT_EQ(c.request("GET", "/v1/status").status, 200);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
   LiveAdmin admin;
   RawClient c(admin.port());
@@ -240,12 +252,20 @@ TEST(AdminServerLoop, ExpectContinue) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
-TEST(AdminServerLoop, Http10ClosesAfterTheAnswer) {
+TEST(AdminServerLoop, Http10ClosesAfterTheAnswerUnlessAskedToKeepAlive) {
   LiveAdmin admin;
   RawClient c(admin.port());
   ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
   EXPECT_EQ(c.read_response().status, 200);
   EXPECT_TRUE(c.closed_by_peer());
+  RawClient k(admin.port());
+  ASSERT_TRUE(k.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto r = k.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Connection"), "keep-alive");
+  ASSERT_TRUE(k.send("GET /healthz HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(k.read_response().status, 200);
+  EXPECT_TRUE(k.closed_by_peer());
   EXPECT_EQ(admin.stop(), 0);
 }
 

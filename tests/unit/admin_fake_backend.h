@@ -3,6 +3,7 @@
 // the admin tests: tests assert on what the server answers and on this state, not on calls.
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "proxy/admin/backend.h"
@@ -53,12 +54,22 @@ class FakeBackend : public Backend {
     return reloads_ok_ + reloads_error_;
   }
 
+  // The next status() throws, as a broken runtime call would.
+  void throw_on_next_status() {
+    std::lock_guard lock(mutex_);
+    throw_on_status_ = true;
+  }
+
   bool ready() const override {
     std::lock_guard lock(mutex_);
     return ready_;
   }
   nlohmann::json status() const override {
     std::lock_guard lock(mutex_);
+    if (throw_on_status_) {
+      throw_on_status_ = false;
+      throw std::runtime_error("status snapshot unavailable");
+    }
     return {{"version", "0.1.0-test"},
             {"uptime_seconds", 42},
             {"halted", halted_},
@@ -170,6 +181,7 @@ class FakeBackend : public Backend {
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   bool ready_ = true;
+  mutable bool throw_on_status_ = false;
   bool halted_ = false;
   std::string reload_error_;
   int reloads_ok_ = 0;

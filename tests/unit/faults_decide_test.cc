@@ -2,6 +2,9 @@
 // expiry, pause, halt, carry-over across rebuilds, connection-level decisions, CPU target.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "faults/cpu_target.h"
 #include "faults/sampling.h"
 #include "faults/views.h"
@@ -506,6 +509,47 @@ TEST(Counters, PerWorkerSlotsSumUp) {
   auto views = experiment_views(*engine.snapshot, t0());
   EXPECT_EQ(views[0].counters.matched, 10u);
   EXPECT_EQ(views[0].counters.injected[kind_index("latency")], 10u);
+}
+
+}  // namespace
+}  // namespace faultline::faults
+
+namespace faultline::faults {
+namespace {
+
+// Workers decide concurrently on one snapshot while the admin side pauses, sums counters and
+// toggles max_active slots: every increment lands (single writer per slot) and no slot leaks.
+TEST(Concurrency, WorkersAndAdminShareOneSnapshot) {
+  auto e = testing::experiment("e1", {testing::fault("latency", {{"delay", testing::str("1ms")}})});
+  e.max_active = 1000;
+  testing::Engine engine;
+  ASSERT_TRUE(engine.build(testing::make_config({e})));
+  constexpr int kPerWorker = 20000;
+  std::atomic<bool> done{false};
+  std::thread admin([&] {
+    while (!done.load()) {
+      (void)experiment_views(*engine.snapshot, testing::t0());
+      std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> workers;
+  for (unsigned w = 0; w < 2; ++w) {
+    workers.emplace_back([&, w] {
+      Rng rng(w + 1);
+      testing::Request r;
+      for (int i = 0; i < kPerWorker; ++i) {
+        Plan plan = decide(*engine.snapshot, r.head(), rng, testing::t0(), w);
+        release(*engine.snapshot, plan);
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  done = true;
+  admin.join();
+  const auto sum = engine.snapshot->find("e1")->run->counters.sum();
+  EXPECT_EQ(sum.matched, 2u * kPerWorker);
+  EXPECT_EQ(sum.injected[kind_index("latency")], 2u * kPerWorker);
+  EXPECT_EQ(engine.snapshot->find("e1")->run->active(), 0u);
 }
 
 }  // namespace
