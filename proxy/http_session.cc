@@ -653,6 +653,8 @@ void HttpSession::carry_out_plan() {
     reject(400, plan.bad_request);
     return;
   }
+  // slow_close outlives the exchange: it applies when the connection closes.
+  slow_close_ms_ = static_cast<uint64_t>(plan.close_delay.count());
   uint64_t now = uv_now(worker_.loop());
   if (plan.upstream_rate) up_bucket_.reset(plan.upstream_rate, now);
   if (plan.downstream_rate) down_bucket_.reset(plan.downstream_rate, now);
@@ -1206,8 +1208,11 @@ void HttpSession::close_when_flushed() {
     return;
   }
   close_when_flushed_ = false;
-  if (plan_active_ && plan_.close_delay.count() > 0 && wait_ != Wait::kSlowClose) {
-    wait_for(Wait::kSlowClose, plan_.close_delay.count());
+  if (slow_close_ms_ > 0 && wait_ != Wait::kSlowClose &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    uint64_t ms = slow_close_ms_;
+    slow_close_ms_ = 0;
+    wait_for(Wait::kSlowClose, ms);
     return;
   }
   linger();
