@@ -163,6 +163,7 @@ class HttpSession final : public Connection {
   bool reset_when_flushed_ = false;
   bool client_eof_ = false;
   bool head_too_large_ = false;
+  bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
   bool bad_header_ = false;
   bool req_head_ready_ = false;
   bool req_msg_done_ = false;

@@ -41,7 +41,11 @@ void TcpSession::start(uv_stream_t* server) {
   if (plan_active_) {
     if (plan_.terminal == faults::Terminal::kReset &&
         plan_.reset_point == faults::ResetPoint::kConnect) {
-      close(/*reset=*/true);
+      // RST on the client's first bytes or after a moment, so that the client sees an accepted
+      // connection reset rather than racing its own connect() (see HttpSession).
+      reset_on_input_ = true;
+      uv_read_start(stream(0), on_alloc, on_client_read);
+      uv_timer_start(&close_timer_, on_timer, 50, 0);
       return;
     }
     if (plan_.terminal == faults::Terminal::kStall) {
@@ -116,7 +120,9 @@ void TcpSession::on_upstream_read(uv_stream_t* st, ssize_t nread, const uv_buf_t
 
 void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
   Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
-  if (!closing_) {
+  if (!closing_ && reset_on_input_) {
+    if (nread != 0) close(/*reset=*/true);
+  } else if (!closing_) {
     if (nread > 0) {
       relay(side, slab, buf->base, static_cast<size_t>(nread));
     } else if (nread == UV_EOF) {
@@ -204,7 +210,9 @@ void TcpSession::on_timer(uv_timer_t* t) {
   auto* s = static_cast<TcpSession*>(t->data);
   if (s->closing_) return;
   if (t == &s->close_timer_) {
-    if (s->slow_close_pending_)
+    if (s->reset_on_input_)
+      s->close(/*reset=*/true);
+    else if (s->slow_close_pending_)
       s->shutdown_client_now();
     else
       s->close();

@@ -78,6 +78,7 @@ class TcpSession final : public Connection {
   bool stalled_ = false;
   bool reset_pending_ = false;
   bool slow_close_pending_ = false;
+  bool reset_on_input_ = false;
   int pending_closes_ = 0;
   uint64_t downstream_bytes_ = 0;
 };
