@@ -838,6 +838,8 @@ void HttpSession::on_upstream_data(Slab* slab, const char* p, size_t n) {
   if (closing_) return;
   process_upstream(slab, p, n);
   flush(kClient);
+  // A synchronous write completes without a callback: act on what waited for the flush.
+  if (!closing_ && reset_when_flushed_ && client_out_.idle()) close(/*reset=*/true);
 }
 
 void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {

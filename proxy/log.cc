@@ -106,7 +106,9 @@ void ensure_defaults() {
 
 void init(const config::LogConfig& config) {
   g_json = config.format == config::LogFormat::kJson;
-  spdlog::init_thread_pool(8192, 1);
+  // A small queue: lines beyond it overwrite the oldest (never block a loop), and idle RSS stays
+  // low.
+  spdlog::init_thread_pool(1024, 1);
   auto make = [&](const char* name, bool access) {
     // One sink per logger: a formatter belongs to a sink, and the access lines differ. All
     // writes happen on the one async thread, so lines do not interleave.

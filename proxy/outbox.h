@@ -30,13 +30,37 @@ struct Outbox {
     staging->add(slabs, slab, p, n);
   }
   bool must_flush() const { return staging && staging->full(); }
-  // Hands the staged op to libuv. Returns the libuv error (the op is then released).
+  // Hands the staged op to the kernel: with nothing queued it tries a synchronous write first
+  // (no write request, no poll-set change); what the socket does not take is queued with
+  // uv_write. Returns a libuv error (the op is then released).
   int flush(uv_stream_t* stream, void* data, uv_write_cb cb, WriteOpPool& ops, SlabPool& slabs) {
     WriteOp* op = staging;
     if (!op) return 0;
     staging = nullptr;
+    unsigned first = 0;
+    if (in_flight == 0) {
+      int n = uv_try_write(stream, op->bufs, op->nbufs);
+      if (n < 0 && n != UV_EAGAIN) {
+        op->release(slabs);
+        ops.give_back(op);
+        return n;
+      }
+      size_t written = n > 0 ? static_cast<size_t>(n) : 0;
+      if (written == op->bytes) {
+        op->release(slabs);
+        ops.give_back(op);
+        return 0;
+      }
+      // Skip what was written; the rest goes through uv_write.
+      while (written >= op->bufs[first].len) written -= op->bufs[first++].len;
+      op->bufs[first].base += written;
+      op->bufs[first].len -= static_cast<unsigned>(written);
+      size_t left = 0;
+      for (unsigned i = first; i < op->nbufs; ++i) left += op->bufs[i].len;
+      op->bytes = left;
+    }
     op->req.data = data;
-    int rc = uv_write(&op->req, stream, op->bufs, op->nbufs, cb);
+    int rc = uv_write(&op->req, stream, op->bufs + first, op->nbufs - first, cb);
     if (rc != 0) {
       op->release(slabs);
       ops.give_back(op);

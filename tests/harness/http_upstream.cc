@@ -179,11 +179,11 @@ std::optional<UpstreamRequest> HttpUpstream::wait_for_request(const std::string&
   std::optional<UpstreamRequest> found;
   cv_.wait_for(lock, timeout, [&] {
     for (auto it = recorded_.rbegin(); it != recorded_.rend(); ++it) {
-      if ((head_only || it->complete) &&
-          it->head.target.substr(0, it->head.target.find('?')) == path) {
-        found = *it;
-        return true;
-      }
+      if (it->head.target.substr(0, it->head.target.find('?')) != path) continue;
+      // The latest such request, once its handler is done (its body is then recorded).
+      if (!head_only && !it->complete) return false;
+      found = *it;
+      return true;
     }
     return false;
   });

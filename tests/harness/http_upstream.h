@@ -99,8 +99,8 @@ class HttpUpstream {
   void add_body_bytes_sent(uint64_t n) { body_sent_ += n; }
 
   std::vector<UpstreamRequest> recorded() const;
-  // The most recent request whose path is `path` and whose handler has finished (waits up
-  // to `timeout` for it). With `head_only`, a request still being handled counts too (for
+  // The most recent request whose path is `path`, once its handler has finished (waits up
+  // to `timeout`). With `head_only`, a request still being handled counts too (for
   // handlers that never finish, such as an upgraded tunnel).
   std::optional<UpstreamRequest> wait_for_request(const std::string& path,
                                                   Millis timeout = Millis(5000),

@@ -46,6 +46,26 @@ TEST(HttpPassthrough, UpstreamConnectionCloseIsNotReused) {
   EXPECT_EQ(up.connections_accepted(), 2u);
 }
 
+TEST(HttpPassthrough, ConnectionCloseAndHttp10EndTheClientConnection) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address()));
+  RawClient closing(proxy.listener("main"));
+  auto r = closing.request(get_request("/bye", {{"Connection", "close"}}));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  auto d = closing.read_until_close(3s);
+  EXPECT_EQ(d.io, IoStatus::kOk) << "connection not closed after Connection: close";
+  EXPECT_TRUE(d.bytes.empty());
+
+  RawClient old(proxy.listener("main"));
+  r = old.request("GET /old HTTP/1.0\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_EQ(r.body, "ok");
+  d = old.read_until_close(3s);
+  EXPECT_EQ(d.io, IoStatus::kOk) << "HTTP/1.0 connection without keep-alive left open";
+}
+
 TEST(HttpPassthrough, PipelinedRequestsAreAnsweredInOrder) {
   HttpUpstream up;
   up.route("/first", handlers::fixed(200, "one"));

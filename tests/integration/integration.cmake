@@ -17,7 +17,8 @@ set(FAULTLINE_PENDING_TESTS
   fault_sampling
   fault_headers
   fault_tcp
-  fault_admin)
+  fault_admin
+  fault_reload)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth_cpu)

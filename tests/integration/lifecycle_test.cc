@@ -209,3 +209,23 @@ TEST(Lifecycle, DrainTimeoutCutsRequestsThatDoNotFinish) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// A reload with a broken file must not take the proxy down: the old config keeps serving.
+TEST(Lifecycle, SighupWithABrokenConfigKeepsTheOldOneRunning) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address()));
+  auto to = proxy.listener("main");
+  ASSERT_EQ(one_request(to, get_request("/before")).status(), 200);
+  proxy.dir().write("faultline.toml", "[runtime]\nworkers = \"broken\"\n");
+  proxy.signal(SIGHUP);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(proxy.running()) << "a bad reload killed the proxy: " << proxy.stderr_text();
+  EXPECT_EQ(one_request(to, get_request("/after")).status(), 200);
+  EXPECT_EQ(admin_get(proxy, "/readyz").status(), 200);
+}
+
+}  // namespace
+}  // namespace faultline::harness
