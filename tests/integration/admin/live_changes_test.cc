@@ -90,7 +90,7 @@ TEST(LiveChanges, CreateAndDeleteTakeEffectWithin100msWhileTrafficFlows) {
   for (const auto& loop : loops) {
     SCOPED_TRACE(loop->kind());
     const auto& samples = loop->samples();
-    ASSERT_GT(samples.size(), 100u) << "the traffic loop barely ran";
+    ASSERT_GT(samples.size(), 50u) << "the traffic loop barely ran";
     size_t failed = 0, early_abort = 0, missed_abort = 0, late_abort = 0;
     std::optional<double> first_abort_ms, first_pass_ms;
     for (const Sample& s : samples) {
@@ -168,7 +168,7 @@ TEST(LiveChanges, PauseResumeAndReplaceTakeEffectWhileTrafficFlows) {
       if (s.status != *want) ++wrong;
     }
   }
-  EXPECT_GT(checked, 100u);
+  EXPECT_GT(checked, 30u) << "the traffic loop barely ran";
   EXPECT_EQ(wrong, 0u);
 }
 
