@@ -254,6 +254,7 @@ void HttpSession::close(bool reset) {
     plan_active_ = false;
   }
   detach_upstream(false);
+  forget_sent_head();
   client_out_.discard(worker_.write_ops(), worker_.slabs());
   worker_.remove(this);
   listener_.stats.connection_closed();
@@ -568,7 +569,10 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
           }
           return;
         }
-        if (req_ == Req::kBody) emit(kUpstream, slab, p, used);
+        if (req_ == Req::kBody && used > 0) {
+          emit(kUpstream, slab, p, used);
+          req_body_sent_ = true;
+        }
         p += used;
         n -= used;
         if (err == HPE_PAUSED) {
@@ -752,7 +756,53 @@ void HttpSession::on_upstream_connected(int status) {
     return;
   }
   upstream_->connected = true;
+  if (resending_) {
+    resend_head();
+    return;
+  }
   upstream_ready();
+}
+
+bool HttpSession::can_resend() const {
+  // A pooled connection the server closed just as we reused it fails before any response
+  // byte; the request is sent again once on a fresh connection when nothing but its head
+  // went out (no body bytes that could have been consumed).
+  return upstream_ && upstream_->reused && !resent_ && resp_ == Resp::kHead && !resp_started_ &&
+         !req_body_sent_ && sent_head_slab_ != nullptr;
+}
+
+void HttpSession::resend_on_fresh_connection() {
+  resent_ = true;
+  resending_ = true;
+  detach_upstream(false);
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  upstream_ = new UpstreamConn(worker_, listener_.index);
+  upstream_->session = this;
+  const auto& addr = snapshot_->upstreams[listener_.index];
+  if (int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr)); rc != 0) {
+    on_upstream_connected(rc);
+    return;
+  }
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count(), 0);
+}
+
+void HttpSession::resend_head() {
+  resending_ = false;
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  llhttp_init(&upstream_->parser, HTTP_RESPONSE, &response_settings());
+  upstream_->parser.data = this;
+  emit(kUpstream, sent_head_slab_, sent_head_slab_->data, sent_head_len_);
+  paused_[kUpstream] = 0;
+  update_reading(kUpstream);
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
+  flush(kUpstream);
+  maybe_finish_exchange();
+}
+
+void HttpSession::forget_sent_head() {
+  if (sent_head_slab_) worker_.slabs().unref(sent_head_slab_);
+  sent_head_slab_ = nullptr;
+  sent_head_len_ = 0;
 }
 
 void HttpSession::upstream_ready() {
@@ -781,7 +831,11 @@ void HttpSession::upstream_ready() {
     return;
   }
   emit(kUpstream, slab, slab->data, len);
-  worker_.slabs().unref(slab);
+  // Kept (one reference) until the response starts, to resend it after a stale pooled conn.
+  forget_sent_head();
+  sent_head_slab_ = slab;
+  sent_head_len_ = len;
+  resp_started_ = req_body_sent_ = resent_ = false;
   paused_[kUpstream] = 0;
   update_reading(kUpstream);
   uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
@@ -862,6 +916,10 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
         return;
       case Resp::kHead: {
         if (n == 0) return;
+        if (!resp_started_) {
+          resp_started_ = true;
+          forget_sent_head();
+        }
         if (upstream_) uv_timer_stop(&upstream_->timer);  // the response has started
         exec_base_ = p;
         llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, n);
@@ -1034,7 +1092,11 @@ void HttpSession::on_upstream_eof(int status) {
     maybe_finish_exchange();
     return;
   }
-  if (status == UV_ECONNRESET || status == UV_EOF) bump(listener_.stats.upstream_errors_reset);
+  if (can_resend()) {
+    resend_on_fresh_connection();
+    return;
+  }
+  bump(listener_.stats.upstream_errors_reset);  // reset, EOF or a failed write mid-exchange
   upstream_failed(status, false);
 }
 
@@ -1115,6 +1177,7 @@ void HttpSession::finish_exchange() {
   bool reusable = upstream_ && resp_ == Resp::kDone && !upgrade_requested_ &&
                   llhttp_should_keep_alive(&upstream_->parser);
   detach_upstream(reusable);
+  forget_sent_head();
   if (plan_active_) {
     release_plan(worker_, *snapshot_, plan_);
     plan_active_ = false;

@@ -110,6 +110,10 @@ class HttpSession final : public Connection {
   void emit_response_head();
   void response_head_released();
   void upstream_failed(int status, bool timeout);
+  bool can_resend() const;
+  void resend_on_fresh_connection();
+  void resend_head();
+  void forget_sent_head();
   void start_tunnel();
   void maybe_finish_exchange();
   void finish_exchange();
@@ -181,8 +185,14 @@ class HttpSession final : public Connection {
   uint64_t request_start_us_ = 0;
   uint64_t upstream_start_us_ = 0;
   uint64_t upstream_done_us_ = 0;
-  uint64_t resp_bytes_ = 0;    // bytes sent to the client for this response
-  uint64_t reset_budget_ = 0;  // reset after this many response bytes (0 = off)
+  uint64_t resp_bytes_ = 0;         // bytes sent to the client for this response
+  uint64_t reset_budget_ = 0;       // reset after this many response bytes (0 = off)
+  Slab* sent_head_slab_ = nullptr;  // the forwarded head, until the response starts
+  size_t sent_head_len_ = 0;
+  bool resp_started_ = false;
+  bool req_body_sent_ = false;
+  bool resent_ = false;
+  bool resending_ = false;
   faults::Plan plan_;
   bool plan_active_ = false;
   TokenBucket up_bucket_;

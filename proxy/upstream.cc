@@ -85,8 +85,7 @@ void UpstreamConn::on_written(uv_write_t* req, int status) {
   if (c->closing) return;
   if (status != 0) {
     if (c->session) {
-      bump(c->worker.listener(c->listener).stats.upstream_errors_reset);
-      c->session->on_upstream_eof(status);
+      c->session->on_upstream_eof(status);  // counts the error unless the request is resent
     } else {
       c->close();
     }

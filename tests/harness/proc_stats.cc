@@ -1,5 +1,6 @@
 #include "tests/harness/proc_stats.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -51,6 +52,26 @@ RssSampler::RssSampler(pid_t pid) : pid_(pid) {
 RssSampler::~RssSampler() {
   stop_ = true;
   thread_.join();
+}
+
+}  // namespace faultline::harness
+
+namespace faultline::harness {
+
+double busy_thread_share(std::chrono::milliseconds window) {
+  auto thread_cpu = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  auto start = std::chrono::steady_clock::now();
+  double cpu_start = thread_cpu();
+  volatile uint64_t sink = 0;
+  while (std::chrono::steady_clock::now() - start < window) {
+    for (int i = 0; i < 10000; ++i) sink = sink + static_cast<uint64_t>(i);
+  }
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return (thread_cpu() - cpu_start) / wall;
 }
 
 }  // namespace faultline::harness

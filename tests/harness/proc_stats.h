@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 namespace faultline::harness {
@@ -30,5 +31,14 @@ class RssSampler {
   std::atomic<long> samples_{0};
   std::thread thread_;
 };
+
+}  // namespace faultline::harness
+
+namespace faultline::harness {
+
+// Spins one thread of this process for `window` and returns the share of one core it got
+// (thread CPU time / wall time, 0..1). On an idle machine this is about 1; on a loaded one
+// it says how much CPU any busy thread — the proxy's CPU burner included — can get now.
+double busy_thread_share(std::chrono::milliseconds window);
 
 }  // namespace faultline::harness

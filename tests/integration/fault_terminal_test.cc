@@ -118,21 +118,6 @@ TEST(FaultTerminal, StallWithoutDurationHoldsUntilTheClientLeaves) {
   EXPECT_EQ(up.requests_seen(), 0u);
 }
 
-TEST(FaultTerminal, SlowCloseDelaysTheCloseNotTheResponse) {
-  HttpUpstream up;
-  START_PROXY(proxy, http_config(up.address(), "",
-                                 experiment("linger", "type = \"slow_close\"\ndelay = \"700ms\"")));
-  RawClient client(proxy.listener("main"));
-  auto r = client.request(get_request("/c", {{"Connection", "close"}}));
-  ASSERT_TRUE(r.complete()) << r;
-  EXPECT_EQ(r.status(), 200);
-  EXPECT_LT(r.elapsed.count(), 500) << "slow_close delayed the response itself";
-  auto d = client.read_until_close(5s);
-  EXPECT_NE(d.io, IoStatus::kTimeout);
-  EXPECT_GE(d.elapsed.count() + r.elapsed.count(), 700) << "closed before the slow_close delay";
-  EXPECT_LT(d.elapsed.count(), 3000);
-}
-
 TEST(FaultTerminal, FirstTerminalFaultInExperimentOrderWins) {
   HttpUpstream up;
   START_PROXY(proxy, http_config(up.address(), "",

@@ -9,19 +9,22 @@ set(FAULTLINE_INTEGRATION_TESTS
   tcp_relay
   http_passthrough
   http_large_bodies
-  http_errors)
-set(FAULTLINE_PENDING_TESTS
+  http_errors
   fault_latency
   fault_terminal
-  fault_bandwidth_cpu
+  fault_bandwidth
+  fault_cpu
   fault_sampling
   fault_headers
   fault_tcp
   fault_admin
   fault_reload)
+set(FAULTLINE_PENDING_TESTS
+  fault_slow_close
+  fault_order)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
-set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth_cpu)
+set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
 
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240

@@ -11,93 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "proxy/listen_socket.h"
-#include "proxy/simple_http_server.h"
-#include "proxy/worker.h"
+#include "tests/loop/loop_support.h"
 
 namespace faultline::proxy {
 namespace {
-
-// The upstream on its own loop thread.
-class Upstream {
- public:
-  Upstream() {
-    uv_loop_init(&loop_);
-    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<Upstream*>(a->data);
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
-      self->server_->close([] {});
-    });
-    stop_.data = this;
-    server_ = std::make_unique<SimpleHttpServer>(&loop_, [](const SimpleRequest& r) {
-      SimpleResponse resp;
-      resp.body = r.method + " " + r.target + " xff=" + r.header("x-forwarded-for") +
-                  " body=" + std::to_string(r.body.size());
-      return resp;
-    });
-    EXPECT_TRUE(server_->listen("127.0.0.1", 0).ok());
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  }
-  ~Upstream() {
-    uv_async_send(&stop_);
-    thread_.join();
-    server_.reset();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
-  uint16_t port() const { return server_->port(); }
-
- private:
-  uv_loop_t loop_{};
-  uv_async_t stop_{};
-  std::unique_ptr<SimpleHttpServer> server_;
-  std::thread thread_;
-};
-
-SnapshotPtr make_snapshot(uint16_t upstream_port, config::Protocol protocol) {
-  auto cfg = std::make_shared<config::Config>();
-  config::ListenerConfig l;
-  l.name = "test";
-  l.listen = {"127.0.0.1", 0};
-  l.upstream = {"127.0.0.1", upstream_port};
-  l.protocol = protocol;
-  l.connect_timeout = std::chrono::milliseconds(500);
-  l.response_timeout = std::chrono::milliseconds(2000);
-  cfg->listeners.push_back(l);
-  auto snap = std::make_shared<Snapshot>();
-  auto addr = resolve(l.upstream, false);
-  EXPECT_TRUE(addr.ok());
-  snap->upstreams.push_back({*addr, sizeof(sockaddr_in)});
-  snap->config = cfg;
-  return snap;
-}
-
-int dial(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  return fd;
-}
-
-// Reads until `count` occurrences of `marker` were seen, EOF or timeout.
-std::string read_until(int fd, std::string_view marker, int count) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    int seen = 0;
-    for (size_t pos = out.find(marker); pos != std::string::npos; pos = out.find(marker, pos + 1))
-      ++seen;
-    if (seen >= count) break;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
 
 struct Fixture {
   Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp)
@@ -205,6 +122,46 @@ TEST(WorkerLoop, DrainClosesIdleKeepAliveConnections) {
   EXPECT_EQ(read(fd, &c, 1), 0);
   close(fd);
   EXPECT_EQ(f.stop(), 0);
+}
+
+// An upstream that closes a kept-alive connection just as the proxy reuses it: the request
+// goes again, once, on a fresh connection, and the client never sees the failure.
+TEST(WorkerLoop, StalePooledConnectionIsRetriedOnAFreshOne) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t alen = sizeof a;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&a), &alen);
+  listen(listener, 8);
+  std::thread upstream([listener] {
+    const std::string ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    int c1 = accept(listener, nullptr, nullptr);
+    read_until(c1, "\r\n\r\n", 1);
+    EXPECT_EQ(write(c1, ok.data(), ok.size()), static_cast<ssize_t>(ok.size()));
+    read_until(c1, "\r\n\r\n", 1);  // the reused connection's request...
+    close(c1);                      // ...is dropped unanswered
+    int c2 = accept(listener, nullptr, nullptr);
+    std::string again = read_until(c2, "\r\n\r\n", 1);
+    EXPECT_NE(again.find("GET /second"), std::string::npos) << again;
+    EXPECT_EQ(write(c2, ok.data(), ok.size()), static_cast<ssize_t>(ok.size()));
+    read_until(c2, "never", 1);
+    close(c2);
+  });
+  Fixture f(ntohs(a.sin_port));
+  int fd = dial(f.port);
+  std::string first = "GET /first HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+  EXPECT_EQ(read_until(fd, "ok", 1).rfind("HTTP/1.1 200", 0), 0u);
+  std::string second = "GET /second HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(write(fd, second.data(), second.size()), static_cast<ssize_t>(second.size()));
+  std::string out = read_until(fd, "ok", 1);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  close(fd);
+  EXPECT_EQ(f.stop(), 0);
+  upstream.join();
+  close(listener);
 }
 
 }  // namespace
