@@ -3,6 +3,9 @@
 // experiments, body limits, content types, methods and the duration safety rules.
 #include <gmock/gmock.h>
 
+#include <csignal>
+#include <thread>
+
 #include "tests/integration/admin/admin_support.h"
 
 namespace faultline::harness::admin_test {
@@ -337,6 +340,32 @@ TEST_F(AdminEndpoints, DurationOverTheMaximumIsRefused) {
       "POST", "/v1/experiments",
       R"({"name": "hour", "duration": "1h", "faults": [{"type": "latency", "delay": "1ms"}]})");
   EXPECT_EQ(at_max.status(), 201) << at_max;
+}
+
+TEST(AdminDrain, ReadyzTurns503WhileDrainingAndHealthzStays200) {
+  HttpUpstream up;
+  up.route("/hold", handlers::delayed(Millis(1500), handlers::fixed(200, "held")));
+  ADMIN_START_PROXY(proxy, proxy_config(up.address()));
+  HttpResponse held;
+  std::thread client([&] { held = proxy_get(proxy.listener("main"), "/hold"); });
+  const bool forwarded = eventually([&] { return up.requests_seen() == 1; }, Millis(3000));
+  proxy.signal(SIGTERM);
+  ApiReply ready;
+  const bool not_ready = eventually(
+      [&] {
+        ready = api_get(proxy.admin(), "/readyz");
+        return ready.status() == 503;
+      },
+      Millis(1000));
+  ApiReply health = api_get(proxy.admin(), "/healthz");
+  client.join();
+  EXPECT_TRUE(forwarded);
+  EXPECT_TRUE(not_ready) << "/readyz while draining: " << ready;
+  EXPECT_EQ(health.status(), 200) << "/healthz while draining: " << health;
+  EXPECT_EQ(held.status(), 200) << "the in-flight request finishes during the drain";
+  auto exit = proxy.wait_exit(Millis(5000));
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->exited && exit->code == 0) << exit->str();
 }
 
 TEST(AdminAuth, TokenFileGuardsV1) {

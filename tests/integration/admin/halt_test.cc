@@ -43,6 +43,14 @@ type = "stall"
 duration = "10s"
 
 [[experiments]]
+name = "trickle"
+[experiments.match]
+paths = ["/big"]
+[[experiments.faults]]
+type = "bandwidth"
+rate = "16KiB/s"
+
+[[experiments]]
 name = "errors"
 [experiments.match]
 paths = ["/abort"]
@@ -151,6 +159,33 @@ TEST_F(KillSwitch, ReleasesAStalledRequest) {
   auto forwarded = up_.wait_for_request("/stalled", Millis(1000));
   ASSERT_TRUE(forwarded.has_value()) << "the released request was not forwarded";
   EXPECT_GE(forwarded->received_at, halt_sent);
+}
+
+TEST_F(KillSwitch, LiftsABandwidthLimitMidTransfer) {
+  constexpr uint64_t kBody = 256 * 1024;  // 16 s at 16 KiB/s
+  up_.route("/big", handlers::stream(kBody));
+  HttpResponse response;
+  Clock::time_point answered;
+  const Clock::time_point start = Clock::now();
+  std::thread client([&] {
+    response = proxy_get(listener_, "/big", {}, Millis(20000));
+    answered = Clock::now();
+  });
+  std::this_thread::sleep_for(Millis(500));  // the throttled transfer is under way
+  const Clock::time_point halt_sent = Clock::now();
+  ApiReply halt = api_send(admin_, "POST", "/v1/halt");
+  client.join();
+  ASSERT_EQ(halt.status(), 200) << halt;
+  EXPECT_EQ(response.status(), 200);
+  EXPECT_TRUE(response.complete()) << response;
+  EXPECT_EQ(response.body_bytes, kBody);
+  EXPECT_GE(answered, halt_sent) << "the throttle was not in force before the halt";
+  const double after = ms_between(halt.received_at, answered);
+  std::printf(
+      "[ measure ] throttled body finished %.1f ms after the halt response (%.0f ms in "
+      "all)\n",
+      after, ms_between(start, answered));
+  EXPECT_LE(after, kReleaseBoundMs);
 }
 
 TEST_F(KillSwitch, HeaderTriggersAreIgnoredWhileHalted) {
