@@ -176,7 +176,10 @@ void Server::on_signal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<Server*>(handle->data);
   if (signum == SIGHUP) {
     log::main().info("SIGHUP: reloading {}", self->config()->file);
-    self->reload();
+    admin::Outcome outcome = self->reload();
+    // The audit trail shows reloads whatever asked for them.
+    self->audit_.record("signal", "reload", "",
+                        outcome.error.empty() ? "ok" : "error: " + outcome.error);
     return;
   }
   log::main().info("signal {}: draining", signum);
