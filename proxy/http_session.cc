@@ -15,6 +15,7 @@ namespace faultline::proxy {
 namespace {
 
 constexpr uint64_t kLingerMs = 2000;
+constexpr uint64_t kResetAtConnectMs = 50;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 HttpSession* session_of(llhttp_t* p) {
@@ -232,7 +233,11 @@ void HttpSession::start(uv_stream_t* server) {
         plan.terminal == faults::Terminal::kReset &&
         plan.reset_point == faults::ResetPoint::kConnect) {
       release_plan(worker_, *snapshot_, plan);
-      close(/*reset=*/true);
+      // The RST follows the client's first bytes (or kResetAtConnectMs): a client then sees
+      // an accepted connection reset, never a race with its own connect().
+      reset_on_input_ = true;
+      uv_timer_start(&client_timer_, on_client_timer, kResetAtConnectMs, 0);
+      update_reading(kClient);
       return;
     }
     release_plan(worker_, *snapshot_, plan);
@@ -463,7 +468,9 @@ void HttpSession::end_wait() {
 void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   auto* s = static_cast<HttpSession*>(st->data);
   Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
-  if (nread > 0 && !s->closing_) {
+  if (nread != 0 && !s->closing_ && s->reset_on_input_) {
+    s->close(/*reset=*/true);
+  } else if (nread > 0 && !s->closing_) {
     if (s->wait_ == Wait::kLinger) {
       // Discarding after a final response; nothing to do.
     } else {
@@ -653,6 +660,8 @@ void HttpSession::carry_out_plan() {
     reject(400, plan.bad_request);
     return;
   }
+  // slow_close outlives the exchange: it applies when the connection closes.
+  slow_close_ms_ = static_cast<uint64_t>(plan.close_delay.count());
   uint64_t now = uv_now(worker_.loop());
   if (plan.upstream_rate) up_bucket_.reset(plan.upstream_rate, now);
   if (plan.downstream_rate) down_bucket_.reset(plan.downstream_rate, now);
@@ -1206,8 +1215,11 @@ void HttpSession::close_when_flushed() {
     return;
   }
   close_when_flushed_ = false;
-  if (plan_active_ && plan_.close_delay.count() > 0 && wait_ != Wait::kSlowClose) {
-    wait_for(Wait::kSlowClose, plan_.close_delay.count());
+  if (slow_close_ms_ > 0 && wait_ != Wait::kSlowClose &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    uint64_t ms = slow_close_ms_;
+    slow_close_ms_ = 0;
+    wait_for(Wait::kSlowClose, ms);
     return;
   }
   linger();
@@ -1239,7 +1251,9 @@ void HttpSession::on_shutdown(uv_shutdown_t* req, int status) {
 void HttpSession::on_client_timer(uv_timer_t* t) {
   auto* s = static_cast<HttpSession*>(t->data);
   if (s->closing_) return;
-  if (s->req_ == Req::kHead) {
+  if (s->reset_on_input_) {
+    s->close(/*reset=*/true);
+  } else if (s->req_ == Req::kHead) {
     s->reject(408, "request head not received in time\n");
   } else if (s->req_ == Req::kIdle) {
     s->close();

@@ -163,6 +163,7 @@ class HttpSession final : public Connection {
   bool reset_when_flushed_ = false;
   bool client_eof_ = false;
   bool head_too_large_ = false;
+  bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
   bool bad_header_ = false;
   bool req_head_ready_ = false;
   bool req_msg_done_ = false;
@@ -187,6 +188,7 @@ class HttpSession final : public Connection {
   uint64_t upstream_done_us_ = 0;
   uint64_t resp_bytes_ = 0;         // bytes sent to the client for this response
   uint64_t reset_budget_ = 0;       // reset after this many response bytes (0 = off)
+  uint64_t slow_close_ms_ = 0;      // slow_close of the last faulted exchange
   Slab* sent_head_slab_ = nullptr;  // the forwarded head, until the response starts
   size_t sent_head_len_ = 0;
   bool resp_started_ = false;

@@ -41,7 +41,11 @@ void TcpSession::start(uv_stream_t* server) {
   if (plan_active_) {
     if (plan_.terminal == faults::Terminal::kReset &&
         plan_.reset_point == faults::ResetPoint::kConnect) {
-      close(/*reset=*/true);
+      // RST on the client's first bytes or after a moment, so that the client sees an accepted
+      // connection reset rather than racing its own connect() (see HttpSession).
+      reset_on_input_ = true;
+      uv_read_start(stream(0), on_alloc, on_client_read);
+      uv_timer_start(&close_timer_, on_timer, 50, 0);
       return;
     }
     if (plan_.terminal == faults::Terminal::kStall) {
@@ -57,6 +61,11 @@ void TcpSession::start(uv_stream_t* server) {
     if (plan_.upstream_rate) bucket_[0].reset(plan_.upstream_rate, now);
     if (plan_.downstream_rate) bucket_[1].reset(plan_.downstream_rate, now);
   }
+  connect_upstream();
+}
+
+void TcpSession::connect_upstream() {
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
   const auto& addr = snapshot_->upstreams[listener_.index];
   if (uv_tcp_connect(&connect_req_, &upstream_, reinterpret_cast<const sockaddr*>(&addr.addr),
                      on_connect) != 0) {
@@ -111,7 +120,9 @@ void TcpSession::on_upstream_read(uv_stream_t* st, ssize_t nread, const uv_buf_t
 
 void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
   Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
-  if (!closing_) {
+  if (!closing_ && reset_on_input_) {
+    if (nread != 0) close(/*reset=*/true);
+  } else if (!closing_) {
     if (nread > 0) {
       relay(side, slab, buf->base, static_cast<size_t>(nread));
     } else if (nread == UV_EOF) {
@@ -199,7 +210,12 @@ void TcpSession::on_timer(uv_timer_t* t) {
   auto* s = static_cast<TcpSession*>(t->data);
   if (s->closing_) return;
   if (t == &s->close_timer_) {
-    s->close();
+    if (s->reset_on_input_)
+      s->close(/*reset=*/true);
+    else if (s->slow_close_pending_)
+      s->shutdown_client_now();
+    else
+      s->close();
   } else if (t == &s->timers_[0] && !s->connected_) {
     bump(s->listener_.stats.upstream_errors_timeout);
     s->close();  // connect timeout
@@ -230,7 +246,21 @@ void TcpSession::side_eof(int side) {
   update_reading(side);
   if (held_[side].slab) return;  // shut down once the held bytes went out
   int to = 1 - side;
+  if (to == 0 && plan_active_ && plan_.close_delay.count() > 0 &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    // slow_close: the data went out at full speed, the FIN to the client waits.
+    slow_close_pending_ = true;
+    worker_.wait_on_fault(this);
+    uv_timer_start(&close_timer_, on_timer, plan_.close_delay.count(), 0);
+    return;
+  }
   if (uv_shutdown(&shutdown_req_[to], stream(to), on_shutdown) != 0) close();
+}
+
+void TcpSession::shutdown_client_now() {
+  slow_close_pending_ = false;
+  uv_timer_stop(&close_timer_);
+  if (uv_shutdown(&shutdown_req_[0], stream(0), on_shutdown) != 0) close();
 }
 
 void TcpSession::on_shutdown(uv_shutdown_t* req, int status) {
@@ -246,24 +276,25 @@ void TcpSession::on_shutdown(uv_shutdown_t* req, int status) {
 }
 
 void TcpSession::finish() {
-  if (shut_[0] && shut_[1]) {
-    if (plan_active_ && plan_.close_delay.count() > 0 && !worker_.shared().halted.load()) {
-      uv_timer_start(&close_timer_, on_timer, plan_.close_delay.count(), 0);
-      return;
-    }
-    close();
-  }
+  if (shut_[0] && shut_[1]) close();
 }
 
 void TcpSession::release_faults() {
   if (closing_) return;
+  if (plan_active_) release_plan(worker_, *snapshot_, plan_);
   plan_ = faults::Plan();
+  plan_active_ = false;
   bucket_[0] = TokenBucket();
   bucket_[1] = TokenBucket();
   if (stalled_) {
-    close();
+    // Released: relay after all.
+    stalled_ = false;
+    uv_timer_stop(&close_timer_);
+    connect_upstream();
+    worker_.done_with_fault(this);
     return;
   }
+  if (slow_close_pending_) shutdown_client_now();
   for (int dir : {0, 1})
     if (waiting_[dir]) resume(dir);
   worker_.done_with_fault(this);

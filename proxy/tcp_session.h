@@ -49,6 +49,8 @@ class TcpSession final : public Connection {
   void update_reading(int side);
   void close(bool reset = false);
   void finish();
+  void shutdown_client_now();
+  void connect_upstream();
   uv_stream_t* stream(int side) {
     return reinterpret_cast<uv_stream_t*>(side == 0 ? &client_ : &upstream_);
   }
@@ -75,6 +77,8 @@ class TcpSession final : public Connection {
   bool closing_ = false;
   bool stalled_ = false;
   bool reset_pending_ = false;
+  bool slow_close_pending_ = false;
+  bool reset_on_input_ = false;
   int pending_closes_ = 0;
   uint64_t downstream_bytes_ = 0;
 };

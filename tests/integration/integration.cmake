@@ -20,7 +20,8 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_admin
   fault_reload)
 set(FAULTLINE_PENDING_TESTS
-  fault_slow_close)
+  fault_slow_close
+  fault_order)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)

@@ -1,0 +1,246 @@
+// `faultline ctl` against a live proxy (SPEC §1, issue 4 point 7): a whole game day run
+// with ctl alone — apply (TOML and JSON), watch counters, pause, resume, halt, unhalt, rm,
+// events, reload, status — plus --json output and the exit codes scripts rely on.
+#include <sstream>
+
+#include "tests/integration/admin/admin_support.h"
+
+namespace faultline::harness::admin_test {
+namespace {
+
+constexpr const char* kToken = "game-day-token";
+
+const char* kTomlExperiment = R"(
+[[experiments]]
+name = "gd-abort"
+description = "checkout errors"
+[experiments.match]
+paths = ["/gd"]
+[[experiments.faults]]
+type = "abort"
+status = 503
+)";
+
+const char* kJsonExperiment = R"({
+  "name": "gd-latency",
+  "match": {"paths": ["/slow"]},
+  "faults": [{"type": "latency", "delay": "300ms"}],
+  "duration": "20m"
+})";
+
+std::string describe(const CommandResult& r) {
+  return "exit " + (r.status ? r.status->str() : std::string("(timeout)")) + "\nstdout:\n" + r.out +
+         "stderr:\n" + r.err;
+}
+
+int exit_code(const CommandResult& r) {
+  return r.status && r.status->exited ? r.status->code : -1;
+}
+
+// The whitespace-separated cells of the table row whose first cell is `name`.
+std::vector<std::string> row_of(const std::string& table, const std::string& name) {
+  std::istringstream lines(table);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream cells(line);
+    std::vector<std::string> row;
+    for (std::string cell; cells >> cell;) row.push_back(cell);
+    if (!row.empty() && row[0] == name) return row;
+  }
+  return {};
+}
+
+class CtlGameDay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    proxy_ = std::make_unique<ProxyProcess>(
+        proxy_config(up_.address(), "", std::string("token = \"") + kToken + "\"\n"));
+    ASSERT_TRUE(proxy_->ready()) << proxy_->failure() << proxy_->stderr_text();
+    admin_ = proxy_->admin();
+    listener_ = proxy_->listener("main");
+  }
+  CommandResult ctl(const std::vector<std::string>& args) { return run_ctl(admin_, args, kToken); }
+  // Runs ctl and expects exit 0.
+  std::string ok(const std::vector<std::string>& args) {
+    CommandResult r = ctl(args);
+    EXPECT_EQ(exit_code(r), 0) << "ctl " << args[0] << ": " << describe(r);
+    return r.out;
+  }
+  nlohmann::json ok_json(const std::vector<std::string>& args) {
+    std::vector<std::string> with_flag{"--json"};
+    with_flag.insert(with_flag.end(), args.begin(), args.end());
+    const std::string out = ok(with_flag);
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "ctl --json " << args[0] << " is not JSON:\n" << out;
+    return j;
+  }
+  int status_of(const std::string& path) { return proxy_get(listener_, path).status(); }
+
+  HttpUpstream up_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  Endpoint admin_;
+  Endpoint listener_;
+  TempDir files_;
+};
+
+TEST_F(CtlGameDay, AWholeGameDayWithCtlAlone) {
+  // Before: a healthy proxy.
+  const std::string status = ok({"status"});
+  EXPECT_NE(status.find("version"), std::string::npos) << status;
+  EXPECT_EQ(status.find("HALTED"), std::string::npos) << status;
+  EXPECT_EQ(ok({"ls"}).find("gd-abort"), std::string::npos);
+
+  // Apply one experiment from TOML and one from JSON.
+  const std::string toml = files_.write("gd-abort.toml", kTomlExperiment);
+  const std::string json = files_.write("gd-latency.json", kJsonExperiment);
+  EXPECT_NE(ok({"apply", toml}).find("created"), std::string::npos);
+  EXPECT_NE(ok({"apply", json}).find("created"), std::string::npos);
+  EXPECT_NE(ok({"apply", toml}).find("updated"), std::string::npos) << "apply is idempotent";
+
+  // Traffic, then watch the counters.
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(status_of("/gd"), 503);
+  HttpResponse slow = proxy_get(listener_, "/slow");
+  ASSERT_EQ(slow.status(), 200);
+  EXPECT_GE(slow.elapsed.count(), 300);
+  std::vector<std::string> row;
+  EXPECT_TRUE(eventually(
+      [&] {
+        row = row_of(ok({"ls"}), "gd-abort");
+        return row.size() >= 5 && row[3] == "6";
+      },
+      Millis(3000)))
+      << ok({"ls"});
+  ASSERT_GE(row.size(), 5u);
+  EXPECT_EQ(row[1], "active");  // NAME STATE SOURCE MATCHED INJECTED EXPIRES
+  EXPECT_EQ(row[2], "api");
+  EXPECT_EQ(row[3], "6");
+  EXPECT_EQ(row[4], "6");
+  std::vector<std::string> latency_row = row_of(ok({"ls"}), "gd-latency");
+  ASSERT_GE(latency_row.size(), 5u) << ok({"ls"});
+  EXPECT_EQ(latency_row[3], "1");
+
+  nlohmann::json list = ok_json({"ls"});
+  ASSERT_TRUE(list.is_array()) << list.dump();
+  bool found = false;
+  for (const auto& e : list) {
+    if (e.value("name", "") != "gd-abort") continue;
+    found = true;
+    EXPECT_EQ(e["counters"].value("matched", 0), 6) << e.dump();
+    EXPECT_EQ(e["counters"]["injected"].value("abort", 0), 6) << e.dump();
+  }
+  EXPECT_TRUE(found) << list.dump();
+
+  const std::string got = ok({"get", "gd-abort"});
+  EXPECT_NE(got.find("active"), std::string::npos) << got;
+  EXPECT_NE(got.find("checkout errors"), std::string::npos) << got;
+  nlohmann::json view = ok_json({"get", "gd-latency"});
+  EXPECT_EQ(view.value("name", ""), "gd-latency") << view.dump();
+  EXPECT_EQ(view["faults"][0].value("delay", ""), "300ms") << view.dump();
+
+  // Pause and resume.
+  ok({"pause", "gd-abort"});
+  EXPECT_EQ(status_of("/gd"), 200);
+  EXPECT_EQ(row_of(ok({"ls"}), "gd-abort").at(1), "paused");
+  ok({"resume", "gd-abort"});
+  EXPECT_EQ(status_of("/gd"), 503);
+
+  // The kill switch.
+  const std::string halted = ok({"halt"});
+  EXPECT_NE(halted.find("HALTED"), std::string::npos) << halted;
+  EXPECT_EQ(status_of("/gd"), 200);
+  EXPECT_EQ(ok({"status"}).rfind("HALTED", 0), 0u) << "status must lead with the halt";
+  EXPECT_EQ(ok_json({"status"}).value("halted", false), true);
+  ok({"unhalt"});
+  EXPECT_EQ(status_of("/gd"), 503);
+  EXPECT_EQ(ok_json({"status"}).value("halted", true), false);
+
+  // Remove.
+  ok({"rm", "gd-abort"});
+  EXPECT_EQ(status_of("/gd"), 200);
+  CommandResult gone = ctl({"get", "gd-abort"});
+  EXPECT_EQ(exit_code(gone), 1) << describe(gone);
+  EXPECT_NE(gone.err.find("404"), std::string::npos) << describe(gone);
+  CommandResult rm_again = ctl({"rm", "gd-abort"});
+  EXPECT_EQ(exit_code(rm_again), 1) << describe(rm_again);
+
+  // Reload.
+  EXPECT_NE(ok({"reload"}).find("reloaded"), std::string::npos);
+
+  // The audit trail of the day.
+  const std::string events = ok({"events"});
+  for (const std::string action :
+       {"create", "replace", "pause", "resume", "halt", "unhalt", "delete", "reload"})
+    EXPECT_NE(events.find(action), std::string::npos) << action << " missing:\n" << events;
+  nlohmann::json event_list = ok_json({"events"});
+  ASSERT_TRUE(event_list.is_array()) << event_list.dump();
+  EXPECT_GE(event_list.size(), 10u);
+}
+
+TEST_F(CtlGameDay, JsonOutputOfEveryVerbParses) {
+  const std::string json = files_.write("gd-latency.json", kJsonExperiment);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"status"},
+                                             {"apply", json},
+                                             {"ls"},
+                                             {"get", "gd-latency"},
+                                             {"pause", "gd-latency"},
+                                             {"resume", "gd-latency"},
+                                             {"halt"},
+                                             {"unhalt"},
+                                             {"events"},
+                                             {"reload"},
+                                             {"rm", "gd-latency"}}) {
+    CommandResult r = ctl([&] {
+      std::vector<std::string> a{"--json"};
+      a.insert(a.end(), args.begin(), args.end());
+      return a;
+    }());
+    EXPECT_EQ(exit_code(r), 0) << args[0] << ": " << describe(r);
+    // rm answers 204 without a body: nothing to print is fine, anything printed is JSON.
+    if (r.out.find_first_not_of(" \n") == std::string::npos && args[0] == "rm") continue;
+    EXPECT_FALSE(nlohmann::json::parse(r.out, nullptr, false).is_discarded())
+        << args[0] << " --json printed:\n"
+        << r.out;
+  }
+}
+
+TEST_F(CtlGameDay, ErrorsHaveTheirExitCodes) {
+  CommandResult wrong = run_ctl(admin_, {"ls"}, "not-the-token");
+  EXPECT_EQ(exit_code(wrong), 4) << describe(wrong);
+  EXPECT_NE(wrong.err.find("token"), std::string::npos) << describe(wrong);
+  CommandResult missing = run_ctl(admin_, {"status"});
+  EXPECT_EQ(exit_code(missing), 4) << describe(missing);
+
+  CommandResult unreachable = run_faultline(
+      {"ctl", "--admin", "http://" + closed_port_address(), "--token", kToken, "status"},
+      Millis(15000), {"FAULTLINE_TOKEN=", "FAULTLINE_ADMIN="});
+  EXPECT_EQ(exit_code(unreachable), 3) << describe(unreachable);
+  EXPECT_FALSE(unreachable.err.empty());
+
+  CommandResult unknown = ctl({"explode"});
+  EXPECT_EQ(exit_code(unknown), 2) << describe(unknown);
+  CommandResult no_file = ctl({"apply", files_.path() + "/missing.toml"});
+  EXPECT_EQ(exit_code(no_file), 2) << describe(no_file);
+
+  // An experiment the API refuses: exit 1 with the field named.
+  const std::string bad = files_.write(
+      "bad.json", R"({"name": "bad", "faults": [{"type": "latency", "delay": "later"}]})");
+  CommandResult refused = ctl({"apply", bad});
+  EXPECT_EQ(exit_code(refused), 1) << describe(refused);
+  EXPECT_NE(refused.err.find("faults[0].delay"), std::string::npos) << describe(refused);
+
+  // A reload of a broken config fails visibly.
+  replace_file(proxy_->config_path(), "[admin\n");
+  CommandResult reload = ctl({"reload"});
+  EXPECT_EQ(exit_code(reload), 1) << describe(reload);
+  EXPECT_FALSE(reload.err.empty());
+
+  // Environment variables stand in for the flags.
+  CommandResult from_env = run_faultline(
+      {"ctl", "status"}, Millis(15000),
+      {"FAULTLINE_ADMIN=http://" + admin_.str(), std::string("FAULTLINE_TOKEN=") + kToken});
+  EXPECT_EQ(exit_code(from_env), 0) << describe(from_env);
+}
+
+}  // namespace
+}  // namespace faultline::harness::admin_test

@@ -1,0 +1,216 @@
+// /metrics (SPEC §5, issue 4 point 5): the real exposition passes `promtool check metrics`,
+// and every family holds the numbers known traffic must produce.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "tests/integration/admin/admin_support.h"
+
+namespace faultline::harness::admin_test {
+namespace {
+
+const char* kTail = R"(
+[triggers.headers]
+enabled = true
+token = "header-secret"
+
+[[experiments]]
+name = "aborter"
+listeners = ["main"]
+[experiments.match]
+paths = ["/abort"]
+[[experiments.faults]]
+type = "abort"
+status = 503
+
+[[experiments]]
+name = "lagger"
+listeners = ["main"]
+[experiments.match]
+paths = ["/lag"]
+[[experiments.faults]]
+type = "latency"
+delay = "1ms"
+)";
+
+std::string two_listener_config(const std::string& upstream) {
+  ConfigSpec spec;
+  ListenerSpec main;
+  main.upstream = upstream;
+  ListenerSpec dead;
+  dead.name = "dead";
+  dead.upstream = closed_port_address();
+  dead.extra = "connect_timeout = \"1s\"\n";
+  spec.listeners = {main, dead};
+  spec.tail = kTail;
+  return config_toml(spec);
+}
+
+// The path of an executable found on $PATH, or "".
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return {};
+}
+
+class Metrics : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    proxy_ = std::make_unique<ProxyProcess>(two_listener_config(up_.address()));
+    ASSERT_TRUE(proxy_->ready()) << proxy_->failure() << proxy_->stderr_text();
+    admin_ = proxy_->admin();
+    main_ = proxy_->listener("main");
+  }
+
+  // Known traffic: 20 plain, 7 aborted, 5 delayed, 3 header triggers with a wrong token,
+  // 1 with the right one on "main"; 4 requests to the listener whose upstream is down.
+  void send_known_traffic() {
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(proxy_get(main_, "/ok").status(), 200);
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(proxy_get(main_, "/abort").status(), 503);
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(proxy_get(main_, "/lag").status(), 200);
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(
+          proxy_get(main_, "/", {{"x-chaos-abort", "500"}, {"x-chaos-token", "nope"}}).status(),
+          200);
+    ASSERT_EQ(proxy_get(main_, "/", {{"x-chaos-abort", "500"}, {"x-chaos-token", "header-secret"}})
+                  .status(),
+              500);
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(proxy_get(proxy_->listener("dead"), "/").status(), 502);
+  }
+  static constexpr double kMainRequests = 20 + 7 + 5 + 3 + 1;
+
+  HttpUpstream up_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  Endpoint admin_;
+  Endpoint main_;
+};
+
+TEST_F(Metrics, PromtoolAcceptsTheExposition) {
+  const std::string promtool = find_on_path("promtool");
+  if (promtool.empty()) {
+    const char* required = std::getenv("FAULTLINE_REQUIRE_PROMTOOL");
+    if (required && std::string(required) == "1")
+      FAIL() << "promtool not found on PATH and FAULTLINE_REQUIRE_PROMTOOL=1 "
+                "(apt-get install prometheus)";
+    GTEST_SKIP() << "promtool not found (apt-get install prometheus); "
+                    "set FAULTLINE_REQUIRE_PROMTOOL=1 to make this a failure";
+  }
+  send_known_traffic();
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/experiments/aborter/pause").status(), 200);
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/reload").status(), 200);
+  const std::string text = scrape(admin_);
+  ASSERT_FALSE(text.empty());
+  TempDir dir;
+  const std::string file = dir.write("metrics.txt", text);
+  const std::string command = promtool + " check metrics < " + file + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int rc = ::pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << "promtool check metrics failed:\n"
+                                                     << output << "\n--- exposition ---\n"
+                                                     << text;
+}
+
+TEST_F(Metrics, CountersMatchKnownTraffic) {
+  send_known_traffic();
+  std::string text;
+  auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+    return metric(text, name, labels).value_or(-1);
+  };
+  // Counters are summed at scrape time; a response may leave before its count is added.
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return value("faultline_requests_total", {{"listener", "main"}, {"code", "200"}}) == 28 &&
+           value("faultline_requests_total", {{"listener", "dead"}, {"code", "502"}}) == 4;
+  })) << text;
+  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "200"}}), 28);
+  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "503"}}), 7);
+  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "500"}}), 1);
+  EXPECT_EQ(value("faultline_requests_total", {{"listener", "dead"}, {"code", "502"}}), 4);
+
+  EXPECT_EQ(
+      value("faultline_faults_injected_total", {{"experiment", "aborter"}, {"fault", "abort"}}), 7);
+  EXPECT_EQ(
+      value("faultline_faults_injected_total", {{"experiment", "lagger"}, {"fault", "latency"}}),
+      5);
+  EXPECT_EQ(
+      value("faultline_faults_injected_total", {{"experiment", "header"}, {"fault", "abort"}}), 1);
+  EXPECT_EQ(value("faultline_experiment_matched_total", {{"experiment", "aborter"}}), 7);
+  EXPECT_EQ(value("faultline_experiment_matched_total", {{"experiment", "lagger"}}), 5);
+  EXPECT_EQ(value("faultline_experiment_active", {{"experiment", "aborter"}}), 1);
+  EXPECT_EQ(value("faultline_header_triggers_rejected_total", {{"reason", "token"}}), 3);
+  EXPECT_EQ(value("faultline_upstream_errors_total", {{"listener", "dead"}, {"kind", "connect"}}),
+            4);
+  EXPECT_EQ(value("faultline_upstream_errors_total", {{"listener", "main"}, {"kind", "connect"}}),
+            0);
+
+  // The histogram counts every answered request; +Inf equals _count; buckets never decrease.
+  EXPECT_EQ(value("faultline_request_duration_seconds_count", {{"listener", "main"}}),
+            kMainRequests);
+  EXPECT_EQ(
+      value("faultline_request_duration_seconds_bucket", {{"listener", "main"}, {"le", "+Inf"}}),
+      kMainRequests);
+  EXPECT_EQ(value("faultline_request_duration_seconds_count", {{"listener", "dead"}}), 4);
+  EXPECT_GT(value("faultline_request_duration_seconds_sum", {{"listener", "main"}}), 0.005)
+      << "5 requests were delayed 1 ms each";
+  double previous = 0;
+  for (const char* le : {"0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1",
+                         "2.5", "5", "10", "+Inf"}) {
+    const double bucket =
+        value("faultline_request_duration_seconds_bucket", {{"listener", "main"}, {"le", le}});
+    EXPECT_GE(bucket, previous) << "le=" << le;
+    previous = bucket;
+  }
+
+  EXPECT_EQ(value("faultline_halted", {}), 0);
+  EXPECT_EQ(value("faultline_cpu_stress_workers", {}), 0);
+  EXPECT_EQ(value("faultline_config_reloads_total", {{"result", "ok"}}), 0);
+  EXPECT_EQ(value("faultline_config_reloads_total", {{"result", "error"}}), 0);
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return value("faultline_connections_active", {{"listener", "main"}}) == 0;
+  })) << "every client connection was closed: "
+      << text;
+}
+
+TEST_F(Metrics, GaugesFollowTheApi) {
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/experiments/aborter/pause").status(), 200);
+  std::string text = scrape(admin_);
+  EXPECT_EQ(metric(text, "faultline_experiment_active", {{"experiment", "aborter"}}), 0.0) << text;
+  EXPECT_EQ(metric(text, "faultline_experiment_active", {{"experiment", "lagger"}}), 1.0) << text;
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/experiments",
+                     R"({"name": "brief", "duration": "1s",
+                         "faults": [{"type": "latency", "delay": "1ms"}]})")
+                .status(),
+            201);
+  EXPECT_EQ(metric(scrape(admin_), "faultline_experiment_active", {{"experiment", "brief"}}), 1.0);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(scrape(admin_), "faultline_experiment_active", {{"experiment", "brief"}}) ==
+               0.0;
+      },
+      Millis(3000)))
+      << "an expired experiment must read 0";
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/halt").status(), 200);
+  EXPECT_EQ(metric(scrape(admin_), "faultline_halted"), 1.0);
+  ASSERT_EQ(api_send(admin_, "DELETE", "/v1/halt").status(), 200);
+  EXPECT_EQ(metric(scrape(admin_), "faultline_halted"), 0.0);
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/reload").status(), 200);
+  EXPECT_EQ(metric(scrape(admin_), "faultline_config_reloads_total", {{"result", "ok"}}), 1.0);
+}
+
+}  // namespace
+}  // namespace faultline::harness::admin_test
