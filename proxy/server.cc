@@ -262,7 +262,8 @@ admin::Outcome Server::reload() {
       const auto& a = loaded->listeners[i];
       const auto& b = current->listeners[i];
       if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
-        error = "listener " + b.name + ": name, listen and protocol cannot change by a reload";
+        error = "listener " + b.name +
+                ": name, listen and protocol cannot change by a reload; restart instead";
     }
   }
   SnapshotPtr snapshot;

@@ -158,6 +158,9 @@ struct Connection {
           llhttp_errno_t err = llhttp_execute(&parser, p, n);
           size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
           if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+            // The session streams body bytes as reads arrive, so how much was relayed before
+            // the error depends on the reads; what the parser accepted does not.
+            transcript.append(p, used);
             close("bad body");
             return;
           }
