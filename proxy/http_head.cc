@@ -21,6 +21,7 @@ struct Out {
   char* end;
   bool ok = true;
   void put(std::string_view s) {
+    if (s.empty()) return;  // may have a null data() (memcpy must not see it)
     if (!ok || static_cast<size_t>(end - p) < s.size()) {
       ok = false;
       return;

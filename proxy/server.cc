@@ -178,6 +178,7 @@ void Server::on_signal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<Server*>(handle->data);
   if (signum == SIGHUP) {
     log::main().info("SIGHUP: reloading {}", self->config()->file);
+    // The audit trail shows reloads whatever asked for them.
     self->reload_and_audit("signal");
     return;
   }

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 
 #include <csignal>
+#include <cstdio>
 #include <thread>
 
 #include "tests/integration/admin/admin_support.h"
@@ -102,6 +103,57 @@ TEST_F(AdminEndpoints, EveryV1EndpointNeedsTheBearerToken) {
       401);
   EXPECT_EQ(metric(scrape(admin_), "faultline_halted"), 0.0);
   EXPECT_EQ(get("/v1/experiments/sneaky").status(), 404);
+}
+
+TEST_F(AdminEndpoints, TokenPrefixesAndChallengesAreRefused) {
+  const std::string token = kToken;
+  for (const std::string& wrong : {token.substr(0, token.size() - 1), token + token, std::string(),
+                                   std::string(token.size(), 'x')}) {
+    ApiCall call;
+    call.path = "/v1/status";
+    call.extra_headers = {{"Authorization", "Bearer " + wrong}};
+    ApiReply r = api(admin_, call);
+    EXPECT_EQ(r.status(), 401) << "token \"" << wrong << "\": " << r;
+    EXPECT_TRUE(r.http.head.has("WWW-Authenticate")) << r;
+  }
+}
+
+TEST_F(AdminEndpoints, KeepAliveAndChunkedBodiesWork) {
+  RawClient client(admin_);
+  ASSERT_TRUE(client.connected());
+  const std::vector<Header> auth{{"Authorization", std::string("Bearer ") + kToken}};
+  for (const char* path : {"/healthz", "/v1/status", "/v1/experiments"}) {
+    HttpResponse r = client.request(get_request(path, auth));
+    EXPECT_EQ(r.status(), 200) << path << ": " << r;
+  }
+  // A chunked body has no length up front; it is read, decoded and applied all the same.
+  const std::string body = latency_experiment("chunked", "/c", "1ms");
+  std::string raw = "POST /v1/experiments HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer " +
+                    std::string(kToken) +
+                    "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const size_t half = body.size() / 2;
+  for (const std::string& piece : {body.substr(0, half), body.substr(half)}) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", piece.size());
+    raw += std::string(size) + "\r\n" + piece + "\r\n";
+  }
+  raw += "0\r\n\r\n";
+  HttpResponse created = client.request(raw);
+  EXPECT_EQ(created.status(), 201) << created;
+  EXPECT_EQ(get("/v1/experiments/chunked").status(), 200);
+
+  // Over 1 MiB in chunks: 413 as well.
+  RawClient big(admin_);
+  std::string chunked_big =
+      "POST /v1/experiments HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer " +
+      std::string(kToken) +
+      "\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+      "chunked\r\nConnection: close\r\n\r\n";
+  const std::string chunk(64 * 1024, ' ');
+  for (int i = 0; i < 17; ++i) chunked_big += "10000\r\n" + chunk + "\r\n";
+  chunked_big += "0\r\n\r\n";
+  HttpResponse refused = big.request(chunked_big);
+  EXPECT_EQ(refused.status(), 413) << refused;
 }
 
 TEST_F(AdminEndpoints, StatusReportsVersionUptimeHaltedListenersAndCounts) {

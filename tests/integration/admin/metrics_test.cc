@@ -43,7 +43,11 @@ std::string two_listener_config(const std::string& upstream) {
   dead.name = "dead";
   dead.upstream = closed_port_address();
   dead.extra = "connect_timeout = \"1s\"\n";
-  spec.listeners = {main, dead};
+  ListenerSpec impatient;
+  impatient.name = "impatient";
+  impatient.upstream = upstream;
+  impatient.extra = "response_timeout = \"300ms\"\n";
+  spec.listeners = {main, dead, impatient};
   spec.tail = kTail;
   return config_toml(spec);
 }
@@ -184,6 +188,43 @@ TEST_F(Metrics, CountersMatchKnownTraffic) {
     return value("faultline_connections_active", {{"listener", "main"}}) == 0;
   })) << "every client connection was closed: "
       << text;
+}
+
+TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
+  up_.route("/sleepy", handlers::delayed(Millis(2000), handlers::fixed(200, "late")));
+  HttpResponse timed_out = proxy_get(proxy_->listener("impatient"), "/sleepy");
+  EXPECT_EQ(timed_out.status(), 504) << timed_out;
+  std::string text;
+  // The count may be added just after the client has its answer: wait for both.
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return metric(text, "faultline_upstream_errors_total",
+                  {{"listener", "impatient"}, {"kind", "timeout"}}) == 1.0 &&
+           metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}) ==
+               1.0;
+  })) << text;
+  EXPECT_EQ(metric(text, "faultline_upstream_errors_total",
+                   {{"listener", "impatient"}, {"kind", "timeout"}}),
+            1.0);
+  EXPECT_EQ(metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}),
+            1.0)
+      << text;
+
+  // Three keep-alive clients, each after one answered request: three open connections.
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<RawClient>(main_));
+    ASSERT_EQ(clients.back()->request(get_request("/ok")).status(), 200);
+  }
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return metric(text, "faultline_connections_active", {{"listener", "main"}}) == 3.0;
+  })) << text;
+  clients.clear();
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return metric(text, "faultline_connections_active", {{"listener", "main"}}) == 0.0;
+  })) << text;
 }
 
 TEST_F(Metrics, GaugesFollowTheApi) {
