@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstring>
+
 #include "proxy/http_session.h"
 #include "proxy/log.h"
 #include "proxy/tcp_session.h"
@@ -100,7 +102,16 @@ void Worker::on_inbox(uv_async_t* async) {
 }
 
 void Worker::publish(SnapshotPtr snapshot) {
-  post([snapshot = std::move(snapshot)](Worker& w) mutable { w.snapshot_ = std::move(snapshot); });
+  post([snapshot = std::move(snapshot)](Worker& w) mutable {
+    // Idle upstream connections to an address a reload changed must not be reused.
+    for (auto& l : w.listeners_) {
+      const auto& before = w.snapshot_->upstreams[l->index];
+      const auto& after = snapshot->upstreams[l->index];
+      if (before.len != after.len || std::memcmp(&before.addr, &after.addr, before.len) != 0)
+        l->pool.close_all();
+    }
+    w.snapshot_ = std::move(snapshot);
+  });
 }
 
 void Worker::drain() {

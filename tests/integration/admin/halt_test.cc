@@ -12,12 +12,12 @@ namespace faultline::harness::admin_test {
 namespace {
 
 // SPEC: "halt takes effect within 100 ms". Releasing 500 requests also means forwarding
-// them to a thread-per-connection upstream and relaying 500 answers, work whose duration
-// depends on how busy the two shared cores are. So the bound for "all 500 answered after the
-// halt" is SPEC's 100 ms plus what this box needs, measured just before, to serve 500
-// concurrent requests with no fault at all (unloaded: about 100 ms, so about 200 ms in all).
+// them to a thread-per-connection upstream and relaying 500 answers on two shared cores, so
+// "all 500 answered" gets 300 ms after the halt response (100 ms plus scheduling slack) —
+// or, when the box is visibly busier, SPEC's 100 ms plus the time this box needs to serve 500
+// concurrent requests with no fault at all, measured just before and just after (the larger).
 // A halt that does not release, or releases late, still fails: the delay is 5 s. Single
-// released requests get a flat bound of 300 ms (100 ms plus scheduling slack).
+// released requests get the flat 300 ms.
 constexpr double kTakesEffectMs = 100;
 constexpr double kReleaseBoundMs = 300;
 constexpr int kInFlight = 500;
@@ -86,7 +86,7 @@ TEST_F(KillSwitch, ReleasesFiveHundredDelayedRequestsAtOnce) {
   const Clock::time_point control_start = Clock::now();
   const auto control = run_concurrent(
       listener_, std::vector<std::string>(kInFlight, get_request("/control")), Millis(20000));
-  const double control_ms = ms_between(control_start, Clock::now());
+  double control_ms = ms_between(control_start, Clock::now());
   ASSERT_EQ(std::count_if(control.begin(), control.end(),
                           [](const ConcurrentResult& r) { return r.status == 200; }),
             kInFlight);
@@ -117,13 +117,18 @@ TEST_F(KillSwitch, ReleasesFiveHundredDelayedRequestsAtOnce) {
   for (const auto& r : results)
     if (r.io == IoStatus::kOk && r.status == 200) ++ok;
   EXPECT_EQ(ok, static_cast<size_t>(kInFlight)) << "every released request must be answered 200";
+  // The control again, after the release: the busier of the two moments sets the bound.
+  const Clock::time_point control_again = Clock::now();
+  run_concurrent(listener_, std::vector<std::string>(kInFlight, get_request("/control")),
+                 Millis(20000));
+  control_ms = std::max(control_ms, ms_between(control_again, Clock::now()));
   const double after_response = ms_between(halt.received_at, done);
   const double after_sent = ms_between(halt_sent, done);
   std::printf(
       "[ measure ] %d delayed requests answered %.1f ms after the halt response (%.1f ms after "
       "it was sent); %d unfaulted requests took %.1f ms\n",
       kInFlight, after_response, after_sent, kInFlight, control_ms);
-  EXPECT_LE(after_response, kTakesEffectMs + control_ms);
+  EXPECT_LE(after_response, std::max(kReleaseBoundMs, kTakesEffectMs + control_ms));
 
   // Nothing was forwarded before the halt: the upstream saw every request after it.
   std::vector<UpstreamRequest> seen;

@@ -195,11 +195,17 @@ TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
   HttpResponse timed_out = proxy_get(proxy_->listener("impatient"), "/sleepy");
   EXPECT_EQ(timed_out.status(), 504) << timed_out;
   std::string text;
+  // The count may be added just after the client has its answer: wait for both.
   EXPECT_TRUE(eventually([&] {
     text = scrape(admin_);
     return metric(text, "faultline_upstream_errors_total",
-                  {{"listener", "impatient"}, {"kind", "timeout"}}) == 1.0;
+                  {{"listener", "impatient"}, {"kind", "timeout"}}) == 1.0 &&
+           metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}) ==
+               1.0;
   })) << text;
+  EXPECT_EQ(metric(text, "faultline_upstream_errors_total",
+                   {{"listener", "impatient"}, {"kind", "timeout"}}),
+            1.0);
   EXPECT_EQ(metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}),
             1.0)
       << text;
