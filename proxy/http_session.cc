@@ -633,6 +633,7 @@ void HttpSession::on_request_head() {
   // Pin the newest snapshot for this request.
   if (snapshot_ != worker_.snapshot()) snapshot_ = worker_.snapshot();
   plan_active_ = false;
+  request_delay_done_ = false;
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
     faults::RequestHead head;
     head.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
@@ -665,6 +666,13 @@ void HttpSession::carry_out_plan() {
   uint64_t now = uv_now(worker_.loop());
   if (plan.upstream_rate) up_bucket_.reset(plan.upstream_rate, now);
   if (plan.downstream_rate) down_bucket_.reset(plan.downstream_rate, now);
+  // Latency comes first (faults apply in the order written, and terminal faults end the
+  // request): an abort after a delay answers late. The timer calls back in here.
+  if (plan.request_delay.count() > 0 && !request_delay_done_) {
+    request_delay_done_ = true;
+    wait_for(Wait::kRequestDelay, plan.request_delay.count());
+    return;
+  }
   switch (plan.terminal) {
     case faults::Terminal::kRespond: {
       std::string headers;
@@ -691,10 +699,6 @@ void HttpSession::carry_out_plan() {
     case faults::Terminal::kNone:
       break;
   }
-  if (plan.request_delay.count() > 0) {
-    wait_for(Wait::kRequestDelay, plan.request_delay.count());
-    return;
-  }
   connect_upstream();
 }
 
@@ -704,7 +708,7 @@ void HttpSession::on_fault_timer(uv_timer_t* t) {
   s->end_wait();
   switch (w) {
     case Wait::kRequestDelay:
-      s->connect_upstream();
+      s->carry_out_plan();  // the rest of the plan, after the delay
       break;
     case Wait::kStall:
       s->close();

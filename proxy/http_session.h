@@ -186,10 +186,11 @@ class HttpSession final : public Connection {
   uint64_t request_start_us_ = 0;
   uint64_t upstream_start_us_ = 0;
   uint64_t upstream_done_us_ = 0;
-  uint64_t resp_bytes_ = 0;         // bytes sent to the client for this response
-  uint64_t reset_budget_ = 0;       // reset after this many response bytes (0 = off)
-  uint64_t slow_close_ms_ = 0;      // slow_close of the last faulted exchange
-  Slab* sent_head_slab_ = nullptr;  // the forwarded head, until the response starts
+  uint64_t resp_bytes_ = 0;    // bytes sent to the client for this response
+  uint64_t reset_budget_ = 0;  // reset after this many response bytes (0 = off)
+  uint64_t slow_close_ms_ = 0;
+  bool request_delay_done_ = false;  // slow_close of the last faulted exchange
+  Slab* sent_head_slab_ = nullptr;   // the forwarded head, until the response starts
   size_t sent_head_len_ = 0;
   bool resp_started_ = false;
   bool req_body_sent_ = false;

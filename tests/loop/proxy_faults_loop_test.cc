@@ -92,6 +92,18 @@ TEST(FaultsLoop, AbortAnswersLocallyAndKeepsTheConnection) {
   EXPECT_EQ(f.stop(), 0);
 }
 
+TEST(FaultsLoop, DelayComesBeforeAnAbort) {
+  Upstream upstream;
+  FaultFixture f(upstream.port());
+  int fd = dial(f.port);
+  auto t0 = Clock::now();
+  std::string out = f.request(fd, "/x", "x-chaos-delay: 300ms\r\nx-chaos-abort: 503\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0u) << out;
+  EXPECT_GE(seconds_since(t0), 0.29) << "the abort did not wait for the delay";
+  close(fd);
+  EXPECT_EQ(f.stop(), 0);
+}
+
 TEST(FaultsLoop, ResetSendsRstInsteadOfForwarding) {
   Upstream upstream;
   FaultFixture f(upstream.port());
