@@ -18,9 +18,9 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_headers
   fault_tcp
   fault_admin
-  fault_reload)
+  fault_reload
+  fault_slow_close)
 set(FAULTLINE_PENDING_TESTS
-  fault_slow_close
   fault_order)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
