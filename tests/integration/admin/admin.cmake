@@ -12,9 +12,9 @@ set(FAULTLINE_ADMIN_TESTS
   metrics
   events
   ctl
-  reload_pending)
-set(FAULTLINE_PENDING_ADMIN_TESTS
+  reload_pending
   events_pending)
+set(FAULTLINE_PENDING_ADMIN_TESTS)
 # Timing-tight tests run alone so that a parallel ctest cannot skew their clocks.
 set(FAULTLINE_SERIAL_ADMIN_TESTS halt live_changes)
 
