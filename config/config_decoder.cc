@@ -111,11 +111,12 @@ void decode_runtime(const FieldReader& root, RuntimeConfig& out) {
   const Node* node = section(root, "runtime");
   if (node == nullptr) return;
   FieldReader runtime(*node, "runtime", root.diags());
-  runtime.reject_unknown({"workers", "drain_timeout", "seed"});
+  runtime.reject_unknown({"workers", "drain_timeout", "seed", "watch_config"});
   int64_t value = 0;
   if (runtime.read_integer("workers", 0, 256, value)) out.workers = static_cast<unsigned>(value);
   runtime.read("drain_timeout", out.drain_timeout);
   if (runtime.read_integer("seed", 0, INT64_MAX, value)) out.seed = static_cast<uint64_t>(value);
+  runtime.read("watch_config", out.watch_config);
 }
 
 void decode_safety(const FieldReader& root, SafetyConfig& out) {

@@ -34,6 +34,9 @@ struct RuntimeConfig {
   unsigned workers = 0;  // 0 = one per core
   Duration drain_timeout = 10s;
   uint64_t seed = 0;     // 0 = random
+  // Extension to SPEC §2: reload when the config file changes (also follows Kubernetes
+  // ConfigMap symlink swaps). Off by default; read at start-up.
+  bool watch_config = false;
 };
 
 struct SafetyConfig {

@@ -9,6 +9,7 @@
 
 #include "config/loader.h"
 #include "proxy/admin_host.h"
+#include "proxy/config_watch.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -134,6 +135,7 @@ int Server::run() {
   // Expiry of experiments changes the CPU target without any event: re-check every second.
   uv_timer_start(&tick_, on_tick, 1000, 1000);
   update_cpu_target();
+  start_config_watch();
 
   ReadyInfo info;
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
@@ -176,10 +178,8 @@ void Server::on_signal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<Server*>(handle->data);
   if (signum == SIGHUP) {
     log::main().info("SIGHUP: reloading {}", self->config()->file);
-    admin::Outcome outcome = self->reload();
     // The audit trail shows reloads whatever asked for them.
-    self->audit_.record("signal", "reload", "",
-                        outcome.error.empty() ? "ok" : "error: " + outcome.error);
+    self->reload_and_audit("signal");
     return;
   }
   log::main().info("signal {}: draining", signum);
@@ -200,6 +200,7 @@ void Server::on_wakeup(uv_async_t* async) {
 void Server::begin_drain() {
   if (draining_) return;
   draining_ = true;
+  stop_config_watch();
   shared_->draining = true;  // /readyz turns 503
   for (auto& w : workers_) w->drain();
   drain_deadline_ms_ = uv_now(&loop_) + config()->runtime.drain_timeout.count();
@@ -262,7 +263,8 @@ admin::Outcome Server::reload() {
       const auto& a = loaded->listeners[i];
       const auto& b = current->listeners[i];
       if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
-        error = "listener " + b.name + ": name, listen and protocol cannot change by a reload";
+        error = "listener " + b.name +
+                ": name, listen and protocol cannot change by a reload; restart instead";
     }
   }
   SnapshotPtr snapshot;

@@ -18,12 +18,14 @@
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/cpu_stress.h"
+#include "proxy/expiry_audit.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {
 
 class AdminHost;
+class ConfigWatch;
 
 struct ReadyInfo {
   std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
@@ -82,6 +84,12 @@ class Server {
   void begin_drain();
   void finish();
   void write_ready_file(const ReadyInfo& info);
+  // server_reload.cc: SIGHUP and file-watch reloads (audited as `client`), the optional
+  // config file watch, and expiry events.
+  void reload_and_audit(const char* client);
+  void start_config_watch();
+  void stop_config_watch();
+  void audit_expiries();
 
   std::shared_ptr<const config::Config> config_;
   Options options_;
@@ -98,6 +106,8 @@ class Server {
   uv_timer_t tick_{};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminHost> admin_;
+  std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
+  ExpiryAudit expiry_audit_;                   // main loop
   uv_loop_t loop_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
   uv_timer_t drain_timer_{};

@@ -64,7 +64,9 @@ void Server::publish(SnapshotPtr snapshot) {
 }
 
 void Server::on_tick(uv_timer_t* timer) {
-  static_cast<Server*>(timer->data)->update_cpu_target();
+  auto* self = static_cast<Server*>(timer->data);
+  self->update_cpu_target();
+  self->audit_expiries();
 }
 
 void Server::update_cpu_target() {

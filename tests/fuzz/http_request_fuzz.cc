@@ -1,9 +1,17 @@
-// Fuzzes the proxy's request-head path without a loop: strict llhttp parsing into the head
-// arena (with the obs-fold and field-name checks the session applies), then the rewrite for
-// forwarding. Property: whatever head the proxy would forward parses again, strictly, as a
-// request with the same method and target, and carries no hop-by-hop or x-chaos-* headers.
+// Fuzzes the client side of an HTTP/1.1 proxy connection without a loop, the way
+// proxy/http_session.cc drives it: bytes arrive in arbitrary pieces (as reads do), llhttp in
+// its default strict request mode feeds the bounded head arena (HeadCollector) with the
+// session's own field-name and obs-fold checks, each complete head is rewritten for
+// forwarding, and the body and any pipelined requests follow.
+//
+// Properties:
+// - the forwarded head parses again, strictly, with the same method, target and body framing
+//   (Content-Length value, chunked), and carries no hop-by-hop or x-chaos-* headers;
+// - splitting the input into pieces changes nothing: the forwarded bytes and the final
+//   verdict are those of the same input delivered in one read.
 #include <llhttp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,89 +24,246 @@ using faultline::proxy::iequals;
 
 namespace {
 
-struct State {
+constexpr size_t kHeadLimit = 8192;
+constexpr size_t kForwardCap = 16384;
+
+// Parser callbacks share this state, as they share HttpSession's members.
+struct Side {
   HeadCollector head;
-  const char* base = nullptr;
-  bool done = false;
-  bool rejected = false;
+  const char* exec_base = nullptr;  // start of the piece being parsed
+  char prev_last_byte = 0;          // last byte of the previous piece
+  bool head_ready = false;
+  bool bad_header = false;
+  bool too_large = false;
 };
 
+Side* side_of(llhttp_t* p) {
+  return static_cast<Side*>(p->data);
+}
+
 int on_url(llhttp_t* p, const char* at, size_t n) {
-  auto* s = static_cast<State*>(p->data);
-  return s->head.add_target(at, n) ? 0 : HPE_USER;
+  Side* s = side_of(p);
+  if (!s->head.add_target(at, n)) s->too_large = true;
+  return s->too_large ? HPE_USER : 0;
 }
 int on_field(llhttp_t* p, const char* at, size_t n) {
-  auto* s = static_cast<State*>(p->data);
-  for (size_t i = 0; i < n; ++i)
-    if (at[i] == ' ' || at[i] == '\t') return HPE_USER;
-  return s->head.add_field(at, n) ? 0 : HPE_USER;
+  Side* s = side_of(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (at[i] == ' ' || at[i] == '\t') {
+      s->bad_header = true;
+      return HPE_USER;
+    }
+  }
+  if (!s->head.add_field(at, n)) s->too_large = true;
+  return s->too_large ? HPE_USER : 0;
 }
 int on_field_done(llhttp_t* p) {
-  static_cast<State*>(p->data)->head.field_done();
+  side_of(p)->head.field_done();
   return 0;
 }
 int on_value(llhttp_t* p, const char* at, size_t n) {
-  auto* s = static_cast<State*>(p->data);
-  if (n > 0 && (at[0] == ' ' || at[0] == '\t') && at > s->base && at[-1] == '\n') return HPE_USER;
-  return s->head.add_value(at, n) ? 0 : HPE_USER;
+  Side* s = side_of(p);
+  if (n > 0 && (at[0] == ' ' || at[0] == '\t')) {
+    char before = at > s->exec_base ? at[-1] : s->prev_last_byte;
+    if (before == '\n') {
+      s->bad_header = true;
+      return HPE_USER;
+    }
+  }
+  if (!s->head.add_value(at, n)) s->too_large = true;
+  return s->too_large ? HPE_USER : 0;
 }
 int on_headers_complete(llhttp_t* p) {
-  static_cast<State*>(p->data)->done = true;
+  side_of(p)->head_ready = true;
+  return HPE_PAUSED;
+}
+int on_message_complete(llhttp_t*) {
   return HPE_PAUSED;
 }
 
-llhttp_settings_t settings() {
-  llhttp_settings_t s;
-  llhttp_settings_init(&s);
-  s.on_url = on_url;
-  s.on_header_field = on_field;
-  s.on_header_field_complete = on_field_done;
-  s.on_header_value = on_value;
-  s.on_headers_complete = on_headers_complete;
-  return s;
+const llhttp_settings_t& request_settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_url = on_url;
+    s.on_header_field = on_field;
+    s.on_header_field_complete = on_field_done;
+    s.on_header_value = on_value;
+    s.on_headers_complete = on_headers_complete;
+    s.on_message_complete = on_message_complete;
+    return s;
+  }();
+  return settings;
+}
+
+// What the connection would do with its bytes: forwarded heads and body bytes, then how it
+// ended. Compared between the one-read and the many-reads deliveries.
+struct Connection {
+  enum class State { kHead, kBody, kTunnel, kClosed } state = State::kHead;
+  Side side;
+  llhttp_t parser;
+  std::string transcript;
+  char out[kForwardCap];
+
+  Connection() {
+    llhttp_init(&parser, HTTP_REQUEST, &request_settings());
+    parser.data = &side;
+    begin_request();
+  }
+
+  void begin_request() {
+    side.head.reset(kHeadLimit);
+    side.head_ready = side.bad_header = side.too_large = false;
+  }
+
+  void close(const char* why) {
+    transcript += "\n<close ";
+    transcript += why;
+    transcript += ">";
+    state = State::kClosed;
+  }
+
+  void read(const char* p, size_t n) {
+    process(p, n);
+    if (n > 0) side.prev_last_byte = p[n - 1];
+  }
+
+  void process(const char* p, size_t n) {
+    for (;;) {
+      switch (state) {
+        case State::kClosed:
+          return;
+        case State::kTunnel:
+          transcript.append(p, n);
+          return;
+        case State::kHead: {
+          if (n == 0) return;
+          side.exec_base = p;
+          llhttp_errno_t err = llhttp_execute(&parser, p, n);
+          if (err == HPE_OK) return;
+          if (err != HPE_PAUSED || !side.head_ready) {
+            close(side.too_large || side.head.too_many() ? "431" : "400");
+            return;
+          }
+          size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
+          p += used;
+          n -= used;
+          llhttp_resume(&parser);
+          if (!forward_head()) return;
+          state = State::kBody;
+          continue;
+        }
+        case State::kBody: {
+          side.exec_base = p;
+          llhttp_errno_t err = llhttp_execute(&parser, p, n);
+          size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
+          if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+            // The session streams body bytes as reads arrive, so how much was relayed before
+            // the error depends on the reads; what the parser accepted does not.
+            transcript.append(p, used);
+            close("bad body");
+            return;
+          }
+          transcript.append(p, used);
+          p += used;
+          n -= used;
+          if (err == HPE_PAUSED) {
+            llhttp_resume(&parser);
+            transcript += "\n<end>\n";
+            state = State::kHead;
+            begin_request();
+            continue;
+          }
+          if (err == HPE_PAUSED_UPGRADE) {
+            transcript += "\n<tunnel>\n";
+            state = State::kTunnel;
+            continue;
+          }
+          return;
+        }
+      }
+    }
+  }
+
+  // Rewrites the head as the session does and checks the result; false when the connection
+  // ends here (CONNECT, or a head too large to forward).
+  bool forward_head() {
+    auto method = static_cast<llhttp_method_t>(llhttp_get_method(&parser));
+    if (method == HTTP_CONNECT) {
+      close("405");
+      return false;
+    }
+    faultline::proxy::RewriteOptions options;
+    options.strip_chaos = true;
+    options.keep_upgrade = llhttp_get_upgrade(&parser) != 0;
+    options.forwarded_for = "127.0.0.1";
+    size_t len = faultline::proxy::write_request_head(side.head, llhttp_method_name(method),
+                                                      options, out, sizeof out);
+    if (len == 0) {
+      close("431");
+      return false;
+    }
+    check_forwarded(out, len, method);
+    transcript.append(out, len);
+    return true;
+  }
+
+  void check_forwarded(const char* head, size_t len, llhttp_method_t method) {
+    Side again;
+    again.head.reset(kForwardCap);
+    again.exec_base = head;
+    llhttp_t reparse;
+    llhttp_init(&reparse, HTTP_REQUEST, &request_settings());
+    reparse.data = &again;
+    llhttp_errno_t err = llhttp_execute(&reparse, head, len);
+    if (err != HPE_PAUSED || !again.head_ready) std::abort();
+    if (llhttp_get_method(&reparse) != method) std::abort();
+    if (again.head.target() != side.head.target()) std::abort();
+    // Body framing survives the rewrite: a disagreement here is request smuggling.
+    if ((reparse.flags & F_CHUNKED) != (parser.flags & F_CHUNKED)) std::abort();
+    if ((reparse.flags & F_CONTENT_LENGTH) != (parser.flags & F_CONTENT_LENGTH)) std::abort();
+    if ((parser.flags & F_CONTENT_LENGTH) && reparse.content_length != parser.content_length)
+      std::abort();
+    for (size_t i = 0; i < again.head.count(); ++i) {
+      std::string_view name = again.head.name(i);
+      if (iequals(name, "keep-alive") || iequals(name, "te") || iequals(name, "proxy-connection") ||
+          iequals(name, "trailer"))
+        std::abort();
+      if (name.size() >= 8 && iequals(name.substr(0, 8), "x-chaos-")) std::abort();
+    }
+  }
+};
+
+// Piece sizes from a hash of the input: deterministic per input, and any mutation moves them.
+uint64_t fnv1a(const uint8_t* data, size_t size) {
+  uint64_t h = 14695981039346656037ull;
+  for (size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 1099511628211ull;
+  return h;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const llhttp_settings_t kSettings = settings();
-  State state;
-  state.head.reset(8192);
-  state.base = reinterpret_cast<const char*>(data);
-  llhttp_t parser;
-  llhttp_init(&parser, HTTP_REQUEST, &kSettings);
-  parser.data = &state;
-  llhttp_errno_t err = llhttp_execute(&parser, state.base, size);
-  if (err != HPE_PAUSED || !state.done) return 0;
+  const char* bytes = reinterpret_cast<const char*>(data);
+  // Each delivery reads from its own copy, so a parser reading before its piece trips ASan.
+  std::string whole_copy(bytes, size);
+  Connection whole;
+  whole.read(whole_copy.data(), size);
 
-  const char* method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&parser)));
-  faultline::proxy::RewriteOptions options;
-  options.strip_chaos = true;
-  options.forwarded_for = "127.0.0.1";
-  options.keep_upgrade = llhttp_get_upgrade(&parser) != 0;
-  static char out[16384];
-  size_t len = faultline::proxy::write_request_head(state.head, method, options, out, sizeof out);
-  if (len == 0) return 0;  // did not fit: the proxy answers 431
-
-  // The forwarded head parses again and keeps method and target.
-  State again;
-  again.head.reset(sizeof out);
-  again.base = out;
-  llhttp_t reparse;
-  llhttp_init(&reparse, HTTP_REQUEST, &kSettings);
-  reparse.data = &again;
-  llhttp_errno_t err2 = llhttp_execute(&reparse, out, len);
-  if (err2 != HPE_PAUSED || !again.done) std::abort();
-  if (again.head.target() != state.head.target()) std::abort();
-  if (std::strcmp(method, llhttp_method_name(
-                              static_cast<llhttp_method_t>(llhttp_get_method(&reparse)))) != 0)
-    std::abort();
-  for (size_t i = 0; i < again.head.count(); ++i) {
-    std::string_view name = again.head.name(i);
-    if (iequals(name, "keep-alive") || iequals(name, "te") || iequals(name, "proxy-connection") ||
-        iequals(name, "trailer"))
-      std::abort();
-    if (name.size() >= 8 && iequals(name.substr(0, 8), "x-chaos-")) std::abort();
+  Connection pieces;
+  uint64_t rng = fnv1a(data, size) | 1;
+  size_t at = 0;
+  while (at < size) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    // Mostly tiny pieces (boundaries inside tokens and CRLFs), sometimes large ones.
+    size_t n = (rng & 3) == 0 ? 1 + (rng >> 8) % 512 : 1 + (rng >> 8) % 8;
+    n = std::min(n, size - at);
+    std::string piece(bytes + at, n);
+    pieces.read(piece.data(), n);
+    at += n;
   }
+  if (whole.transcript != pieces.transcript) std::abort();
   return 0;
 }

@@ -11,10 +11,10 @@ set(FAULTLINE_ADMIN_TESTS
   reload
   metrics
   events
-  ctl)
-set(FAULTLINE_PENDING_ADMIN_TESTS
-  events_pending
+  ctl
   reload_pending)
+set(FAULTLINE_PENDING_ADMIN_TESTS
+  events_pending)
 # Timing-tight tests run alone so that a parallel ctest cannot skew their clocks.
 set(FAULTLINE_SERIAL_ADMIN_TESTS halt live_changes)
 
