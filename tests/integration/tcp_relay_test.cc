@@ -83,7 +83,8 @@ TEST(TcpRelay, SlowReaderStopsTheUpstreamAndMemoryStaysBounded) {
   EXPECT_EQ(status, IoStatus::kOk) << to_string(status);
   EXPECT_EQ(checker.bytes(), kTotal);
   EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
-  EXPECT_LT(rss.peak_kib(), 64 * 1024) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  if (kRssBoundApplies)
+    EXPECT_LT(rss.peak_kib(), 64 * 1024) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
 }
 
 TEST(TcpRelay, FailedUpstreamConnectClosesTheClient) {
