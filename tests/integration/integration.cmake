@@ -19,9 +19,9 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_tcp
   fault_admin
   fault_reload
-  fault_slow_close)
-set(FAULTLINE_PENDING_TESTS
+  fault_slow_close
   fault_order)
+set(FAULTLINE_PENDING_TESTS)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
