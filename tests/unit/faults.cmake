@@ -25,3 +25,6 @@ endif()
 faultline_add_test(NAME unit_faults_alloc LABEL unit
   SOURCES unit/faults_alloc_test.cc
   LIBS faultline_faults)
+
+# It measures this process's CPU time: keep other tests from competing for the cores.
+set_tests_properties(unit_cpu_stress PROPERTIES RUN_SERIAL TRUE)
