@@ -9,9 +9,9 @@
 namespace faultline::config {
 
 struct Diagnostic {
-  std::string file;   // empty for JSON bodies
+  std::string file;  // empty for JSON bodies
   SourcePos pos;
-  std::string path;   // "listeners[0].connect_timeout", "faults[0].delay"
+  std::string path;  // "listeners[0].connect_timeout", "faults[0].delay"
   std::string message;
   // "FILE:LINE:COL: path: message", or "path: message" without a file.
   std::string format() const;

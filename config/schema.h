@@ -33,7 +33,7 @@ struct LogConfig {
 struct RuntimeConfig {
   unsigned workers = 0;  // 0 = one per core
   Duration drain_timeout = 10s;
-  uint64_t seed = 0;     // 0 = random
+  uint64_t seed = 0;  // 0 = random
   // Extension to SPEC §2: reload when the config file changes (also follows Kubernetes
   // ConfigMap symlink swaps). Off by default; read at start-up.
   bool watch_config = false;
@@ -76,10 +76,10 @@ struct SampleBy {
 };
 
 struct MatchConfig {
-  std::vector<std::string> paths;                             // globs; empty = any
-  std::vector<std::string> methods;                           // upper-cased; empty = any
-  std::vector<std::pair<std::string, std::string>> headers;   // lower-cased name; "*" = present
-  std::vector<Cidr> sources;                                  // empty = any
+  std::vector<std::string> paths;                            // globs; empty = any
+  std::vector<std::string> methods;                          // upper-cased; empty = any
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-cased name; "*" = present
+  std::vector<Cidr> sources;                                 // empty = any
   double percentage = 100.0;
   SampleBy sample_by;
 };

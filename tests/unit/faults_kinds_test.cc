@@ -2,8 +2,8 @@
 // ones report an error at "<fault.path>.<key>" with the key's position.
 #include <gtest/gtest.h>
 
-#include "faults/catalog.h"
 #include "config/loader.h"
+#include "faults/catalog.h"
 #include "faults/experiment.h"
 #include "faults_fixtures.h"
 
@@ -376,8 +376,8 @@ percentage = 10.0
   auto config = config::load_string(toml, "faultline.toml", diags);
   ASSERT_TRUE(config.has_value());
   auto shared = std::make_shared<const config::Config>(std::move(*config));
-  auto snapshot = build_snapshot(shared, {}, nullptr, std::make_shared<RunState>(1),
-                                 TimePoint{}, diags);
+  auto snapshot =
+      build_snapshot(shared, {}, nullptr, std::make_shared<RunState>(1), TimePoint{}, diags);
   ASSERT_NE(snapshot, nullptr);
   ASSERT_EQ(snapshot->experiments.size(), 1u);
   EXPECT_DOUBLE_EQ(snapshot->experiments[0].faults[0].percentage, 10.0);
