@@ -7,6 +7,7 @@
 
 #include "proxy/executor.h"
 #include "proxy/log.h"
+#include "proxy/timer_at_least.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 
@@ -452,7 +453,12 @@ void HttpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void HttpSession::wait_for(Wait wait, uint64_t ms) {
   wait_ = wait;
-  uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
+  bool is_delay = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay ||
+                  wait == Wait::kStall || wait == Wait::kSlowClose;
+  if (is_delay)
+    start_timer_at_least(&fault_timer_, on_fault_timer, ms);
+  else
+    uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
   if (wait != Wait::kLinger && wait != Wait::kConnect) worker_.wait_on_fault(this);
 }
 
@@ -756,7 +762,7 @@ void HttpSession::connect_upstream() {
     on_upstream_connected(rc);
     return;
   }
-  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count(), 0);
+  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
 }
 
 void HttpSession::on_upstream_connected(int status) {
@@ -796,7 +802,7 @@ void HttpSession::resend_on_fresh_connection() {
     on_upstream_connected(rc);
     return;
   }
-  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count(), 0);
+  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
 }
 
 void HttpSession::resend_head() {

@@ -1,6 +1,7 @@
 #include "proxy/tcp_session.h"
 
 #include "proxy/executor.h"
+#include "proxy/timer_at_least.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {
@@ -54,7 +55,7 @@ void TcpSession::start(uv_stream_t* server) {
       worker_.wait_on_fault(this);
       uint64_t ms =
           plan_.stall_for.count() > 0 ? plan_.stall_for.count() : cfg.idle_timeout.count();
-      uv_timer_start(&close_timer_, on_timer, ms, 0);
+      start_timer_at_least(&close_timer_, on_timer, ms);
       return;
     }
     uint64_t now = uv_now(loop);
@@ -73,7 +74,7 @@ void TcpSession::connect_upstream() {
     close();
     return;
   }
-  uv_timer_start(&timers_[0], on_timer, cfg.connect_timeout.count(), 0);
+  start_timer_at_least(&timers_[0], on_timer, cfg.connect_timeout.count());
 }
 
 void TcpSession::on_connect(uv_connect_t* req, int status) {
@@ -139,10 +140,12 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
   int to = 1 - dir;
   faults::Duration delay = dir == 0 ? plan_.upstream_chunk_delay : plan_.downstream_chunk_delay;
   bool hold = false;
+  bool is_delay = false;
   uint64_t wait_ms = 0;
   size_t send = n;
   if (plan_active_ && !waiting_[dir] && delay.count() > 0) {
     hold = true;
+    is_delay = true;
     wait_ms = delay.count();
     send = 0;
   } else if (bucket_[dir].limited()) {
@@ -184,7 +187,10 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     held_[dir] = {slab, p + send, n - send};
     waiting_[dir] = true;
     worker_.wait_on_fault(this);
-    uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, wait_ms), 0);
+    if (is_delay)
+      start_timer_at_least(&timers_[dir], on_timer, wait_ms);
+    else
+      uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, wait_ms), 0);
   }
   update_reading(dir);
 }
@@ -251,7 +257,7 @@ void TcpSession::side_eof(int side) {
     // slow_close: the data went out at full speed, the FIN to the client waits.
     slow_close_pending_ = true;
     worker_.wait_on_fault(this);
-    uv_timer_start(&close_timer_, on_timer, plan_.close_delay.count(), 0);
+    start_timer_at_least(&close_timer_, on_timer, plan_.close_delay.count());
     return;
   }
   if (uv_shutdown(&shutdown_req_[to], stream(to), on_shutdown) != 0) close();

@@ -119,8 +119,10 @@ TcpHandler sink() {
   };
 }
 
-TcpHandler source(uint64_t total) {
+TcpHandler source(uint64_t total, bool after_first_byte) {
   return [=](int fd, TcpUpstream& server) {
+    char first;
+    if (after_first_byte && ::recv(fd, &first, 1, 0) != 1) return;
     std::string buf(64 * 1024, '\0');
     for (uint64_t off = 0; off < total && !server.stopping();) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), total - off));

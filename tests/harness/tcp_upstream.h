@@ -64,8 +64,10 @@ namespace tcp_handlers {
 TcpHandler echo(std::string farewell = {});
 // Reads and counts everything, never writes.
 TcpHandler sink();
-// Sends `total` pattern bytes, then closes (reads nothing).
-TcpHandler source(uint64_t total);
+// Sends `total` pattern bytes, then closes. With `after_first_byte` it first waits for one byte
+// from the client, so a client that connects slowly cannot miss what is sent (and reset) before
+// its connect() returned.
+TcpHandler source(uint64_t total, bool after_first_byte = false);
 // Closes at once.
 TcpHandler close_immediately();
 }  // namespace tcp_handlers

@@ -63,13 +63,18 @@ TEST(FaultTcp, ResetAtConnect) {
 }
 
 TEST(FaultTcp, ResetAfterBytes) {
-  TcpUpstream up(tcp_handlers::source(1u << 20));
+  // The upstream waits for the client's first byte: otherwise, on a loaded machine, the proxy can
+  // relay 5000 bytes and reset before the client's connect() has returned, and the client then
+  // sees a failed connect instead of the reset under test.
+  TcpUpstream up(tcp_handlers::source(1u << 20, /*after_first_byte=*/true));
   START_PROXY(proxy, tcp_fault_config(up.address(),
                                       "type = \"reset\"\nphase = \"response\"\n"
                                       "after_bytes = 5000"));
   RawClient client(proxy.listener("tcp"));
+  ASSERT_TRUE(client.connected()) << "connect errno=" << client.connect_errno();
+  ASSERT_EQ(client.send("g"), IoStatus::kOk);
   auto d = client.read_until_close(5s);
-  EXPECT_EQ(d.io, IoStatus::kReset) << to_string(d.io);
+  EXPECT_EQ(d.io, IoStatus::kReset) << to_string(d.io) << " errno=" << d.err;
   EXPECT_LE(d.bytes.size(), 5000u);
   EXPECT_GT(d.bytes.size(), 4000u) << "reset came well before after_bytes";
 }
