@@ -13,6 +13,7 @@ add_library(faultline_harness STATIC
 target_include_directories(faultline_harness PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(faultline_harness PUBLIC GTest::gtest nlohmann_json::nlohmann_json
                       Threads::Threads)
+faultline_test_code(faultline_harness)
 
 faultline_add_test(NAME integration_harness_selftest LABEL integration
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/harness_selftest.cc LIBS faultline_harness)

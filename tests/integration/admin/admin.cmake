@@ -21,6 +21,7 @@ set(FAULTLINE_SERIAL_ADMIN_TESTS halt live_changes)
 add_library(faultline_admin_test_support STATIC
   ${CMAKE_CURRENT_LIST_DIR}/admin_support.cc)
 target_link_libraries(faultline_admin_test_support PUBLIC faultline_harness)
+faultline_test_code(faultline_admin_test_support)
 
 foreach(topic ${FAULTLINE_ADMIN_TESTS})
   faultline_add_test(NAME integration_admin_${topic} LABEL integration TIMEOUT 180
