@@ -103,6 +103,7 @@ struct Connection {
   Side side;
   llhttp_t parser;
   std::string transcript;
+  size_t body_start = 0;  // transcript length where the current message's body began
   char out[kForwardCap];
 
   Connection() {
@@ -150,6 +151,7 @@ struct Connection {
           n -= used;
           llhttp_resume(&parser);
           if (!forward_head()) return;
+          body_start = transcript.size();
           state = State::kBody;
           continue;
         }
@@ -158,9 +160,11 @@ struct Connection {
           llhttp_errno_t err = llhttp_execute(&parser, p, n);
           size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
           if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
-            // The session streams body bytes as reads arrive, so how much was relayed before
-            // the error depends on the reads; what the parser accepted does not.
-            transcript.append(p, used);
+            // The session streams body bytes as reads arrive, so how much of a malformed body
+            // was relayed before the error depends on the reads (llhttp may report the error
+            // a few bytes behind a token an earlier read already passed on). The verdict does
+            // not: compare up to the body's start, then the close.
+            transcript.resize(body_start);
             close("bad body");
             return;
           }
