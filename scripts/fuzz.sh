@@ -7,7 +7,7 @@ scripts/install-deps.sh build fuzz
 seconds=${FUZZ_SECONDS:-20}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFAULTLINE_FUZZ=ON -DFAULTLINE_TESTS=OFF >/dev/null
-cmake --build build-fuzz
+cmake --build build-fuzz --target fuzzers
 status=0
 for bin in build-fuzz/tests/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue

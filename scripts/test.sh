@@ -8,7 +8,8 @@ dir=build
 flags=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${FAULTLINE_SANITIZE:-0}" = 1 ]; then
   dir=build-asan
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAULTLINE_ASAN=ON -DFAULTLINE_UBSAN=ON)
+  # Debug: assertions stay on; cmake/Sanitizers.cmake sets -O1 -g1.
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_ASAN=ON -DFAULTLINE_UBSAN=ON)
 fi
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir"
