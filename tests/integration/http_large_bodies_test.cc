@@ -20,8 +20,9 @@ TEST(HttpLargeBodies, HundredMiBResponseStreamsWithBoundedMemory) {
   ASSERT_TRUE(r.complete()) << r;
   EXPECT_EQ(checker.bytes(), kHundredMiB);
   EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
-  if (kRssBoundApplies)
+  if (kRssBoundApplies) {
     EXPECT_LT(rss.peak_kib(), kRssBoundKiB) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  }
 }
 
 TEST(HttpLargeBodies, HundredMiBChunkedResponseStreamsWithBoundedMemory) {
@@ -36,8 +37,9 @@ TEST(HttpLargeBodies, HundredMiBChunkedResponseStreamsWithBoundedMemory) {
   ASSERT_TRUE(r.complete()) << r;
   EXPECT_EQ(checker.bytes(), kHundredMiB);
   EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
-  if (kRssBoundApplies)
+  if (kRssBoundApplies) {
     EXPECT_LT(rss.peak_kib(), kRssBoundKiB) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  }
 }
 
 TEST(HttpLargeBodies, HundredMiBRequestStreamsWithBoundedMemory) {
@@ -58,8 +60,9 @@ TEST(HttpLargeBodies, HundredMiBRequestStreamsWithBoundedMemory) {
   ASSERT_TRUE(r.complete()) << r;
   EXPECT_EQ(r.status(), 200);
   EXPECT_EQ(r.body, "bytes=" + std::to_string(kHundredMiB) + " intact=1");
-  if (kRssBoundApplies)
+  if (kRssBoundApplies) {
     EXPECT_LT(rss.peak_kib(), kRssBoundKiB) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  }
 }
 
 TEST(HttpLargeBodies, SlowReaderPausesTheUpstream) {
@@ -91,8 +94,9 @@ TEST(HttpLargeBodies, SlowReaderPausesTheUpstream) {
   EXPECT_EQ(s, IoStatus::kOk) << to_string(s);
   EXPECT_EQ(checker.bytes(), kHundredMiB);
   EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
-  if (kRssBoundApplies)
+  if (kRssBoundApplies) {
     EXPECT_LT(rss.peak_kib(), kRssBoundKiB) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  }
 }
 
 }  // namespace

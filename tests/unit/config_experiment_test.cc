@@ -31,7 +31,11 @@ ExperimentConfig json_ok(const std::string& json) {
 
 Config context_with(std::vector<std::string> listener_names) {
   Config config;
-  for (auto& name : listener_names) config.listeners.push_back(ListenerConfig{.name = name});
+  for (auto& name : listener_names) {
+    ListenerConfig listener;
+    listener.name = name;
+    config.listeners.push_back(listener);
+  }
   return config;
 }
 

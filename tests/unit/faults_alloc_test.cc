@@ -13,6 +13,10 @@ namespace {
 std::atomic<long> allocations{0};
 }  // namespace
 
+// GCC sees free() on memory from operator new once these inline into each other; here that is
+// the point (both sides are ours and use malloc/free).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size ? size : 1)) return p;

@@ -267,7 +267,9 @@ TEST(Decide, KeyedSamplingIsMonotonicInPercentage) {
     const HeaderView headers[] = {{"x-user", user}};
     const SampleKey key = sample_key({config::SampleBy::Kind::kHeader, "x-user"}, headers);
     Rng rng(1);
-    if (sampled(key, 10, 0, rng)) EXPECT_TRUE(sampled(key, 25, 0, rng));
+    if (sampled(key, 10, 0, rng)) {
+      EXPECT_TRUE(sampled(key, 25, 0, rng));
+    }
   }
 }
 

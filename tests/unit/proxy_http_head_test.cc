@@ -22,7 +22,9 @@ HeadCollector collect(std::string_view target,
     EXPECT_TRUE(h.add_field(name.data(), half));
     EXPECT_TRUE(h.add_field(name.data() + half, name.size() - half));
     h.field_done();
-    if (!value.empty()) EXPECT_TRUE(h.add_value(value.data(), value.size()));
+    if (!value.empty()) {
+      EXPECT_TRUE(h.add_value(value.data(), value.size()));
+    }
   }
   return h;
 }
