@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "faults/request.h"
+#include "proxy/status_reason.h"
 
 namespace faultline::proxy {
 
@@ -80,6 +81,5 @@ size_t write_response_head(const HeadCollector& head, int status, const RewriteO
 size_t write_simple_response(int status, std::string_view body, bool close,
                              std::string_view extra_headers, std::string_view injected, char* out,
                              size_t cap);
-const char* reason_phrase(int status);
 
 }  // namespace faultline::proxy
