@@ -1,6 +1,7 @@
 #include "proxy/tcp_session.h"
 
 #include "proxy/executor.h"
+#include "proxy/log.h"
 #include "proxy/timer_at_least.h"
 #include "proxy/worker.h"
 
@@ -16,7 +17,9 @@ void TcpSession::start(uv_stream_t* server) {
   uv_timer_init(loop, &timers_[0]);
   uv_timer_init(loop, &timers_[1]);
   uv_timer_init(loop, &close_timer_);
-  client_.data = upstream_.data = timers_[0].data = timers_[1].data = close_timer_.data = this;
+  uv_timer_init(loop, &idle_timer_);
+  client_.data = upstream_.data = timers_[0].data = timers_[1].data = close_timer_.data =
+      idle_timer_.data = this;
   connect_req_.data = shutdown_req_[0].data = shutdown_req_[1].data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
@@ -88,6 +91,9 @@ void TcpSession::on_connect(uv_connect_t* req, int status) {
   }
   uv_tcp_nodelay(&s->upstream_, 1);
   s->connected_ = true;
+  s->last_activity_ms_ = uv_now(s->worker_.loop());
+  uv_timer_start(&s->idle_timer_, on_idle_timer,
+                 s->snapshot_->config->listeners[s->listener_.index].idle_timeout.count(), 0);
   s->update_reading(0);
   s->update_reading(1);
 }
@@ -125,6 +131,7 @@ void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
     if (nread != 0) close(/*reset=*/true);
   } else if (!closing_) {
     if (nread > 0) {
+      last_activity_ms_ = uv_now(worker_.loop());
       relay(side, slab, buf->base, static_cast<size_t>(nread));
     } else if (nread == UV_EOF) {
       side_eof(side);
@@ -230,6 +237,24 @@ void TcpSession::on_timer(uv_timer_t* t) {
   }
 }
 
+void TcpSession::on_idle_timer(uv_timer_t* t) {
+  auto* s = static_cast<TcpSession*>(t->data);
+  if (s->closing_) return;
+  uint64_t idle = s->snapshot_->config->listeners[s->listener_.index].idle_timeout.count();
+  uint64_t quiet = uv_now(s->worker_.loop()) - s->last_activity_ms_;
+  // A chunk held back by a fault (latency, bandwidth) is not idleness: the proxy is the one
+  // keeping the bytes. Otherwise the timer re-arms for what is left of the quiet period, so
+  // the relay path only records a timestamp per chunk.
+  if (s->waiting_[0] || s->waiting_[1]) {
+    uv_timer_start(t, on_idle_timer, idle, 0);
+  } else if (quiet < idle) {
+    uv_timer_start(t, on_idle_timer, idle - quiet, 0);
+  } else {
+    log::tcp().debug("closing a connection idle for {} ms", quiet);
+    s->close();
+  }
+}
+
 void TcpSession::on_written(uv_write_t* req, int status) {
   auto* s = static_cast<TcpSession*>(req->data);
   WriteOp* op = reinterpret_cast<WriteOp*>(reinterpret_cast<char*>(req) - offsetof(WriteOp, req));
@@ -240,6 +265,7 @@ void TcpSession::on_written(uv_write_t* req, int status) {
     s->close();
     return;
   }
+  s->last_activity_ms_ = uv_now(s->worker_.loop());
   if (s->reset_pending_ && to == 0 && s->out_[0].in_flight == 0) {
     s->close(true);
     return;
@@ -318,13 +344,14 @@ void TcpSession::close(bool reset) {
   worker_.remove(this);
   listener_.stats.connection_closed();
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
-  pending_closes_ = 5;
+  pending_closes_ = 6;
   if (!(reset && uv_tcp_close_reset(&client_, on_close) == 0))
     uv_close(reinterpret_cast<uv_handle_t*>(&client_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&upstream_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timers_[0]), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timers_[1]), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&close_timer_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), on_close);
 }
 
 void TcpSession::on_close(uv_handle_t* h) {

@@ -3,7 +3,8 @@
 // one side becomes a shutdown of the other; the session ends when both directions are done)
 // and back-pressure (a direction stops reading while the other side's write queue is above
 // its high-water mark). Memory per connection: at most one held slab per direction plus the
-// bounded write queues (~0.6 MiB worst case).
+// bounded write queues (~0.6 MiB worst case). A connection that moves no byte either way for the
+// listener's idle_timeout is closed.
 #include <uv.h>
 
 #include "faults/plan.h"
@@ -39,6 +40,7 @@ class TcpSession final : public Connection {
   static void on_written(uv_write_t* req, int status);
   static void on_connect(uv_connect_t* req, int status);
   static void on_timer(uv_timer_t* t);
+  static void on_idle_timer(uv_timer_t* t);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_close(uv_handle_t* h);
 
@@ -62,6 +64,7 @@ class TcpSession final : public Connection {
   uv_tcp_t upstream_{};
   uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
   uv_timer_t close_timer_{};  // stall, slow close
+  uv_timer_t idle_timer_{};   // listener idle_timeout: no byte read or written either way
   uv_connect_t connect_req_{};
   uv_shutdown_t shutdown_req_[2]{};
   Outbox out_[2];
@@ -80,6 +83,7 @@ class TcpSession final : public Connection {
   bool slow_close_pending_ = false;
   bool reset_on_input_ = false;
   int pending_closes_ = 0;
+  uint64_t last_activity_ms_ = 0;  // loop time of the last read or completed write
   uint64_t downstream_bytes_ = 0;
 };
 

@@ -83,8 +83,9 @@ TEST(TcpRelay, SlowReaderStopsTheUpstreamAndMemoryStaysBounded) {
   EXPECT_EQ(status, IoStatus::kOk) << to_string(status);
   EXPECT_EQ(checker.bytes(), kTotal);
   EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
-  if (kRssBoundApplies)
+  if (kRssBoundApplies) {
     EXPECT_LT(rss.peak_kib(), 64 * 1024) << "proxy RSS peaked at " << rss.peak_kib() << " KiB";
+  }
 }
 
 TEST(TcpRelay, FailedUpstreamConnectClosesTheClient) {
@@ -104,6 +105,35 @@ TEST(TcpRelay, UpstreamCloseClosesTheClient) {
   auto d = client.read_until_close(5s);
   EXPECT_NE(d.io, IoStatus::kTimeout);
   EXPECT_TRUE(d.bytes.empty());
+}
+
+TEST(TcpRelay, IdleConnectionIsClosedAfterIdleTimeout) {
+  TcpUpstream up(tcp_handlers::echo());
+  START_PROXY(proxy, tcp_config(up.address(), "idle_timeout = \"500ms\"\n"));
+  RawClient client(proxy.listener("tcp"));
+  ASSERT_EQ(client.send("ping"), IoStatus::kOk);
+  ASSERT_EQ(client.stream().read_exact(4, {}, Clock::now() + 5s), IoStatus::kOk);
+  auto d = client.read_until_close(5s);
+  EXPECT_EQ(d.io, IoStatus::kOk) << "idle connection not closed cleanly: " << to_string(d.io);
+  EXPECT_GE(d.elapsed.count(), 400) << "closed before idle_timeout";
+  EXPECT_LT(d.elapsed.count(), 3000);
+  EXPECT_TRUE(d.bytes.empty());
+}
+
+TEST(TcpRelay, ConnectionThatKeepsTalkingOutlivesIdleTimeout) {
+  TcpUpstream up(tcp_handlers::echo());
+  START_PROXY(proxy, tcp_config(up.address(), "idle_timeout = \"500ms\"\n"));
+  RawClient client(proxy.listener("tcp"));
+  auto start = Clock::now();
+  int rounds = 0;
+  while (Clock::now() - start < 1500ms) {
+    ASSERT_EQ(client.send("x"), IoStatus::kOk) << "after " << rounds << " rounds";
+    ASSERT_EQ(client.stream().read_exact(1, {}, Clock::now() + 5s), IoStatus::kOk)
+        << "closed while active, after " << rounds << " rounds";
+    ++rounds;
+    std::this_thread::sleep_for(150ms);
+  }
+  EXPECT_GE(rounds, 5);
 }
 
 TEST(TcpRelay, ManyConnectionsEachGetTheirOwnUpstream) {
