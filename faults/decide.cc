@@ -1,6 +1,7 @@
 #include "faults/decide.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "faults/header_triggers.h"
 #include "faults/match.h"
@@ -101,20 +102,36 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
       if (!plan.bad_request.empty()) return plan;
     }
   }
-  for (const uint32_t index : listener.per_request) {
+  // Returns false when the request turns out to be excluded: nothing applies then.
+  auto consider = [&](uint32_t index) {
     const CompiledExperiment& experiment = snapshot.experiments[index];
-    if (!live(experiment, now)) continue;
+    if (!live(experiment, now)) return true;
     if (experiment.trigger == config::Trigger::kHeader &&
         !(triggers_accepted && opted_in(head.headers, experiment.name)))
-      continue;
-    if (!experiment.matcher.matches(head, path)) continue;
-    if (is_excluded()) return plan;  // nothing was added yet: header faults imply !excluded
+      return true;
+    if (!experiment.matcher.matches(head, path)) return true;
+    if (is_excluded()) return false;  // nothing was added yet: header faults imply !excluded
     const SampleKey key = sample_key(experiment.sample_by, head.headers);
-    if (!sampled(key, experiment.percentage, 0, rng)) continue;
+    if (!sampled(key, experiment.percentage, 0, rng)) return true;
     bump(experiment.run->counters.slot(worker).matched);
     const uint32_t chosen =
         select_faults(experiment, Moment::kRequest, plan.terminal != Terminal::kNone, key, rng);
     if (chosen != 0) inject(snapshot, index, chosen, config::Protocol::kHttp, rng, worker, plan);
+    return true;
+  };
+  if (listener.path_index.built()) {
+    // Only experiments whose path globs can match this path, still in experiment order.
+    uint64_t candidates[PathIndex::kWords];
+    listener.path_index.candidates(path, candidates);
+    for (size_t w = 0; w < listener.path_index.words(); ++w) {
+      for (uint64_t bits = candidates[w]; bits != 0; bits &= bits - 1) {
+        const size_t position = w * 64 + static_cast<size_t>(std::countr_zero(bits));
+        if (!consider(listener.per_request[position])) return plan;
+      }
+    }
+  } else {
+    for (const uint32_t index : listener.per_request)
+      if (!consider(index)) return plan;
   }
   cap_delays(snapshot, plan);
   return plan;

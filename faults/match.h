@@ -31,6 +31,7 @@ class Matcher {
   // True when the matcher looks at the request (paths, methods, headers), which does not
   // exist on TCP listeners or at accept time.
   bool needs_request() const { return !paths_.empty() || !methods_.empty() || !headers_.empty(); }
+  const std::vector<std::string>& paths() const { return paths_; }
 
  private:
   std::vector<std::string> paths_;

@@ -72,6 +72,14 @@ void index_listeners(Snapshot& snapshot) {
       if (request) slot.per_request.push_back(e);
       if (connection) slot.per_connection.push_back(e);
     }
+    // Below a handful of experiments a straight walk is cheaper than the trie.
+    constexpr size_t kPathIndexFrom = 8;
+    if (slot.per_request.size() >= kPathIndexFrom &&
+        slot.per_request.size() <= PathIndex::kMaxExperiments) {
+      std::vector<std::vector<std::string>> globs;
+      for (uint32_t e : slot.per_request) globs.push_back(snapshot.experiments[e].matcher.paths());
+      slot.path_index = PathIndex(globs);
+    }
   }
 }
 

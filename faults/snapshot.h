@@ -10,6 +10,7 @@
 #include "config/diagnostics.h"
 #include "config/schema.h"
 #include "faults/experiment.h"
+#include "faults/path_index.h"
 #include "faults/run_state.h"
 #include "faults/time.h"
 
@@ -28,6 +29,7 @@ struct ListenerExperiments {
   config::Protocol protocol = config::Protocol::kHttp;
   std::vector<uint32_t> per_request;     // HTTP: experiments with request-level faults
   std::vector<uint32_t> per_connection;  // TCP: all faults; HTTP: reset phase=connect
+  PathIndex path_index;                  // over per_request, once there are enough of them
 };
 
 struct HeaderTriggerSettings {

@@ -10,10 +10,12 @@
 namespace faultline::faults {
 namespace {
 
-config::ExperimentConfig non_matching(int i) {
+// `shared_prefix`: every glob starts like the request path ("/api/items-N/*"), the worst case
+// for the path index, which then walks the whole shared prefix.
+config::ExperimentConfig non_matching(int i, bool shared_prefix) {
   config::ExperimentConfig e;
   e.name = "e" + std::to_string(i);
-  e.match.paths = {"/never/" + std::to_string(i) + "/*"};
+  e.match.paths = {(shared_prefix ? "/api/items-" : "/never/") + std::to_string(i) + "/*"};
   config::FaultConfig f;
   f.type = "latency";
   f.params.kind = config::Node::Kind::kTable;
@@ -26,13 +28,14 @@ config::ExperimentConfig non_matching(int i) {
   return e;
 }
 
-std::shared_ptr<const Snapshot> snapshot_with(int experiments, bool triggers) {
+std::shared_ptr<const Snapshot> snapshot_with(int experiments, bool triggers, bool shared_prefix) {
   auto config = std::make_shared<config::Config>();
   config::ListenerConfig listener;
   listener.name = "inbound";
   config->listeners.push_back(listener);
   config->header_triggers.enabled = triggers;
-  for (int i = 0; i < experiments; ++i) config->experiments.push_back(non_matching(i));
+  for (int i = 0; i < experiments; ++i)
+    config->experiments.push_back(non_matching(i, shared_prefix));
   config::Diagnostics diags;
   auto snapshot =
       build_snapshot(config, {}, nullptr, std::make_shared<RunState>(1), Clock::now(), diags);
@@ -40,8 +43,8 @@ std::shared_ptr<const Snapshot> snapshot_with(int experiments, bool triggers) {
   return snapshot;
 }
 
-void run(benchmark::State& state, int experiments, bool triggers) {
-  const auto snapshot = snapshot_with(experiments, triggers);
+void run(benchmark::State& state, int experiments, bool triggers, bool shared_prefix = false) {
+  const auto snapshot = snapshot_with(experiments, triggers, shared_prefix);
   const HeaderView headers[] = {
       {"host", "example.com"},
       {"user-agent", "bench/1.0"},
@@ -68,12 +71,16 @@ void BM_DecideOneNonMatching(benchmark::State& s) {
 void BM_DecideHundredNonMatching(benchmark::State& s) {
   run(s, 100, false);
 }
+void BM_DecideHundredNonMatchingSharedPrefix(benchmark::State& s) {
+  run(s, 100, false, true);
+}
 void BM_DecideTriggersEnabledAbsent(benchmark::State& s) {
   run(s, 0, true);
 }
 BENCHMARK(BM_DecideNoExperiments);
 BENCHMARK(BM_DecideOneNonMatching);
 BENCHMARK(BM_DecideHundredNonMatching);
+BENCHMARK(BM_DecideHundredNonMatchingSharedPrefix);
 BENCHMARK(BM_DecideTriggersEnabledAbsent);
 
 }  // namespace
