@@ -242,10 +242,10 @@ void TcpSession::on_idle_timer(uv_timer_t* t) {
   if (s->closing_) return;
   uint64_t idle = s->snapshot_->config->listeners[s->listener_.index].idle_timeout.count();
   uint64_t quiet = uv_now(s->worker_.loop()) - s->last_activity_ms_;
-  // A chunk held back by a fault (latency, bandwidth) is not idleness: the proxy is the one
-  // keeping the bytes. Otherwise the timer re-arms for what is left of the quiet period, so
-  // the relay path only records a timestamp per chunk.
-  if (s->waiting_[0] || s->waiting_[1]) {
+  // A chunk held back by a fault (latency, bandwidth) or a FIN held by slow_close is not
+  // idleness: the proxy is the one waiting. Otherwise the timer re-arms for what is left of
+  // the quiet period, so the relay path only records a timestamp per chunk.
+  if (s->waiting_[0] || s->waiting_[1] || s->slow_close_pending_) {
     uv_timer_start(t, on_idle_timer, idle, 0);
   } else if (quiet < idle) {
     uv_timer_start(t, on_idle_timer, idle - quiet, 0);

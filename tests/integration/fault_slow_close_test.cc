@@ -5,12 +5,14 @@
 namespace faultline::harness {
 namespace {
 
-std::string tcp_slow_close_config(const std::string& upstream, const std::string& fault_lines) {
+std::string tcp_slow_close_config(const std::string& upstream, const std::string& fault_lines,
+                                  const std::string& listener_extra = "") {
   ConfigSpec spec;
   ListenerSpec l;
   l.name = "tcp";
   l.protocol = "tcp";
   l.upstream = upstream;
+  l.extra = listener_extra;
   spec.listeners.push_back(l);
   spec.tail =
       "[[experiments]]\nname = \"tcp-fault\"\n[[experiments.faults]]\n" + fault_lines + "\n";
@@ -46,6 +48,20 @@ TEST(FaultSlowClose, TcpDelaysTheCloseNotTheBytes) {
   auto d = client.read_until_close(5s);
   EXPECT_NE(d.io, IoStatus::kTimeout);
   EXPECT_GE(elapsed_ms(start), 700) << "closed before the slow_close delay";
+}
+
+TEST(FaultSlowClose, TcpIdleTimeoutDoesNotCutTheDelayShort) {
+  // The FIN held by slow_close is the proxy waiting, not an idle connection.
+  TcpUpstream up(tcp_handlers::source(1000));
+  START_PROXY(proxy,
+              tcp_slow_close_config(up.address(), "type = \"slow_close\"\ndelay = \"1200ms\"",
+                                    "idle_timeout = \"300ms\"\n"));
+  RawClient client(proxy.listener("tcp"));
+  auto start = Clock::now();
+  ASSERT_EQ(client.stream().read_exact(1000, {}, Clock::now() + 5s), IoStatus::kOk);
+  auto d = client.read_until_close(5s);
+  EXPECT_NE(d.io, IoStatus::kTimeout);
+  EXPECT_GE(elapsed_ms(start), 1200) << "idle_timeout closed the connection during slow_close";
 }
 
 }  // namespace
