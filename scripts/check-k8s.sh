@@ -2,6 +2,10 @@
 # Checks the Kubernetes packaging offline (no cluster needed):
 #   1. renders every kustomization under k8s/ with `kubectl kustomize` and compares it with
 #      the committed render in tests/k8s-validate/rendered/ (review aid and fallback);
+#   1b. proves the sidecar component touches only the objects that opt in (label
+#      faultline.io/inject: "true") and only as documented: each kustomization that lists it
+#      is rendered again without it and compared (tests/k8s-validate/component-footprint.mjs,
+#      also on the fixture tests/k8s-validate/footprint/ with an unlabelled redis);
 #   2. proves the validator can fail (known-bad manifests must be rejected, with the reason);
 #   3. validates every render against the Kubernetes schemas (npm kubernetes-models), strict
 #      about unknown fields, plus cross-object references (tests/k8s-validate/validate.mjs);
@@ -89,6 +93,45 @@ for k in "${kustomizations[@]}"; do
 done
 [ "$update" = 1 ] && echo "check-k8s: renders updated in $validate_dir/rendered/"
 
+# ---- 1b. the component's footprint: only opted-in objects, only documented changes ---------
+render() {  # kustomization dir -> stdout
+  if [ "$renderer" = kubectl ]; then kubectl kustomize "$1"; else kustomize build "$1"; fi
+}
+footprint() { node "$validate_dir/component-footprint.mjs" "$@"; }
+if [ -n "$renderer" ]; then
+  fixture="$validate_dir/footprint"
+  mapfile -t users < <(grep -l 'components/sidecar$' "${kustomizations[@]/%//kustomization.yaml}" "$fixture/kustomization.yaml" \
+    | xargs -n1 dirname)
+  for k in "${users[@]}"; do
+    name=${k//\//-}
+    # BEFORE: the same kustomization without the component. Once the component is gone it
+    # refers only to its own files, so a copy renders anywhere.
+    copy="$work/$name.without-component"
+    cp -r "$k" "$copy"
+    footprint --strip "$copy/kustomization.yaml"
+    render "$copy" > "$work/$name.before.yaml" 2> "$work/err" || { cat "$work/err" >&2; bad "render $k without the component"; }
+    render "$k" > "$work/$name.after.yaml" 2> "$work/err" || { cat "$work/err" >&2; bad "render $k"; }
+    if footprint "$work/$name.before.yaml" "$work/$name.after.yaml" > "$work/out" 2>&1; then ok "component footprint: $k ($(sed 's/.*changed only //' "$work/out"))"
+    else cat "$work/out" >&2; bad "component footprint: $k"; fi
+  done
+  # And the footprint check can fail: the fixture's render with an unlabelled Service rerouted
+  # (the redis of issue 8), and with an app's Prometheus annotation replaced.
+  fx="$work/${fixture//\//-}"
+  expect_footprint_failure() {  # description, sed script, expected message
+    sed "$2" "$fx.after.yaml" > "$work/tampered.yaml"
+    if footprint "$fx.before.yaml" "$work/tampered.yaml" > "$work/out" 2>&1; then bad "footprint check accepted $1"
+    elif ! grep -qF -- "$3" "$work/out"; then cat "$work/out" >&2; bad "footprint check rejected $1, but not with: $3"
+    else ok "footprint check rejects $1"; fi
+  }
+  expect_footprint_failure "an unlabelled redis Service pointed at the sidecar" \
+    's/targetPort: redis/targetPort: faultline/' 'Service/footprint/redis: .spec.ports[name=redis].targetPort changed'
+  expect_footprint_failure "an app's prometheus.io/port replaced" \
+    's/prometheus.io\/port: "9090"/prometheus.io\/port: "9901"/' 'prometheus.io/port changed by the component'
+  renders+=("$fx.after.yaml")  # validated below with the others (not run as a pod)
+else
+  echo "warn: no kustomize renderer: the component footprint check is skipped" >&2
+fi
+
 # ---- 2. the validator must reject known-bad manifests -------------------------------------
 if node "$validate_dir/validate.mjs" "$validate_dir/good.yaml" > /dev/null; then ok "validator accepts good.yaml"
 else bad "validator rejects the known-good good.yaml"; fi
@@ -118,6 +161,7 @@ fi
 binary=$(readlink -f "$binary")
 run_pod() { unshare --net --mount --propagation private "$root/$validate_dir/run-pod.sh" "$@"; }
 for r in "${renders[@]}"; do
+  [[ $r == *.after.yaml ]] && continue  # the footprint fixture is not a deployable sample
   mapfile -t pods < <(node "$validate_dir/pod-spec.mjs" "$r" "$work/pods/$(basename "$r" .yaml)")
   for p in "${pods[@]}"; do
     if run_pod "$p" "$binary"; then ok "pod on host: $(basename "$r") $(basename "$p")"

@@ -5,7 +5,7 @@
 //
 // For every workload with a container named "faultline" it writes OUTDIR/<Kind>-<name>/:
 //   pod.sh         shell arrays: COMMAND ARGS ENV MOUNTS PROBES PORTS LISTENERS UPSTREAMS, and
-//                  RUN_UID RUN_GID ADMIN_PORT DRAIN_SECONDS GRACE_SECONDS PRESTOP_SECONDS
+//                  RUN_UID RUN_GID ADMIN_PORT ADMIN_AUTH DRAIN_SECONDS GRACE_SECONDS PRESTOP_SECONDS
 //   volumes/NAME/  the files each mounted volume holds (ConfigMap data as rendered; Secret
 //                  data generated, the same value for the volume and any secretKeyRef env)
 // Named ports are resolved to numbers. Nothing in the config content is rewritten.
@@ -131,6 +131,7 @@ for (const w of objects.filter((o) => o.spec?.template?.spec)) {
       `RUN_UID=${q(sc.runAsUser ?? 65532)}\nRUN_GID=${q(sc.runAsGroup ?? sc.runAsUser ?? 65532)}\n` +
       `READ_ONLY_ROOT=${q(sc.readOnlyRootFilesystem ? 1 : 0)}\n` +
       `ADMIN_PORT=${q(portOf(config.admin?.listen ?? "127.0.0.1:9901"))}\n` +
+      `ADMIN_AUTH=${q(config.admin?.token || config.admin?.token_file ? 1 : 0)}\n` +
       `DRAIN_SECONDS=${q(parseDuration(config.runtime?.drain_timeout ?? "10s"))}\n` +
       `GRACE_SECONDS=${q(spec.terminationGracePeriodSeconds ?? 30)}\n` +
       `PRESTOP_SECONDS=${q(c.lifecycle?.preStop?.sleep?.seconds ?? 0)}\n`,

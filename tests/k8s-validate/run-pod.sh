@@ -137,6 +137,17 @@ for p in "${PORTS[@]}"; do
     grep -q '^faultline_requests_total' "$scratch/body" || grep -q '^# TYPE faultline_' "$scratch/body" \
       || fail "admin port $name/$port: /metrics has no faultline_* metric"
     log "port $name ($port): admin API, /metrics serves faultline_* metrics"; checks=$((checks + 1))
+    if [ "$ADMIN_AUTH" = 1 ]; then
+      # The control API is not open to whoever reaches the pod IP ...
+      code=$(status "http://$POD_IP:$port/v1/status")
+      [ "$code" = 401 ] || fail "admin port $name/$port: GET /v1/status without a token answered $code, want 401"
+      log "port $name ($port): /v1/status without a token -> 401"; checks=$((checks + 1))
+    fi
+    # ... and `kubectl exec POD -c faultline -- faultline ctl status` works with the
+    # container's env alone (FAULTLINE_ADMIN, and FAULTLINE_TOKEN from the Secret).
+    as_container "${COMMAND[0]}" ctl status > "$scratch/ctl.log" 2>&1 \
+      || { cat "$scratch/ctl.log" >&2; fail "faultline ctl status with the container's env failed"; }
+    log "faultline ctl status with the container's env: ok"; checks=$((checks + 1))
     continue
   fi
   listener=""

@@ -14,11 +14,15 @@
 //     name a volume; ConfigMaps/Secrets referenced exist in the render (or are declared
 //     external with --external); selectors match their pod templates; port names are
 //     valid; the grace period outlives preStop + faultline's drain_timeout.
+//  4. sidecar sizing and exposure, from the faultline.toml the sidecar mounts: the memory
+//     limit holds max_connections at the documented per-connection bound, `workers`
+//     matches the CPU limit, and an admin API reachable beyond loopback has a token.
 // Exit status: 0 valid, 1 invalid (every problem printed as FILE: Kind/name: path: message).
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { parse as parseToml } from "smol-toml";
 
 const require = createRequire(import.meta.url);
 const modelsRoot = path.dirname(require.resolve("kubernetes-models/package.json"));
@@ -150,6 +154,60 @@ function parseDuration(s) {
   return consumed === s.length && s.length > 0 ? total : NaN;
 }
 
+// Kubernetes quantities: "256Mi", "1G", "500m" (cpu), "2".
+function parseQuantity(q) {
+  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
+  if (!m) return NaN;
+  const unit = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
+}
+
+// Worst-case memory of one proxied connection, as README.md ("Memory per connection is
+// bounded") and proxy/http_session.h state it: head arena + one slab per direction + the
+// write queues up to their high-water mark, about 0.7 MiB. Plus a fixed allowance for the
+// process itself (about 7 MiB idle with one worker; logs, metrics, experiments on top).
+const MIB = 2 ** 20;
+const PER_CONNECTION_BYTES = 0.7 * MIB;
+const PROCESS_BYTES = 32 * MIB;
+const DEFAULT_MAX_CONNECTIONS = 10000;  // SPEC §2
+
+const LOOPBACK_LISTEN = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/;
+
+// The sidecar's config against its container: sizing and admin exposure.
+function sidecarConfigProblems(id, c, toml) {
+  const problems = [];
+  let config;
+  try {
+    config = parseToml(toml);
+  } catch (e) {
+    return [`${id}: container ${c.name}: faultline.toml does not parse: ${e.message}`];
+  }
+  const where = `${id}: container ${c.name}`;
+  const limits = c.resources?.limits ?? {};
+  const workers = config.runtime?.workers ?? 0;
+  if (limits.cpu === undefined) {
+    problems.push(`${where}: no CPU limit; set one and [runtime] workers to match it`);
+  } else {
+    const cores = Math.max(1, Math.ceil(parseQuantity(limits.cpu) - 1e-9));
+    if (workers !== cores) {
+      problems.push(`${where}: [runtime] workers = ${workers} does not match the CPU limit ${limits.cpu} (want workers = ${cores}; 0 means one per node core)`);
+    }
+  }
+  const connections = (config.listeners ?? []).reduce((n, l) => n + (l.max_connections ?? DEFAULT_MAX_CONNECTIONS), 0);
+  const need = PROCESS_BYTES + connections * PER_CONNECTION_BYTES;
+  if (limits.memory === undefined) {
+    problems.push(`${where}: no memory limit; max_connections ${connections} needs ${(need / MIB).toFixed(1)} MiB`);
+  } else if (parseQuantity(limits.memory) < need) {
+    problems.push(`${where}: memory limit ${limits.memory} cannot hold max_connections ${connections}: 32 MiB + ${connections} x 0.7 MiB per connection = ${(need / MIB).toFixed(1)} MiB`);
+  }
+  const admin = config.admin ?? {};
+  const listen = admin.listen ?? "127.0.0.1:9901";
+  if (!LOOPBACK_LISTEN.test(listen) && !admin.token && !admin.token_file) {
+    problems.push(`${where}: admin API on ${listen} without token or token_file: anyone who reaches the pod controls the faults`);
+  }
+  return problems;
+}
+
 function labelsMatch(selector, labels) {
   return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 }
@@ -219,6 +277,7 @@ function referenceProblems(objects, external) {
       if (!(preStop + drain < grace)) {
         problems.push(`${id}: terminationGracePeriodSeconds ${grace} must exceed preStop ${preStop}s + drain_timeout ${drain}s`);
       }
+      if (toml) problems.push(...sidecarConfigProblems(id, c, toml));
     }
   }
 
