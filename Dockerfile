@@ -2,7 +2,8 @@
 # faultline sidecar image: Debian 12, built with the same commands as the README's quick
 # start (scripts/install-deps.sh + CMake), run as a non-root user.
 #   docker build -t faultline:0.1.0 .
-# See k8s/README.md for loading it into kind or minikube.
+# See k8s/README.md for loading it into kind or minikube. CI does not build it (no container
+# engine, no registry for the base image); scripts/check-dockerfile.sh checks it statically.
 
 # ---- build stage -------------------------------------------------------------------------
 FROM debian:12-slim AS build
