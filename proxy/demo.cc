@@ -1,5 +1,6 @@
 // `faultline demo`: everything in one process, nothing to install or write.
 #include <cstdio>
+#include <string_view>
 #include <thread>
 
 #include "config/loader.h"
@@ -11,6 +12,20 @@
 namespace faultline::proxy {
 
 namespace {
+
+// /api/bytes/N answers N KiB, so that a bandwidth limit has a body large enough to see.
+constexpr size_t kMaxDemoKiB = 1024;
+
+// N of /api/bytes/N when it is a whole number in 1..kMaxDemoKiB, else 0.
+size_t demo_kib(std::string_view n) {
+  if (n.empty() || n.size() > 4) return 0;
+  size_t value = 0;
+  for (char c : n) {
+    if (c < '0' || c > '9') return 0;
+    value = value * 10 + static_cast<size_t>(c - '0');
+  }
+  return value <= kMaxDemoKiB ? value : 0;
+}
 
 // The embedded upstream: a tiny JSON service on its own loop thread.
 class DemoUpstream {
@@ -42,7 +57,8 @@ class DemoUpstream {
     std::string path = req.target.substr(0, req.target.find('?'));
     if (path == "/") {
       r.body =
-          "hello from the faultline demo upstream\ntry /api/items, /api/items/1, POST /api/echo\n";
+          "hello from the faultline demo upstream\n"
+          "try /api/items, /api/items/1, POST /api/echo, /api/bytes/64 (64 KiB)\n";
     } else if (path == "/api/items") {
       r.content_type = "application/json";
       r.body =
@@ -50,6 +66,9 @@ class DemoUpstream {
     } else if (path.rfind("/api/items/", 0) == 0) {
       r.content_type = "application/json";
       r.body = R"({"id":")" + path.substr(11) + R"(","name":"item )" + path.substr(11) + R"("})";
+    } else if (path.rfind("/api/bytes/", 0) == 0 && demo_kib(path.substr(11)) != 0) {
+      r.content_type = "application/octet-stream";
+      r.body.assign(demo_kib(path.substr(11)) * 1024, 'x');
     } else if (path == "/api/echo") {
       r.content_type = req.header("content-type").empty() ? "application/octet-stream"
                                                           : req.header("content-type");
@@ -81,7 +100,9 @@ void print_guide(const ReadyInfo& info, uint16_t upstream_port) {
       "Per-request faults with headers (header triggers are enabled in the demo):\n"
       "  curl -i -H 'x-chaos-delay: 500ms' http://%s/api/items\n"
       "  curl -i -H 'x-chaos-abort: 503' http://%s/api/items\n"
-      "  curl -i -H 'x-chaos-bandwidth: 1KiB/s' http://%s/api/items\n"
+      "  curl -o /dev/null -w '%%{size_download} bytes in %%{time_total}s\\n' \\\n"
+      "       -H 'x-chaos-bandwidth: 16KiB/s' http://%s/api/bytes/64\n"
+      "      (64 KiB at 16 KiB/s: about 4 s instead of a few ms)\n"
       "  curl -i -H 'x-chaos-reset: request' http://%s/api/items\n"
       "Sample experiments (opt in per request):\n"
       "  curl -i -H 'x-chaos-experiment: slow-items' http://%s/api/items\n"

@@ -67,6 +67,17 @@ live() {
   fi
   ok "faultline demo is up (proxy 127.0.0.1:15001, admin 127.0.0.1:9901)"
 
+  # The guide's bandwidth hint, as printed, must show what it promises ("about N s").
+  rate=$(grep -oE "x-chaos-bandwidth: [0-9]+KiB/s" "$work/demo.log" | head -1 | grep -oE '[0-9]+')
+  url=$(grep -A1 "x-chaos-bandwidth" "$work/demo.log" | grep -oE 'http://[^ ]+/api/bytes/[0-9]+' | head -1)
+  promised=$(grep -oE "KiB/s: about [0-9]+ s" "$work/demo.log" | grep -oE '[0-9]+' | head -1)
+  if [ -n "$rate" ] && [ -n "$url" ] && [ -n "$promised" ] \
+     && got=$(curl -s -o /dev/null --max-time 60 -w '%{size_download} %{time_total}' -H "x-chaos-bandwidth: ${rate}KiB/s" "$url") \
+     && [ "${got% *}" = $(( ${url##*/} * 1024 )) ] \
+     && awk -v t="${got#* }" -v p="$promised" 'BEGIN { exit !(t >= 0.8 * p) }'; then
+    ok "demo guide's bandwidth hint: ${got% *} bytes in ${got#* }s (promised about ${promised} s)"
+  else bad "demo guide's bandwidth hint (rate '${rate}', url '${url}', promised '${promised}' s) got: ${got:-nothing}"; fi
+
   if examples/curl-walkthrough.sh > "$work/walk.log" 2>&1; then ok "curl walkthrough: $(tail -1 "$work/walk.log")"
   else cat "$work/walk.log"; bad "curl walkthrough: $(tail -1 "$work/walk.log")"; fi
 
