@@ -34,6 +34,8 @@ std::string_view reject_reason_name(RejectReason reason) {
       return "source";
     case RejectReason::kInvalid:
       return "invalid";
+    case RejectReason::kUnknownExperiment:
+      return "unknown_experiment";
   }
   return "unknown";
 }

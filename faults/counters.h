@@ -46,12 +46,14 @@ class ExperimentCounters {
 
 // Header-trigger counters (metrics source "header").
 enum class RejectReason : uint8_t {
-  kToken,    // x-chaos-token missing or wrong
-  kSource,   // client outside triggers.headers.allow_from
-  kInvalid,  // unparsable or out-of-bounds value (answered 400)
+  kToken,              // x-chaos-token missing or wrong
+  kSource,             // client outside triggers.headers.allow_from
+  kInvalid,            // unparsable or out-of-bounds value (answered 400)
+  kUnknownExperiment,  // x-chaos-experiment names no experiment (the rest still apply)
 };
-inline constexpr size_t kRejectReasons = 3;
-std::string_view reject_reason_name(RejectReason reason);  // "token", "source", "invalid"
+inline constexpr size_t kRejectReasons = 4;
+// "token", "source", "invalid", "unknown_experiment"
+std::string_view reject_reason_name(RejectReason reason);
 
 struct alignas(64) HeaderCounterSlot {
   std::array<std::atomic<uint64_t>, kMaxKinds> injected{};

@@ -52,7 +52,8 @@ void inject(const Snapshot& snapshot, uint32_t index, uint32_t chosen, config::P
   for (size_t i = 0; i < experiment.faults.size(); ++i) {
     if (!(chosen & (1u << i))) continue;
     const CompiledFault& fault = experiment.faults[i];
-    for (const Primitive& primitive : fault.primitives) apply(primitive, protocol, rng, plan);
+    for (const Primitive& primitive : fault.primitives)
+      apply(primitive, protocol, rng, plan, kind_name(fault.kind), experiment.name);
     bump(counters.injected[fault.kind]);
     if (annotate) {
       if (!plan.injected.empty()) plan.injected += ", ";
@@ -63,13 +64,27 @@ void inject(const Snapshot& snapshot, uint32_t index, uint32_t chosen, config::P
 
 // safety.max_delay bounds the whole request, whoever asked for the delays.
 void cap_delays(const Snapshot& snapshot, Plan& plan) {
-  const Duration max = snapshot.max_delay;
-  plan.request_delay = std::min(plan.request_delay, max);
-  plan.response_delay = std::min(plan.response_delay, max - plan.request_delay);
-  plan.upstream_chunk_delay = std::min(plan.upstream_chunk_delay, max);
-  plan.downstream_chunk_delay = std::min(plan.downstream_chunk_delay, max);
-  plan.close_delay = std::min(plan.close_delay, max);
-  plan.stall_for = std::min(plan.stall_for, max);
+  faults::cap_delays(plan, snapshot.max_delay);
+}
+
+// x-chaos-experiment names that no experiment has: counted and reported (the request goes on
+// with the names that exist), so a typo in a test suite does not go unnoticed.
+void check_opt_ins(const Snapshot& snapshot, std::string_view list, unsigned worker, Plan& plan) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    if (!name.empty() && !snapshot.find(name)) {
+      bump(snapshot.run->header_counters.slot(worker)
+               .rejected[static_cast<size_t>(RejectReason::kUnknownExperiment)]);
+      if (plan.unknown_experiment.empty()) plan.unknown_experiment = name;
+      if (plan.trigger_rejected == kNoRejection)
+        plan.trigger_rejected = static_cast<int8_t>(RejectReason::kUnknownExperiment);
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
 }
 
 bool live(const CompiledExperiment& experiment, TimePoint now) {
@@ -100,6 +115,8 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
       if (is_excluded()) return plan;
       triggers_accepted = apply_header_triggers(snapshot, raw, head.peer, rng, worker, plan);
       if (!plan.bad_request.empty()) return plan;
+      if (triggers_accepted && raw.has(ChaosHeaders::kExperiment))
+        check_opt_ins(snapshot, raw.experiment, worker, plan);
     }
   }
   // Returns false when the request turns out to be excluded: nothing applies then.

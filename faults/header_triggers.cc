@@ -200,6 +200,7 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
   HeaderCounterSlot& counters = snapshot.run->header_counters.slot(worker);
   auto reject = [&](RejectReason reason) {
     bump(counters.rejected[static_cast<size_t>(reason)]);
+    plan.trigger_rejected = static_cast<int8_t>(reason);
     return false;
   };
   if (!settings.allow_from.empty()) {
@@ -228,7 +229,7 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
     Primitive delay;
     delay.amount = faults.delay.value_or(config::Duration{0});
     delay.jitter = faults.jitter.value_or(config::Duration{0});
-    apply(delay, config::Protocol::kHttp, rng, plan);
+    apply(delay, config::Protocol::kHttp, rng, plan, "latency", {});
     bump(counters.injected[kind("latency")]);
     append_annotation(annotation, "latency", config::format_duration(delay.amount));
   }
@@ -237,7 +238,7 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
     throttle.op = Op::kThrottle;
     throttle.rate = *faults.bandwidth;
     throttle.direction = Direction::kDownstream;
-    apply(throttle, config::Protocol::kHttp, rng, plan);
+    apply(throttle, config::Protocol::kHttp, rng, plan, "bandwidth", {});
     bump(counters.injected[kind("bandwidth")]);
     append_annotation(annotation, "bandwidth",
                       config::format_rate(config::Rate{*faults.bandwidth}));
@@ -246,18 +247,22 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
     plan.terminal = Terminal::kRespond;
     plan.respond.status = *faults.abort;
     plan.respond.body = "fault injected by faultline (x-chaos-abort)\n";
+    plan.applied.push_back({.kind = "abort", .status = *faults.abort});
     bump(counters.injected[kind("abort")]);
     append_annotation(annotation, "abort", std::to_string(*faults.abort));
   } else if (faults.reset) {
     plan.terminal = Terminal::kReset;
     plan.reset_point = *faults.reset;
     plan.reset_after_bytes = 0;
+    plan.applied.push_back(
+        {.kind = "reset", .where = *faults.reset == ResetPoint::kRequest ? "request" : "response"});
     bump(counters.injected[kind("reset")]);
     append_annotation(annotation, "reset",
                       *faults.reset == ResetPoint::kRequest ? "request" : "response");
   } else if (faults.stall) {
     plan.terminal = Terminal::kStall;
     plan.stall_for = faults.stall->count() == 0 ? snapshot.max_delay : *faults.stall;
+    plan.applied.push_back({.kind = "stall", .ms = plan.stall_for.count()});
     bump(counters.injected[kind("stall")]);
     append_annotation(annotation, "stall", config::format_duration(plan.stall_for));
   }

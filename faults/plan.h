@@ -4,6 +4,7 @@
 // (faults/decide.h), pure data, no libuv. An empty plan costs nothing to carry out.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,23 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// One fault applied to a request or connection, for the access log (SPEC §7): its kind, its
+// source and the value actually applied (after jitter and caps). Views point into the snapshot
+// that produced the plan (or at string literals), which the request pins.
+struct AppliedFault {
+  std::string_view kind;        // catalogue name: "latency", "abort", ...
+  std::string_view experiment;  // empty: from x-chaos-* request headers
+  std::string_view where;       // latency/reset phase, or direction of a TCP delay/bandwidth
+  int64_t ms = -1;              // latency delay, stall duration, slow_close delay; -1 = n/a
+  int status = 0;               // abort
+  uint64_t rate = 0;            // bandwidth, bytes per second
+  uint64_t after_bytes = 0;     // reset
+};
+
+// Why a request's x-chaos-* headers were ignored (values of faults::RejectReason), for the
+// proxy's debug log; kNoRejection when they were not.
+inline constexpr int8_t kNoRejection = -1;
+
 struct Plan {
   // Latency: HTTP waits `request_delay` before forwarding and `response_delay` before
   // relaying the response head. TCP delays each chunk by the per-direction value.
@@ -58,6 +76,14 @@ struct Plan {
 
   // A header trigger was malformed: answer 400 with this message, do not forward.
   std::string bad_request;
+
+  // Every fault applied, in order (the access log's "faults").
+  std::vector<AppliedFault> applied;
+
+  // x-chaos-* headers ignored (a RejectReason), and the first unknown experiment name of
+  // x-chaos-experiment (a view into the request head, valid while it is).
+  int8_t trigger_rejected = kNoRejection;
+  std::string_view unknown_experiment;
 
   // Experiments holding a max_active slot for this request; give them back with release().
   std::vector<uint32_t> held_slots;

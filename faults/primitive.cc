@@ -18,15 +18,98 @@ void limit(uint64_t& current, uint64_t rate) {
   if (current == 0 || rate < current) current = rate;
 }
 
+std::string_view direction_name(Direction direction) {
+  switch (direction) {
+    case Direction::kUpstream:
+      return "upstream";
+    case Direction::kDownstream:
+      return "downstream";
+    case Direction::kBoth:
+      break;
+  }
+  return "both";
+}
+
+std::string_view reset_point_name(ResetPoint point) {
+  switch (point) {
+    case ResetPoint::kConnect:
+      return "connect";
+    case ResetPoint::kRequest:
+      return "request";
+    case ResetPoint::kResponse:
+      break;
+  }
+  return "response";
+}
+
+AppliedFault describe(const Primitive& primitive, bool tcp, Duration delay) {
+  AppliedFault out;
+  switch (primitive.op) {
+    case Op::kDelay:
+      out.ms = delay.count();
+      out.where = tcp ? direction_name(primitive.direction)
+                      : (primitive.phase == Phase::kResponse ? "response" : "request");
+      break;
+    case Op::kRespond:
+      out.status = primitive.response ? primitive.response->status : 0;
+      break;
+    case Op::kReset:
+      out.where = reset_point_name(primitive.reset_point);
+      out.after_bytes = primitive.after_bytes;
+      break;
+    case Op::kStall:
+    case Op::kDelayClose:
+      out.ms = primitive.amount.count();
+      break;
+    case Op::kThrottle:
+      out.rate = primitive.rate;
+      out.where = direction_name(primitive.direction);
+      break;
+  }
+  return out;
+}
+
 }  // namespace
 
-void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan) {
+void cap_delays(Plan& plan, Duration max) {
+  plan.request_delay = std::min(plan.request_delay, max);
+  plan.response_delay = std::min(plan.response_delay, max - plan.request_delay);
+  plan.upstream_chunk_delay = std::min(plan.upstream_chunk_delay, max);
+  plan.downstream_chunk_delay = std::min(plan.downstream_chunk_delay, max);
+  plan.close_delay = std::min(plan.close_delay, max);
+  plan.stall_for = std::min(plan.stall_for, max);
+  // The records say what was applied: latencies share their phase's (or direction's) budget
+  // in the order they were added.
+  int64_t request_left = plan.request_delay.count();
+  int64_t response_left = plan.response_delay.count();
+  for (AppliedFault& fault : plan.applied) {
+    if (fault.ms < 0) continue;
+    if (fault.kind == "latency") {
+      int64_t* left = fault.where == "request"    ? &request_left
+                      : fault.where == "response" ? &response_left
+                                                  : nullptr;
+      if (left) {
+        fault.ms = std::min(fault.ms, *left);
+        *left -= fault.ms;
+        continue;
+      }
+    }
+    fault.ms = std::min<int64_t>(fault.ms, max.count());
+  }
+}
+
+void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan,
+           std::string_view kind, std::string_view experiment) {
   const bool tcp = protocol == config::Protocol::kTcp;
   const bool up = primitive.direction != Direction::kDownstream;
   const bool down = primitive.direction != Direction::kUpstream;
+  const Duration delay =
+      primitive.op == Op::kDelay ? sample_delay(primitive, rng) : primitive.amount;
+  AppliedFault& record = plan.applied.emplace_back(describe(primitive, tcp, delay));
+  record.kind = kind;
+  record.experiment = experiment;
   switch (primitive.op) {
     case Op::kDelay: {
-      const Duration delay = sample_delay(primitive, rng);
       if (tcp) {
         if (up) plan.upstream_chunk_delay += delay;
         if (down) plan.downstream_chunk_delay += delay;

@@ -1,6 +1,7 @@
 #include "proxy/executor.h"
 
 #include "faults/decide.h"
+#include "proxy/request_record.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {
@@ -12,7 +13,9 @@ bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::Requ
   // Fast path: nothing can apply to this listener.
   if (!f->triggers.enabled && f->listeners[head.listener_index].per_request.empty()) return false;
   plan = faults::decide(*f, head, worker.rng(), faults::Clock::now(), worker.index());
-  return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty();
+  log_ignored_triggers(plan, head.peer);
+  return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty() ||
+         !plan.applied.empty();
 }
 
 bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
@@ -23,7 +26,7 @@ bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
   head.peer = peer;
   head.listener_index = listener;
   plan = faults::decide_connect(*f, head, worker.rng(), faults::Clock::now(), worker.index());
-  return !plan.empty() || !plan.held_slots.empty();
+  return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
 }
 
 void release_plan(Worker&, const Snapshot& snapshot, faults::Plan& plan) {

@@ -234,6 +234,12 @@ void HttpSession::start(uv_stream_t* server) {
         plan.terminal == faults::Terminal::kReset &&
         plan.reset_point == faults::ResetPoint::kConnect) {
       release_plan(worker_, *snapshot_, plan);
+      // Logged and counted like a request: the client's attempt ends in an injected reset.
+      plan_ = std::move(plan);
+      plan_active_ = true;
+      exchange_open_ = true;
+      request_id_ = next_request_id();
+      request_start_us_ = now_us();
       // The RST follows the client's first bytes (or kResetAtConnectMs): a client then sees
       // an accepted connection reset, never a race with its own connect().
       reset_on_input_ = true;
@@ -249,6 +255,14 @@ void HttpSession::start(uv_stream_t* server) {
 
 void HttpSession::close(bool reset) {
   if (closing_) return;
+  if (exchange_open_) {
+    // Closed before the exchange completed: say why (only faults close with a reset).
+    Ending ending = reset                                   ? Ending::kReset
+                    : wait_ == Wait::kStall || stalled_out_ ? Ending::kStall
+                    : req_ == Req::kTunnel                  ? Ending::kComplete
+                                                            : close_ending_;
+    record_exchange(ending);
+  }
   closing_ = true;
   end_wait();
   for (Side side : {kClient, kUpstream}) {
@@ -287,6 +301,7 @@ void HttpSession::drain() {
 }
 
 void HttpSession::abort() {
+  close_ending_ = Ending::kAborted;
   close();
 }
 
@@ -460,11 +475,17 @@ void HttpSession::wait_for(Wait wait, uint64_t ms) {
   else
     uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
   if (wait != Wait::kLinger && wait != Wait::kConnect) worker_.wait_on_fault(this);
+  if (wait != Wait::kLinger && wait != Wait::kConnect && wait != Wait::kSlowClose)
+    fault_since_us_ = now_us();
 }
 
 void HttpSession::end_wait() {
   if (wait_ == Wait::kNone) return;
   wait_ = Wait::kNone;
+  if (fault_since_us_) {
+    fault_us_ += now_us() - fault_since_us_;
+    fault_since_us_ = 0;
+  }
   uv_timer_stop(&fault_timer_);
   worker_.done_with_fault(this);
 }
@@ -516,6 +537,14 @@ void HttpSession::begin_request() {
   req_head_ready_ = req_msg_done_ = false;
   head_too_large_ = bad_header_ = false;
   request_start_us_ = now_us();
+  exchange_open_ = true;
+  method_known_ = outcome_injected_ = stalled_out_ = false;
+  close_ending_ = Ending::kClientClosed;
+  request_id_ = next_request_id();
+  fault_us_ = fault_since_us_ = fault_us_at_upstream_ = 0;
+  status_ = 0;
+  resp_bytes_ = 0;
+  upstream_start_us_ = upstream_done_us_ = 0;
   uv_timer_start(&client_timer_, on_client_timer, cfg.header_timeout.count(), 0);
 }
 
@@ -623,6 +652,7 @@ void HttpSession::request_complete() {
 void HttpSession::on_request_head() {
   uv_timer_stop(&client_timer_);
   method_ = llhttp_get_method(&req_parser_);
+  method_known_ = true;
   is_head_ = method_ == HTTP_HEAD;
   client_http10_ =
       llhttp_get_http_major(&req_parser_) == 1 && llhttp_get_http_minor(&req_parser_) == 0;
@@ -647,7 +677,8 @@ void HttpSession::on_request_head() {
     head.headers = {req_head_.views(), req_head_.count()};
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
-    if (plan_.empty() && plan_.held_slots.empty() && plan_.injected.empty()) {
+    if (plan_.empty() && plan_.held_slots.empty() && plan_.injected.empty() &&
+        plan_.applied.empty()) {
       // Reuse the plan object: nothing to clear.
     } else {
       plan_ = faults::Plan();
@@ -683,6 +714,7 @@ void HttpSession::carry_out_plan() {
     case faults::Terminal::kRespond: {
       std::string headers;
       for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
+      outcome_injected_ = true;
       respond_locally(plan.respond.status, plan.respond.body, headers, false);
       return;
     }
@@ -717,6 +749,7 @@ void HttpSession::on_fault_timer(uv_timer_t* t) {
       s->carry_out_plan();  // the rest of the plan, after the delay
       break;
     case Wait::kStall:
+      s->stalled_out_ = true;
       s->close();
       break;
     case Wait::kResponseDelay:
@@ -746,6 +779,7 @@ void HttpSession::connect_upstream() {
   if (closing_) return;
   req_ = Req::kWaiting;
   upstream_start_us_ = now_us();
+  fault_us_at_upstream_ = fault_us_;
   if (UpstreamConn* conn = listener_.pool.acquire()) {
     upstream_ = conn;
     conn->session = this;
@@ -1136,6 +1170,7 @@ void HttpSession::upstream_failed(int status, bool timeout) {
     return;
   }
   // Mid-response: the client must not hang; send what was relayed, then close.
+  if (exchange_open_) record_exchange(Ending::kUpstreamFailed);
   close_after_ = true;
   close_when_flushed();
 }
@@ -1182,17 +1217,44 @@ void HttpSession::maybe_finish_exchange() {
   finish_exchange();
 }
 
-void HttpSession::finish_exchange() {
-  uint64_t end = now_us();
-  uint64_t total = end - request_start_us_;
-  uint64_t upstream_time = upstream_start_us_ && upstream_done_us_ > upstream_start_us_
-                               ? upstream_done_us_ - upstream_start_us_
-                               : 0;
-  listener_.stats.record(status_, total);
-  if (log::access_enabled()) {
-    log::access(listener_.name, llhttp_method_name(static_cast<llhttp_method_t>(method_)),
-                req_head_.target(), status_, resp_bytes_, total, upstream_time);
+void HttpSession::record_exchange(Ending ending) {
+  exchange_open_ = false;
+  const uint64_t end = now_us();
+  if (fault_since_us_) {  // still held by a fault (a stall the client left)
+    fault_us_ += end - fault_since_us_;
+    fault_since_us_ = end;
   }
+  RequestRecord r;
+  r.listener = listener_.name;
+  r.client = client_addr_;
+  r.id = request_id_;
+  r.worker = worker_.index();
+  if (method_known_) {
+    r.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
+    r.path = req_head_.target();
+  }
+  // A status counts when its response reached the client whole; a reset, a stall, a client
+  // that left or an upstream that died mid-way is "000" (SPEC §7), whatever head went out.
+  const bool head_sent = resp_ == Resp::kBody || resp_ == Resp::kDone || resp_ == Resp::kLocal;
+  r.status = head_sent && ending == Ending::kComplete ? status_ : 0;
+  r.ending = ending;
+  r.injected = outcome_injected_ || ending == Ending::kReset || ending == Ending::kStall;
+  r.bytes_out = resp_bytes_;
+  r.total_us = end - request_start_us_;
+  r.fault_us = fault_us_;
+  if (upstream_start_us_) {
+    // Upstream time without our own waits in between (response delay, bandwidth).
+    const uint64_t until = upstream_done_us_ > upstream_start_us_ ? upstream_done_us_ : end;
+    const uint64_t ours = fault_us_ - fault_us_at_upstream_;
+    const uint64_t span = until - upstream_start_us_;
+    r.upstream_us = span > ours ? span - ours : 0;
+  }
+  if (plan_active_) r.faults = plan_.applied;
+  finish_record(listener_.stats, r);
+}
+
+void HttpSession::finish_exchange() {
+  if (exchange_open_) record_exchange(Ending::kComplete);
   bool reusable = upstream_ && resp_ == Resp::kDone && !upgrade_requested_ &&
                   llhttp_should_keep_alive(&upstream_->parser);
   detach_upstream(reusable);

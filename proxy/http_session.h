@@ -18,6 +18,7 @@
 #include "proxy/connection.h"
 #include "proxy/http_head.h"
 #include "proxy/outbox.h"
+#include "proxy/request_record.h"
 #include "proxy/snapshot.h"
 #include "proxy/token_bucket.h"
 
@@ -128,6 +129,8 @@ class HttpSession final : public Connection {
   void wait_for(Wait wait, uint64_t ms);
   void end_wait();
   void close_when_flushed();
+  // Access log and faultline_requests_total: once per exchange (SPEC §7).
+  void record_exchange(Ending ending);
   void linger();
   void close(bool reset = false);
   void detach_upstream(bool reusable);
@@ -198,6 +201,16 @@ class HttpSession final : public Connection {
   bool resending_ = false;
   faults::Plan plan_;
   bool plan_active_ = false;
+  // The exchange's log facts (proxy/request_record.h).
+  bool exchange_open_ = false;                   // a request began and has not been logged yet
+  bool method_known_ = false;                    // its head was parsed
+  bool outcome_injected_ = false;                // the response status came from an abort fault
+  bool stalled_out_ = false;                     // an injected stall ran out
+  Ending close_ending_ = Ending::kClientClosed;  // what an unexpected close() means
+  uint64_t request_id_ = 0;
+  uint64_t fault_us_ = 0;              // held by our fault waits in this exchange
+  uint64_t fault_since_us_ = 0;        // start of the current fault wait (0 = none)
+  uint64_t fault_us_at_upstream_ = 0;  // fault_us_ when the upstream exchange began
   TokenBucket up_bucket_;
   TokenBucket down_bucket_;
 };

@@ -6,14 +6,19 @@
 
 #include <atomic>
 #include <memory>
+#include <random>
+
+#include "proxy/request_record.h"
 
 namespace faultline::proxy::log {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> g_main, g_worker, g_http, g_tcp, g_admin, g_access;
+std::shared_ptr<spdlog::logger> g_main, g_worker, g_http, g_tcp, g_admin, g_access, g_audit;
 std::atomic<bool> g_access_on{false};
 bool g_json = false;
+// Tags request ids with this process's run, so ids from a restart do not repeat old ones.
+uint32_t g_process_tag = 0;
 
 // Writes the message as the body of a JSON string.
 void json_escape(std::string_view s, spdlog::memory_buf_t& dest) {
@@ -126,8 +131,22 @@ void init(const config::LogConfig& config) {
   g_tcp = make("tcp", false);
   g_admin = make("admin", false);
   g_access = make("access", true);
+  g_audit = make("audit", false);
+  g_audit->set_level(spdlog::level::info);  // the audit trail is not a debug aid
+  // proxy/admin/ writes audit events to the registered "audit" logger and its warnings to
+  // spdlog's default logger: both must follow [log] too.
+  spdlog::drop("audit");
+  spdlog::register_logger(g_audit);
+  spdlog::set_default_logger(g_admin);
+  g_process_tag = std::random_device{}();
   g_access_on.store(config.access_log, std::memory_order_relaxed);
   spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void fatal(std::string_view message) {
+  ensure_defaults();
+  g_main->error("{}", message);
+  g_main->flush();
 }
 
 void set_level(config::LogLevel level) {
@@ -138,9 +157,10 @@ void set_level(config::LogLevel level) {
 void shutdown() {
   if (g_main) {
     for (auto* l : {&g_main, &g_worker, &g_http, &g_tcp, &g_admin, &g_access}) (*l)->flush();
+    if (g_audit) g_audit->flush();
   }
   spdlog::shutdown();
-  g_main = g_worker = g_http = g_tcp = g_admin = g_access = nullptr;
+  g_main = g_worker = g_http = g_tcp = g_admin = g_access = g_audit = nullptr;
 }
 
 spdlog::logger& main() {
@@ -171,22 +191,134 @@ void set_access_enabled(bool on) {
   g_access_on.store(on, std::memory_order_relaxed);
 }
 
-void access(std::string_view listener, std::string_view method, std::string_view path, int status,
-            uint64_t bytes, uint64_t total_us, uint64_t upstream_us) {
-  ensure_defaults();
-  double total_ms = static_cast<double>(total_us) / 1000.0;
-  double upstream_ms = static_cast<double>(upstream_us) / 1000.0;
-  if (g_json) {
-    spdlog::memory_buf_t escaped;
-    json_escape(path, escaped);
-    g_access->info(
-        R"("listener":"{}","method":"{}","path":"{}","status":{},"bytes":{},"duration_ms":{:.3f},"upstream_ms":{:.3f})",
-        listener, method, std::string_view(escaped.data(), escaped.size()), status, bytes, total_ms,
-        upstream_ms);
-  } else {
-    g_access->info("{} {} {} {} {}B {:.3f}ms upstream={:.3f}ms", listener, method, path, status,
-                   bytes, total_ms, upstream_ms);
+namespace {
+
+std::string_view view(const spdlog::memory_buf_t& buf) {
+  return {buf.data(), buf.size()};
+}
+
+void append(spdlog::memory_buf_t& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+// "000" when no response reached the client, as in faultline_requests_total.
+void append_code(spdlog::memory_buf_t& out, int status) {
+  if (status <= 0 || status > 999)
+    append(out, "000");
+  else
+    fmt::format_to(std::back_inserter(out), "{:03d}", status);
+}
+
+std::string_view source_of(const faults::AppliedFault& f) {
+  return f.experiment.empty() ? std::string_view("header") : f.experiment;
+}
+
+// [{"type":"latency","source":"experiment","experiment":"x","phase":"request","delay_ms":300}]
+void json_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault> faults) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& f : faults) {
+    if (!first) out.push_back(',');
+    first = false;
+    fmt::format_to(std::back_inserter(out), R"({{"type":"{}")", f.kind);
+    if (f.experiment.empty()) {
+      append(out, R"(,"source":"header")");
+    } else {
+      append(out, R"(,"source":"experiment","experiment":")");
+      json_escape(f.experiment, out);
+      out.push_back('"');
+    }
+    if (f.kind == "latency") {
+      fmt::format_to(std::back_inserter(out), R"(,"{}":"{}","delay_ms":{})",
+                     f.where == "request" || f.where == "response" ? "phase" : "direction", f.where,
+                     f.ms);
+    } else if (f.kind == "abort") {
+      fmt::format_to(std::back_inserter(out), R"(,"status":{})", f.status);
+    } else if (f.kind == "reset") {
+      fmt::format_to(std::back_inserter(out), R"(,"phase":"{}","after_bytes":{})", f.where,
+                     f.after_bytes);
+    } else if (f.kind == "stall") {
+      fmt::format_to(std::back_inserter(out), R"(,"duration_ms":{})", f.ms);
+    } else if (f.kind == "bandwidth") {
+      fmt::format_to(std::back_inserter(out), R"(,"direction":"{}","bytes_per_second":{})", f.where,
+                     f.rate);
+    } else if (f.kind == "slow_close") {
+      fmt::format_to(std::back_inserter(out), R"(,"delay_ms":{})", f.ms);
+    }
+    out.push_back('}');
   }
+  out.push_back(']');
+}
+
+// latency=300ms@checkout,abort=503@header (the x-chaos-injected style, applied values).
+void text_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault> faults) {
+  bool first = true;
+  for (const auto& f : faults) {
+    if (!first) out.push_back(',');
+    first = false;
+    append(out, f.kind);
+    out.push_back('=');
+    if (f.kind == "abort")
+      fmt::format_to(std::back_inserter(out), "{}", f.status);
+    else if (f.kind == "reset")
+      append(out, f.where);
+    else if (f.kind == "bandwidth")
+      fmt::format_to(std::back_inserter(out), "{}B/s", f.rate);
+    else
+      fmt::format_to(std::back_inserter(out), "{}ms", f.ms);
+    out.push_back('@');
+    append(out, source_of(f));
+  }
+}
+
+}  // namespace
+
+void access(const RequestRecord& r) {
+  ensure_defaults();
+  const double total_ms = static_cast<double>(r.total_us) / 1000.0;
+  const double upstream_ms = static_cast<double>(r.upstream_us) / 1000.0;
+  const double fault_ms = static_cast<double>(r.fault_us) / 1000.0;
+  spdlog::memory_buf_t line;
+  auto out = std::back_inserter(line);
+  if (g_json) {
+    fmt::format_to(out, R"("id":"{:08x}-{}-{}","listener":")", g_process_tag, r.worker, r.id);
+    json_escape(r.listener, line);
+    fmt::format_to(out, R"(","protocol":"{}","client":"{}")", r.protocol, r.client);
+    if (r.protocol == "http") {
+      append(line, R"(,"method":")");
+      json_escape(r.method, line);
+      append(line, R"(","path":")");
+      json_escape(r.path, line);
+      fmt::format_to(out, R"(","status":{},"code":")", r.status);
+      append_code(line, r.status);
+      line.push_back('"');
+    } else {
+      fmt::format_to(out, R"(,"bytes_in":{})", r.bytes_in);
+    }
+    fmt::format_to(out,
+                   R"(,"injected":{},"ending":"{}","bytes":{},"duration_ms":{:.3f},)"
+                   R"("upstream_ms":{:.3f},"fault_ms":{:.3f},"faults":)",
+                   r.injected, ending_name(r.ending), r.bytes_out, total_ms, upstream_ms, fault_ms);
+    json_faults(line, r.faults);
+  } else {
+    fmt::format_to(out, "{} {} ", r.listener, r.client.empty() ? std::string_view("-") : r.client);
+    if (r.protocol == "http") {
+      fmt::format_to(out, "{} {} ", r.method.empty() ? std::string_view("-") : r.method,
+                     r.path.empty() ? std::string_view("-") : r.path);
+      append_code(line, r.status);
+    } else {
+      fmt::format_to(out, "tcp in={}B", r.bytes_in);
+    }
+    fmt::format_to(out, " {}B {:.3f}ms upstream={:.3f}ms fault={:.3f}ms id={:08x}-{}-{}",
+                   r.bytes_out, total_ms, upstream_ms, fault_ms, g_process_tag, r.worker, r.id);
+    if (r.injected) append(line, " injected");
+    if (r.ending != Ending::kComplete) fmt::format_to(out, " ending={}", ending_name(r.ending));
+    if (!r.faults.empty()) {
+      append(line, " faults=");
+      text_faults(line, r.faults);
+    }
+  }
+  g_access->info("{}", view(line));
 }
 
 }  // namespace faultline::proxy::log

@@ -1,7 +1,9 @@
 #pragma once
 // Logging: one named spdlog logger per component, created once at start-up and cached here,
 // all writing through one async thread pool that drops the oldest line rather than block an
-// event loop. Text or JSON lines per [log].
+// event loop. Text or JSON lines per [log]; with JSON every line the process writes after
+// init() is one JSON object: the component loggers, the "audit" logger (registered with
+// spdlog for proxy/admin/audit.cc) and spdlog's default logger (which the admin server uses).
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
@@ -9,10 +11,17 @@
 
 #include "config/schema.h"
 
+namespace faultline::proxy {
+struct RequestRecord;
+}
+
 namespace faultline::proxy::log {
 
 // Before init() every logger writes text synchronously to stderr at info level.
 void init(const config::LogConfig& config);
+// A fatal start-up error (one line, flushed at once), in the configured format once init()
+// ran.
+void fatal(std::string_view message);
 void set_level(config::LogLevel level);
 void shutdown();  // flushes
 
@@ -24,8 +33,7 @@ spdlog::logger& admin();
 
 bool access_enabled();
 void set_access_enabled(bool on);
-// The per-request access line: method, path, status, bytes, total and upstream time.
-void access(std::string_view listener, std::string_view method, std::string_view path, int status,
-            uint64_t bytes, uint64_t total_us, uint64_t upstream_us);
+// The access line of one exchange (README "Access log").
+void access(const RequestRecord& record);
 
 }  // namespace faultline::proxy::log

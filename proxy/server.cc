@@ -61,9 +61,12 @@ int Server::run() {
   const config::Config& cfg = *config_;
   unsigned n = worker_count(cfg);
   run_ = std::make_shared<faults::RunState>(n);
+  // From here on every line follows [log] (format = "json": one JSON object per line).
+  log::init(cfg.log);
   auto snapshot = build_snapshot(config_, api_);
   if (!snapshot) {
-    std::fprintf(stderr, "faultline: %s\n", snapshot.error().c_str());
+    log::fatal(snapshot.error());
+    log::shutdown();
     return 2;
   }
   {
@@ -84,8 +87,8 @@ int Server::run() {
     auto bound = bind_reuseport(cfg.listeners[i].listen, n);
     if (!bound) {
       close_all_fds();
-      std::fprintf(stderr, "faultline: listener %s: %s\n", cfg.listeners[i].name.c_str(),
-                   bound.error().c_str());
+      log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());
+      log::shutdown();
       return 2;
     }
     for (unsigned w = 0; w < n; ++w) fds[w][i] = (*bound)[w];
@@ -95,18 +98,18 @@ int Server::run() {
   if (auto st = admin_->listen(); !st) {
     close_all_fds();
     admin_.reset();
-    std::fprintf(stderr, "faultline: %s\n", st.error().c_str());
+    log::fatal(st.error());
+    log::shutdown();
     return 2;
   }
 
-  log::init(cfg.log);
   uv_loop_init(&loop_);
   for (unsigned w = 0; w < n; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, *snapshot, fds[w], *shared_));
   }
   for (auto& w : workers_) {
     if (auto st = w->start(); !st) {
-      std::fprintf(stderr, "faultline: worker: %s\n", st.error().c_str());
+      log::fatal("worker: " + st.error());
       for (auto& other : workers_) other->stop();
       for (auto& other : workers_) other->join();
       admin_->stop();
@@ -115,7 +118,7 @@ int Server::run() {
     }
   }
   if (auto st = admin_->start(); !st) {
-    std::fprintf(stderr, "faultline: %s\n", st.error().c_str());
+    log::fatal(st.error());
     return 1;
   }
 
@@ -326,6 +329,7 @@ admin::MetricsSample Server::metrics() const {
   for (const auto& l : cfg->listeners) {
     admin::MetricsSample::Listener out;
     out.name = l.name;
+    out.http = l.protocol == config::Protocol::kHttp;
     sample.listeners.push_back(std::move(out));
   }
   for (const auto& w : workers_) {
@@ -354,7 +358,7 @@ nlohmann::json Server::status() const {
   for (size_t i = 0; i < sample.listeners.size(); ++i) {
     const auto& l = sample.listeners[i];
     uint64_t requests = 0;
-    for (const auto& [code, count] : l.requests_by_code) requests += count;
+    for (const auto& r : l.requests) requests += r.count;
     j["listeners"].push_back(
         {{"name", l.name},
          {"listen", cfg->listeners[i].listen.to_string()},

@@ -1,5 +1,8 @@
 // Server: experiments through the admin API, publishing snapshots, CPU stress and the fault
 // metrics. Mutations are serialised by control_mutex_ and publish a whole new snapshot.
+#include <algorithm>
+#include <array>
+
 #include "faults/catalog.h"
 #include "faults/cpu_target.h"
 #include "faults/views.h"
@@ -189,15 +192,25 @@ void Server::add_fault_metrics(admin::MetricsSample& sample) const {
   for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
     sample.experiments.push_back(
         {v.experiment->name, v.counters.matched, v.status == faults::ExperimentStatus::kActive});
+    // Every per-request fault kind the experiment has is a series from the start, at 0
+    // (SPEC §7), so that a fresh dashboard shows 0 rather than "No data".
+    std::array<bool, faults::kMaxKinds> configured{};
+    for (const auto& fault : v.experiment->faults)
+      if (fault.per_request && fault.kind < faults::kMaxKinds) configured[fault.kind] = true;
     for (size_t k = 0; k < faults::kMaxKinds; ++k)
-      if (v.counters.injected[k] > 0)
+      if (v.counters.injected[k] > 0 || configured[k])
         sample.injected.push_back(
             {v.experiment->name, std::string(faults::kind_name(k)), v.counters.injected[k]});
   }
   if (run_) {
     faults::HeaderTotals header = faults::header_totals(*run_);
+    // With header triggers on, each kind a header can inject is a series from the start.
+    constexpr std::string_view kHeaderKinds[] = {"latency", "abort", "reset", "stall", "bandwidth"};
+    const bool triggers_on = snap->faults->triggers.enabled;
     for (size_t k = 0; k < faults::kMaxKinds; ++k)
-      if (header.injected[k] > 0)
+      if (header.injected[k] > 0 ||
+          (triggers_on && std::find(std::begin(kHeaderKinds), std::end(kHeaderKinds),
+                                    faults::kind_name(k)) != std::end(kHeaderKinds)))
         sample.injected.push_back(
             {"header", std::string(faults::kind_name(k)), header.injected[k]});
     for (size_t r = 0; r < faults::kRejectReasons; ++r)

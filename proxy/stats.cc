@@ -4,17 +4,19 @@ namespace faultline::proxy {
 
 void ListenerStats::add_to(admin::MetricsSample::Listener& out) const {
   for (int code = 0; code < kMaxCode; ++code) {
-    uint64_t n = load(requests_by_code[code]);
-    if (n == 0) continue;
-    bool merged = false;
-    for (auto& [c, count] : out.requests_by_code) {
-      if (c == code) {
-        count += n;
-        merged = true;
-        break;
+    for (int injected = 0; injected < 2; ++injected) {
+      uint64_t n = load(requests_by_code[code][injected]);
+      if (n == 0) continue;
+      bool merged = false;
+      for (auto& r : out.requests) {
+        if (r.code == code && r.injected == (injected == 1)) {
+          r.count += n;
+          merged = true;
+          break;
+        }
       }
+      if (!merged) out.requests.push_back({code, injected == 1, n});
     }
-    if (!merged) out.requests_by_code.emplace_back(code, n);
   }
   for (size_t b = 0; b < kBuckets; ++b) out.duration_buckets[b] += load(duration_buckets[b]);
   out.duration_count += load(duration_count);

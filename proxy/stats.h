@@ -20,7 +20,8 @@ inline uint64_t load(const Counter& c) {
 struct ListenerStats {
   static constexpr size_t kBuckets = std::size(admin::MetricsSample::kDurationBuckets);
   static constexpr int kMaxCode = 600;
-  Counter requests_by_code[kMaxCode] = {};
+  // [status][injected]; status 0 = no HTTP response reached the client (code="000").
+  Counter requests_by_code[kMaxCode][2] = {};
   Counter duration_buckets[kBuckets + 1] = {};  // last = +Inf
   Counter duration_count{0};
   Counter duration_sum_us{0};
@@ -29,8 +30,9 @@ struct ListenerStats {
   Counter upstream_errors_timeout{0};
   Counter upstream_errors_reset{0};
 
-  void record(int status, uint64_t duration_us) {
-    if (status > 0 && status < kMaxCode) bump(requests_by_code[status]);
+  void record(int status, bool injected, uint64_t duration_us) {
+    if (status < 0 || status >= kMaxCode) status = 0;
+    bump(requests_by_code[status][injected ? 1 : 0]);
     double seconds = static_cast<double>(duration_us) / 1e6;
     size_t b = 0;
     while (b < kBuckets && seconds > admin::MetricsSample::kDurationBuckets[b]) ++b;

@@ -38,6 +38,10 @@ void TcpSession::start(uv_stream_t* server) {
   sockaddr_storage peer{};
   int len = sizeof peer;
   uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
+  format_address(reinterpret_cast<sockaddr*>(&peer), client_addr_, sizeof client_addr_);
+  logged_ = false;
+  request_id_ = next_request_id();
+  started_us_ = uv_hrtime() / 1000;
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
     plan_active_ = decide_connect(worker_, *snapshot_, listener_.index,
                                   reinterpret_cast<sockaddr*>(&peer), plan_);
@@ -74,6 +78,7 @@ void TcpSession::connect_upstream() {
   if (uv_tcp_connect(&connect_req_, &upstream_, reinterpret_cast<const sockaddr*>(&addr.addr),
                      on_connect) != 0) {
     bump(listener_.stats.upstream_errors_connect);
+    ending_ = Ending::kUpstreamConnect;
     close();
     return;
   }
@@ -86,6 +91,7 @@ void TcpSession::on_connect(uv_connect_t* req, int status) {
   uv_timer_stop(&s->timers_[0]);
   if (status != 0) {
     bump(s->listener_.stats.upstream_errors_connect);
+    s->ending_ = Ending::kUpstreamConnect;
     s->close();  // a failed upstream connect closes the client
     return;
   }
@@ -137,6 +143,7 @@ void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
       side_eof(side);
     } else if (nread < 0) {
       if (side == 1) bump(listener_.stats.upstream_errors_reset);
+      ending_ = side == 1 ? Ending::kUpstreamFailed : Ending::kClientClosed;
       close();
     }
   }
@@ -178,6 +185,7 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
   if (send > 0) {
     out_[to].add(worker_.write_ops(), worker_.slabs(), slab, p, send);
     if (dir == 1) downstream_bytes_ += send;
+    if (dir == 0) upstream_bytes_ += send;
     if (out_[to].flush(stream(to), this, on_written, worker_.write_ops(), worker_.slabs()) != 0) {
       close();
       return;
@@ -193,6 +201,7 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     worker_.slabs().ref(slab);
     held_[dir] = {slab, p + send, n - send};
     waiting_[dir] = true;
+    held_since_us_[dir] = uv_hrtime() / 1000;
     worker_.wait_on_fault(this);
     if (is_delay)
       start_timer_at_least(&timers_[dir], on_timer, wait_ms);
@@ -204,6 +213,10 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
 
 void TcpSession::resume(int dir) {
   waiting_[dir] = false;
+  if (held_since_us_[dir]) {
+    fault_us_ += uv_hrtime() / 1000 - held_since_us_[dir];
+    held_since_us_[dir] = 0;
+  }
   uv_timer_stop(&timers_[dir]);
   Held h = held_[dir];
   held_[dir] = {};
@@ -231,6 +244,7 @@ void TcpSession::on_timer(uv_timer_t* t) {
       s->close();
   } else if (t == &s->timers_[0] && !s->connected_) {
     bump(s->listener_.stats.upstream_errors_timeout);
+    s->ending_ = Ending::kUpstreamConnect;
     s->close();  // connect timeout
   } else {
     s->resume(t == &s->timers_[0] ? 0 : 1);
@@ -262,6 +276,7 @@ void TcpSession::on_written(uv_write_t* req, int status) {
   s->out_[to].completed(op, s->worker_.write_ops(), s->worker_.slabs());
   if (s->closing_) return;
   if (status != 0) {
+    s->ending_ = to == 0 ? Ending::kClientClosed : Ending::kUpstreamFailed;
     s->close();
     return;
   }
@@ -314,7 +329,10 @@ void TcpSession::finish() {
 void TcpSession::release_faults() {
   if (closing_) return;
   if (plan_active_) release_plan(worker_, *snapshot_, plan_);
+  // The faults applied so far stay in the connection's log line.
+  std::vector<faults::AppliedFault> applied = std::move(plan_.applied);
   plan_ = faults::Plan();
+  plan_.applied = std::move(applied);
   plan_active_ = false;
   bucket_[0] = TokenBucket();
   bucket_[1] = TokenBucket();
@@ -332,8 +350,33 @@ void TcpSession::release_faults() {
   worker_.done_with_fault(this);
 }
 
+void TcpSession::record(bool reset) {
+  logged_ = true;
+  const uint64_t now = uv_hrtime() / 1000;
+  for (uint64_t& since : held_since_us_) {
+    if (since) fault_us_ += now - since;
+    since = 0;
+  }
+  RequestRecord r;
+  r.listener = listener_.name;
+  r.client = client_addr_;
+  r.id = request_id_;
+  r.worker = worker_.index();
+  r.protocol = "tcp";
+  r.ending = reset ? Ending::kReset : stalled_ ? Ending::kStall : ending_;
+  r.injected = r.ending == Ending::kReset || r.ending == Ending::kStall;
+  r.bytes_in = upstream_bytes_;
+  r.bytes_out = downstream_bytes_;
+  r.total_us = now - started_us_;
+  // A stall holds the whole connection.
+  r.fault_us = stalled_ ? r.total_us : fault_us_;
+  r.faults = plan_.applied;
+  finish_record(listener_.stats, r);
+}
+
 void TcpSession::close(bool reset) {
   if (closing_) return;
+  if (!logged_) record(reset);
   closing_ = true;
   for (auto& h : held_) {
     if (h.slab) worker_.slabs().unref(h.slab);

@@ -10,6 +10,7 @@
 #include "faults/plan.h"
 #include "proxy/connection.h"
 #include "proxy/outbox.h"
+#include "proxy/request_record.h"
 #include "proxy/snapshot.h"
 #include "proxy/token_bucket.h"
 
@@ -24,7 +25,10 @@ class TcpSession final : public Connection {
   TcpSession(Worker& worker, WorkerListener& listener);
   void start(uv_stream_t* server);
   void drain() override {}  // a TCP stream has no request boundary: it runs until drain ends
-  void abort() override { close(); }
+  void abort() override {
+    ending_ = Ending::kAborted;
+    close();
+  }
   void release_faults() override;
 
  private:
@@ -53,6 +57,8 @@ class TcpSession final : public Connection {
   void finish();
   void shutdown_client_now();
   void connect_upstream();
+  // The connection's access-log line (one per connection, at close).
+  void record(bool reset);
   uv_stream_t* stream(int side) {
     return reinterpret_cast<uv_stream_t*>(side == 0 ? &client_ : &upstream_);
   }
@@ -85,6 +91,15 @@ class TcpSession final : public Connection {
   int pending_closes_ = 0;
   uint64_t last_activity_ms_ = 0;  // loop time of the last read or completed write
   uint64_t downstream_bytes_ = 0;
+  // Access-log facts.
+  bool logged_ = true;  // until the connection is accepted
+  Ending ending_ = Ending::kComplete;
+  char client_addr_[64] = {};
+  uint64_t request_id_ = 0;
+  uint64_t started_us_ = 0;
+  uint64_t upstream_bytes_ = 0;  // relayed from the client
+  uint64_t fault_us_ = 0;        // chunks held by faults (summed over both directions)
+  uint64_t held_since_us_[2] = {0, 0};
 };
 
 }  // namespace faultline::proxy

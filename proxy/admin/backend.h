@@ -18,8 +18,8 @@ namespace faultline::proxy::admin {
 // Outcome of a mutating call. `status` is the HTTP status to answer with.
 struct Outcome {
   int status = 200;
-  std::string error;  // empty on success
-  std::string field;  // "faults[0].delay" for validation errors
+  std::string error;    // empty on success
+  std::string field;    // "faults[0].delay" for validation errors
   nlohmann::json body;  // success body (e.g. the experiment view), may be null
 };
 
@@ -28,9 +28,15 @@ struct MetricsSample {
   // Upper bounds in seconds of faultline_request_duration_seconds buckets (+Inf implied).
   static constexpr double kDurationBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                 0.25,  0.5,   1,    2.5,   5,    10};
+  struct Requests {
+    int code = 0;           // HTTP status; 0 = no response reached the client ("000")
+    bool injected = false;  // the outcome came from a fault (abort status, reset, stall)
+    uint64_t count = 0;
+  };
   struct Listener {
     std::string name;
-    std::vector<std::pair<int, uint64_t>> requests_by_code;  // status code -> count
+    bool http = true;                // HTTP listeners count requests; TCP ones connections only
+    std::vector<Requests> requests;  // any order, duplicates summed
     uint64_t duration_buckets[std::size(kDurationBuckets)] = {};  // non-cumulative counts
     uint64_t duration_count = 0;
     double duration_sum_seconds = 0;

@@ -71,15 +71,28 @@ void sample(std::string& out, std::string_view name, Labels labels, V value) {
   out += '\n';
 }
 
+// "000" when no HTTP response reached the client, else the three-digit status.
+std::string code_label(int code) {
+  if (code <= 0 || code > 999) return "000";
+  return std::to_string(code);
+}
+
 void render_requests(std::string& out, const MetricsSample& s) {
   family(out, "faultline_requests_total", "counter",
-         "Requests answered, by listener and HTTP status code.");
+         "Requests by listener, HTTP status code (000: no response) and whether a fault "
+         "decided the outcome.");
   for (const auto& l : s.listeners) {
-    std::map<int, uint64_t> by_code;
-    for (const auto& [code, n] : l.requests_by_code) by_code[code] += n;
-    for (const auto& [code, n] : by_code) {
-      const std::string code_text = std::to_string(code);
-      sample(out, "faultline_requests_total", {{"listener", l.name}, {"code", code_text}}, n);
+    std::map<std::pair<int, bool>, uint64_t> by_code;
+    // The series a dashboard plots first exists from start-up (SPEC §7), not from the first
+    // request: rate() needs a sample before the first increment.
+    if (l.http) by_code[{200, false}] += 0;
+    for (const auto& r : l.requests) by_code[{r.code, r.injected}] += r.count;
+    for (const auto& [key, n] : by_code) {
+      const std::string code_text = code_label(key.first);
+      sample(
+          out, "faultline_requests_total",
+          {{"listener", l.name}, {"code", code_text}, {"injected", key.second ? "true" : "false"}},
+          n);
     }
   }
 }

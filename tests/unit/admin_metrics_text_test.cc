@@ -16,7 +16,7 @@ MetricsSample known_sample() {
   MetricsSample s;
   MetricsSample::Listener l;
   l.name = "inbound";
-  l.requests_by_code = {{200, 90}, {503, 10}};
+  l.requests = {{200, false, 90}, {503, false, 6}, {503, true, 4}, {0, true, 2}};
   l.duration_buckets[0] = 50;  // <= 1ms
   l.duration_buckets[5] = 40;  // <= 100ms
   l.duration_buckets[7] = 9;   // <= 500ms
@@ -37,10 +37,12 @@ MetricsSample known_sample() {
 }
 
 constexpr const char* kGolden =
-    R"(# HELP faultline_requests_total Requests answered, by listener and HTTP status code.
+    R"(# HELP faultline_requests_total Requests by listener, HTTP status code (000: no response) and whether a fault decided the outcome.
 # TYPE faultline_requests_total counter
-faultline_requests_total{listener="inbound",code="200"} 90
-faultline_requests_total{listener="inbound",code="503"} 10
+faultline_requests_total{listener="inbound",code="000",injected="true"} 2
+faultline_requests_total{listener="inbound",code="200",injected="false"} 90
+faultline_requests_total{listener="inbound",code="503",injected="false"} 6
+faultline_requests_total{listener="inbound",code="503",injected="true"} 4
 # HELP faultline_request_duration_seconds Time from request start to the end of the response.
 # TYPE faultline_request_duration_seconds histogram
 faultline_request_duration_seconds_bucket{listener="inbound",le="0.001"} 50
@@ -110,6 +112,24 @@ TEST(AdminMetricsText, EmptySampleStillDescribesEveryFamily) {
   EXPECT_NE(text.find("\nfaultline_cpu_stress_workers 0\n"), std::string::npos);
   EXPECT_NE(text.find("faultline_config_reloads_total{result=\"ok\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("faultline_config_reloads_total{result=\"error\"} 0\n"), std::string::npos);
+}
+
+// SPEC §7: a configured HTTP listener has a requests series from start-up, at 0, so that a
+// fresh dashboard shows 0 instead of "No data"; a TCP listener counts no requests.
+TEST(AdminMetricsText, ListenersHaveARequestSeriesBeforeTheFirstRequest) {
+  MetricsSample s;
+  MetricsSample::Listener http;
+  http.name = "web";
+  MetricsSample::Listener tcp;
+  tcp.name = "db";
+  tcp.http = false;
+  s.listeners = {http, tcp};
+  const std::string text = render_metrics(s);
+  EXPECT_NE(
+      text.find("faultline_requests_total{listener=\"web\",code=\"200\",injected=\"false\"} 0\n"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("faultline_requests_total{listener=\"db\""), std::string::npos) << text;
 }
 
 TEST(AdminMetricsText, EscapesLabelValues) {

@@ -137,13 +137,23 @@ TEST_F(Metrics, CountersMatchKnownTraffic) {
   // Counters are summed at scrape time; a response may leave before its count is added.
   EXPECT_TRUE(eventually([&] {
     text = scrape(admin_);
-    return value("faultline_requests_total", {{"listener", "main"}, {"code", "200"}}) == 28 &&
-           value("faultline_requests_total", {{"listener", "dead"}, {"code", "502"}}) == 4;
+    return value("faultline_requests_total",
+                 {{"listener", "main"}, {"code", "200"}, {"injected", "false"}}) == 28 &&
+           value("faultline_requests_total",
+                 {{"listener", "dead"}, {"code", "502"}, {"injected", "false"}}) == 4;
   })) << text;
-  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "200"}}), 28);
-  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "503"}}), 7);
-  EXPECT_EQ(value("faultline_requests_total", {{"listener", "main"}, {"code", "500"}}), 1);
-  EXPECT_EQ(value("faultline_requests_total", {{"listener", "dead"}, {"code", "502"}}), 4);
+  EXPECT_EQ(value("faultline_requests_total",
+                  {{"listener", "main"}, {"code", "200"}, {"injected", "false"}}),
+            28);
+  EXPECT_EQ(value("faultline_requests_total",
+                  {{"listener", "main"}, {"code", "503"}, {"injected", "true"}}),
+            7);
+  EXPECT_EQ(value("faultline_requests_total",
+                  {{"listener", "main"}, {"code", "500"}, {"injected", "true"}}),
+            1);
+  EXPECT_EQ(value("faultline_requests_total",
+                  {{"listener", "dead"}, {"code", "502"}, {"injected", "false"}}),
+            4);
 
   EXPECT_EQ(
       value("faultline_faults_injected_total", {{"experiment", "aborter"}, {"fault", "abort"}}), 7);
@@ -200,13 +210,14 @@ TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
     text = scrape(admin_);
     return metric(text, "faultline_upstream_errors_total",
                   {{"listener", "impatient"}, {"kind", "timeout"}}) == 1.0 &&
-           metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}) ==
-               1.0;
+           metric(text, "faultline_requests_total",
+                  {{"listener", "impatient"}, {"code", "504"}, {"injected", "false"}}) == 1.0;
   })) << text;
   EXPECT_EQ(metric(text, "faultline_upstream_errors_total",
                    {{"listener", "impatient"}, {"kind", "timeout"}}),
             1.0);
-  EXPECT_EQ(metric(text, "faultline_requests_total", {{"listener", "impatient"}, {"code", "504"}}),
+  EXPECT_EQ(metric(text, "faultline_requests_total",
+                   {{"listener", "impatient"}, {"code", "504"}, {"injected", "false"}}),
             1.0)
       << text;
 
@@ -225,6 +236,60 @@ TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
     text = scrape(admin_);
     return metric(text, "faultline_connections_active", {{"listener", "main"}}) == 0.0;
   })) << text;
+}
+
+// SPEC §7 (issue 8 item 17): the labelled series of configured listeners and experiments
+// exist from start-up at 0, before any traffic, and new experiments' series from creation.
+TEST_F(Metrics, ConfiguredSeriesExistAtZeroFromStartUp) {
+  std::string text = scrape(admin_);
+  ASSERT_FALSE(text.empty());
+  auto at_zero = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+    EXPECT_EQ(metric(text, name, labels), std::optional<double>(0.0)) << name << "\n" << text;
+  };
+  for (const char* listener : {"main", "dead", "impatient"}) {
+    at_zero("faultline_requests_total",
+            {{"listener", listener}, {"code", "200"}, {"injected", "false"}});
+    at_zero("faultline_request_duration_seconds_count", {{"listener", listener}});
+    at_zero("faultline_connections_active", {{"listener", listener}});
+    at_zero("faultline_upstream_errors_total", {{"listener", listener}, {"kind", "timeout"}});
+  }
+  at_zero("faultline_faults_injected_total", {{"experiment", "aborter"}, {"fault", "abort"}});
+  at_zero("faultline_faults_injected_total", {{"experiment", "lagger"}, {"fault", "latency"}});
+  at_zero("faultline_experiment_matched_total", {{"experiment", "aborter"}});
+  // Header triggers are on: every kind a header can inject, and every rejection reason.
+  for (const char* fault : {"latency", "abort", "reset", "stall", "bandwidth"})
+    at_zero("faultline_faults_injected_total", {{"experiment", "header"}, {"fault", fault}});
+  for (const char* reason : {"token", "source", "invalid", "unknown_experiment"})
+    at_zero("faultline_header_triggers_rejected_total", {{"reason", reason}});
+
+  ASSERT_EQ(api_send(admin_, "POST", "/v1/experiments",
+                     R"({"name": "fresh", "faults": [{"type": "stall", "duration": "1s"}]})")
+                .status(),
+            201);
+  text = scrape(admin_);
+  at_zero("faultline_faults_injected_total", {{"experiment", "fresh"}, {"fault", "stall"}});
+  at_zero("faultline_experiment_matched_total", {{"experiment", "fresh"}});
+}
+
+// Issue 8 item 16: an x-chaos-experiment name that no experiment has is counted (and the
+// request goes on); so is a wrong token.
+TEST_F(Metrics, UnknownExperimentNamesAreCounted) {
+  EXPECT_EQ(
+      proxy_get(main_, "/",
+                {{"x-chaos-experiment", "lagger, no-such"}, {"x-chaos-token", "header-secret"}})
+          .status(),
+      200);
+  EXPECT_EQ(
+      proxy_get(main_, "/", {{"x-chaos-experiment", "typo"}, {"x-chaos-token", "header-secret"}})
+          .status(),
+      200);
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    text = scrape(admin_);
+    return metric(text, "faultline_header_triggers_rejected_total",
+                  {{"reason", "unknown_experiment"}}) == 2.0;
+  })) << text;
+  EXPECT_EQ(metric(text, "faultline_header_triggers_rejected_total", {{"reason", "token"}}), 0.0);
 }
 
 TEST_F(Metrics, GaugesFollowTheApi) {
