@@ -1,5 +1,6 @@
 // The config file: TOML -> Node -> Config, section by section, collecting every error.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -71,12 +72,35 @@ void read_token_file(FieldReader& admin, const std::string& config_file, AdminCo
   if (out.token.empty()) admin.error("token_file", "\"" + path + "\" is empty");
 }
 
+// `[admin] hosts`: names (or IP literals) the admin API accepts in Host besides loopback and
+// this machine's own addresses (SPEC §7).
+void read_admin_hosts(FieldReader& admin, AdminConfig& out) {
+  if (!admin.read_strings("hosts", out.hosts)) return;
+  for (size_t i = 0; i < out.hosts.size(); ++i) {
+    const std::string& host = out.hosts[i];
+    const bool ip6 = host.size() > 2 && host.front() == '[' && host.back() == ']';
+    bool ok = !host.empty();
+    for (char c : ip6 ? host.substr(1, host.size() - 2) : host) {
+      const bool name_char = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
+                             c == '_' || (ip6 && c == ':');
+      ok = ok && name_char;
+    }
+    if (!ok) {
+      admin.diags().error(admin.get("hosts")->items[i], index_path("admin.hosts", i),
+                          "expected a host name or address without scheme or port (like "
+                          "\"faultline.example.com\"), got \"" +
+                              host + "\"");
+    }
+  }
+}
+
 void decode_admin(const FieldReader& root, const std::string& file, AdminConfig& out) {
   const Node* node = section(root, "admin");
   if (node == nullptr) return;
   FieldReader admin(*node, "admin", root.diags());
-  admin.reject_unknown({"listen", "token", "token_file"});
+  admin.reject_unknown({"listen", "token", "token_file", "hosts"});
   admin.read("listen", out.listen);
+  read_admin_hosts(admin, out);
   admin.read("token", out.token);
   if (!admin.read("token_file", out.token_file)) return;
   if (admin.get("token") != nullptr) {

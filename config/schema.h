@@ -20,8 +20,9 @@ enum class Trigger { kAlways, kHeader };
 
 struct AdminConfig {
   HostPort listen{"127.0.0.1", 9901};
-  std::string token;       // resolved: token_file contents (trimmed) when token_file is set
-  std::string token_file;  // as written
+  std::string token;               // resolved: token_file contents (trimmed) when token_file is set
+  std::string token_file;          // as written
+  std::vector<std::string> hosts;  // accepted in Host besides loopback and own addresses
 };
 
 struct LogConfig {

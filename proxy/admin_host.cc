@@ -18,6 +18,7 @@ Status AdminHost::listen() {
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
   http_ = std::make_unique<admin::AdminServer>(&loop_, backend_, server_.audit(), config_.token);
+  http_->set_allowed_hosts(config_.hosts);
   if (auto st = http_->listen(config_.listen); !st) return Status::failure(st.error());
   std::string host = config_.listen.host;
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
@@ -68,6 +69,10 @@ void AdminHost::stop() {
 
 void AdminHost::set_token(std::string token) {
   if (http_) http_->set_token(std::move(token));
+}
+
+void AdminHost::set_allowed_hosts(std::vector<std::string> names) {
+  if (http_) http_->set_allowed_hosts(std::move(names));
 }
 
 }  // namespace faultline::proxy

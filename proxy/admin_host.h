@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/result.h"
 #include "config/schema.h"
@@ -26,6 +27,7 @@ class AdminHost {
   Status start();
   void stop();  // thread-safe; returns after the admin thread ended
   void set_token(std::string token);
+  void set_allowed_hosts(std::vector<std::string> names);  // thread-safe ([admin] hosts)
 
  private:
   static void on_wake(uv_async_t* async);

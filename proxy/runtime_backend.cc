@@ -23,6 +23,19 @@ admin::Outcome RuntimeBackend::remove(const std::string& name) {
   return server_.remove_experiment(name);
 }
 admin::Outcome RuntimeBackend::pause(const std::string& name, bool paused) {
+  // An expired experiment injects nothing whatever its paused flag says; answering "ok" would
+  // tell an operator that a resume brought it back (SPEC §7: 409).
+  if (std::optional<nlohmann::json> view = server_.experiment_json(name);
+      view && view->value("state", "") == "expired") {
+    admin::Outcome expired;
+    expired.status = 409;
+    expired.error = "experiment \"" + name + "\" expired" +
+                    (view->contains("expires_at") && (*view)["expires_at"].is_string()
+                         ? " at " + (*view)["expires_at"].get<std::string>()
+                         : std::string()) +
+                    "; an expired experiment cannot be " + (paused ? "paused" : "resumed");
+    return expired;
+  }
   return server_.pause_experiment(name, paused);
 }
 admin::Outcome RuntimeBackend::halt(bool halted) {

@@ -306,6 +306,7 @@ admin::Outcome Server::reload() {
   log::set_access_enabled(next->log.access_log);
   publish(snapshot);
   if (admin_) admin_->set_token(next->admin.token);
+  if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
   log::main().info("reloaded {}", next->file);
   outcome.body = nlohmann::json{{"result", "ok"}};
   return outcome;

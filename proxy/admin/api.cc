@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/loader.h"
+#include "config/validate.h"
 #include "proxy/admin/auth.h"
 #include "proxy/admin/metrics_text.h"
 
@@ -47,6 +48,38 @@ bool is_json_content_type(std::string_view content_type) {
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
   return ieq(media, "application/json");
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_write(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+// The admin's own origin is the scheme and the Host the request was sent to.
+bool same_origin(std::string_view origin, std::string_view host) {
+  if (host.empty()) return false;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.size() == scheme.size() + host.size() &&
+        ieq(origin.substr(0, scheme.size()), scheme) && ieq(origin.substr(scheme.size()), host))
+      return true;
+  }
+  return false;
+}
+
+// True when the comma-separated list `values` holds `token` (case-insensitive).
+bool contains_token(std::string_view values, std::string_view token) {
+  while (!values.empty()) {
+    const size_t comma = values.find(',');
+    if (ieq(trim(values.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    values.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 bool is_v1(std::string_view path) {
@@ -120,16 +153,42 @@ void AdminApi::set_token(std::string token) {
   token_ = std::move(token);
 }
 
-bool AdminApi::authorized(std::string_view authorization) const {
+bool AdminApi::authorized(const AdminRequest& request) const {
   std::lock_guard lock(token_mutex_);
-  return bearer_authorized(authorization, token_);
+  if (token_.empty() || bearer_authorized(request.authorization, token_)) return true;
+  // The Kubernetes API server's pod proxy drops Authorization (SPEC §7).
+  return !request.faultline_token.empty() &&
+         constant_time_equals(trim(request.faultline_token), token_);
+}
+
+std::optional<AdminResponse> AdminApi::refuse_browser_request(const AdminRequest& request) {
+  if (!hosts_.allowed(request.host)) {
+    return error_response(421, "Host \"" + request.host +
+                                   "\" is not a name or address of this machine; add the name to "
+                                   "[admin] hosts to use it");
+  }
+  if (!is_write(request.method)) return std::nullopt;
+  // A browser sends Origin with every POST, PUT and DELETE. A page from another origin must
+  // not drive the admin API, token or not (a "simple" POST needs no CORS preflight).
+  if (!request.origin.empty() && !same_origin(request.origin, request.host)) {
+    return error_response(403, "cross-origin request refused (Origin \"" + request.origin +
+                                   "\" is not this admin API)");
+  }
+  if (contains_token(request.sec_fetch_site, "cross-site"))
+    return error_response(403, "cross-site request refused (Sec-Fetch-Site: cross-site)");
+  return std::nullopt;
 }
 
 AdminResponse AdminApi::handle(const AdminRequest& request) {
   const std::string_view path = strip_query(request.target);
+  if (std::optional<AdminResponse> refused = refuse_browser_request(request)) {
+    spdlog::warn("admin: refused {} {} from {}: {}", request.method, path, request.client,
+                 refused->status);
+    return *refused;
+  }
   // Auth comes before routing under /v1 so that an unauthenticated client learns nothing
   // about which paths or experiments exist.
-  if (is_v1(path) && !authorized(request.authorization)) {
+  if (is_v1(path) && !authorized(request)) {
     spdlog::warn("admin: unauthorized {} {} from {}", request.method, path, request.client);
     AdminResponse r = error_response(401, "missing or invalid bearer token");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"faultline\"");
@@ -153,7 +212,12 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
     r.headers.emplace_back("Allow", std::string(allow));
     return r;
   }
-  if (is_v1(path) && !request.body.empty() && !is_json_content_type(request.content_type)) {
+  // Every write that carries a body or declares a type must declare JSON: HTML forms and
+  // fetch() without a preflight can only send text/plain, form or multipart types. A bodiless
+  // write with no Content-Type (`curl -X POST .../v1/halt`) stays valid.
+  if (is_write(request.method) && is_v1(path) &&
+      (!request.body.empty() || !request.content_type.empty()) &&
+      !is_json_content_type(request.content_type)) {
     return error_response(
         415, "request body must be application/json, got \"" + request.content_type + "\"");
   }
@@ -230,42 +294,36 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
   if (request.body.empty())
     return reject(400, "request body must be one experiment as a JSON object", {}, path_name);
 
-  nlohmann::json doc = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Parse again with exceptions only to get nlohmann's position-bearing message.
-    std::string message = "invalid JSON";
-    try {
-      const nlohmann::json unused = nlohmann::json::parse(request.body);
-      (void)unused;
-    } catch (const nlohmann::json::exception& e) {
-      std::string what = e.what();
-      const size_t bracket = what.find("] ");
-      message += ": " + (bracket == std::string::npos ? what : what.substr(bracket + 2));
-    }
-    return reject(400, message, {}, path_name);
+  // One strict parse of the untrusted body: nesting, size and duplicate keys are refused
+  // while parsing, before anything recursive walks the document (parse_json).
+  config::Diagnostics diags;
+  std::optional<config::Node> doc = config::parse_json(request.body, diags);
+  if (!doc) {
+    const config::Diagnostic& first = diags.items().front();
+    return reject(400, first.message, first.path, path_name);
   }
-  if (!doc.is_object())
+  if (!doc->is_table())
     return reject(400, "expected one experiment as a JSON object", {}, path_name);
 
   std::string name = path_name;
+  const config::Node* body_name = doc->find("name");
   if (!path_name.empty()) {
     // PUT: the path names the experiment; a body "name" must agree with it.
-    auto it = doc.find("name");
-    if (it == doc.end()) {
-      doc["name"] = path_name;
-    } else if (!it->is_string() || it->get<std::string>() != path_name) {
+    if (body_name == nullptr) {
+      config::Node named;
+      named.kind = config::Node::Kind::kString;
+      named.string = path_name;
+      doc->fields.emplace_back("name", std::move(named));
+    } else if (body_name->kind != config::Node::Kind::kString || body_name->string != path_name) {
       return reject(400, "name in the body does not match the path (\"" + path_name + "\")", "name",
                     path_name);
     }
-  } else if (auto it = doc.find("name"); it != doc.end() && it->is_string()) {
-    name = it->get<std::string>();
+  } else if (body_name != nullptr && body_name->kind == config::Node::Kind::kString) {
+    name = body_name->string;
   }
 
-  config::Diagnostics diags;
-  std::optional<config::ExperimentConfig> experiment =
-      config::decode_experiment_json(dump(doc), diags);
-  if (!experiment || !diags.ok()) {
-    if (diags.ok()) return reject(400, "invalid experiment", {}, name);
+  config::ExperimentConfig experiment = config::decode_experiment(*doc, "", diags);
+  if (!diags.ok()) {
     const config::Diagnostic& first = diags.items().front();
     Outcome failed;
     failed.status = 400;
@@ -283,7 +341,7 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
     }
     return r;
   }
-  Outcome outcome = backend_.create(std::move(*experiment), replace_allowed);
+  Outcome outcome = backend_.create(std::move(experiment), replace_allowed);
   if (replace_allowed && outcome.error.empty() && outcome.status == 201) action = "create";
   audit(request, action, name, outcome);
   return answer(outcome);

@@ -11,6 +11,7 @@
 
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
+#include "proxy/admin/host_check.h"
 
 namespace faultline::proxy::admin {
 
@@ -18,7 +19,11 @@ struct AdminRequest {
   std::string method;  // "GET", as parsed
   std::string target;  // request target, may carry a query string
   std::string authorization;
+  std::string faultline_token;  // x-faultline-token: the token without a scheme (SPEC §7)
   std::string content_type;
+  std::string host;            // empty when the request had no Host header
+  std::string origin;          // browsers send it on every POST, PUT and DELETE
+  std::string sec_fetch_site;  // "cross-site", "same-origin", ... (browsers only)
   std::string body;
   std::string client;  // peer IP address, for the audit trail
 };
@@ -67,10 +72,16 @@ class AdminApi {
 
   // Thread-safe: a reload may change the token from another thread.
   void set_token(std::string token);
+  // Names accepted in Host besides loopback and this machine's addresses ([admin] hosts).
+  // Thread-safe.
+  void set_allowed_hosts(std::vector<std::string> names) { hosts_.set_names(std::move(names)); }
   AdminResponse handle(const AdminRequest& request);
 
  private:
-  bool authorized(std::string_view authorization) const;
+  bool authorized(const AdminRequest& request) const;
+  // 421 for a Host that is not this machine, 403 for a write a browser sent from another
+  // origin; nullopt when neither applies.
+  std::optional<AdminResponse> refuse_browser_request(const AdminRequest& request);
   AdminResponse dispatch(const RouteMatch& match, const AdminRequest& request);
   AdminResponse put_or_post(const AdminRequest& request, const std::string& path_name,
                             bool replace_allowed);
@@ -82,6 +93,7 @@ class AdminApi {
   AuditLog& audit_;
   mutable std::mutex token_mutex_;
   std::string token_;
+  HostCheck hosts_;
 };
 
 }  // namespace faultline::proxy::admin

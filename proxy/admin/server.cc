@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cassert>
 #include <string_view>
 #include <vector>
@@ -81,9 +82,18 @@ class AdminConnection {
 
   void start(uv_stream_t* listener);
   void close();
+  bool closing() const { return closing_; }
+  // Which connection to close when the server is full: lower goes first. A connection that
+  // is lingering or waiting for a request is cheaper to lose than one being read, and one
+  // being answered goes last; within a phase the one in it longest goes first.
+  std::pair<int, uint64_t> eviction_order() const {
+    return {static_cast<int>(phase_), phase_since_};
+  }
 
  private:
-  enum class Phase { kWaiting, kReading, kWriting, kLingering };
+  // Declared in eviction order.
+  enum class Phase { kLingering, kWaiting, kReading, kWriting };
+  void set_phase(Phase phase);
 
   static const llhttp_settings_t& settings();
   static AdminConnection* from(llhttp_t* p) { return static_cast<AdminConnection*>(p->data); }
@@ -125,6 +135,7 @@ class AdminConnection {
   int open_handles_ = 0;
   bool closing_ = false;
   Phase phase_ = Phase::kWaiting;
+  uint64_t phase_since_ = 0;  // AdminServer::phase_changes_ when phase_ was entered
 
   // The request being read.
   AdminRequest request_;
@@ -177,8 +188,11 @@ void AdminConnection::start(uv_stream_t* listener) {
   }
   request_.client = peer_address(&tcp_);
   reset_request();
-  // The first request gets the request timeout from accept: a silent client is not idle.
-  arm_timer(server_.limits().request_timeout_ms);
+  // A client that connects and sends nothing is idle: it gets the short idle timeout, so that
+  // silent connections cannot hold the admin port (the request timeout runs from its first
+  // byte).
+  set_phase(Phase::kWaiting);
+  arm_timer(std::min(server_.limits().idle_timeout_ms, server_.limits().request_timeout_ms));
   uv_read_start(stream(), on_alloc, on_read);
 }
 
@@ -193,6 +207,11 @@ void AdminConnection::close() {
 void AdminConnection::on_handle_closed(uv_handle_t* h) {
   auto* self = static_cast<AdminConnection*>(h->data);
   if (--self->open_handles_ == 0) self->server_.connection_closed(self);  // deletes self
+}
+
+void AdminConnection::set_phase(Phase phase) {
+  phase_ = phase;
+  phase_since_ = ++server_.phase_changes_;  // a strict order; milliseconds would tie
 }
 
 void AdminConnection::arm_timer(uint64_t ms) {
@@ -272,7 +291,7 @@ void AdminConnection::respond(const AdminResponse& response, bool close_after) {
   const bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
   out_ = serialize(response, close_after, http10);
   close_after_write_ = close_after;
-  phase_ = Phase::kWriting;
+  set_phase(Phase::kWriting);
   arm_timer(server_.limits().write_timeout_ms);
   uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
   write_req_.data = this;
@@ -299,7 +318,7 @@ void AdminConnection::on_write(uv_write_t* req, int status) {
 void AdminConnection::next_request() {
   reset_request();
   llhttp_resume(&parser_);
-  phase_ = Phase::kWaiting;
+  set_phase(Phase::kWaiting);
   arm_timer(server_.limits().idle_timeout_ms);
   if (uv_read_start(stream(), on_alloc, on_read) != 0) {
     close();
@@ -316,7 +335,7 @@ void AdminConnection::next_request() {
 // input would make the kernel send RST and could destroy the answer before the client reads
 // it. Send FIN, discard input until the client closes or linger_ms passes, then close.
 void AdminConnection::linger() {
-  phase_ = Phase::kLingering;
+  set_phase(Phase::kLingering);
   arm_timer(server_.limits().linger_ms);
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, stream(), on_shutdown) != 0 ||
@@ -345,7 +364,7 @@ bool AdminConnection::count_header_bytes(size_t len) {
 
 int AdminConnection::on_message_begin(llhttp_t* p) {
   AdminConnection* self = from(p);
-  self->phase_ = Phase::kReading;
+  self->set_phase(Phase::kReading);
   self->arm_timer(self->server_.limits().request_timeout_ms);
   return HPE_OK;
 }
@@ -384,13 +403,19 @@ int AdminConnection::on_header_value(llhttp_t* p, const char* at, size_t len) {
 
 int AdminConnection::on_header_value_complete(llhttp_t* p) {
   AdminConnection* self = from(p);
-  // A repeated header is joined, so a duplicated Authorization can never match the token.
+  // A repeated header is joined, so a duplicated token can never match and a duplicated Host
+  // or Origin can never pass their checks.
   auto keep = [&](std::string& slot) {
     if (!slot.empty()) slot += ", ";
     slot += self->header_value_;
   };
-  if (ieq(self->header_field_, "authorization")) keep(self->request_.authorization);
-  if (ieq(self->header_field_, "content-type")) keep(self->request_.content_type);
+  const std::string& field = self->header_field_;
+  if (ieq(field, "authorization")) keep(self->request_.authorization);
+  if (ieq(field, "x-faultline-token")) keep(self->request_.faultline_token);
+  if (ieq(field, "content-type")) keep(self->request_.content_type);
+  if (ieq(field, "host")) keep(self->request_.host);
+  if (ieq(field, "origin")) keep(self->request_.origin);
+  if (ieq(field, "sec-fetch-site")) keep(self->request_.sec_fetch_site);
   if (ieq(self->header_field_, "expect") && ieq(self->header_value_, "100-continue"))
     self->expect_continue_ = true;
   self->header_field_.clear();
@@ -489,6 +514,10 @@ void AdminServer::set_token(std::string token) {
   api_.set_token(std::move(token));
 }
 
+void AdminServer::set_allowed_hosts(std::vector<std::string> names) {
+  api_.set_allowed_hosts(std::move(names));
+}
+
 void AdminServer::on_connection(uv_stream_t* server, int status) {
   auto* self = static_cast<AdminServer*>(server->data);
   if (status < 0) {
@@ -498,14 +527,33 @@ void AdminServer::on_connection(uv_stream_t* server, int status) {
   if (!self->closing_) self->accept_one();
 }
 
+// At the cap the new connection is accepted and the least useful open one is closed (see
+// AdminConnection::eviction_order): a probe or a halt must get through however many idle or
+// slow clients hold the port, so the newest connection is never the one refused.
 void AdminServer::accept_one() {
+  if (open_connections() >= limits_.max_connections) evict_one();
   auto* connection = new AdminConnection(*this);
   connections_.insert(connection);
   connection->start(reinterpret_cast<uv_stream_t*>(&listener_));
-  if (connections_.size() > limits_.max_connections) {
-    spdlog::warn("admin: more than {} connections, closing the newest", limits_.max_connections);
-    connection->close();
+}
+
+size_t AdminServer::open_connections() const {
+  size_t open = 0;
+  for (const AdminConnection* c : connections_) open += c->closing() ? 0 : 1;
+  return open;
+}
+
+void AdminServer::evict_one() {
+  AdminConnection* victim = nullptr;
+  for (AdminConnection* c : connections_) {
+    if (c->closing()) continue;
+    if (victim == nullptr || c->eviction_order() < victim->eviction_order()) victim = c;
   }
+  if (victim == nullptr) return;
+  ++evicted_;
+  spdlog::debug("admin: {} connections open, closing the least recently useful one",
+                limits_.max_connections);
+  victim->close();
 }
 
 void AdminServer::connection_closed(AdminConnection* connection) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "config/result.h"
 #include "config/value.h"
@@ -28,10 +29,10 @@ class AdminServer {
     size_t max_body_bytes = 1 << 20;       // larger bodies get 413
     size_t max_header_bytes = 64 << 10;    // request line + headers; larger gets 431
     uint64_t request_timeout_ms = 10'000;  // from a request's first byte to its end; else 408
-    uint64_t idle_timeout_ms = 60'000;     // keep-alive wait between requests
+    uint64_t idle_timeout_ms = 5'000;      // wait for a request (after accept or keep-alive)
     uint64_t write_timeout_ms = 10'000;    // a client that does not read its answer
     uint64_t linger_ms = 2'000;            // draining unread input before closing after an error
-    size_t max_connections = 128;
+    size_t max_connections = 128;          // beyond it the least useful connection is closed
   };
 
   AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token);
@@ -46,12 +47,16 @@ class AdminServer {
   Status listen(const config::HostPort& addr);
   uint16_t port() const;  // the bound port (useful with port 0); 0 before listen
   void set_token(std::string token);
+  // Names accepted in Host besides loopback and this machine's addresses; thread-safe.
+  void set_allowed_hosts(std::vector<std::string> names);
 
   // Stops accepting, closes every connection (in-flight responses are dropped) and calls
   // `on_closed` on the loop once every handle has closed. Idempotent.
   void close(std::function<void()> on_closed);
 
   const Limits& limits() const { return limits_; }
+  // Connections closed to make room for a new one (for tests and the log).
+  uint64_t evicted() const { return evicted_; }
   AdminApi& api() { return api_; }
 
  private:
@@ -59,6 +64,8 @@ class AdminServer {
   static void on_connection(uv_stream_t* server, int status);
   static void on_listener_closed(uv_handle_t* handle);
   void accept_one();
+  size_t open_connections() const;
+  void evict_one();
   void connection_closed(AdminConnection* connection);
   void maybe_finish_close();
 
@@ -70,6 +77,8 @@ class AdminServer {
   bool closing_ = false;
   std::function<void()> on_closed_;
   std::unordered_set<AdminConnection*> connections_;
+  uint64_t evicted_ = 0;
+  uint64_t phase_changes_ = 0;  // orders connections by when they entered their phase
 };
 
 }  // namespace faultline::proxy::admin

@@ -22,7 +22,8 @@ std::string make_request(std::string_view method, std::string_view target,
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   bool has_host = false;
   for (const auto& h : headers) has_host |= iequals(h.name, "host");
-  if (!has_host) out.append("Host: test.local\r\n");
+  // localhost: the admin API answers 421 to names that are not this machine's (SPEC §7).
+  if (!has_host) out.append("Host: localhost\r\n");
   for (const auto& h : headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
   if (with_length && (!body.empty() || method == "POST" || method == "PUT"))
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

@@ -144,7 +144,7 @@ class RawClient {
 
   Response request(const std::string& method, const std::string& target,
                    const std::string& body = {}, const std::string& extra_headers = {}) {
-    std::string text = method + " " + target + " HTTP/1.1\r\nHost: test\r\n" + extra_headers;
+    std::string text = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n" + extra_headers;
     if (!body.empty() || method == "POST" || method == "PUT")
       text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     if (!body.empty() && extra_headers.find("Content-Type") == std::string::npos)

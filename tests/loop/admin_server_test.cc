@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/loop/admin_live_server.h"
 
@@ -129,9 +132,9 @@ TEST(AdminServerLoop, BodyOverOneMebibyteIs413) {
   LiveAdmin admin;
   {  // declared length: answered before the body is sent
     RawClient c(admin.port());
-    ASSERT_TRUE(
-        c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-               "Content-Length: 1048577\r\n\r\n"));
+    ASSERT_TRUE(c.send(
+        "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1048577\r\n\r\n"));
     auto r = c.read_response();
     EXPECT_EQ(r.status, 413);
     EXPECT_TRUE(parse(r).contains("error"));
@@ -140,7 +143,7 @@ TEST(AdminServerLoop, BodyOverOneMebibyteIs413) {
   {  // chunked: counted while it arrives
     RawClient c(admin.port());
     std::string text =
-        "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         "Transfer-Encoding: chunked\r\n\r\n";
     const std::string chunk(64 * 1024, 'x');
     for (int i = 0; i < 17; ++i) text += "10000\r\n" + chunk + "\r\n";
@@ -171,11 +174,12 @@ TEST(AdminServerLoop, MalformedAndSmugglingShapesAre400AndClose) {
   LiveAdmin admin;
   for (const std::string& bad :
        {std::string("NOT HTTP AT ALL\r\n\r\n"),
-        std::string("POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+        std::string("POST /v1/halt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-        std::string("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n"),
-        std::string("POST /v1/halt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "zz\r\n")}) {
+        std::string("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Folded: a\r\n b\r\n\r\n"),
+        std::string(
+            "POST /v1/halt HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "zz\r\n")}) {
     RawClient c(admin.port());
     ASSERT_TRUE(c.send(bad));
     auto r = c.read_response();
@@ -196,7 +200,7 @@ TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
                      "Authorization:   Bearer s3cret  \r\n");
   EXPECT_EQ(r.status, 200) << r.body;
   const std::string text =
-      "POST /v1/experiments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n"
+      "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer s3cret\r\n"
       "Content-Type: application/json\r\nContent-Length: " +
       std::to_string(kExperiment.size()) + "\r\n\r\n" + kExperiment;
   for (char ch : text) {
@@ -224,9 +228,9 @@ TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
   LiveAdmin admin;
   RawClient c(admin.port());
   ASSERT_TRUE(
-      c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
-             "POST /v1/halt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
-             "GET /v1/status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+      c.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+             "POST /v1/halt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+             "GET /v1/status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
   auto a = c.read_response();
   auto b = c.read_response();
   auto s = c.read_response();
@@ -241,10 +245,10 @@ TEST(AdminServerLoop, PipelinedRequestsAnswerInOrder) {
 TEST(AdminServerLoop, ExpectContinue) {
   LiveAdmin admin;
   RawClient c(admin.port());
-  ASSERT_TRUE(
-      c.send("POST /v1/experiments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-             "Expect: 100-continue\r\nContent-Length: " +
-             std::to_string(kExperiment.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(c.send(
+      "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(kExperiment.size()) + "\r\n\r\n"));
   EXPECT_EQ(c.read_response().status, 100);
   ASSERT_TRUE(c.send(kExperiment));
   EXPECT_EQ(c.read_response().status, 201);
@@ -277,7 +281,7 @@ TEST(AdminServerLoop, SlowRequestGets408AndIdleConnectionIsClosed) {
   {
     RawClient c(admin.port());
     const auto start = Clock::now();
-    ASSERT_TRUE(c.send("GET /v1/status HTTP/1.1\r\nHost: t\r\n"));  // never finished
+    ASSERT_TRUE(c.send("GET /v1/status HTTP/1.1\r\nHost: localhost\r\n"));  // never finished
     auto r = c.read_response();
     const auto elapsed = Clock::now() - start;
     EXPECT_EQ(r.status, 408);
@@ -301,18 +305,121 @@ TEST(AdminServerLoop, SlowRequestGets408AndIdleConnectionIsClosed) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
-TEST(AdminServerLoop, ConnectionsBeyondTheLimitAreClosed) {
+// Issue 8 item 7: idle clients must never lock out a probe or the kill switch. At the cap
+// the newest connection is served and the oldest idle one is closed to make room.
+TEST(AdminServerLoop, AtTheCapTheOldestIdleConnectionMakesRoom) {
   AdminServer::Limits limits;
   limits.max_connections = 2;
   LiveAdmin admin("", limits);
   RawClient a(admin.port());
+  EXPECT_EQ(a.request("GET", "/healthz").status, 200);  // then idle (keep-alive)
   RawClient b(admin.port());
-  EXPECT_EQ(a.request("GET", "/healthz").status, 200);
   EXPECT_EQ(b.request("GET", "/healthz").status, 200);
   RawClient c(admin.port());
-  c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
-  EXPECT_TRUE(c.closed_by_peer());
-  EXPECT_EQ(a.request("GET", "/healthz").status, 200);  // the others keep working
+  auto r = c.request("POST", "/v1/halt");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(admin.backend.halted());
+  EXPECT_TRUE(a.closed_by_peer());                      // the oldest idle one made room
+  EXPECT_EQ(b.request("GET", "/healthz").status, 200);  // the others keep working
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, IdleConnectionsGoBeforeOnesBeingRead) {
+  AdminServer::Limits limits;
+  limits.max_connections = 2;
+  LiveAdmin admin("", limits);
+  RawClient reading(admin.port());
+  ASSERT_TRUE(reading.send("GET /v1/status HTTP/1.1\r\nHost: localhost\r\n"));  // unfinished
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  RawClient idle(admin.port());  // newer, but idle
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  RawClient probe(admin.port());
+  EXPECT_EQ(probe.request("GET", "/healthz").status, 200);
+  EXPECT_TRUE(idle.closed_by_peer());
+  ASSERT_TRUE(reading.send("\r\n"));  // the request being read survived
+  EXPECT_EQ(reading.read_response().status, 200);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, ManyIdleConnectionsNeverBlockHealthzOrHalt) {
+  LiveAdmin admin;  // production limits
+  const size_t idle_count = admin.server().limits().max_connections * 2 + 10;
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (size_t i = 0; i < idle_count; ++i) idle.push_back(std::make_unique<RawClient>(admin.port()));
+  for (int round = 0; round < 3; ++round) {
+    const auto start = Clock::now();
+    RawClient probe(admin.port());
+    ASSERT_TRUE(probe.connected());
+    EXPECT_EQ(probe.request("GET", "/healthz").status, 200) << round;
+    RawClient halt(admin.port());
+    EXPECT_EQ(halt.request("POST", "/v1/halt").status, 200) << round;
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(3)) << round;
+  }
+  EXPECT_TRUE(admin.backend.halted());
+  EXPECT_GE(admin.server().evicted(), idle_count - admin.server().limits().max_connections);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminServerLoop, ASilentConnectionGetsTheShortIdleTimeout) {
+  AdminServer::Limits limits;
+  limits.request_timeout_ms = 10'000;
+  limits.idle_timeout_ms = 200;
+  LiveAdmin admin("", limits);
+  RawClient silent(admin.port());
+  const auto start = Clock::now();
+  EXPECT_TRUE(silent.closed_by_peer());
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));  // not the 10 s request timeout
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// The header-derived checks run through the real parser: Host, Origin, Sec-Fetch-Site,
+// x-faultline-token, and repeated headers that must not pass.
+TEST(AdminServerLoop, BrowserAndTokenHeadersAreParsed) {
+  LiveAdmin admin("s3cret");
+  RawClient c(admin.port());
+  EXPECT_EQ(c.request("GET", "/v1/status", "", "x-faultline-token: s3cret\r\n").status, 200);
+  EXPECT_EQ(c.request("GET", "/v1/status", "",
+                      "X-Faultline-Token: s3cret\r\nx-faultline-token: s3cret\r\n")
+                .status,
+            401);
+  RawClient foreign(admin.port());
+  ASSERT_TRUE(foreign.send("GET /healthz HTTP/1.1\r\nHost: rebind.example:9901\r\n\r\n"));
+  EXPECT_EQ(foreign.read_response().status, 421);
+  RawClient twice(admin.port());
+  ASSERT_TRUE(twice.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nHost: evil\r\n\r\n"));
+  EXPECT_EQ(twice.read_response().status, 421);
+  RawClient origin(admin.port());
+  EXPECT_EQ(origin
+                .request("POST", "/v1/halt", "",
+                         "Authorization: Bearer s3cret\r\nOrigin: http://evil.example\r\n")
+                .status,
+            403);
+  EXPECT_EQ(origin
+                .request("POST", "/v1/halt", "",
+                         "Authorization: Bearer s3cret\r\nSec-Fetch-Site: cross-site\r\n")
+                .status,
+            403);
+  EXPECT_FALSE(admin.backend.halted());
+  EXPECT_EQ(origin
+                .request("POST", "/v1/halt", "",
+                         "x-faultline-token: s3cret\r\nOrigin: http://localhost\r\n")
+                .status,
+            200);
+  EXPECT_TRUE(admin.backend.halted());
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// Issue 8 item 1 through the real server: a 5,000-deep body is a 400 and the loop lives on.
+TEST(AdminServerLoop, DeeplyNestedBodyIs400AndTheServerStaysUp) {
+  LiveAdmin admin;
+  const std::string deep =
+      R"({"name": "deep", "faults": )" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  RawClient c(admin.port());
+  auto r = c.request("POST", "/v1/experiments", deep);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("nested deeper than 32"), std::string::npos) << r.body;
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200);
   EXPECT_EQ(admin.stop(), 0);
 }
 

@@ -309,5 +309,197 @@ TEST(AdminAudit, RingIsBounded) {
   EXPECT_EQ(audit.dropped(), 2u);
 }
 
+// --- Untrusted bodies (issue 8 items 1 and 19): refused while parsing, never crashing. ---
+
+std::string nested_arrays(size_t depth) {
+  return R"({"name": "deep", "faults": [{"type": "abort", "x": )" + std::string(depth, '[') +
+         std::string(depth, ']') + "}]}";
+}
+
+TEST_F(Fixture, DeeplyNestedBodyIs400NotACrash) {
+  for (size_t depth : {33u, 5'000u, 200'000u}) {
+    AdminResponse r = api.handle(req("POST", "/v1/experiments", nested_arrays(depth)));
+    EXPECT_EQ(r.status, 400) << depth;
+    EXPECT_NE(r.body.find("nested deeper than 32 levels"), std::string::npos) << r.body;
+  }
+  EXPECT_FALSE(backend.has("deep"));
+  // 32 levels in all pass the reader (here 3 objects/arrays + 29 arrays); fault parameters
+  // are the fault kinds' business, and this fake backend takes any.
+  AdminResponse ok_depth = api.handle(req("POST", "/v1/experiments", nested_arrays(29)));
+  EXPECT_EQ(ok_depth.status, 201) << ok_depth.body;
+}
+
+TEST_F(Fixture, DeepObjectsAndPutAreRefusedToo) {
+  std::string deep = R"({"name": "d", "match": )";
+  for (int i = 0; i < 5000; ++i) deep += R"({"a": )";
+  deep += "1" + std::string(5000, '}') + "}";
+  EXPECT_EQ(api.handle(req("POST", "/v1/experiments", deep)).status, 400);
+  EXPECT_EQ(api.handle(req("PUT", "/v1/experiments/d", deep)).status, 400);
+}
+
+TEST_F(Fixture, DuplicateKeysAre400NamingTheKeyAndPosition) {
+  AdminResponse r = api.handle(req("POST", "/v1/experiments",
+                                   R"({"name": "a", "faults": [{"type": "abort"}], "name": "b"})"));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(body_json(r).value("error", ""),
+            "invalid JSON: duplicate key \"name\" at line 1, column 46");
+  EXPECT_EQ(body_json(r).value("field", ""), "name");
+  EXPECT_FALSE(backend.has("a"));
+  EXPECT_FALSE(backend.has("b"));
+
+  r = api.handle(req("PUT", "/v1/experiments/p",
+                     "{\"faults\": [{\"type\": \"abort\",\n \"status\": 500, \"status\": 503}]}"));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(body_json(r).value("error", ""),
+            "invalid JSON: duplicate key \"status\" at line 2, column 17");
+  EXPECT_EQ(body_json(r).value("field", ""), "faults[0].status");
+  EXPECT_FALSE(backend.has("p"));
+}
+
+TEST_F(Fixture, DuplicateKeysSpelledWithEscapesAreStillDuplicates) {
+  AdminResponse r =
+      api.handle(req("POST", "/v1/experiments",
+                     R"({"name": "a", "faults": [{"type": "abort"}], "n\u0061me": "b"})"));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("duplicate key \\\"name\\\""), std::string::npos) << r.body;
+}
+
+TEST_F(Fixture, HugeFlatBodyIsRefusedByValueCount) {
+  std::string flat = R"({"name": "flat", "faults": [{"type": "abort"}], "x": [)";
+  for (int i = 0; i < 150'000; ++i) flat += i == 0 ? "0" : ",0";
+  flat += "]}";
+  AdminResponse r = api.handle(req("POST", "/v1/experiments", flat));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("more than 100000 values"), std::string::npos) << r.body;
+}
+
+// --- Browsers (issue 8 item 11): Host, Origin, Sec-Fetch-Site and content types. ---
+
+AdminRequest from(std::string method, std::string target, std::string host,
+                  std::string origin = {}) {
+  AdminRequest r = req(std::move(method), std::move(target));
+  r.host = std::move(host);
+  r.origin = std::move(origin);
+  return r;
+}
+
+TEST_F(Fixture, ForeignHostIs421OnEveryRoute) {
+  for (const char* host : {"evil.example", "evil.example:9901", "localhost.evil.example",
+                           "127.0.0.1.nip.io", "[::1", "a b", "localhost:port"}) {
+    for (const char* path : {"/healthz", "/metrics", "/v1/status"}) {
+      AdminResponse r = api.handle(from("GET", path, host));
+      EXPECT_EQ(r.status, 421) << host << " " << path;
+    }
+    EXPECT_EQ(api.handle(from("POST", "/v1/halt", host)).status, 421) << host;
+  }
+  EXPECT_FALSE(backend.halted());
+  AdminResponse r = api.handle(from("GET", "/healthz", "evil.example"));
+  EXPECT_NE(r.body.find("[admin] hosts"), std::string::npos) << r.body;
+}
+
+TEST_F(Fixture, LoopbackHostsPass) {
+  for (const char* host : {"localhost", "LOCALHOST:9901", "localhost.", "app.localhost:1",
+                           "127.0.0.1", "127.0.0.1:9901", "127.9.9.9", "[::1]", "[::1]:9901",
+                           "[::ffff:127.0.0.1]:80", "0.0.0.0:9901", "[::]:9901"}) {
+    EXPECT_EQ(api.handle(from("GET", "/healthz", host)).status, 200) << host;
+  }
+  // No Host at all is not a browser (HTTP/1.0 clients, raw probes).
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "")).status, 200);
+}
+
+TEST_F(Fixture, ConfiguredHostNamesPass) {
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "faultline.example.com:9901")).status, 421);
+  api.set_allowed_hosts({"Faultline.Example.com", "admin.internal"});
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "faultline.example.com:9901")).status, 200);
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "ADMIN.internal")).status, 200);
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "other.internal")).status, 421);
+}
+
+TEST_F(Fixture, ThisMachinesInterfaceAddressesPass) {
+  std::vector<std::string> own = interface_addresses();
+  ASSERT_FALSE(own.empty()) << "getifaddrs found no address (not even loopback)";
+  for (const std::string& address : own) {
+    const bool v6 = address.find(':') != std::string::npos;
+    const std::string host = v6 ? "[" + address + "]:9901" : address + ":9901";
+    if (v6 && address.starts_with("fe80")) continue;  // link-local needs a zone in a URL
+    EXPECT_EQ(api.handle(from("GET", "/healthz", host)).status, 200) << host;
+  }
+  // TEST-NET-3 is never assigned to a machine.
+  EXPECT_EQ(api.handle(from("GET", "/healthz", "203.0.113.9:9901")).status, 421);
+}
+
+TEST_F(Fixture, WritesFromAnotherOriginAre403) {
+  for (const char* origin : {"http://evil.example", "null", "http://localhost:3000",
+                             "https://localhost", "http://127.0.0.1:9901, http://evil.example"}) {
+    EXPECT_EQ(api.handle(from("POST", "/v1/halt", "localhost:9901", origin)).status, 403) << origin;
+    EXPECT_EQ(api.handle(from("DELETE", "/v1/halt", "localhost:9901", origin)).status, 403);
+    AdminRequest put = from("PUT", "/v1/experiments/x", "localhost:9901", origin);
+    put.body = experiment_body("x");
+    put.content_type = "application/json";
+    EXPECT_EQ(api.handle(put).status, 403) << origin;
+  }
+  EXPECT_FALSE(backend.halted());
+  EXPECT_FALSE(backend.has("x"));
+  // Reads are not state-changing: a foreign Origin on GET is harmless (no CORS headers are
+  // ever sent, so the page cannot read the answer).
+  EXPECT_EQ(api.handle(from("GET", "/v1/status", "localhost:9901", "http://evil.example")).status,
+            200);
+  // The admin's own origin may write.
+  EXPECT_EQ(api.handle(from("POST", "/v1/halt", "localhost:9901", "http://localhost:9901")).status,
+            200);
+  EXPECT_TRUE(backend.halted());
+}
+
+TEST_F(Fixture, CrossSiteFetchMetadataIs403) {
+  AdminRequest halt = from("POST", "/v1/halt", "127.0.0.1:9901");
+  halt.sec_fetch_site = "cross-site";
+  EXPECT_EQ(api.handle(halt).status, 403);
+  halt.sec_fetch_site = "same-origin, Cross-Site";
+  EXPECT_EQ(api.handle(halt).status, 403);
+  EXPECT_FALSE(backend.halted());
+  halt.sec_fetch_site = "none";  // typed into the address bar or a tool
+  EXPECT_EQ(api.handle(halt).status, 200);
+}
+
+TEST_F(Fixture, EveryWriteThatDeclaresATypeMustDeclareJson) {
+  // What an HTML form or a preflight-free fetch() can send, even with an empty body.
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
+    AdminRequest halt = req("POST", "/v1/halt");
+    halt.content_type = type;
+    EXPECT_EQ(api.handle(halt).status, 415) << type;
+    AdminRequest reload = req("POST", "/v1/reload");
+    reload.content_type = type;
+    EXPECT_EQ(api.handle(reload).status, 415) << type;
+  }
+  EXPECT_FALSE(backend.halted());
+  EXPECT_EQ(backend.reloads(), 0);
+  // A bodiless write without a type (curl -X POST, faultline ctl) and one declared JSON work.
+  EXPECT_EQ(api.handle(req("POST", "/v1/halt")).status, 200);
+  AdminRequest unhalt = req("DELETE", "/v1/halt");
+  unhalt.content_type = "application/json";
+  EXPECT_EQ(api.handle(unhalt).status, 200);
+  EXPECT_FALSE(backend.halted());
+}
+
+// --- SPEC §7: the token also as x-faultline-token. ---
+
+TEST(AdminAuthHeader, XFaultlineTokenIsAccepted) {
+  FakeBackend backend;
+  AuditLog audit;
+  AdminApi api{backend, audit, "s3cret"};
+  AdminRequest r = req("GET", "/v1/status");
+  r.faultline_token = "s3cret";
+  EXPECT_EQ(api.handle(r).status, 200);
+  r.faultline_token = "s3creT";
+  EXPECT_EQ(api.handle(r).status, 401);
+  r.faultline_token = "s3cret, s3cret";  // a repeated header is joined and never matches
+  EXPECT_EQ(api.handle(r).status, 401);
+  r.faultline_token = "Bearer s3cret";  // the bare token, no scheme
+  EXPECT_EQ(api.handle(r).status, 401);
+  r.faultline_token.clear();
+  EXPECT_EQ(api.handle(r).status, 401);
+}
+
 }  // namespace
 }  // namespace faultline::proxy::admin

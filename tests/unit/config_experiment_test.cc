@@ -138,16 +138,19 @@ TEST(DecodeExperimentJson, RejectsNonObjectsAndBadSyntax) {
   auto syntax = json_errors(R"({"name": )");
   ASSERT_EQ(syntax.size(), 1u);
   EXPECT_EQ(syntax[0].rfind("invalid JSON: parse error at line 1, column 10", 0), 0u) << syntax[0];
-  EXPECT_EQ(json_errors(R"({"name": "a", "faults": [{"type": "abort"}], "name": "b"})"),
-            std::vector<std::string>{"invalid JSON: duplicate key \"name\""});
+  EXPECT_EQ(
+      json_errors(R"({"name": "a", "faults": [{"type": "abort"}], "name": "b"})"),
+      std::vector<std::string>{"name: invalid JSON: duplicate key \"name\" at line 1, column 46"});
   EXPECT_EQ(json_errors(R"({"name": "a", "faults": [{"type": "abort", "status": 1,
                                                     "status": 2}]})"),
-            std::vector<std::string>{"invalid JSON: duplicate key \"status\""});
+            std::vector<std::string>{
+                "faults[0].status: invalid JSON: duplicate key \"status\" at line 2, column 53"});
   // Equal keys in different objects are fine.
   json_ok(R"({"name": "a", "faults": [{"type": "abort"}, {"type": "abort"}]})");
   std::string deep(100, '[');
-  EXPECT_EQ(json_errors("{\"name\": " + deep + std::string(100, ']') + "}"),
-            std::vector<std::string>{"invalid JSON: nested deeper than 32"});
+  EXPECT_EQ(
+      json_errors("{\"name\": " + deep + std::string(100, ']') + "}"),
+      std::vector<std::string>{"invalid JSON: nested deeper than 32 levels at line 1, column 41"});
 }
 
 TEST(ValidateExperiment, ChecksListenersAndMaxDuration) {

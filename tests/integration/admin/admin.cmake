@@ -13,7 +13,8 @@ set(FAULTLINE_ADMIN_TESTS
   events
   ctl
   reload_pending
-  events_pending)
+  events_pending
+  hostile_clients)
 set(FAULTLINE_PENDING_ADMIN_TESTS)
 # Timing-tight tests run alone so that a parallel ctest cannot skew their clocks.
 set(FAULTLINE_SERIAL_ADMIN_TESTS halt live_changes)
