@@ -198,7 +198,7 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
   FieldReader fields(table, path, diags);
   fields.reject_unknown({"name", "listen", "upstream", "protocol", "connect_timeout",
                          "response_timeout", "idle_timeout", "header_timeout", "max_connections",
-                         "max_header_bytes"});
+                         "max_header_bytes", "upstream_idle_timeout", "forwarded_for"});
   if (fields.require("name") && fields.read("name", out.name) && !valid_listener_name(out.name))
     fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
   if (fields.require("listen")) fields.read("listen", out.listen);
@@ -209,10 +209,12 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
        {std::pair<std::string_view, Duration*>{"connect_timeout", &out.connect_timeout},
         {"response_timeout", &out.response_timeout},
         {"idle_timeout", &out.idle_timeout},
-        {"header_timeout", &out.header_timeout}}) {
+        {"header_timeout", &out.header_timeout},
+        {"upstream_idle_timeout", &out.upstream_idle_timeout}}) {
     if (fields.read(key, *value) && value->count() <= 0)
       fields.error(key, "must be greater than 0");
   }
+  fields.read("forwarded_for", out.forwarded_for);
   int64_t max_connections = 0;
   if (fields.read_integer("max_connections", 1, UINT32_MAX, max_connections))
     out.max_connections = static_cast<uint32_t>(max_connections);

@@ -65,6 +65,10 @@ struct ListenerConfig {
   Duration response_timeout = 30s;
   Duration idle_timeout = 60s;
   Duration header_timeout = 10s;
+  // Once the upstream has started a response: the longest silence between its bytes.
+  Duration upstream_idle_timeout = 60s;
+  // Append the client's address to X-Forwarded-For (an extension; off: bytes pass unchanged).
+  bool forwarded_for = false;
   uint32_t max_connections = 10000;
   ByteSize max_header_bytes{64 * 1024};
   SourcePos pos;

@@ -110,7 +110,7 @@ int HttpSession::on_req_value(llhttp_t* p, const char* at, size_t n) {
   // obs-fold (a value continued on a line starting with SP/HT) is a smuggling vector: llhttp
   // accepts it, so reject it here. A folded piece starts right after a line break.
   if (n > 0 && (at[0] == ' ' || at[0] == '\t')) {
-    char before = at > s->exec_base_ ? at[-1] : s->prev_last_byte_;
+    char before = at > s->req_parse_base_ ? at[-1] : s->req_byte_before_base_;
     if (before == '\n') {
       s->bad_header_ = true;
       return HPE_USER;
@@ -177,8 +177,7 @@ int HttpSession::on_resp_body(llhttp_t* p, const char* at, size_t n) {
   auto* s = session_of(p);
   if (s->dechunk_) {
     // HTTP/1.0 client: relay decoded data, the end is marked by closing.
-    Slab* slab = Slab::from_data(const_cast<char*>(s->exec_base_));
-    s->emit(kClient, slab, at, n);
+    s->emit(kClient, s->resp_parse_slab_, at, n);
   }
   return 0;
 }
@@ -276,6 +275,7 @@ void HttpSession::close(bool reset) {
   detach_upstream(false);
   forget_sent_head();
   client_out_.discard(worker_.write_ops(), worker_.slabs());
+  client_read_slot_.release(worker_.slabs());
   worker_.remove(this);
   listener_.stats.connection_closed();
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
@@ -413,7 +413,7 @@ void HttpSession::hold(Side side, Slab* slab, const char* p, size_t n) {
   if (n == 0) return;
   assert(held_[side].slab == nullptr);
   worker_.slabs().ref(slab);
-  held_[side] = {slab, p, n};
+  held_[side] = {slab, p, n, p > slab->data ? p[-1] : client_byte_before_};
   pause(side, kPauseHeld);
 }
 
@@ -422,10 +422,12 @@ void HttpSession::resume_held(Side side) {
   Held h = held_[side];
   held_[side] = {};
   unpause(side, kPauseHeld);
-  if (side == kClient)
+  if (side == kClient) {
+    client_byte_before_ = h.before;
     process_client(h.slab, h.p, h.n);
-  else if (upstream_)
+  } else if (upstream_) {
     process_upstream(h.slab, h.p, h.n);
+  }
   if (h.slab) worker_.slabs().unref(h.slab);
 }
 
@@ -453,16 +455,19 @@ void HttpSession::update_reading(Side side) {
       uv_read_stop(stream(kClient));
   } else {
     if (!upstream_ || !upstream_->connected) return;
-    if (want)
+    if (want) {
+      // A pause is never the upstream's silence: its idle clock starts again here.
+      if (!upstream_->reading) upstream_quiet_since_ms_ = uv_now(worker_.loop());
       upstream_->start_reading();
-    else
+    } else {
       upstream_->stop_reading();
+    }
   }
 }
 
 void HttpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* s = static_cast<HttpSession*>(h->data);
-  Slab* slab = s->worker_.slabs().acquire();
+  Slab* slab = s->client_read_slot_.fill(s->worker_.slabs());
   *buf = uv_buf_init(slab->data, Slab::kSize);
 }
 
@@ -494,13 +499,14 @@ void HttpSession::end_wait() {
 
 void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   auto* s = static_cast<HttpSession*>(st->data);
-  Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
+  Slab* slab = s->client_read_slot_.take();
   if (nread != 0 && !s->closing_ && s->reset_on_input_) {
     s->close(/*reset=*/true);
   } else if (nread > 0 && !s->closing_) {
     if (s->wait_ == Wait::kLinger) {
       // Discarding after a final response; nothing to do.
     } else {
+      s->client_byte_before_ = s->prev_last_byte_;
       s->process_client(slab, buf->base, static_cast<size_t>(nread));
       if (!s->closing_) {
         s->prev_last_byte_ = buf->base[nread - 1];
@@ -528,6 +534,11 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
     }
   }
   if (slab) s->worker_.slabs().unref(slab);
+}
+
+void HttpSession::set_request_parse_base(const Slab* slab, const char* p) {
+  req_parse_base_ = p;
+  req_byte_before_base_ = slab && p > slab->data ? p[-1] : client_byte_before_;
 }
 
 void HttpSession::begin_request() {
@@ -561,7 +572,7 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
         [[fallthrough]];
       case Req::kHead: {
         if (n == 0) return;
-        exec_base_ = p;
+        set_request_parse_base(slab, p);
         llhttp_errno_t err = llhttp_execute(&req_parser_, p, n);
         if (err == HPE_OK) return;  // the head continues in the next read
         if (err == HPE_PAUSED && req_head_ready_) {
@@ -597,7 +608,7 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
           limit = std::min<uint64_t>(n, avail);
           up_bucket_.consume(limit);
         }
-        exec_base_ = p;
+        set_request_parse_base(slab, p);
         llhttp_errno_t err = llhttp_execute(&req_parser_, p, limit);
         size_t used =
             err == HPE_OK ? limit : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
@@ -657,6 +668,9 @@ void HttpSession::on_request_head() {
   client_http10_ =
       llhttp_get_http_major(&req_parser_) == 1 && llhttp_get_http_minor(&req_parser_) == 0;
   client_keep_alive_ = llhttp_should_keep_alive(&req_parser_) != 0;
+  // Connection: close, or HTTP/1.0 without keep-alive: whatever answers this request (relayed
+  // or local) ends the connection, and it closes right after that response (SPEC §7).
+  if (!client_keep_alive_) close_after_ = true;
   upgrade_requested_ = llhttp_get_upgrade(&req_parser_) != 0;
   resp_ = Resp::kNone;
   resp_bytes_ = 0;
@@ -873,7 +887,7 @@ void HttpSession::upstream_ready() {
   RewriteOptions o;
   o.strip_chaos = triggers.strip;
   o.keep_upgrade = upgrade_requested_;
-  o.forwarded_for = client_addr_;
+  if (cfg.forwarded_for) o.forwarded_for = client_addr_;
   size_t len =
       write_request_head(req_head_, llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,
                          slab->data, Slab::kSize);
@@ -913,6 +927,14 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
   if (upstream_) detach_upstream(false);
   status_ = status;
   if (close_conn) close_after_ = true;
+  // A client that sent Expect: 100-continue waits for a 100 before sending its body; answered
+  // without one, it may never send it, so the unread body cannot be discarded to keep the
+  // connection: close it after this response instead.
+  bool body_announced = (req_parser_.flags & F_CHUNKED) || req_parser_.content_length > 0;
+  if (req_ == Req::kWaiting && body_announced && req_head_.has("expect")) {
+    close_after_ = true;
+    close_conn = true;
+  }
   Slab* slab = worker_.slabs().acquire();
   std::string_view injected = plan_active_ ? std::string_view(plan_.injected) : std::string_view();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
@@ -943,6 +965,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
 
 void HttpSession::on_upstream_data(Slab* slab, const char* p, size_t n) {
   if (closing_) return;
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());
   process_upstream(slab, p, n);
   flush(kClient);
   // A synchronous write completes without a callback: act on what waited for the flush.
@@ -970,12 +993,15 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
       case Resp::kHead: {
         if (n == 0) return;
         if (!resp_started_) {
+          // The response has started: from now on the upstream may be silent for at most
+          // upstream_idle_timeout between bytes (instead of response_timeout for the head).
           resp_started_ = true;
           forget_sent_head();
+          if (upstream_) arm_upstream_idle_timer();
         }
-        if (upstream_) uv_timer_stop(&upstream_->timer);  // the response has started
-        exec_base_ = p;
+        resp_parse_slab_ = slab;
         llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, n);
+        resp_parse_slab_ = nullptr;
         size_t used =
             err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
         if (err == HPE_OK) return;
@@ -1025,8 +1051,9 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           limit = std::min<uint64_t>(limit, avail);
           down_bucket_.consume(limit);
         }
-        exec_base_ = p;
+        resp_parse_slab_ = slab;
         llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, limit);
+        resp_parse_slab_ = nullptr;
         size_t used = err == HPE_OK
                           ? limit
                           : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
@@ -1087,7 +1114,8 @@ void HttpSession::emit_response_head() {
   Slab* slab = worker_.slabs().acquire();
   RewriteOptions o;
   o.keep_upgrade = resp_upgrade_;
-  o.keep_transfer_encoding = !dechunk_;
+  // RFC 9112 §6.1: no Transfer-Encoding in a response to HTTP/1.0 (a body is de-chunked).
+  o.keep_transfer_encoding = !dechunk_ && !client_http10_;
   o.connection_close = close_after_ && !resp_upgrade_;
   o.connection_keep_alive = !close_after_ && client_http10_;
   if (plan_active_) o.injected = plan_.injected;
@@ -1153,8 +1181,36 @@ void HttpSession::on_upstream_eof(int status) {
   upstream_failed(status, false);
 }
 
+void HttpSession::arm_upstream_idle_timer() {
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, upstream_idle_ms(), 0);
+}
+
+uint64_t HttpSession::upstream_idle_ms() const {
+  return static_cast<uint64_t>(
+      snapshot_->config->listeners[listener_.index].upstream_idle_timeout.count());
+}
+
 void HttpSession::on_upstream_timer() {
   if (closing_ || !upstream_) return;
+  if (resp_started_) {
+    // upstream_idle_timeout. Only a response in progress that we are reading counts: while
+    // reading is paused (bytes held by a latency or bandwidth fault, a slow client's full
+    // queue) the silence is ours. The timer re-arms for what is left of the quiet period, so
+    // the relay path only records a timestamp per read.
+    if (resp_ != Resp::kHead && resp_ != Resp::kBody) return;  // complete, or a tunnel
+    uint64_t idle = upstream_idle_ms();
+    uint64_t quiet = uv_now(worker_.loop()) - upstream_quiet_since_ms_;
+    if (paused_[kUpstream] != 0 || wait_ == Wait::kResponseDelay) {
+      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle, 0);
+      return;
+    }
+    if (quiet < idle) {
+      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle - quiet, 0);
+      return;
+    }
+    log::http().debug("upstream silent for {} ms in a response; closing", quiet);
+  }
   bump(listener_.stats.upstream_errors_timeout);
   upstream_failed(UV_ETIMEDOUT, true);
 }
@@ -1169,9 +1225,17 @@ void HttpSession::upstream_failed(int status, bool timeout) {
       respond_locally(502, "upstream failed\n", {}, true);
     return;
   }
-  // Mid-response: the client must not hang; send what was relayed, then close.
+  // Mid-response: the client must not hang; send what was relayed, then close. When the
+  // client's body is framed by the close itself, a FIN would make the cut body look complete:
+  // reset instead, so that the truncation shows.
   if (exchange_open_) record_exchange(Ending::kUpstreamFailed);
   close_after_ = true;
+  if (resp_eof_body_ || dechunk_) {
+    reset_when_flushed_ = true;
+    flush(kClient);
+    if (!closing_ && client_out_.idle()) close(/*reset=*/true);
+    return;
+  }
   close_when_flushed();
 }
 

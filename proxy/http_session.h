@@ -19,6 +19,7 @@
 #include "proxy/http_head.h"
 #include "proxy/outbox.h"
 #include "proxy/request_record.h"
+#include "proxy/slab_pool.h"
 #include "proxy/snapshot.h"
 #include "proxy/token_bucket.h"
 
@@ -67,6 +68,7 @@ class HttpSession final : public Connection {
     Slab* slab = nullptr;
     const char* p = nullptr;
     size_t n = 0;
+    char before = 0;  // the stream byte before p (obs-fold detection)
   };
 
   // llhttp callbacks.
@@ -97,6 +99,7 @@ class HttpSession final : public Connection {
 
   // Request side.
   void process_client(Slab* slab, const char* p, size_t n);
+  void set_request_parse_base(const Slab* slab, const char* p);
   void begin_request();
   void on_request_head();
   void carry_out_plan();
@@ -111,6 +114,8 @@ class HttpSession final : public Connection {
   void emit_response_head();
   void response_head_released();
   void upstream_failed(int status, bool timeout);
+  void arm_upstream_idle_timer();
+  uint64_t upstream_idle_ms() const;
   bool can_resend() const;
   void resend_on_fresh_connection();
   void resend_head();
@@ -182,15 +187,24 @@ class HttpSession final : public Connection {
   bool is_head_ = false;
   uint8_t method_ = 0;
   int status_ = 0;
-  char prev_last_byte_ = 0;  // last byte of the previous read, for obs-fold detection
-  const char* exec_base_ = nullptr;
+  // Request parsing: the first byte handed to llhttp and the stream byte before it, so that a
+  // header value can tell whether it starts a line (obs-fold) even at a read boundary.
+  const char* req_parse_base_ = nullptr;
+  char req_byte_before_base_ = 0;
+  char client_byte_before_ = 0;  // the stream byte before the bytes process_client works on
+  char prev_last_byte_ = 0;      // last byte of the previous client read
+  // Response parsing: the slab holding the bytes handed to llhttp (de-chunked body spans
+  // point into it and must hold a reference to it, not to a slab guessed from a pointer).
+  Slab* resp_parse_slab_ = nullptr;
+  ReadSlot client_read_slot_;
   char client_addr_[64] = {};
   sockaddr_storage peer_{};
   uint64_t request_start_us_ = 0;
   uint64_t upstream_start_us_ = 0;
   uint64_t upstream_done_us_ = 0;
-  uint64_t resp_bytes_ = 0;    // bytes sent to the client for this response
-  uint64_t reset_budget_ = 0;  // reset after this many response bytes (0 = off)
+  uint64_t upstream_quiet_since_ms_ = 0;  // loop time of the last upstream read (or resume)
+  uint64_t resp_bytes_ = 0;               // bytes sent to the client for this response
+  uint64_t reset_budget_ = 0;             // reset after this many response bytes (0 = off)
   uint64_t slow_close_ms_ = 0;
   bool request_delay_done_ = false;  // slow_close of the last faulted exchange
   Slab* sent_head_slab_ = nullptr;   // the forwarded head, until the response starts

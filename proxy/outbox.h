@@ -1,7 +1,7 @@
 #pragma once
 // The write side of one TCP stream: spans are staged into a WriteOp and flushed as one
-// uv_write (coalesced), and the bytes queued but not yet written are counted so that the
-// reader of the other side can be paused above a high-water mark.
+// uv_write (coalesced), and the memory pinned by what is queued but not yet written is counted
+// so that the reader of the other side can be paused above a high-water mark.
 #include <uv.h>
 
 #include "proxy/write_op.h"
@@ -9,17 +9,21 @@
 namespace faultline::proxy {
 
 struct Outbox {
-  // Above kHighWater queued bytes the other side stops reading; it resumes below kLowWater.
-  static constexpr size_t kHighWater = 256 * 1024;
+  // The high-water mark counts the slabs a queued write pins, not its bytes: a slow reader
+  // fed by an upstream that sends small pieces would otherwise pin a whole 64 KiB slab per
+  // few bytes. Above kHighWater the other side stops reading (so at most one more read, of at
+  // most two slabs, lands on top); it resumes once at most one slab is pinned (kLowWater).
+  static constexpr size_t kHighWater = 96 * 1024;
   static constexpr size_t kLowWater = 64 * 1024;
 
   WriteOp* staging = nullptr;
   size_t queued = 0;       // bytes handed to uv_write and not yet completed
+  size_t pinned = 0;       // slab memory those writes hold (sizeof(Slab) per slab per op)
   unsigned in_flight = 0;  // WriteOps handed to uv_write
 
   bool idle() const { return in_flight == 0 && staging == nullptr; }
-  bool above_high_water() const { return queued > kHighWater; }
-  bool below_low_water() const { return queued < kLowWater; }
+  bool above_high_water() const { return pinned > kHighWater; }
+  bool below_low_water() const { return pinned < kLowWater; }
 
   void add(WriteOpPool& ops, SlabPool& slabs, Slab* slab, const char* p, size_t n) {
     if (!staging) {
@@ -67,12 +71,14 @@ struct Outbox {
       return rc;
     }
     queued += op->bytes;
+    pinned += op->nslabs * sizeof(Slab);
     ++in_flight;
     return 0;
   }
   // Completion bookkeeping for a WriteOp; call from the write callback.
   void completed(WriteOp* op, WriteOpPool& ops, SlabPool& slabs) {
     queued -= op->bytes;
+    pinned -= op->nslabs * sizeof(Slab);
     --in_flight;
     op->release(slabs);
     ops.give_back(op);

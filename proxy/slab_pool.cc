@@ -1,5 +1,7 @@
 #include "proxy/slab_pool.h"
 
+#include <malloc.h>
+
 #include <new>
 
 namespace faultline::proxy {
@@ -22,12 +24,13 @@ Slab* SlabPool::acquire() {
   }
   slab->next_free = nullptr;
   slab->refs = 1;
-  ++live_count_;
+  if (++live_count_ > peak_live_) peak_live_ = live_count_;
   return slab;
 }
 
 void SlabPool::give_back(Slab* slab) {
   --live_count_;
+  if (peak_live_ >= kBurstSlabs && live_count_ <= kCalmSlabs) trim_pending_ = true;
   // Keep a bounded reserve so that an idle worker returns to a small footprint.
   if (free_count_ >= max_free_) {
     delete slab;
@@ -36,6 +39,20 @@ void SlabPool::give_back(Slab* slab) {
   slab->next_free = free_;
   free_ = slab;
   ++free_count_;
+}
+
+void SlabPool::trim() {
+  trim_pending_ = false;
+  peak_live_ = live_count_;
+  while (free_count_ > kCalmReserve) {
+    Slab* next = free_->next_free;
+    delete free_;
+    free_ = next;
+    --free_count_;
+  }
+#if defined(__GLIBC__)
+  malloc_trim(0);  // every arena: the pages of freed slabs, sessions and write ops
+#endif
 }
 
 }  // namespace faultline::proxy

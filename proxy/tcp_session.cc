@@ -119,7 +119,8 @@ void TcpSession::update_reading(int side) {
 
 void TcpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* s = static_cast<TcpSession*>(h->data);
-  Slab* slab = s->worker_.slabs().acquire();
+  int side = h == reinterpret_cast<uv_handle_t*>(&s->client_) ? 0 : 1;
+  Slab* slab = s->read_slot_[side].fill(s->worker_.slabs());
   *buf = uv_buf_init(slab->data, Slab::kSize);
 }
 
@@ -132,7 +133,7 @@ void TcpSession::on_upstream_read(uv_stream_t* st, ssize_t nread, const uv_buf_t
 }
 
 void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
-  Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
+  Slab* slab = read_slot_[side].take();
   if (!closing_ && reset_on_input_) {
     if (nread != 0) close(/*reset=*/true);
   } else if (!closing_) {
@@ -384,6 +385,7 @@ void TcpSession::close(bool reset) {
   }
   if (plan_active_) release_plan(worker_, *snapshot_, plan_);
   for (auto& o : out_) o.discard(worker_.write_ops(), worker_.slabs());
+  for (auto& slot : read_slot_) slot.release(worker_.slabs());
   worker_.remove(this);
   listener_.stats.connection_closed();
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include "proxy/connection.h"
 #include "proxy/outbox.h"
 #include "proxy/request_record.h"
+#include "proxy/slab_pool.h"
 #include "proxy/snapshot.h"
 #include "proxy/token_bucket.h"
 
@@ -74,6 +75,7 @@ class TcpSession final : public Connection {
   uv_connect_t connect_req_{};
   uv_shutdown_t shutdown_req_[2]{};
   Outbox out_[2];
+  ReadSlot read_slot_[2];  // per side: the slab its next read lands in
   Held held_[2];
   TokenBucket bucket_[2];
   faults::Plan plan_;

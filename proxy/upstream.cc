@@ -32,6 +32,7 @@ void UpstreamConn::close() {
   session = nullptr;
   if (pooled) worker.listener(listener).pool.remove(this);
   out.discard(worker.write_ops(), worker.slabs());
+  read_slot.release(worker.slabs());
   pending_closes = 2;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_close);
@@ -56,13 +57,13 @@ void UpstreamConn::stop_reading() {
 
 void UpstreamConn::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* c = static_cast<UpstreamConn*>(handle->data);
-  Slab* slab = c->worker.slabs().acquire();
+  Slab* slab = c->read_slot.fill(c->worker.slabs());
   *buf = uv_buf_init(slab->data, Slab::kSize);
 }
 
 void UpstreamConn::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<UpstreamConn*>(stream->data);
-  Slab* slab = buf->base ? Slab::from_data(buf->base) : nullptr;
+  Slab* slab = c->read_slot.take();
   if (nread != 0 && !c->closing) {
     if (!c->session) {
       // Pooled: the server closed it or sent something unsolicited.

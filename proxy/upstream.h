@@ -9,6 +9,7 @@
 
 #include "proxy/connection.h"
 #include "proxy/outbox.h"
+#include "proxy/slab_pool.h"
 
 namespace faultline::proxy {
 
@@ -36,6 +37,7 @@ class UpstreamConn : public Retirable {
   uv_shutdown_t shutdown_req{};
   llhttp_t parser{};
   Outbox out;
+  ReadSlot read_slot;
   HttpSession* session = nullptr;  // null while pooled or closing
   bool connected = false;
   bool closing = false;

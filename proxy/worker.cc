@@ -185,6 +185,7 @@ void Worker::on_reap(uv_check_t* check) {
     w->retired_ = r->next_retired;
     delete r;
   }
+  w->slabs_.maybe_trim();
 }
 
 void Worker::add(Connection* c) {
