@@ -142,6 +142,18 @@ for p in "${PORTS[@]}"; do
       code=$(status "http://$POD_IP:$port/v1/status")
       [ "$code" = 401 ] || fail "admin port $name/$port: GET /v1/status without a token answered $code, want 401"
       log "port $name ($port): /v1/status without a token -> 401"; checks=$((checks + 1))
+      # With the token the container gets from the Secret, both ways of sending it work
+      # (x-faultline-token is what survives the API server's pod proxy).
+      token=""
+      for e in "${ENV[@]}"; do [[ $e == FAULTLINE_TOKEN=* ]] && token=${e#FAULTLINE_TOKEN=}; done
+      if [ -n "$token" ]; then
+        for h in "Authorization: Bearer $token" "x-faultline-token: $token"; do
+          code=$(status -H "$h" "http://$POD_IP:$port/v1/status")
+          [ "$code" = 200 ] || fail "admin port $name/$port: GET /v1/status with ${h%%:*} answered $code, want 200"
+        done
+        log "port $name ($port): /v1/status with the Secret's token (Authorization, x-faultline-token) -> 200"
+        checks=$((checks + 1))
+      fi
     fi
     # ... and `kubectl exec POD -c faultline -- faultline ctl status` works with the
     # container's env alone (FAULTLINE_ADMIN, and FAULTLINE_TOKEN from the Secret).
