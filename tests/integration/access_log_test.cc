@@ -321,6 +321,45 @@ TEST_F(AccessLog, LocalRepliesAreLogged) {
   EXPECT_EQ(gone["injected"], false);
 }
 
+// A client that leaves before its answer, a head over max_header_bytes and a request cut by
+// the drain timeout are requests too.
+TEST_F(AccessLog, ClientGoneOversizedHeadAndDrainAbortAreLogged) {
+  {
+    RawClient leaver(main_);
+    ASSERT_TRUE(leaver.connected());
+    ASSERT_EQ(leaver.send(get_request("/slow")), IoStatus::kOk);  // held 300 ms by a fault
+    std::this_thread::sleep_for(Millis(50));
+  }  // closed while the latency fault holds the request
+  const HttpResponse big = one_request(
+      main_, get_request("/big", {{"x-filler", std::string(100 * 1024, 'a')}}), Millis(10000));
+  EXPECT_EQ(big.status(), 431) << big;
+
+  up_.route("/forever", handlers::delayed(Millis(6000), handlers::fixed(200, "late")));
+  RawClient waiting(main_);
+  ASSERT_TRUE(waiting.connected());
+  ASSERT_EQ(waiting.send(get_request("/forever")), IoStatus::kOk);
+  std::this_thread::sleep_for(Millis(200));
+  proxy_->signal(SIGTERM);  // drain_timeout = 2s, then the request is cut
+  const auto status = proxy_->wait_exit(Millis(8000));
+  ASSERT_TRUE(status.has_value());
+
+  const auto access = access_lines(json_lines(proxy_->stderr_text(), "stderr"));
+  const json gone = line_for(access, "/slow");
+  ASSERT_TRUE(gone.is_object()) << proxy_->stderr_text();
+  EXPECT_EQ(gone["code"], "000");
+  EXPECT_EQ(gone["ending"], "client_closed");
+  EXPECT_EQ(gone["injected"], false);
+  EXPECT_EQ(gone["faults"][0]["type"], "latency");
+  bool saw_431 = false;
+  for (const json& j : access) saw_431 = saw_431 || j.value("status", 0) == 431;
+  EXPECT_TRUE(saw_431) << proxy_->stderr_text();
+  const json cut = line_for(access, "/forever");
+  ASSERT_TRUE(cut.is_object()) << proxy_->stderr_text();
+  EXPECT_EQ(cut["code"], "000");
+  EXPECT_EQ(cut["ending"], "aborted");
+  EXPECT_GE(cut["upstream_ms"].get<double>(), 1500.0) << cut;
+}
+
 // TCP: one line per connection, with the faults applied.
 TEST_F(AccessLog, TcpConnectionsAreLoggedWithTheirFaults) {
   RawClient client(proxy_->listener("raw"));
