@@ -79,6 +79,13 @@ type = "bandwidth"
 rate = "8KiB/s"
 
 [[experiments]]
+name = "at-connect"
+listeners = ["cx"]
+[[experiments.faults]]
+type = "reset"
+phase = "connect"
+
+[[experiments]]
 name = "tcp-lag"
 listeners = ["raw"]
 [[experiments.faults]]
@@ -120,6 +127,7 @@ class AccessLog : public ::testing::Test {
   void SetUp() override {
     up_.route("/real503", handlers::fixed(503, "upstream says no"));
     up_.route("/throttle", handlers::fixed(200, std::string(16 * 1024, 'x')));
+    up_.route("/ws", handlers::upgrade_echo());
     ConfigSpec spec;
     ListenerSpec main;
     main.upstream = up_.address();
@@ -130,7 +138,10 @@ class AccessLog : public ::testing::Test {
     raw.name = "raw";
     raw.protocol = "tcp";
     raw.upstream = tcp_up_.address();
-    spec.listeners = {main, dead, raw};
+    ListenerSpec cx;
+    cx.name = "cx";
+    cx.upstream = up_.address();
+    spec.listeners = {main, dead, raw, cx};
     spec.admin_extra = "token = \"admintoken\"\n";
     spec.tail = kExperiments;
     proxy_ = std::make_unique<ProxyProcess>(with_json_log(config_toml(spec)));
@@ -358,6 +369,44 @@ TEST_F(AccessLog, ClientGoneOversizedHeadAndDrainAbortAreLogged) {
   EXPECT_EQ(cut["code"], "000");
   EXPECT_EQ(cut["ending"], "aborted");
   EXPECT_GE(cut["upstream_ms"].get<double>(), 1500.0) << cut;
+}
+
+// A reset at accept (HTTP listener) and a WebSocket tunnel are one line each too: the reset
+// as "000", the tunnel with its 101 once it closes.
+TEST_F(AccessLog, ConnectResetsAndTunnelsAreLogged) {
+  const HttpResponse cut = one_request(proxy_->listener("cx"), get_request("/never"));
+  EXPECT_EQ(cut.io, IoStatus::kReset) << cut;
+  {
+    RawClient ws(main_);
+    const HttpResponse up =
+        ws.request(get_request("/ws", {{"Connection", "Upgrade"},
+                                       {"Upgrade", "websocket"},
+                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                       {"Sec-WebSocket-Version", "13"}}));
+    ASSERT_EQ(up.status(), 101) << up;
+    ASSERT_EQ(ws.send("ping"), IoStatus::kOk);
+    ws.shutdown_write();
+    const auto echoed = ws.read_until_close(Millis(5000));
+    EXPECT_EQ(echoed.bytes, "ping");
+  }
+  const auto access = access_lines(wait_for_paths({"/ws"}));
+  const json tunnel = line_for(access, "/ws");
+  EXPECT_EQ(tunnel["status"], 101) << tunnel;
+  EXPECT_EQ(tunnel["ending"], "complete") << tunnel;
+  json reset;
+  EXPECT_TRUE(eventually([&] {
+    for (const json& j : access_lines(json_lines(proxy_->stderr_text(), "stderr")))
+      if (j.value("listener", "") == "cx") reset = j;
+    return reset.is_object();
+  })) << proxy_->stderr_text();
+  EXPECT_EQ(reset["code"], "000");
+  EXPECT_EQ(reset["ending"], "reset");
+  EXPECT_EQ(reset["injected"], true);
+  EXPECT_EQ(reset["faults"][0], json({{"type", "reset"},
+                                      {"source", "experiment"},
+                                      {"experiment", "at-connect"},
+                                      {"phase", "connect"},
+                                      {"after_bytes", 0}}));
 }
 
 // TCP: one line per connection, with the faults applied.
