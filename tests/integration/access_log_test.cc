@@ -128,6 +128,7 @@ class AccessLog : public ::testing::Test {
     up_.route("/real503", handlers::fixed(503, "upstream says no"));
     up_.route("/throttle", handlers::fixed(200, std::string(16 * 1024, 'x')));
     up_.route("/ws", handlers::upgrade_echo());
+    up_.route("/die", handlers::die_mid_response(1000, 100));
     ConfigSpec spec;
     ListenerSpec main;
     main.upstream = up_.address();
@@ -369,6 +370,25 @@ TEST_F(AccessLog, ClientGoneOversizedHeadAndDrainAbortAreLogged) {
   EXPECT_EQ(cut["code"], "000");
   EXPECT_EQ(cut["ending"], "aborted");
   EXPECT_GE(cut["upstream_ms"].get<double>(), 1500.0) << cut;
+}
+
+// An upstream that dies mid-response: the client got no whole response, so "000", and the
+// outcome was not a fault's.
+TEST_F(AccessLog, AnUpstreamThatDiesMidResponseIsLoggedAs000) {
+  const HttpResponse r = one_request(main_, get_request("/die"));
+  EXPECT_FALSE(r.complete()) << r;
+  const json line = line_for(access_lines(wait_for_paths({"/die"})), "/die");
+  ASSERT_TRUE(line.is_object());
+  EXPECT_EQ(line["code"], "000");
+  EXPECT_EQ(line["ending"], "upstream_failed");
+  EXPECT_EQ(line["injected"], false);
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    text = scrape();
+    return text.find(
+               R"(faultline_requests_total{listener="main",code="000",injected="false"} 1)") !=
+           std::string::npos;
+  })) << text;
 }
 
 // A reset at accept (HTTP listener) and a WebSocket tunnel are one line each too: the reset
