@@ -79,6 +79,13 @@ type = "bandwidth"
 rate = "8KiB/s"
 
 [[experiments]]
+name = "at-connect"
+listeners = ["cx"]
+[[experiments.faults]]
+type = "reset"
+phase = "connect"
+
+[[experiments]]
 name = "tcp-lag"
 listeners = ["raw"]
 [[experiments.faults]]
@@ -120,6 +127,8 @@ class AccessLog : public ::testing::Test {
   void SetUp() override {
     up_.route("/real503", handlers::fixed(503, "upstream says no"));
     up_.route("/throttle", handlers::fixed(200, std::string(16 * 1024, 'x')));
+    up_.route("/ws", handlers::upgrade_echo());
+    up_.route("/die", handlers::die_mid_response(1000, 100));
     ConfigSpec spec;
     ListenerSpec main;
     main.upstream = up_.address();
@@ -130,7 +139,10 @@ class AccessLog : public ::testing::Test {
     raw.name = "raw";
     raw.protocol = "tcp";
     raw.upstream = tcp_up_.address();
-    spec.listeners = {main, dead, raw};
+    ListenerSpec cx;
+    cx.name = "cx";
+    cx.upstream = up_.address();
+    spec.listeners = {main, dead, raw, cx};
     spec.admin_extra = "token = \"admintoken\"\n";
     spec.tail = kExperiments;
     proxy_ = std::make_unique<ProxyProcess>(with_json_log(config_toml(spec)));
@@ -319,6 +331,102 @@ TEST_F(AccessLog, LocalRepliesAreLogged) {
   EXPECT_EQ(gone["status"], 502);
   EXPECT_EQ(gone["listener"], "dead");
   EXPECT_EQ(gone["injected"], false);
+}
+
+// A client that leaves before its answer, a head over max_header_bytes and a request cut by
+// the drain timeout are requests too.
+TEST_F(AccessLog, ClientGoneOversizedHeadAndDrainAbortAreLogged) {
+  {
+    RawClient leaver(main_);
+    ASSERT_TRUE(leaver.connected());
+    ASSERT_EQ(leaver.send(get_request("/slow")), IoStatus::kOk);  // held 300 ms by a fault
+    std::this_thread::sleep_for(Millis(50));
+  }  // closed while the latency fault holds the request
+  const HttpResponse big = one_request(
+      main_, get_request("/big", {{"x-filler", std::string(100 * 1024, 'a')}}), Millis(10000));
+  EXPECT_EQ(big.status(), 431) << big;
+
+  up_.route("/forever", handlers::delayed(Millis(6000), handlers::fixed(200, "late")));
+  RawClient waiting(main_);
+  ASSERT_TRUE(waiting.connected());
+  ASSERT_EQ(waiting.send(get_request("/forever")), IoStatus::kOk);
+  std::this_thread::sleep_for(Millis(200));
+  proxy_->signal(SIGTERM);  // drain_timeout = 2s, then the request is cut
+  const auto status = proxy_->wait_exit(Millis(8000));
+  ASSERT_TRUE(status.has_value());
+
+  const auto access = access_lines(json_lines(proxy_->stderr_text(), "stderr"));
+  const json gone = line_for(access, "/slow");
+  ASSERT_TRUE(gone.is_object()) << proxy_->stderr_text();
+  EXPECT_EQ(gone["code"], "000");
+  EXPECT_EQ(gone["ending"], "client_closed");
+  EXPECT_EQ(gone["injected"], false);
+  EXPECT_EQ(gone["faults"][0]["type"], "latency");
+  bool saw_431 = false;
+  for (const json& j : access) saw_431 = saw_431 || j.value("status", 0) == 431;
+  EXPECT_TRUE(saw_431) << proxy_->stderr_text();
+  const json cut = line_for(access, "/forever");
+  ASSERT_TRUE(cut.is_object()) << proxy_->stderr_text();
+  EXPECT_EQ(cut["code"], "000");
+  EXPECT_EQ(cut["ending"], "aborted");
+  EXPECT_GE(cut["upstream_ms"].get<double>(), 1500.0) << cut;
+}
+
+// An upstream that dies mid-response: the client got no whole response, so "000", and the
+// outcome was not a fault's.
+TEST_F(AccessLog, AnUpstreamThatDiesMidResponseIsLoggedAs000) {
+  const HttpResponse r = one_request(main_, get_request("/die"));
+  EXPECT_FALSE(r.complete()) << r;
+  const json line = line_for(access_lines(wait_for_paths({"/die"})), "/die");
+  ASSERT_TRUE(line.is_object());
+  EXPECT_EQ(line["code"], "000");
+  EXPECT_EQ(line["ending"], "upstream_failed");
+  EXPECT_EQ(line["injected"], false);
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    text = scrape();
+    return text.find(
+               R"(faultline_requests_total{listener="main",code="000",injected="false"} 1)") !=
+           std::string::npos;
+  })) << text;
+}
+
+// A reset at accept (HTTP listener) and a WebSocket tunnel are one line each too: the reset
+// as "000", the tunnel with its 101 once it closes.
+TEST_F(AccessLog, ConnectResetsAndTunnelsAreLogged) {
+  const HttpResponse cut = one_request(proxy_->listener("cx"), get_request("/never"));
+  EXPECT_EQ(cut.io, IoStatus::kReset) << cut;
+  {
+    RawClient ws(main_);
+    const HttpResponse up =
+        ws.request(get_request("/ws", {{"Connection", "Upgrade"},
+                                       {"Upgrade", "websocket"},
+                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                       {"Sec-WebSocket-Version", "13"}}));
+    ASSERT_EQ(up.status(), 101) << up;
+    ASSERT_EQ(ws.send("ping"), IoStatus::kOk);
+    ws.shutdown_write();
+    const auto echoed = ws.read_until_close(Millis(5000));
+    EXPECT_EQ(echoed.bytes, "ping");
+  }
+  const auto access = access_lines(wait_for_paths({"/ws"}));
+  const json tunnel = line_for(access, "/ws");
+  EXPECT_EQ(tunnel["status"], 101) << tunnel;
+  EXPECT_EQ(tunnel["ending"], "complete") << tunnel;
+  json reset;
+  EXPECT_TRUE(eventually([&] {
+    for (const json& j : access_lines(json_lines(proxy_->stderr_text(), "stderr")))
+      if (j.value("listener", "") == "cx") reset = j;
+    return reset.is_object();
+  })) << proxy_->stderr_text();
+  EXPECT_EQ(reset["code"], "000");
+  EXPECT_EQ(reset["ending"], "reset");
+  EXPECT_EQ(reset["injected"], true);
+  EXPECT_EQ(reset["faults"][0], json({{"type", "reset"},
+                                      {"source", "experiment"},
+                                      {"experiment", "at-connect"},
+                                      {"phase", "connect"},
+                                      {"after_bytes", 0}}));
 }
 
 // TCP: one line per connection, with the faults applied.

@@ -29,3 +29,8 @@ faultline_add_test(NAME unit_faults_alloc LABEL unit
 
 # It measures this process's CPU time: keep other tests from competing for the cores.
 set_tests_properties(unit_cpu_stress PROPERTIES RUN_SERIAL TRUE)
+
+# What decide() tells the access log: faults applied with source and value, ignored triggers.
+faultline_add_test(NAME unit_faults_applied LABEL unit
+  SOURCES unit/faults_applied_test.cc
+  LIBS faultline_faults)
