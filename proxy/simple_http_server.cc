@@ -26,14 +26,18 @@ class SimpleConnection {
         auto* c = static_cast<SimpleConnection*>(p->data);
         c->req_ = SimpleRequest();
         c->in_value_ = false;
+        c->head_bytes_ = 0;
         return 0;
       };
       s.on_url = [](llhttp_t* p, const char* at, size_t n) {
-        static_cast<SimpleConnection*>(p->data)->req_.target.append(at, n);
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        if (!c->count_head_bytes(n)) return -1;
+        c->req_.target.append(at, n);
         return 0;
       };
       s.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
+        if (!c->count_head_bytes(n)) return -1;
         if (c->in_value_ || c->req_.headers.empty()) c->req_.headers.emplace_back();
         c->in_value_ = false;
         for (size_t i = 0; i < n; ++i)
@@ -42,6 +46,7 @@ class SimpleConnection {
       };
       s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
+        if (!c->count_head_bytes(n)) return -1;
         c->in_value_ = true;
         c->req_.headers.back().second.append(at, n);
         return 0;
@@ -72,6 +77,11 @@ class SimpleConnection {
   bool accept(uv_stream_t* server) {
     if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) return false;
     uv_tcp_nodelay(&tcp_, 1);
+    start_reading();
+    return true;
+  }
+
+  void start_reading() {
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&tcp_),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -84,13 +94,18 @@ class SimpleConnection {
             c->close();
             return;
           }
-          if (nread == 0) return;
+          if (nread == 0 || c->close_after_write_) return;
           if (llhttp_execute(&c->parser_, buf->base, static_cast<size_t>(nread)) != HPE_OK) {
-            c->write("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            c->write(c->head_too_large_
+                         ? "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: "
+                           "0\r\nconnection: close\r\n\r\n"
+                         : "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: "
+                           "close\r\n\r\n");
             c->close_after_write_ = true;
+            return;
           }
+          c->apply_back_pressure();
         });
-    return true;
   }
 
   void close() {
@@ -120,7 +135,11 @@ class SimpleConnection {
                    auto* c = static_cast<SimpleConnection*>(req->data);
                    delete w;
                    --c->pending_;
-                   if (status != 0 || (c->close_after_write_ && c->pending_ == 0)) c->close();
+                   if (status != 0 || (c->close_after_write_ && c->pending_ == 0)) {
+                     c->close();
+                   } else if (c->reading_paused_ && c->pending_ == 0) {
+                     c->resume_reading();
+                   }
                  }) != 0) {
       --pending_;
       delete w;
@@ -145,6 +164,27 @@ class SimpleConnection {
     if (!keep_alive) close_after_write_ = true;
   }
 
+  // The request line and headers are bounded like any server's (431 beyond).
+  bool count_head_bytes(size_t n) {
+    head_bytes_ += n;
+    head_too_large_ = head_bytes_ > SimpleHttpServer::kMaxHead;
+    return !head_too_large_;
+  }
+
+  // A client that pipelines requests without reading the answers would queue responses
+  // without bound: stop reading until they are written.
+  void apply_back_pressure() {
+    if (pending_ < kMaxPendingWrites || reading_paused_ || closing_) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_paused_ = true;
+  }
+  void resume_reading() {
+    reading_paused_ = false;
+    start_reading();
+  }
+
+  static constexpr int kMaxPendingWrites = 16;
+
   SimpleHttpServer& server_;
   uv_tcp_t tcp_{};
   llhttp_t parser_{};
@@ -152,6 +192,9 @@ class SimpleConnection {
   bool in_value_ = false;
   bool closing_ = false;
   bool close_after_write_ = false;
+  bool reading_paused_ = false;
+  bool head_too_large_ = false;
+  size_t head_bytes_ = 0;
   int pending_ = 0;
   char buf_[16384];
 };

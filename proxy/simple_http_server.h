@@ -1,7 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server on a libuv loop for the demo's embedded upstream and for tests: it
-// buffers each request (bounded), calls a handler and answers with Content-Length, keeping
-// connections alive. Not for the proxy's data path.
+// buffers each request (head and body bounded), calls a handler and answers with
+// Content-Length, keeping connections alive; a client that does not read its answers stops
+// being read. Not for the proxy's data path.
 #include <uv.h>
 
 #include <functional>
@@ -33,6 +34,7 @@ class SimpleHttpServer {
  public:
   using Handler = std::function<SimpleResponse(const SimpleRequest&)>;
   static constexpr size_t kMaxBody = 8 << 20;
+  static constexpr size_t kMaxHead = 64 << 10;  // request line + headers; 431 beyond
 
   SimpleHttpServer(uv_loop_t* loop, Handler handler);
   ~SimpleHttpServer();

@@ -190,7 +190,8 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   // about which paths or experiments exist.
   if (is_v1(path) && !authorized(request)) {
     spdlog::warn("admin: unauthorized {} {} from {}", request.method, path, request.client);
-    AdminResponse r = error_response(401, "missing or invalid bearer token");
+    AdminResponse r = error_response(
+        401, "missing or invalid token (Authorization: Bearer TOKEN or x-faultline-token: TOKEN)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"faultline\"");
     return r;
   }

@@ -115,6 +115,7 @@ class AdminConnection {
   static int on_message_complete(llhttp_t* p);
 
   bool count_header_bytes(size_t len);
+  void release_body();  // returns this request's body bytes to the server's budget
   void reset_request();
   void feed(const char* data, size_t len);
   AdminResponse handle_request();
@@ -142,6 +143,7 @@ class AdminConnection {
   std::string header_field_;
   std::string header_value_;
   size_t header_bytes_ = 0;
+  size_t body_reserved_ = 0;             // counted in AdminServer::buffered_body_bytes_
   const char* feed_end_ = nullptr;       // end of the buffer being parsed
   bool value_span_ended_early_ = false;  // see on_header_value
   bool message_complete_ = false;
@@ -199,6 +201,7 @@ void AdminConnection::start(uv_stream_t* listener) {
 void AdminConnection::close() {
   if (closing_) return;
   closing_ = true;
+  release_body();
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
@@ -227,7 +230,13 @@ void AdminConnection::on_timeout(uv_timer_t* t) {
   }
 }
 
+void AdminConnection::release_body() {
+  server_.buffered_body_bytes_ -= body_reserved_;
+  body_reserved_ = 0;
+}
+
 void AdminConnection::reset_request() {
+  release_body();
   std::string client = std::move(request_.client);
   request_ = AdminRequest{};
   request_.client = std::move(client);
@@ -300,6 +309,8 @@ void AdminConnection::respond(const AdminResponse& response, bool close_after) {
 
 void AdminConnection::reject(int status, std::string message) {
   uv_read_stop(stream());
+  std::string().swap(request_.body);  // never handled: free it now, not after lingering
+  release_body();
   respond(error_response(status, message), /*close_after=*/true);
 }
 
@@ -451,6 +462,16 @@ int AdminConnection::on_body(llhttp_t* p, const char* at, size_t len) {
     self->reject_message_ = "request body larger than " + std::to_string(max_body) + " bytes";
     return HPE_USER;
   }
+  // All connections together hold at most max_buffered_body_bytes of bodies, so that many
+  // slow uploads cannot make the process run out of memory.
+  AdminServer& server = self->server_;
+  if (server.buffered_body_bytes_ + len > server.limits().max_buffered_body_bytes) {
+    self->reject_status_ = 503;
+    self->reject_message_ = "admin server busy: too many request bodies in flight";
+    return HPE_USER;
+  }
+  server.buffered_body_bytes_ += len;
+  self->body_reserved_ += len;
   self->request_.body.append(at, len);
   return HPE_OK;
 }

@@ -26,13 +26,14 @@ class AdminServer {
  public:
   // Bounds for untrusted admin clients. The defaults suit production; tests shorten them.
   struct Limits {
-    size_t max_body_bytes = 1 << 20;       // larger bodies get 413
-    size_t max_header_bytes = 64 << 10;    // request line + headers; larger gets 431
-    uint64_t request_timeout_ms = 10'000;  // from a request's first byte to its end; else 408
-    uint64_t idle_timeout_ms = 5'000;      // wait for a request (after accept or keep-alive)
-    uint64_t write_timeout_ms = 10'000;    // a client that does not read its answer
-    uint64_t linger_ms = 2'000;            // draining unread input before closing after an error
-    size_t max_connections = 128;          // beyond it the least useful connection is closed
+    size_t max_body_bytes = 1 << 20;           // larger bodies get 413
+    size_t max_buffered_body_bytes = 8 << 20;  // all connections' bodies together; else 503
+    size_t max_header_bytes = 64 << 10;        // request line + headers; larger gets 431
+    uint64_t request_timeout_ms = 10'000;      // from a request's first byte to its end; else 408
+    uint64_t idle_timeout_ms = 5'000;          // wait for a request (after accept or keep-alive)
+    uint64_t write_timeout_ms = 10'000;        // a client that does not read its answer
+    uint64_t linger_ms = 2'000;    // draining unread input before closing after an error
+    size_t max_connections = 128;  // beyond it the least useful connection is closed
   };
 
   AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token);
@@ -78,7 +79,9 @@ class AdminServer {
   std::function<void()> on_closed_;
   std::unordered_set<AdminConnection*> connections_;
   uint64_t evicted_ = 0;
-  uint64_t phase_changes_ = 0;  // orders connections by when they entered their phase
+  uint64_t phase_changes_ = 0;
+  size_t buffered_body_bytes_ = 0;  // request bodies held by all connections  // orders connections
+                                    // by when they entered their phase
 };
 
 }  // namespace faultline::proxy::admin

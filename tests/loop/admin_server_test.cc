@@ -423,6 +423,31 @@ TEST(AdminServerLoop, DeeplyNestedBodyIs400AndTheServerStaysUp) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+// Sibling of item 7: many slow uploads together must not exhaust memory; the bodies all
+// connections hold share one budget, and a body beyond it is a 503 while the others proceed.
+TEST(AdminServerLoop, BodiesInFlightShareOneBudget) {
+  AdminServer::Limits limits;
+  limits.max_buffered_body_bytes = 100'000;
+  LiveAdmin admin("", limits);
+  const std::string head =
+      "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Content-Length: 80000\r\n\r\n";
+  RawClient slow(admin.port());
+  ASSERT_TRUE(slow.send(head + std::string(60'000, ' ')));  // held, not finished
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  RawClient second(admin.port());
+  ASSERT_TRUE(second.send(head + std::string(80'000, ' ')));
+  auto r = second.read_response();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("busy"), std::string::npos) << r.body;
+  // The first upload finishes and is answered; its bytes return to the budget.
+  ASSERT_TRUE(slow.send(std::string(20'000, ' ')));
+  EXPECT_EQ(slow.read_response().status, 400);  // whitespace is not JSON
+  RawClient third(admin.port());
+  EXPECT_EQ(third.request("POST", "/v1/experiments", std::string(80'000, ' ')).status, 400);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 TEST(AdminServerLoop, CloseWithOpenConnectionsReleasesEverything) {
   LiveAdmin admin;
   RawClient idle(admin.port());

@@ -13,3 +13,5 @@ faultline_add_test(NAME loop_admin_ctl LABEL loop
   SOURCES loop/admin_ctl_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_admin_ctl_url LABEL unit
   SOURCES unit/admin_ctl_url_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME loop_admin_simple_http_server LABEL loop
+  SOURCES loop/admin_simple_http_server_test.cc LIBS faultline_proxy)

@@ -498,7 +498,9 @@ TEST(AdminAuthHeader, XFaultlineTokenIsAccepted) {
   r.faultline_token = "Bearer s3cret";  // the bare token, no scheme
   EXPECT_EQ(api.handle(r).status, 401);
   r.faultline_token.clear();
-  EXPECT_EQ(api.handle(r).status, 401);
+  AdminResponse refused = api.handle(r);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body.find("x-faultline-token"), std::string::npos) << refused.body;
 }
 
 }  // namespace

@@ -274,6 +274,15 @@ const BadConfig kBadConfigs[] = {
      "[admin]\nlisten = 9901\n",
      {"test.toml:2:1: admin.listen: expected an address string like \"127.0.0.1:8080\", got "
       "integer"}},
+    {"admin_hosts_with_scheme_or_port",
+     "[admin]\nhosts = [\"ok.example\", \"http://x.example\", \"y.example:9901\", \"[::1]\"]\n",
+     {"test.toml:2:24: admin.hosts[1]: expected a host name or address without scheme or port "
+      "(like \"faultline.example.com\"), got \"http://x.example\"",
+      "test.toml:2:44: admin.hosts[2]: expected a host name or address without scheme or port "
+      "(like \"faultline.example.com\"), got \"y.example:9901\""}},
+    {"admin_hosts_wrong_type",
+     "[admin]\nhosts = \"one.example\"\n",
+     {"test.toml:2:1: admin.hosts: expected an array of strings, got string"}},
     {"admin_token_and_file",
      "[admin]\ntoken = \"a\"\ntoken_file = \"/x\"\n",
      {"test.toml:3:1: admin.token_file: set either token or token_file, not both"}},

@@ -128,7 +128,7 @@ TEST_F(AdminEndpoints, KeepAliveAndChunkedBodiesWork) {
   }
   // A chunked body has no length up front; it is read, decoded and applied all the same.
   const std::string body = latency_experiment("chunked", "/c", "1ms");
-  std::string raw = "POST /v1/experiments HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer " +
+  std::string raw = "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
                     std::string(kToken) +
                     "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   const size_t half = body.size() / 2;
@@ -145,7 +145,7 @@ TEST_F(AdminEndpoints, KeepAliveAndChunkedBodiesWork) {
   // Over 1 MiB in chunks: 413 as well.
   RawClient big(admin_);
   std::string chunked_big =
-      "POST /v1/experiments HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer " +
+      "POST /v1/experiments HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
       std::string(kToken) +
       "\r\nContent-Type: application/json\r\nTransfer-Encoding: "
       "chunked\r\nConnection: close\r\n\r\n";

@@ -1,0 +1,39 @@
+// SimpleHttpServer (the demo's upstream and the loop tests' one) bounds what a client can make
+// it hold: an oversized request head is a 431 and a close, and a client that pipelines without
+// reading the answers still gets every answer once it reads (reading paused, then resumed).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/loop/admin_live_server.h"
+#include "tests/loop/loop_support.h"
+
+namespace faultline::proxy {
+namespace {
+
+TEST(SimpleHttpServerLoop, OversizedHeadIs431AndClose) {
+  Upstream upstream;
+  admin::testing::RawClient c(upstream.port());
+  ASSERT_TRUE(c.connected());
+  const std::string big(SimpleHttpServer::kMaxHead + 1024, 'a');
+  c.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 431);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(SimpleHttpServerLoop, PipelinedRequestsAreAllAnsweredUnderBackPressure) {
+  Upstream upstream;
+  admin::testing::RawClient c(upstream.port());
+  std::string burst;
+  constexpr int kRequests = 200;  // well past the pending-write bound
+  for (int i = 0; i < kRequests; ++i) burst += "GET /big/20000 HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(c.send(burst));
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = c.read_response();
+    ASSERT_EQ(r.status, 200) << i;
+    ASSERT_EQ(r.body.size(), 20000u) << i;
+  }
+}
+
+}  // namespace
+}  // namespace faultline::proxy
