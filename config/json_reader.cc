@@ -1,6 +1,8 @@
 // JSON text -> Node for admin-API bodies. JSON has no useful positions for a client, so
 // errors carry key paths only. nlohmann/json stays inside config/.
 #include <nlohmann/json.hpp>
+
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,6 +68,21 @@ bool convert(const nlohmann::ordered_json& in, int depth, Node& out) {
   }
 }
 
+// nlohmann's parse errors read "parse error at line 3, column 5: ..."; a file's reader wants
+// that as a position (FILE:3:5). Unknown (0:0) when the message has none.
+SourcePos error_position(const std::string& message) {
+  SourcePos pos;
+  const size_t at = message.find(" at line ");
+  if (at == std::string::npos) return pos;
+  int line = 0, column = 0;
+  if (std::sscanf(message.c_str() + at, " at line %d, column %d", &line, &column) == 2 &&
+      line > 0 && column >= 0) {
+    pos.line = line;
+    pos.column = column;
+  }
+  return pos;
+}
+
 }  // namespace
 
 std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
@@ -74,9 +91,16 @@ std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
   // TOML file's author does from toml++.
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  auto watch_keys = [&](int, nlohmann::ordered_json::parse_event_t event,
+  bool too_deep = false;
+  auto watch_keys = [&](int depth, nlohmann::ordered_json::parse_event_t event,
                         nlohmann::ordered_json& parsed) {
     using Event = nlohmann::ordered_json::parse_event_t;
+    // Drop anything nested too deep while parsing, so no deep tree is ever built (its
+    // recursive destruction or conversion could exhaust the stack).
+    if (depth > kMaxDepth + 1) {
+      too_deep = true;
+      return false;
+    }
     if (event == Event::object_start) {
       open_objects.emplace_back();
     } else if (event == Event::object_end && !open_objects.empty()) {
@@ -94,7 +118,11 @@ std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
     std::string message = error.what();
     if (size_t bracket = message.find("] "); bracket != std::string::npos)
       message.erase(0, bracket + 2);
-    diags.error(SourcePos{}, "", "invalid JSON: " + message);
+    diags.error(error_position(message), "", "invalid JSON: " + message);
+    return std::nullopt;
+  }
+  if (too_deep) {
+    diags.error(SourcePos{}, "", "invalid JSON: nested deeper than " + std::to_string(kMaxDepth));
     return std::nullopt;
   }
   if (!duplicate.empty()) {

@@ -29,3 +29,8 @@ faultline_add_test(NAME unit_faults_alloc LABEL unit
 
 # It measures this process's CPU time: keep other tests from competing for the cores.
 set_tests_properties(unit_cpu_stress PROPERTIES RUN_SERIAL TRUE)
+
+# The config validation `run` and `check` share, and start = "paused" (issue 8).
+faultline_add_test(NAME unit_faults_config_check LABEL unit
+  SOURCES unit/faults_config_check_test.cc
+  LIBS faultline_faults)
