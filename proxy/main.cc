@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   const std::string version_text = std::string("faultline ") + faultline::proxy::version();
-  CLI::App app{"faultline: a chaos-engineering fault-injection proxy"};
+  CLI::App app{"faultline: a chaos-engineering fault-injection proxy", "faultline"};
   app.require_subcommand(1);
   // `faultline --version` and `-v` print what `faultline version` prints.
   app.set_version_flag("--version,-v", version_text, "print the version and exit");
@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   auto* help = app.add_subcommand("help", "print this help");
   int ctl_exit = -1;  // set by the ctl subcommand's callback
   faultline::proxy::add_ctl_command(app, ctl_exit);
+  // Rendered now: once `help` is parsed, CLI11 would render the help subcommand's own help.
+  const std::string top_help = app.help();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
   }
   if (ctl_exit >= 0) return ctl_exit;
   if (*help) {
-    std::printf("%s", app.help().c_str());
+    std::printf("%s", top_help.c_str());
     return 0;
   }
   if (*version) {
