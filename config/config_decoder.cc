@@ -7,6 +7,9 @@
 #include <iterator>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "config/field_reader.h"
 #include "config/loader.h"
 #include "config/validate.h"
@@ -131,16 +134,31 @@ void decode_log(const FieldReader& root, LogConfig& out) {
   log.read("access_log", out.access_log);
 }
 
+// The halt flag is written there when an operator needs it most; find out now, not then.
+void check_state_dir(FieldReader& runtime, const std::string& dir) {
+  struct stat info {};
+  if (dir.empty()) {
+    runtime.error("state_dir", "must not be empty (leave it out to keep the halt in memory)");
+  } else if (::stat(dir.c_str(), &info) != 0) {
+    runtime.error("state_dir", "\"" + dir + "\": " + std::strerror(errno));
+  } else if (!S_ISDIR(info.st_mode)) {
+    runtime.error("state_dir", "\"" + dir + "\" is not a directory");
+  } else if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    runtime.error("state_dir", "\"" + dir + "\" is not writable: " + std::strerror(errno));
+  }
+}
+
 void decode_runtime(const FieldReader& root, RuntimeConfig& out) {
   const Node* node = section(root, "runtime");
   if (node == nullptr) return;
   FieldReader runtime(*node, "runtime", root.diags());
-  runtime.reject_unknown({"workers", "drain_timeout", "seed", "watch_config"});
+  runtime.reject_unknown({"workers", "drain_timeout", "seed", "watch_config", "state_dir"});
   int64_t value = 0;
   if (runtime.read_integer("workers", 0, 256, value)) out.workers = static_cast<unsigned>(value);
   runtime.read("drain_timeout", out.drain_timeout);
   if (runtime.read_integer("seed", 0, INT64_MAX, value)) out.seed = static_cast<uint64_t>(value);
   runtime.read("watch_config", out.watch_config);
+  if (runtime.read("state_dir", out.state_dir)) check_state_dir(runtime, out.state_dir);
 }
 
 void decode_safety(const FieldReader& root, SafetyConfig& out) {
@@ -301,14 +319,13 @@ std::optional<Config> decode_config(const Node& root, const std::string& file, D
   decode_triggers(fields, config.header_triggers);
   decode_listeners(fields, config);
   decode_experiments(fields, config);  // after listeners and safety: it checks against them
-  if (!diags.ok()) return std::nullopt;
   return config;
 }
 
 }  // namespace
 
-std::optional<Config> load_string(std::string_view toml_text, const std::string& name,
-                                  Diagnostics& diags) {
+std::optional<Config> decode_string(std::string_view toml_text, const std::string& name,
+                                    Diagnostics& diags) {
   if (diags.file().empty()) diags.set_file(name);  // errors must name the file
   auto root = parse_toml(toml_text, name, diags);
   if (!root) return std::nullopt;
@@ -319,7 +336,15 @@ std::optional<Config> load_string(std::string_view toml_text, const std::string&
   return config;
 }
 
-std::optional<Config> load_file(const std::string& path, Diagnostics& diags) {
+std::optional<Config> load_string(std::string_view toml_text, const std::string& name,
+                                  Diagnostics& diags) {
+  const size_t before = diags.items().size();
+  auto config = decode_string(toml_text, name, diags);
+  if (diags.items().size() != before) return std::nullopt;
+  return config;
+}
+
+std::optional<Config> decode_file(const std::string& path, Diagnostics& diags) {
   if (diags.file().empty()) diags.set_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -331,7 +356,14 @@ std::optional<Config> load_file(const std::string& path, Diagnostics& diags) {
     diags.error(SourcePos{}, "", std::string("cannot read config file: ") + std::strerror(errno));
     return std::nullopt;
   }
-  return load_string(text, path, diags);
+  return decode_string(text, path, diags);
+}
+
+std::optional<Config> load_file(const std::string& path, Diagnostics& diags) {
+  const size_t before = diags.items().size();
+  auto config = decode_file(path, diags);
+  if (diags.items().size() != before) return std::nullopt;
+  return config;
 }
 
 }  // namespace faultline::config

@@ -145,7 +145,7 @@ ExperimentConfig decode_experiment(const Node& table, const std::string& path, D
   if (!expect_table(table, path, diags)) return out;
   FieldReader fields(table, path, diags);
   fields.reject_unknown({"name", "description", "listeners", "trigger", "duration", "max_active",
-                         "dry_run", "match", "faults"});
+                         "dry_run", "start", "match", "faults"});
   decode_name(fields, out);
   fields.read("description", out.description);
   fields.read_strings("listeners", out.listeners);
@@ -162,6 +162,7 @@ ExperimentConfig decode_experiment(const Node& table, const std::string& path, D
   if (fields.read_integer("max_active", 0, UINT32_MAX, max_active))
     out.max_active = static_cast<uint32_t>(max_active);
   fields.read("dry_run", out.dry_run);
+  fields.read_enum<bool>("start", {{"active", false}, {"paused", true}}, out.start_paused);
   decode_match(fields, out.match);
   decode_faults(fields, out.faults);
   return out;

@@ -114,6 +114,44 @@ std::optional<ExperimentConfig> decode_experiment_toml(std::string_view toml_tex
   return experiment;
 }
 
+bool looks_like_json(std::string_view text, const std::string& name) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return name.ends_with(".json") || (first != std::string_view::npos && text[first] == '{');
+}
+
+std::optional<ExperimentConfig> decode_experiment_file(std::string_view text,
+                                                       const std::string& name,
+                                                       Diagnostics& diags) {
+  if (diags.file().empty()) diags.set_file(name);
+  if (!looks_like_json(text, name)) {
+    auto root = parse_toml(text, name, diags);
+    if (!root) return std::nullopt;
+    Diagnostics found(diags.file());
+    std::optional<ExperimentConfig> experiment;
+    const Node* experiments = root->find("experiments");
+    if (experiments == nullptr) {
+      experiment = decode_experiment(*root, "", found);
+    } else {
+      FieldReader fields(*root, "", found);
+      fields.reject_unknown({"experiments"});
+      if (experiments->kind != Node::Kind::kArray || experiments->items.size() != 1)
+        found.error(*experiments, "experiments",
+                    "expected exactly one [[experiments]] table in an experiment file");
+      else
+        experiment = decode_experiment(experiments->items[0], "experiments[0]", found);
+    }
+    append_by_position(found, diags);
+    return experiment;
+  }
+  auto root = parse_json(text, diags);
+  if (!root) return std::nullopt;
+  if (!root->is_table()) {
+    diags.error(root->pos, "", "expected a JSON object with the keys of one [[experiments]] table");
+    return std::nullopt;
+  }
+  return decode_experiment(*root, "", diags);
+}
+
 std::string experiment_to_json(const ExperimentConfig& experiment) {
   Json out = Json::object();
   out["name"] = experiment.name;
@@ -123,6 +161,7 @@ std::string experiment_to_json(const ExperimentConfig& experiment) {
   if (experiment.duration) out["duration"] = format_duration(*experiment.duration);
   out["max_active"] = experiment.max_active;
   out["dry_run"] = experiment.dry_run;
+  if (experiment.start_paused) out["start"] = "paused";  // "active" is the default
   out["match"] = match_to_json(experiment.match);
   Json faults = Json::array();
   for (const auto& fault : experiment.faults) faults.push_back(node_to_json(fault.params));

@@ -9,6 +9,7 @@
 //   - more than kMaxValues values (a 1 MiB body of `[0,0,...]` would otherwise cost ~60 MiB),
 //   - a key repeated in one object (nlohmann would keep the last one silently).
 // nlohmann's parser itself is iterative, so the depth check runs before any recursion.
+#include <cstdio>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -229,6 +230,21 @@ class NodeBuilder final : public nlohmann::json_sax<nlohmann::json> {
   std::string path_;
 };
 
+// Messages carry "at line 3, column 5" (nlohmann's parse errors and ours); a file's reader
+// wants that as a position (FILE:3:5). Unknown (0:0) when the message has none.
+SourcePos error_position(const std::string& message) {
+  SourcePos pos;
+  const size_t at = message.find(" at line ");
+  if (at == std::string::npos) return pos;
+  int line = 0, column = 0;
+  if (std::sscanf(message.c_str() + at, " at line %d, column %d", &line, &column) == 2 &&
+      line > 0 && column >= 0) {
+    pos.line = line;
+    pos.column = column;
+  }
+  return pos;
+}
+
 }  // namespace
 
 std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
@@ -238,7 +254,7 @@ std::optional<Node> parse_json(std::string_view text, Diagnostics& diags) {
   const CountingIterator end(text.data() + text.size(), nullptr);
   const bool ok = nlohmann::json::sax_parse(begin, end, &builder);
   if (!ok || !builder.error().empty()) {
-    diags.error(SourcePos{}, builder.error_path(),
+    diags.error(error_position(builder.error()), builder.error_path(),
                 builder.error().empty() ? "invalid JSON" : builder.error());
     return std::nullopt;
   }

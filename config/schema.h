@@ -38,6 +38,9 @@ struct RuntimeConfig {
   // Extension to SPEC §2: reload when the config file changes (also follows Kubernetes
   // ConfigMap symlink swaps). Off by default; read at start-up.
   bool watch_config = false;
+  // SPEC §7: a writable directory where the kill switch is kept, so a halt survives a restart.
+  // Empty: the halt lives in memory only.
+  std::string state_dir;
 };
 
 struct SafetyConfig {
@@ -105,6 +108,9 @@ struct ExperimentConfig {
   std::optional<Duration> duration;
   uint32_t max_active = 0;
   bool dry_run = false;
+  // start = "paused": deployed ahead of time, injects nothing and its clock (duration) does not
+  // run until it is resumed.
+  bool start_paused = false;
   MatchConfig match;
   std::vector<FaultConfig> faults;
   std::string path;  // "experiments[0]" in a file, "" for an API body

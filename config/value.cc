@@ -13,6 +13,17 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 bool has_space(std::string_view text) {
   return text.find_first_of(" \t\r\n\v\f") != std::string_view::npos;
 }
@@ -108,7 +119,8 @@ int unit_rank(uint64_t millis) {
   }
 }
 
-constexpr uint64_t kMaxDurationMs = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+constexpr std::string_view kTooLong = "too large (at most 876600h, 100 years)";
+constexpr uint64_t kMaxDurationMs = static_cast<uint64_t>(kMaxDuration.count());
 
 }  // namespace
 
@@ -131,7 +143,7 @@ Result<Duration> parse_duration(std::string_view text, bool bare_number_unit_ms)
     bool overflow = false;
     std::string_view rest = text;
     if (!read_decimal(rest, false, d, overflow) || d.mantissa > kMaxDurationMs)
-      return fail("too large");
+      return fail(kTooLong);
     return Duration{static_cast<int64_t>(d.mantissa)};
   }
 
@@ -142,7 +154,7 @@ Result<Duration> parse_duration(std::string_view text, bool bare_number_unit_ms)
     Decimal d;
     bool overflow = false;
     if (!read_decimal(text, true, d, overflow)) {
-      if (overflow) return fail("too large");
+      if (overflow) return fail(kTooLong);
       return fail("expected a number followed by a unit (ms, s, m, h), e.g. \"1m30s\"");
     }
     const DurationUnit* unit = nullptr;
@@ -166,9 +178,9 @@ Result<Duration> parse_duration(std::string_view text, bool bare_number_unit_ms)
     bool not_whole = false;
     if (!scale_exact(d, unit->millis, millis, not_whole)) {
       if (not_whole) return fail("finer than a millisecond");
-      return fail("too large");
+      return fail(kTooLong);
     }
-    if (millis > kMaxDurationMs - total) return fail("too large");
+    if (millis > kMaxDurationMs - total) return fail(kTooLong);
     total += millis;
   }
   return Duration{static_cast<int64_t>(total)};
@@ -180,17 +192,13 @@ struct SizeUnit {
   std::string_view name;
   uint64_t bytes;
 };
-// Longest names first: "KiB" before "KB" before "B".
-constexpr SizeUnit kSizeUnits[] = {{"KiB", 1ull << 10},
-                                   {"MiB", 1ull << 20},
-                                   {"GiB", 1ull << 30},
-                                   {"TiB", 1ull << 40},
-                                   {"KB", 1000},
-                                   {"kB", 1000},
-                                   {"MB", 1000'000},
-                                   {"GB", 1000'000'000},
-                                   {"TB", 1000'000'000'000},
-                                   {"B", 1}};
+// Binary units, matched case-insensitively: "KiB", "kib" and "KIB" can only mean one thing.
+constexpr SizeUnit kBinaryUnits[] = {
+    {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40}};
+// Decimal units and bytes, matched exactly: in "Kb" or "mb" a lowercase "b" reads as bits.
+constexpr SizeUnit kSizeUnits[] = {
+    {"KB", 1000}, {"kB", 1000}, {"MB", 1000'000}, {"GB", 1000'000'000}, {"TB", 1000'000'000'000},
+    {"B", 1}};
 
 // Shared by sizes and rates; `what` names the kind of value in messages.
 Result<ByteSize> parse_size_as(std::string_view text, std::string_view what,
@@ -211,12 +219,14 @@ Result<ByteSize> parse_size_as(std::string_view text, std::string_view what,
   uint64_t unit = 1;
   if (!text.empty()) {
     const SizeUnit* found = nullptr;
-    for (const auto& u : kSizeUnits) {
-      if (text == u.name) {
-        found = &u;
-        break;
-      }
-    }
+    for (const auto& u : kBinaryUnits)
+      if (iequals_ascii(text, u.name)) found = &u;
+    for (const auto& u : kSizeUnits)
+      if (text == u.name) found = &u;
+    if (found == nullptr && text.back() == 'b')
+      return fail("unknown unit " + quoted(text) +
+                  " (a lowercase \"b\" means bits; use B, KiB, MiB, GiB, KB, MB or GB for "
+                  "bytes)");
     if (found == nullptr)
       return fail("unknown unit " + quoted(text) + " (use B, KiB, MiB, GiB, KB, MB or GB)");
     unit = found->bytes;
@@ -253,6 +263,9 @@ Result<Rate> parse_rate(std::string_view text) {
                                  ": expected bytes per second like \"16KiB/s\"");
   auto size = parse_size_as(text.substr(0, text.size() - kPerSecond.size()), "rate", text);
   if (!size) return Result<Rate>::failure(size.error());
+  if (size->bytes > kMaxRateBytesPerSecond)
+    return Result<Rate>::failure("invalid rate " + quoted(text) +
+                                 ": too large (at most 1024TiB/s)");
   return Rate{size->bytes};
 }
 

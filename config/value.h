@@ -41,11 +41,30 @@ struct HostPort {
   friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
-// "250ms", "2s", "1m30s", "1h", "0"; `bare_number_unit_ms` accepts "500" as 500ms (headers).
+// The longest duration any parser accepts: 100 years. Far above every sensible setting, and
+// low enough that adding two durations, or adding one to a clock reading in nanoseconds,
+// cannot overflow.
+inline constexpr Duration kMaxDuration{36525LL * 24 * 3600 * 1000};  // 36525 days
+// The highest rate any parser accepts (1024TiB/s, far above any link): a token bucket's
+// rate * 1000 ms stays far inside 64 bits.
+inline constexpr uint64_t kMaxRateBytesPerSecond = 1ull << 50;
+
+// a + b for non-negative durations, saturating at kMaxDuration instead of overflowing.
+inline Duration saturating_add(Duration a, Duration b) {
+  if (a.count() < 0) a = Duration{0};
+  if (b.count() < 0) b = Duration{0};
+  if (a >= kMaxDuration || b >= kMaxDuration - a) return kMaxDuration;
+  return a + b;
+}
+
+// "250ms", "2s", "1m30s", "1h", "0" (at most kMaxDuration); `bare_number_unit_ms` accepts
+// "500" as 500ms (headers).
 Result<Duration> parse_duration(std::string_view text, bool bare_number_unit_ms = false);
-// "64KiB", "1MiB", "512", "1GiB", also "KB"/"MB" (decimal) and "B".
+// "64KiB", "1MiB", "512", "1GiB", also "KB"/"MB" (decimal) and "B". Binary units are
+// case-insensitive ("64kib" is 64KiB); decimal ones are not, because a lowercase "b" reads as
+// bits ("Kb", "mb" are refused with a message saying so).
 Result<ByteSize> parse_size(std::string_view text);
-// "16KiB/s", "1MiB/s", "100B/s".
+// "16KiB/s", "1MiB/s", "100B/s", "16kib/s"; at most kMaxRateBytesPerSecond.
 Result<Rate> parse_rate(std::string_view text);
 Result<Cidr> parse_cidr(std::string_view text);
 Result<HostPort> parse_host_port(std::string_view text);

@@ -56,6 +56,20 @@ bool resolve_protocols(const config::ExperimentConfig& experiment, const config:
   return ok;
 }
 
+// An experiment without `listeners` runs on every listener; when the config mixes protocols
+// that is rarely meant, and naming the http listeners is the fix.
+std::string tcp_remedy(const config::ExperimentConfig& experiment, const config::Config& config) {
+  if (!experiment.listeners.empty()) return {};
+  std::string tcp, http;
+  for (const auto& listener : config.listeners) {
+    std::string& list = listener.protocol == config::Protocol::kTcp ? tcp : http;
+    list += (list.empty() ? "\"" : ", \"") + listener.name + "\"";
+  }
+  if (tcp.empty() || http.empty()) return {};
+  return "the experiment has no `listeners`, so it also runs on tcp listener " + tcp +
+         ": set listeners = [" + http + "]";
+}
+
 bool compile_fault(const config::FaultConfig& fault, const KindContext& context, CompiledFault& out,
                    config::Diagnostics& diags) {
   ParamReader reader(fault, diags);
@@ -100,6 +114,8 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
   bool on_http = false, on_tcp = false;
   resolve_protocols(experiment, config, on_http, on_tcp, diags);
   const std::string match_path = join_path(experiment.path, "match");
+  const std::string remedy = tcp_remedy(experiment, config);
+  const std::string why = remedy.empty() ? std::string() : " (" + remedy + ")";
   if (on_tcp) {
     // A TCP listener sees bytes, not requests: these would silently never match.
     const char* field = !experiment.match.paths.empty()     ? "paths"
@@ -108,20 +124,21 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
                                                             : nullptr;
     if (field)
       diags.error(experiment.pos, join_path(match_path, field),
-                  "matches HTTP requests, but the experiment runs on a tcp listener");
+                  "matches HTTP requests, but the experiment runs on a tcp listener" + why);
     if (experiment.match.sample_by.kind != config::SampleBy::Kind::kRandom)
       diags.error(experiment.pos, join_path(match_path, "sample_by"),
-                  "tcp listeners have no headers to sample by; use \"random\"");
+                  "tcp listeners have no headers to sample by; use \"random\"" + why);
     if (experiment.trigger == config::Trigger::kHeader)
       diags.error(experiment.pos, join_path(experiment.path, "trigger"),
                   "trigger = \"header\" needs HTTP requests, but the experiment runs on a tcp "
-                  "listener");
+                  "listener" +
+                      why);
   }
   if (experiment.faults.size() > kMaxFaultsPerExperiment)
     diags.error(experiment.pos, join_path(experiment.path, "faults"),
                 "at most " + std::to_string(kMaxFaultsPerExperiment) + " faults per experiment");
 
-  const KindContext context{config.safety, on_http, on_tcp, experiment.name};
+  KindContext context{config.safety, on_http, on_tcp, experiment.name, remedy};
   out.faults.clear();
   for (size_t i = 0; i < experiment.faults.size() && i < kMaxFaultsPerExperiment; ++i) {
     const config::FaultConfig& fault = experiment.faults[i];

@@ -27,6 +27,16 @@ std::string shown(std::string_view value) {
   return out + "\"";
 }
 
+// A parser's message, which may quote the untrusted value: printable and bounded.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < 160; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  }
+  return out;
+}
+
 bool parse_duration_header(std::string_view header, std::string_view value, const char* example,
                            std::optional<config::Duration>& out, std::string& error) {
   auto parsed = config::parse_duration(trim(value), /*bare_number_unit_ms=*/true);
@@ -126,10 +136,16 @@ bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, He
     }
   }
   if (raw.has(H::kBandwidth)) {
-    auto rate = config::parse_rate(trim(raw.bandwidth));
+    const std::string_view text = trim(raw.bandwidth);
+    auto rate = config::parse_rate(text);
     if (!rate || rate->bytes_per_second == 0) {
       error = "x-chaos-bandwidth: expected a rate above 0 like \"16KiB/s\", got " +
               shown(raw.bandwidth);
+      // The parser's reason says what exactly is wrong (a unit's case, a missing "/s").
+      const std::string prefix = "invalid rate \"" + std::string(text) + "\": ";
+      if (!rate && rate.error().starts_with(prefix) &&
+          !rate.error().ends_with("expected bytes per second like \"16KiB/s\""))
+        error += " (" + printable(std::string_view(rate.error()).substr(prefix.size())) + ")";
       return false;
     }
     out.bandwidth = rate->bytes_per_second;
@@ -145,10 +161,11 @@ bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, He
     }
     out.percentage = value;
   }
-  // Bounds: headers may only narrow what safety allows.
+  // Bounds: headers may only narrow what safety allows. The sum saturates: two huge values
+  // must not wrap around to a small one and slip under the cap.
   const config::Duration delay = out.delay.value_or(config::Duration{0});
   const config::Duration jitter = out.jitter.value_or(config::Duration{0});
-  if (delay + jitter > max_delay) {
+  if (config::saturating_add(delay, jitter) > max_delay) {
     error = out.jitter
                 ? "x-chaos-delay: " + config::format_duration(delay) + " plus x-chaos-jitter " +
                       config::format_duration(jitter) + " exceeds safety.max_delay (" +

@@ -19,6 +19,9 @@ struct KindContext {
   bool on_http = true;      // the fault runs on at least one HTTP listener
   bool on_tcp = false;      // ... on at least one TCP listener
   std::string_view source;  // experiment name, for the annotation ("@checkout-errors")
+  // Set when the experiment has no `listeners` and so also runs on a tcp listener: the fix to
+  // suggest when an HTTP-only fault meets it ("set listeners = [...]"). Empty otherwise.
+  std::string_view tcp_remedy;
 };
 
 // One compiled fault of an experiment.

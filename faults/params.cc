@@ -44,25 +44,37 @@ static std::string describe(const Node& node) {
   return "a " + std::string(Node::kind_name(node.kind));
 }
 
+// The value parser's reason ("invalid duration \"X\": too large ...") as " (too large ...)".
+static std::string because(const std::string& error, const std::string& value) {
+  const std::string quoted_value = quoted(value) + ": ";
+  const size_t at = error.find(quoted_value);
+  if (at == std::string::npos) return {};
+  return " (" + error.substr(at + quoted_value.size()) + ")";
+}
+
 std::optional<config::Duration> ParamReader::duration(std::string_view key) {
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
+  std::string reason;
   if (node->kind == Node::Kind::kString) {
     auto parsed = config::parse_duration(node->string);
     if (parsed) return *parsed;
+    reason = because(parsed.error(), node->string);
   }
-  error(key, "expected a duration like \"250ms\" or \"2s\", got " + describe(*node));
+  error(key, "expected a duration like \"250ms\" or \"2s\", got " + describe(*node) + reason);
   return std::nullopt;
 }
 
 std::optional<config::Rate> ParamReader::rate(std::string_view key) {
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
+  std::string reason;
   if (node->kind == Node::Kind::kString) {
     auto parsed = config::parse_rate(node->string);
     if (parsed) return *parsed;
+    reason = because(parsed.error(), node->string);
   }
-  error(key, "expected a rate like \"16KiB/s\", got " + describe(*node));
+  error(key, "expected a rate like \"16KiB/s\", got " + describe(*node) + reason);
   return std::nullopt;
 }
 

@@ -111,12 +111,14 @@ void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan
   switch (primitive.op) {
     case Op::kDelay: {
       if (tcp) {
-        if (up) plan.upstream_chunk_delay += delay;
-        if (down) plan.downstream_chunk_delay += delay;
+        if (up)
+          plan.upstream_chunk_delay = config::saturating_add(plan.upstream_chunk_delay, delay);
+        if (down)
+          plan.downstream_chunk_delay = config::saturating_add(plan.downstream_chunk_delay, delay);
       } else if (primitive.phase == Phase::kResponse) {
-        plan.response_delay += delay;
+        plan.response_delay = config::saturating_add(plan.response_delay, delay);
       } else {
-        plan.request_delay += delay;
+        plan.request_delay = config::saturating_add(plan.request_delay, delay);
       }
       break;
     }

@@ -18,6 +18,10 @@ class ExperimentRun {
 
   bool paused() const { return paused_.load(std::memory_order_relaxed); }
   void set_paused(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
+  // start = "paused": created paused with its clock not started; the first resume starts it
+  // (the snapshot is rebuilt then, see build_snapshot).
+  bool held() const { return held_.load(std::memory_order_relaxed); }
+  void set_held(bool held) { held_.store(held, std::memory_order_relaxed); }
 
   // max_active: takes a slot when fewer than `max` requests are being faulted.
   bool try_acquire(uint32_t max) {
@@ -35,6 +39,7 @@ class ExperimentRun {
 
  private:
   std::atomic<bool> paused_{false};
+  std::atomic<bool> held_{false};
   std::atomic<uint32_t> active_{0};
 };
 

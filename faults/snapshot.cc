@@ -107,18 +107,28 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     if (!compile_one(definition, *config, source, compiled, diags)) return;
     compiled.revision = revision;
     const CompiledExperiment* before_this = previous ? previous->find(definition.name) : nullptr;
+    compiled.run = before_this ? before_this->run : std::make_shared<ExperimentRun>(run->workers());
+    if (!before_this && definition.start_paused) {
+      compiled.run->set_paused(true);
+      compiled.run->set_held(true);
+    }
     const bool keep_clock =
-        before_this && before_this->source == source &&
+        before_this && before_this->source == source && !before_this->run->held() &&
         (source == Source::kConfig ? !reloaded : before_this->revision == revision);
-    if (keep_clock) {
+    if (compiled.run->held() && compiled.run->paused()) {
+      // Deployed paused: the clock has not started, so it cannot run out.
+      compiled.started_at = now;
+      compiled.expires_at = TimePoint::max();
+    } else if (keep_clock) {
       compiled.started_at = before_this->started_at;
       compiled.expires_at = before_this->expires_at;
     } else {
+      // New, reloaded, replaced, or resumed for the first time after start = "paused" (the
+      // caller clears held() once this snapshot is published).
       config::Diagnostics ignored;
       compiled.started_at = now;
       compiled.expires_at = now + run_length(definition, source, config->safety, ignored);
     }
-    compiled.run = before_this ? before_this->run : std::make_shared<ExperimentRun>(run->workers());
     snapshot->any_cpu = snapshot->any_cpu || compiled.has_cpu;
     snapshot->experiments.push_back(std::move(compiled));
   };

@@ -75,7 +75,9 @@ bool validate_api_experiment(const config::Config& config,
                              config::Diagnostics& diags);
 
 // Pause or resume by name; false when the snapshot has no such experiment. Takes effect on
-// every worker at once (shared atomic), survives rebuilds.
+// every worker at once (shared atomic), survives rebuilds. Resuming an experiment that was
+// deployed with start = "paused" (run->held()) must be followed by a rebuild, which starts
+// its clock.
 bool set_paused(const Snapshot& snapshot, std::string_view name, bool paused);
 
 }  // namespace faultline::faults

@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -27,6 +29,13 @@ constexpr const char* kUsage =
     "usage: faultline ctl [--admin URL] [--token T] [--json] VERB\n"
     "verbs: status | ls | get NAME | apply FILE|- | pause NAME | resume NAME | rm NAME |\n"
     "       halt | unhalt | events | reload\n";
+
+std::string trim_whitespace(const std::string& text) {
+  const char* space = " \t\r\n\v\f";
+  const size_t begin = text.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
+}
 
 std::string dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
@@ -95,16 +104,32 @@ std::optional<int64_t> parse_rfc3339_utc(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-// "in 14m32s", "ended 3m ago", "never".
-std::string expires_text(const json& expires_at) {
-  if (!expires_at.is_string()) return "never";
+// The EXPIRES column of one experiment view: "in 14m32s", "expired 3m ago", "expired",
+// "on resume" (start = "paused", clock not started), "never". The server's state decides
+// whether it expired: an expiry a second away must not read "in 0s".
+std::string expires_text(const json& view) {
+  const json state = view.value("state", json());
+  const json expires_at = view.value("expires_at", json());
+  const bool expired = state == "expired";
+  if (!expires_at.is_string()) {
+    if (expired) return "expired";
+    return state == "paused" && view.value("started_at", json()).is_null() ? "on resume" : "never";
+  }
   const auto at = parse_rfc3339_utc(expires_at.get<std::string>());
-  if (!at) return expires_at.get<std::string>();
+  if (!at) return expired ? "expired" : expires_at.get<std::string>();
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  return *at >= now ? "in " + format_seconds(*at - now)
-                    : "ended " + format_seconds(now - *at) + " ago";
+  if (expired || *at <= now)
+    return *at < now ? "expired " + format_seconds(now - *at) + " ago" : "expired";
+  return "in " + format_seconds(*at - now);
+}
+
+// The STATE column: a dry run injects nothing and must not look live.
+std::string state_text(const json& view) {
+  std::string state = scalar_text(view.value("state", json()));
+  if (view.value("dry_run", false)) state += " (dry run)";
+  return state;
 }
 
 uint64_t injected_total(const json& view) {
@@ -136,8 +161,22 @@ class Ctl {
   };
 
   Answer call(const std::string& method, const std::string& path, const std::string& body = {});
-  int fail(int code, const std::string& message) {
-    err_ << "faultline ctl: " << message << '\n';
+  // The one error path of every verb: "faultline ctl: MESSAGE" on stderr, or with --json one
+  // JSON object on stdout ({"error", "exit_code", and "status"/"field"/"errors" from the
+  // admin API when it answered), so a script reads errors where it reads answers.
+  int fail(int code, const std::string& message, const json& details = json::object()) {
+    if (options_.json) {
+      json error = {{"error", message}, {"exit_code", code}};
+      for (const auto& [key, value] : details.items()) error[key] = value;
+      out_ << dump(error, 2) << '\n';
+    } else {
+      err_ << "faultline ctl: " << message << '\n';
+    }
+    return code;
+  }
+  int usage(const std::string& message) {
+    const int code = fail(kCtlUsage, message);
+    if (!options_.json) err_ << kUsage;
     return code;
   }
   bool print_json(const Answer& a) {
@@ -172,39 +211,50 @@ Ctl::Answer Ctl::call(const std::string& method, const std::string& path, const 
   if (a.body.is_discarded()) a.body = reply->body.empty() ? json(nullptr) : json(reply->body);
   if (a.status < 400) return a;
 
-  std::string message = "HTTP " + std::to_string(a.status) + ": ";
+  json details = {{"status", a.status}};
+  std::string message;
   if (a.body.is_object() && a.body.contains("error")) {
-    message += scalar_text(a.body["error"]);
-    if (a.body.contains("field") && a.body["field"].is_string())
-      message += " (field: " + a.body["field"].get<std::string>() + ")";
-    if (a.body.contains("errors") && a.body["errors"].is_array() && a.body["errors"].size() > 1)
-      for (const auto& e : a.body["errors"])
-        message += "\n  " + scalar_text(e.value("field", json("-"))) + ": " +
-                   scalar_text(e.value("error", json("")));
+    message = scalar_text(a.body["error"]);
+    std::string text = "HTTP " + std::to_string(a.status) + ": " + message;
+    if (a.body.contains("field") && a.body["field"].is_string()) {
+      details["field"] = a.body["field"];
+      text += " (field: " + a.body["field"].get<std::string>() + ")";
+    }
+    if (a.body.contains("errors") && a.body["errors"].is_array()) {
+      details["errors"] = a.body["errors"];
+      if (a.body["errors"].size() > 1)
+        for (const auto& e : a.body["errors"])
+          text += "\n  " + scalar_text(e.value("field", json("-"))) + ": " +
+                  scalar_text(e.value("error", json("")));
+    }
+    if (!options_.json) message = text;
   } else {
-    message += scalar_text(a.body);
+    message = "HTTP " + std::to_string(a.status) + ": " + scalar_text(a.body);
   }
   if (a.status == 401) {
-    a.code = fail(kCtlUnauthorized, message +
-                                        " — the admin API needs a valid token (--token or "
-                                        "$FAULTLINE_TOKEN)");
+    a.code = fail(kCtlUnauthorized,
+                  message + " — the admin API needs a valid token (--token or $FAULTLINE_TOKEN)",
+                  details);
   } else {
-    a.code = fail(kCtlApiError, message);
+    a.code = fail(kCtlApiError, message, details);
   }
   return a;
 }
 
 int Ctl::run(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    err_ << kUsage;
-    return kCtlUsage;
-  }
+  if (args.empty()) return usage("no verb given");
   std::string url = options_.admin_url;
   if (url.empty())
     if (const char* env = std::getenv("FAULTLINE_ADMIN"); env && *env) url = env;
   if (url.empty()) url = kDefaultAdminUrl;
   if (options_.token.empty())
     if (const char* env = std::getenv("FAULTLINE_TOKEN"); env && *env) options_.token = env;
+  // A token read from a file or a Secret ($(cat token)) often ends with a newline, which would
+  // break the Authorization header; no token contains whitespace.
+  options_.token = trim_whitespace(options_.token);
+  for (char c : options_.token)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return usage("the token contains a control character (check --token / $FAULTLINE_TOKEN)");
   Result<AdminUrl> parsed = parse_admin_url(url);
   if (!parsed) return fail(kCtlUsage, parsed.error());
   url_ = parsed.value();
@@ -215,16 +265,9 @@ int Ctl::run(const std::vector<std::string>& args) {
                                                                                                 : 1;
   const bool known = want == 2 || verb == "status" || verb == "ls" || verb == "halt" ||
                      verb == "unhalt" || verb == "events" || verb == "reload";
-  if (!known) {
-    err_ << "faultline ctl: unknown verb \"" << verb << "\"\n" << kUsage;
-    return kCtlUsage;
-  }
-  if (args.size() != want) {
-    err_ << "faultline ctl: " << verb << (want == 2 ? " takes one argument" : " takes no argument")
-         << "\n"
-         << kUsage;
-    return kCtlUsage;
-  }
+  if (!known) return usage("unknown verb \"" + verb + "\"");
+  if (args.size() != want)
+    return usage(verb + (want == 2 ? " takes one argument" : " takes no argument"));
   if (verb == "status") return status();
   if (verb == "ls") return ls();
   if (verb == "events") return events();
@@ -316,6 +359,11 @@ int Ctl::ls() {
   Answer a = call("GET", "/v1/experiments");
   if (a.code != kCtlOk) return a.code;
   if (print_json(a)) return kCtlOk;
+  // The kill switch overrides every state below; nobody may read "active" and miss it.
+  Answer status = call("GET", "/v1/status");
+  if (status.code != kCtlOk) return status.code;
+  if (status.body.is_object() && status.body.value("halted", false))
+    out_ << "HALTED: no experiment injects anything (`faultline ctl unhalt` to resume)\n";
   const json& list = array_of(a.body, "experiments");
   if (!list.is_array() || list.empty()) {
     out_ << "no experiments\n";
@@ -325,10 +373,9 @@ int Ctl::ls() {
       {"NAME", "STATE", "SOURCE", "MATCHED", "INJECTED", "EXPIRES"}};
   for (const auto& e : list) {
     const json matched = e.contains("counters") ? e["counters"].value("matched", json(0)) : json(0);
-    rows.push_back({scalar_text(e.value("name", json("?"))), scalar_text(e.value("state", json())),
+    rows.push_back({scalar_text(e.value("name", json("?"))), state_text(e),
                     scalar_text(e.value("source", json())), scalar_text(matched),
-                    std::to_string(injected_total(e)),
-                    expires_text(e.value("expires_at", json()))});
+                    std::to_string(injected_total(e)), expires_text(e)});
   }
   print_table(out_, rows);
   return kCtlOk;
@@ -346,13 +393,12 @@ int Ctl::get(const std::string& name) {
   const json counters = view.value("counters", json::object());
   std::vector<std::pair<std::string, std::string>> summary{
       {"name", scalar_text(view.value("name", json(name)))},
-      {"state", scalar_text(view.value("state", json()))},
+      {"state", state_text(view)},
       {"source", scalar_text(view.value("source", json()))},
       {"started", scalar_text(view.value("started_at", json()))},
-      {"expires",
-       view.value("expires_at", json()).is_string()
-           ? view["expires_at"].get<std::string>() + " (" + expires_text(view["expires_at"]) + ")"
-           : "never"},
+      {"expires", view.value("expires_at", json()).is_string()
+                      ? view["expires_at"].get<std::string>() + " (" + expires_text(view) + ")"
+                      : expires_text(view)},
       {"matched", scalar_text(counters.value("matched", json(0)))},
       {"injected", scalar_text(counters.value("injected", json::object()))},
   };
@@ -371,31 +417,39 @@ int Ctl::apply(const std::string& file) {
     buffer << std::cin.rdbuf();
   } else {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return fail(kCtlUsage, "cannot read " + file);
+    if (!in) return fail(kCtlUsage, "cannot read " + file + ": " + std::strerror(errno));
     buffer << in.rdbuf();
   }
   const std::string text = buffer.str();
 
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  const bool is_json =
-      file.ends_with(".json") || (first != std::string::npos && text[first] == '{');
   std::string body;
   std::string name;
-  if (is_json) {
-    json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object())
-      return fail(kCtlUsage, file + ": not a JSON object (one experiment expected)");
-    if (!doc.contains("name") || !doc["name"].is_string())
+  if (config::looks_like_json(text, file)) {
+    // The server validates the experiment; here only what is needed to send it: a JSON
+    // object (syntax errors at FILE:LINE:COL) with a name.
+    config::Diagnostics diags(file);
+    std::optional<config::Node> root = config::parse_json(text, diags);
+    if (!root) return fail(kCtlUsage, diags.items().front().format());
+    if (!root->is_table())
+      return fail(kCtlUsage, file + ": expected one experiment as a JSON object, got " +
+                                 std::string(config::Node::kind_name(root->kind)));
+    const config::Node* name_node = root->find("name");
+    if (name_node == nullptr || name_node->kind != config::Node::Kind::kString)
       return fail(kCtlUsage, file + ": the experiment has no \"name\"");
-    name = doc["name"].get<std::string>();
-    body = dump(doc);
+    name = name_node->string;
+    body = text;
   } else {
     config::Diagnostics diags(file);
     std::optional<config::ExperimentConfig> experiment =
         config::decode_experiment_toml(text, file, diags);
     if (!experiment || !diags.ok()) {
-      for (const auto& d : diags.items()) err_ << d.format() << '\n';
-      return fail(kCtlUsage, file + ": invalid experiment");
+      std::string message = file + ": invalid experiment";
+      json errors = json::array();
+      for (const auto& d : diags.items()) {
+        message += "\n  " + d.format();
+        errors.push_back({{"error", d.message}, {"field", d.path}, {"at", d.format()}});
+      }
+      return fail(kCtlUsage, message, {{"errors", errors}});
     }
     name = experiment->name;
     body = config::experiment_to_json(*experiment);

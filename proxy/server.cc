@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "proxy/admin_host.h"
 #include "proxy/config_watch.h"
+#include "proxy/halt_state.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -74,6 +75,15 @@ int Server::run() {
     snapshot_ = *snapshot;
   }
   shared_ = std::make_unique<SharedState>(cfg.listeners.size());
+  if (!cfg.runtime.state_dir.empty()) {  // a halt before the restart still holds
+    auto halted = halt_state::read(cfg.runtime.state_dir);
+    if (!halted) {
+      std::fprintf(stderr, "faultline: runtime.state_dir: %s\n", halted.error().c_str());
+      return 2;
+    }
+    run_->set_halted(*halted);
+    shared_->halted.store(*halted);
+  }
 
   // Bind everything before starting any thread: a port in use is exit 2.
   std::vector<std::vector<int>> fds(n, std::vector<int>(cfg.listeners.size(), -1));
@@ -321,6 +331,14 @@ admin::Outcome Server::set_halted(bool halted) {
   log::main().warn("kill switch {}", halted ? "ON: every fault stopped" : "off");
   admin::Outcome o;
   o.body = nlohmann::json{{"halted", halted}};
+  // After the switch took effect: a full disk must not keep a halt from working now.
+  if (const std::string& dir = config()->runtime.state_dir; !dir.empty()) {
+    if (Status saved = halt_state::write(dir, halted); !saved) {
+      log::main().error("kill switch not persisted (a restart will not keep it): {}",
+                        saved.error());
+      o.body["warning"] = "not persisted in runtime.state_dir: " + saved.error();
+    }
+  }
   return o;
 }
 

@@ -41,12 +41,19 @@ nlohmann::json render(const faults::ExperimentView& v) {
                                                               : admin::ExperimentSource::kApi;
   in.started_at = v.experiment->started_at;
   in.expires_at = v.experiment->expires_at;
+  // start = "paused" and not resumed yet: the clock has not started.
+  if (v.experiment->run->held()) in.expires_at.reset();
   in.counters.matched = v.counters.matched;
   for (size_t k = 0; k < faults::kMaxKinds; ++k) {
     if (v.counters.injected[k] == 0) continue;
     in.counters.injected.emplace_back(std::string(faults::kind_name(k)), v.counters.injected[k]);
   }
-  return admin::experiment_view(v.experiment->definition, in);
+  nlohmann::json view = admin::experiment_view(v.experiment->definition, in);
+  if (v.experiment->run->held()) {
+    view["started_at"] = nullptr;
+    view["expires_at"] = nullptr;
+  }
+  return view;
 }
 
 }  // namespace
@@ -138,6 +145,14 @@ admin::Outcome Server::pause_experiment(const std::string& name, bool paused) {
   SnapshotPtr snap = snapshot();
   if (!faults::set_paused(*snap->faults, name, paused))
     return failure(404, "no experiment named " + name);
+  if (const faults::CompiledExperiment* e = snap->faults->find(name); !paused && e->run->held()) {
+    // First resume of a start = "paused" experiment: a rebuild starts its clock now.
+    auto built = build_snapshot(config(), api_);
+    if (!built) return failure(500, built.error());
+    publish(*built);
+    e->run->set_held(false);
+    snap = *built;
+  }
   cpu_dirty_ = true;
   uv_async_send(&wakeup_);
   log::main().info("experiment {} {}", name, paused ? "paused" : "resumed");

@@ -27,8 +27,10 @@ class TokenBucket {
   // Bytes that may be sent now (refills first).
   uint64_t available(uint64_t now_ms) {
     if (now_ms > last_ms_) {
-      // Keep the sub-byte remainder so that the long-run rate is exact.
-      uint64_t milli = (now_ms - last_ms_) * rate_ + remainder_;
+      // Keep the sub-byte remainder so that the long-run rate is exact. A second refills any
+      // bucket (the burst is 50 ms), and bounding the gap keeps gap * rate in 64 bits.
+      const uint64_t elapsed_ms = std::min<uint64_t>(now_ms - last_ms_, 1000);
+      uint64_t milli = elapsed_ms * rate_ + remainder_;
       tokens_ = std::min(burst_, tokens_ + milli / 1000);
       remainder_ = tokens_ == burst_ ? 0 : milli % 1000;
       last_ms_ = now_ms;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks everything under examples/ with the real binary:
 #   1. `faultline check --config` accepts every example config (and rejects a broken one,
-#      so the check is known to bite);
+#      so the check is known to bite), and every experiment in examples/experiments/ applies
+#      on top of examples/game-day.toml and the game-day overlay's config (`check --experiment`),
+#      without reusing one of their experiment names;
 #   2. the Grafana dashboard and Prometheus rules use only SPEC section 5 metric names
 #      (and promtool accepts the Prometheus files when promtool is installed);
 #   3. against a `faultline demo` this script starts and stops: the curl walkthrough, every
@@ -50,6 +52,10 @@ used_metrics() {  # metric families referenced by the dashboard and the rules
     | sed -E 's/_(bucket|sum|count)$//' | sort -u
 }
 
+experiment_name() {  # file -> the experiment's name
+  if [[ $1 == *.json ]]; then jq -r .name "$1"; else sed -n 's/^name = "\(.*\)"/\1/p' "$1" | head -1; fi
+}
+
 # ---- 3. live checks against `faultline demo` (runs in the netns when root) ----------------
 live() {
   ip link set lo up 2>/dev/null || true
@@ -81,15 +87,19 @@ live() {
   if examples/curl-walkthrough.sh > "$work/walk.log" 2>&1; then ok "curl walkthrough: $(tail -1 "$work/walk.log")"
   else cat "$work/walk.log"; bad "curl walkthrough: $(tail -1 "$work/walk.log")"; fi
 
-  for f in examples/experiments/*.toml examples/experiments/*.json; do
-    name=$(if [[ $f == *.json ]]; then jq -r .name "$f"; else sed -n 's/^name = "\(.*\)"/\1/p' "$f" | head -1; fi)
+  for example in examples/experiments/*.toml examples/experiments/*.json; do
+    name=$(experiment_name "$example")
+    # The examples target the game-day listener "inbound" (checked offline in step 1); the
+    # demo's listener is "demo", so the copy sent here names that one.
+    f="$work/$(basename "$example")"
+    sed 's/"inbound"/"demo"/g' "$example" > "$f"
     if "$binary" ctl apply "$f" > "$work/ctl.log" 2>&1 \
        && "$binary" ctl --json get "$name" > "$work/get.json" 2>> "$work/ctl.log" \
        && jq -e --arg n "$name" '.name == $n and .source == "api"' "$work/get.json" > /dev/null \
        && "$binary" ctl rm "$name" >> "$work/ctl.log" 2>&1 \
        && ! "$binary" ctl get "$name" > /dev/null 2>&1; then
-      ok "ctl apply / get / rm $f"
-    else cat "$work/ctl.log" "$work/get.json" 2>/dev/null || true; bad "ctl apply / get / rm $f"; fi
+      ok "ctl apply / get / rm $example"
+    else cat "$work/ctl.log" "$work/get.json" 2>/dev/null || true; bad "ctl apply / get / rm $example"; fi
   done
 
   if FAULTLINE_REQUIRE=1 FAULTLINE_PROXY=127.0.0.1:15001 \
@@ -131,11 +141,12 @@ fi
 # A config may name a token_file at the path a Kubernetes Secret is mounted at; as in the
 # pod check, a generated token is bind-mounted there in a private mount namespace and the
 # config itself is left as written.
-check_config() {  # file -> runs `faultline check`, output in $work/check.log
+check_config() {  # file [more check args] -> runs `faultline check`, output in $work/check.log
   local file=$1 token_file
+  shift
   token_file=$(sed -n 's/^token_file *= *"\(.*\)"/\1/p' "$file" | head -1)
   if [ -z "$token_file" ] || [[ "$token_file" != /* ]]; then
-    "$binary" check --config "$file" > "$work/check.log" 2>&1; return
+    "$binary" check --config "$file" "$@" > "$work/check.log" 2>&1; return
   fi
   [ "$(id -u)" = 0 ] || { echo "needs root to provide $token_file" > "$work/check.log"; return 1; }
   head -c 24 /dev/urandom | base64 > "$work/token"
@@ -144,14 +155,28 @@ check_config() {  # file -> runs `faultline check`, output in $work/check.log
     top=$target; while [ ! -e "$(dirname "$top")" ]; do top=$(dirname "$top"); done
     if [ ! -e "$target" ]; then [ -e "$top" ] || created=$top; mkdir -p "$(dirname "$target")"; : > "$target"; fi
     mount --bind "$2" "$target"
-    rc=0; "$3" check --config "$4" || rc=$?
+    rc=0; "$3" check --config "$4" "${@:5}" || rc=$?
     umount "$target"
     if [ -n "$created" ]; then rm -f "$target"; find "$created" -depth -type d -empty -delete 2>/dev/null || rm -f "$created"; fi
-    exit $rc' _ "$token_file" "$work/token" "$binary" "$file" > "$work/check.log" 2>&1
+    exit $rc' _ "$token_file" "$work/token" "$binary" "$file" "$@" > "$work/check.log" 2>&1
 }
 for f in examples/*.toml; do
   if check_config "$f"; then ok "faultline check --config $f"
   else sed 's/^/  | /' "$work/check.log" >&2; bad "faultline check --config $f"; fi
+done
+# Game-day material works together: every example experiment applies on top of the game-day
+# configs (checked offline as `ctl apply` would send it) and none reuses the name of one of
+# their config experiments (the API would answer 409).
+for config in examples/game-day.toml k8s/overlays/game-day/faultline.toml; do
+  [ -f "$config" ] || continue
+  config_names=$(sed -n 's/^name = "\(.*\)"/\1/p' "$config")
+  for f in examples/experiments/*.toml examples/experiments/*.json; do
+    name=$(experiment_name "$f")
+    if printf '%s\n' "$config_names" | grep -qx "$name"; then
+      bad "$f: experiment $name is already defined by $config (ctl apply would get 409)"
+    elif check_config "$config" --experiment "$f"; then ok "$f applies on top of $config"
+    else sed 's/^/  | /' "$work/check.log" >&2; bad "$f does not apply on top of $config"; fi
+  done
 done
 # The check must bite: a misspelt key in a copy of a valid example is an error naming it.
 sed 's/^drain_timeout = /drain_timeot = /' examples/http-sidecar.toml > "$work/typo.toml"

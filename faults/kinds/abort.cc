@@ -39,9 +39,12 @@ void compile_abort(ParamReader& reader, const KindContext& context, CompiledFaul
   const auto body = reader.string("body");
   const auto headers = reader.string_table("headers");
   if (context.on_tcp)
-    reader.error("type",
-                 "abort applies to http listeners only; this experiment runs on a tcp "
-                 "listener (use reset or stall)");
+    reader.error(
+        "type",
+        "abort applies to http listeners only; this experiment runs on a tcp "
+        "listener (" +
+            std::string(context.tcp_remedy.empty() ? "use reset or stall" : context.tcp_remedy) +
+            ")");
   if (status && (*status < 200 || *status > 599))
     reader.error("status", "expected an HTTP status 200..599, got " + std::to_string(*status));
   auto response = std::make_shared<Response>();

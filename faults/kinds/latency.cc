@@ -17,7 +17,9 @@ void compile_latency(ParamReader& reader, const KindContext& context, CompiledFa
     reader.error("direction", "direction applies to tcp listeners; use phase on http listeners");
   if (!delay) return;
   const config::Duration spread = jitter.value_or(config::Duration{0});
-  if (!kinds::check_max_delay(reader, "delay", *delay + spread, context, "delay + jitter")) return;
+  // Saturating: a wrapped-around sum would slip under safety.max_delay.
+  const config::Duration longest = config::saturating_add(*delay, spread);
+  if (!kinds::check_max_delay(reader, "delay", longest, context, "delay + jitter")) return;
 
   Primitive primitive;
   primitive.op = Op::kDelay;

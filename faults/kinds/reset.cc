@@ -17,7 +17,9 @@ void compile_reset(ParamReader& reader, const KindContext& context, CompiledFaul
   if (effective == "request" && context.on_tcp)
     reader.error("phase",
                  "phase \"request\" applies to http listeners; on tcp use \"connect\" "
-                 "or \"response\"");
+                 "or \"response\"" +
+                     (context.tcp_remedy.empty() ? std::string()
+                                                 : " (" + std::string(context.tcp_remedy) + ")"));
   if (after_bytes && effective != "response")
     reader.error("after_bytes", "after_bytes applies to phase = \"response\" only");
   if (!reader.ok()) return;

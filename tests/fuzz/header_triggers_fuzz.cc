@@ -34,7 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parse_header_faults(raw, std::chrono::seconds(30), faults, error)) {
     if (error.rfind("x-chaos-", 0) != 0) std::abort();
   } else {
-    if (faults.delay && faults.delay->count() > 30000) std::abort();
+    // delay + jitter is what a request can be held for; it must respect the cap.
+    const auto zero = std::chrono::milliseconds{0};
+    if (faultline::config::saturating_add(faults.delay.value_or(zero),
+                                          faults.jitter.value_or(zero)) > std::chrono::seconds(30))
+      std::abort();
+    if (faults.stall && *faults.stall > std::chrono::seconds(30)) std::abort();
     if (faults.abort && (*faults.abort < 200 || *faults.abort > 599)) std::abort();
     if (faults.percentage < 0 || faults.percentage > 100) std::abort();
   }

@@ -50,3 +50,9 @@ if(FAULTLINE_BUILD_PENDING_TESTS)
     add_dependencies(pending_${area} faultline)
   endforeach()
 endif()
+
+# Issue 8 (saying the truth to operators): check == run, header overflow, start = "paused",
+# persistent halt, with the real binary.
+faultline_add_test(NAME integration_operator_truth LABEL integration TIMEOUT 180
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/operator_truth_test.cc LIBS faultline_admin_test_support)
+add_dependencies(integration_operator_truth faultline)

@@ -426,6 +426,21 @@ const BadConfig kBadConfigs[] = {
     {"faults_not_array",
      "[[experiments]]\nname = \"f\"\nfaults = { type = \"abort\" }\n",
      {"test.toml:3:1: experiments[0].faults: expected an array of fault tables, got table"}},
+    // SPEC §7: the halt is written to state_dir when it is needed most; refuse a bad one now.
+    {"state_dir_missing",
+     "[runtime]\nstate_dir = \"/nonexistent/faultline-state\"\n",
+     {"test.toml:2:1: runtime.state_dir: \"/nonexistent/faultline-state\": No such file or "
+      "directory"}},
+    {"state_dir_not_a_directory",
+     "[runtime]\nstate_dir = \"/dev/null\"\n",
+     {"test.toml:2:1: runtime.state_dir: \"/dev/null\" is not a directory"}},
+    {"state_dir_empty",
+     "[runtime]\nstate_dir = \"\"\n",
+     {"test.toml:2:1: runtime.state_dir: must not be empty (leave it out to keep the halt in "
+      "memory)"}},
+    {"experiment_start_unknown",
+     "[[experiments]]\nname = \"s\"\nstart = \"later\"\nfaults = [{type = \"abort\"}]\n",
+     {"test.toml:3:1: experiments[0].start: expected one of active|paused, got \"later\""}},
     {"dates_rejected",
      "[[experiments]]\nname = \"d\"\nduration = 1979-05-27\n",
      {"test.toml:3:1: experiments[0].duration: dates and times are not supported here; use a "
@@ -491,6 +506,40 @@ TEST(LoadFile, ErrorsNameTheFileEvenWithoutExplicitDiagnosticsFile) {
   EXPECT_FALSE(load_string("[log]\nlevel = 1\n", "x.toml", diags).has_value());
   ASSERT_EQ(diags.items().size(), 1u);
   EXPECT_EQ(diags.items()[0].format(), "x.toml:2:1: log.level: expected a string, got integer");
+}
+
+// SPEC §7: [runtime] state_dir, a writable directory (here the fixture's temporary one).
+TEST_F(TokenFile, StateDirIsAWritableDirectory) {
+  Config config = load_ok("[runtime]\nstate_dir = \"" + dir_ + "\"\n");
+  EXPECT_EQ(config.runtime.state_dir, dir_);
+  EXPECT_TRUE(load_ok("").runtime.state_dir.empty());
+}
+
+// SPEC §7: start = "paused" | "active" (default).
+TEST(LoadConfig, ExperimentStartPaused) {
+  Config config = load_ok(
+      "[[experiments]]\nname = \"held\"\nstart = \"paused\"\nfaults = [{type = \"abort\"}]\n"
+      "[[experiments]]\nname = \"live\"\nfaults = [{type = \"abort\"}]\n");
+  ASSERT_EQ(config.experiments.size(), 2u);
+  EXPECT_TRUE(config.experiments[0].start_paused);
+  EXPECT_FALSE(config.experiments[1].start_paused);
+  EXPECT_NE(experiment_to_json(config.experiments[0]).find("\"start\":\"paused\""),
+            std::string::npos);
+}
+
+// `check` and `run` share faults::load_checked_config; the config half of "one pass": a
+// config with errors still decodes every experiment so their faults can be checked too.
+TEST(DecodeString, ReturnsTheConfigWithItsErrors) {
+  Diagnostics diags;
+  auto config = decode_string(
+      "[log]\nlevel = \"loud\"\n[[experiments]]\nname = \"BAD\"\nfaults = [{type = \"abort\"}]\n",
+      "test.toml", diags);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(diags.items().size(), 2u);
+  ASSERT_EQ(config->experiments.size(), 1u);
+  EXPECT_EQ(config->experiments[0].faults.size(), 1u);
+  Diagnostics strict;
+  EXPECT_FALSE(load_string("[log]\nlevel = \"loud\"\n", "test.toml", strict).has_value());
 }
 
 }  // namespace

@@ -48,8 +48,14 @@ TEST(ParseDuration, RejectsMalformed) {
       {"1s1s", "invalid duration \"1s1s\": units must go from largest to smallest, each once"},
       {"0.0001s", "invalid duration \"0.0001s\": finer than a millisecond"},
       {"1.5ms", "invalid duration \"1.5ms\": finer than a millisecond"},
-      {"99999999999999999999h", "invalid duration \"99999999999999999999h\": too large"},
-      {"9999999999999999h", "invalid duration \"9999999999999999h\": too large"},
+      {"99999999999999999999h",
+       "invalid duration \"99999999999999999999h\": too large (at most 876600h, 100 years)"},
+      {"9999999999999999h",
+       "invalid duration \"9999999999999999h\": too large (at most 876600h, 100 years)"},
+      // Fits in int64 milliseconds, but not in nanoseconds or once added to anything.
+      {"2562047788015h",
+       "invalid duration \"2562047788015h\": too large (at most 876600h, 100 years)"},
+      {"876600h1ms", "invalid duration \"876600h1ms\": too large (at most 876600h, 100 years)"},
       {"1us", "invalid duration \"1us\": unknown unit \"us\" (use ms, s, m or h)"},
       {"1d", "invalid duration \"1d\": unknown unit \"d\" (use ms, s, m or h)"},
   };
@@ -60,6 +66,15 @@ TEST(ParseDuration, RejectsMalformed) {
   }
 }
 
+// Issue 8 item 4: every duration is bounded so that sums and clock arithmetic cannot overflow.
+TEST(ParseDuration, LongestIsAHundredYearsAndSumsSaturate) {
+  EXPECT_EQ(*parse_duration("876600h"), kMaxDuration);
+  EXPECT_EQ(saturating_add(kMaxDuration, kMaxDuration), kMaxDuration);
+  EXPECT_EQ(saturating_add(kMaxDuration, milliseconds(1)), kMaxDuration);
+  EXPECT_EQ(saturating_add(milliseconds(20'000), milliseconds(20'000)), milliseconds(40'000));
+  EXPECT_EQ(saturating_add(milliseconds(-5), milliseconds(7)), milliseconds(7));
+}
+
 TEST(ParseDuration, BareNumbersOnlyWhenAllowed) {
   auto parsed = parse_duration("500", true);
   ASSERT_TRUE(parsed.ok());
@@ -68,6 +83,7 @@ TEST(ParseDuration, BareNumbersOnlyWhenAllowed) {
   EXPECT_FALSE(parse_duration("-5", true).ok());
   EXPECT_FALSE(parse_duration("1.5", true).ok());
   EXPECT_FALSE(parse_duration("99999999999999999999", true).ok());
+  EXPECT_FALSE(parse_duration("9223372036854775807", true).ok());
   EXPECT_FALSE(parse_duration("500", false).ok());
 }
 
@@ -101,8 +117,11 @@ TEST(ParseSize, RejectsMalformed) {
   const std::pair<const char*, const char*> cases[] = {
       {"", "invalid size \"\": empty"},
       {"-1KiB", "invalid size \"-1KiB\": cannot be signed"},
-      {"64kib",
-       "invalid size \"64kib\": unknown unit \"kib\" (use B, KiB, MiB, GiB, KB, MB or GB)"},
+      {"64kb",
+       "invalid size \"64kb\": unknown unit \"kb\" (a lowercase \"b\" means bits; use B, KiB, "
+       "MiB, GiB, KB, MB or GB for bytes)"},
+      {"64KIBs",
+       "invalid size \"64KIBs\": unknown unit \"KIBs\" (use B, KiB, MiB, GiB, KB, MB or GB)"},
       {"64 KiB", "invalid size \"64 KiB\": must not contain spaces"},
       {"KiB",
        "invalid size \"KiB\": expected a number with an optional unit (B, KiB, MiB, GiB, "
@@ -130,7 +149,19 @@ TEST(ParseRate, RequiresPerSecond) {
   EXPECT_EQ(parse_rate("16KiB/m").error(),
             "invalid rate \"16KiB/m\": expected bytes per second like \"16KiB/s\"");
   EXPECT_EQ(parse_rate("16Kb/s").error(),
-            "invalid rate \"16Kb/s\": unknown unit \"Kb\" (use B, KiB, MiB, GiB, KB, MB or GB)");
+            "invalid rate \"16Kb/s\": unknown unit \"Kb\" (a lowercase \"b\" means bits; use "
+            "B, KiB, MiB, GiB, KB, MB or GB for bytes)");
+}
+
+// Smaller truths: "10kib/s" is what people type; IEC units cannot be misread in any case.
+TEST(ParseRate, BinaryUnitsAreCaseInsensitiveAndRatesAreBounded) {
+  EXPECT_EQ(parse_rate("10kib/s")->bytes_per_second, 10u * 1024);
+  EXPECT_EQ(parse_rate("10KIB/s")->bytes_per_second, 10u * 1024);
+  EXPECT_EQ(parse_rate("1mib/s")->bytes_per_second, 1u << 20);
+  EXPECT_EQ(parse_size("64kib")->bytes, 64u * 1024);
+  EXPECT_EQ(parse_rate("1024TiB/s")->bytes_per_second, kMaxRateBytesPerSecond);
+  EXPECT_EQ(parse_rate("1025TiB/s").error(),
+            "invalid rate \"1025TiB/s\": too large (at most 1024TiB/s)");
 }
 
 TEST(FormatSizeAndRate, RoundTrip) {

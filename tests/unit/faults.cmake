@@ -34,3 +34,8 @@ set_tests_properties(unit_cpu_stress PROPERTIES RUN_SERIAL TRUE)
 faultline_add_test(NAME unit_faults_applied LABEL unit
   SOURCES unit/faults_applied_test.cc
   LIBS faultline_faults)
+
+# The config validation `run` and `check` share, and start = "paused" (issue 8).
+faultline_add_test(NAME unit_faults_config_check LABEL unit
+  SOURCES unit/faults_config_check_test.cc
+  LIBS faultline_faults)

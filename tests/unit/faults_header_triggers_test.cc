@@ -93,6 +93,36 @@ TEST(ChaosHeaders, EveryErrorNamesTheHeaderAndTheExpectedForm) {
                 std::string(64, 'z') + "...\"");
 }
 
+// Issue 8 item 4: the fuzzer found delay + jitter wrapping around int64 under UBSan and the
+// sum slipping under safety.max_delay (a request held for the whole max_delay instead of 400).
+TEST(ChaosHeaders, HugeDelayPlusJitterIsRefusedNotWrapped) {
+  EXPECT_EQ(bad_request({{"x-chaos-delay", "9223372036854775000"}, {"x-chaos-jitter", "1000"}}),
+            "x-chaos-delay: expected a duration like \"250ms\" or milliseconds, got "
+            "\"9223372036854775000\"");
+  EXPECT_EQ(bad_request({{"x-chaos-delay", "876600h"}, {"x-chaos-jitter", "876600h"}}),
+            "x-chaos-delay: 876600h plus x-chaos-jitter 876600h exceeds safety.max_delay (30s)");
+  EXPECT_EQ(bad_request({{"x-chaos-delay", "20s"}, {"x-chaos-jitter", "20s"}}),
+            "x-chaos-delay: 20s plus x-chaos-jitter 20s exceeds safety.max_delay (30s)");
+  EXPECT_EQ(bad_request({{"x-chaos-jitter", "9223372036854775807"}}),
+            "x-chaos-jitter: expected a duration like \"100ms\" or milliseconds, got "
+            "\"9223372036854775807\"");
+  EXPECT_EQ(bad_request({{"x-chaos-delay", "10s"}, {"x-chaos-jitter", "20s"}}), "");
+}
+
+TEST(ChaosHeaders, BandwidthUnitsAreCaseInsensitiveForBinaryUnits) {
+  HeaderFaults faults;
+  std::string error;
+  ASSERT_TRUE(parse_header_faults(
+      scan_chaos_headers(std::vector<HeaderView>{{"x-chaos-bandwidth", "10kib/s"}}), 30s, faults,
+      error))
+      << error;
+  EXPECT_EQ(*faults.bandwidth, 10u * 1024);
+  EXPECT_EQ(bad_request({{"x-chaos-bandwidth", "10kb/s"}}),
+            "x-chaos-bandwidth: expected a rate above 0 like \"16KiB/s\", got \"10kb/s\" "
+            "(unknown unit \"kb\" (a lowercase \"b\" means bits; use B, KiB, MiB, GiB, KB, MB "
+            "or GB for bytes))");
+}
+
 TEST(ChaosHeaders, OptInListAndTokenCompare) {
   const std::vector<HeaderView> headers = {{"x-chaos-experiment", "a, beta-test ,c"},
                                            {"X-Chaos-Experiment", "d"}};

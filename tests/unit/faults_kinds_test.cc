@@ -111,6 +111,15 @@ TEST(LatencyKind, SafetyCapIncludesJitter) {
                "experiments[0].faults[0].delay", "exceeds safety.max_delay (2s)");
 }
 
+// Issue 8 item 4: delay + jitter overflowed int64 and the wrapped sum passed the cap.
+TEST(LatencyKind, HugeDelayPlusJitterIsRefusedNotWrapped) {
+  expect_error(compile(fault("latency", {{"delay", str("2562047788015h")}})),
+               "experiments[0].faults[0].delay", "(too large (at most 876600h, 100 years))");
+  expect_error(compile(fault("latency", {{"delay", str("876600h")}, {"jitter", str("876600h")}})),
+               "experiments[0].faults[0].delay",
+               "delay + jitter 876600h exceeds safety.max_delay (30s)");
+}
+
 TEST(LatencyKind, PhaseIsHttpDirectionIsTcp) {
   expect_error(compile(fault("latency", {{"delay", str("1s")}, {"phase", str("request")}}),
                        config::Protocol::kTcp),

@@ -73,6 +73,16 @@ TEST(TokenBucket, RefillsAtRateUpToBurst) {
   EXPECT_EQ(b.wait_ms(1), 1u);
 }
 
+// Issue 8 item 4 sibling: gap * rate wrapped 64 bits for a fast rate after a long idle gap,
+// and the bucket came back nearly empty instead of full.
+TEST(TokenBucket, LongIdleGapAtTheHighestRateRefillsToTheBurst) {
+  const uint64_t rate = 1ull << 50;  // config::kMaxRateBytesPerSecond
+  TokenBucket b(rate, 0);
+  b.consume(rate);
+  const uint64_t six_months_ms = 180ull * 24 * 3600 * 1000;
+  EXPECT_EQ(b.available(six_months_ms), rate / 20);
+}
+
 TEST(TokenBucket, AverageRateOverManySteps) {
   // Sending as fast as the bucket allows for 2 s moves ~rate*2 bytes (plus one burst).
   TokenBucket b(16 * 1024, 0);

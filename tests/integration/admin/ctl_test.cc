@@ -242,5 +242,83 @@ TEST_F(CtlGameDay, ErrorsHaveTheirExitCodes) {
   EXPECT_EQ(exit_code(from_env), 0) << describe(from_env);
 }
 
+// Issue 8 item 19: a JSON syntax error names FILE:LINE:COL, not "not a JSON object".
+TEST_F(CtlGameDay, JsonSyntaxErrorsNameTheirPosition) {
+  const std::string broken = files_.write(
+      "broken.json", "{\n  \"name\": \"x\",\n  \"faults\": [\n    {\"type\" \"abort\"}\n  ]\n}\n");
+  CommandResult r = ctl({"apply", broken});
+  EXPECT_EQ(exit_code(r), 2) << describe(r);
+  EXPECT_NE(r.err.find(broken + ":4:"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.err.find("not a JSON object"), std::string::npos) << describe(r);
+  const std::string array = files_.write("array.json", "[1, 2]");
+  CommandResult not_object = ctl({"apply", array});
+  EXPECT_EQ(exit_code(not_object), 2) << describe(not_object);
+  EXPECT_NE(not_object.err.find("expected one experiment as a JSON object, got array"),
+            std::string::npos)
+      << describe(not_object);
+}
+
+// Issue 8 item 20: with --json every error is one JSON object on stdout, whatever the verb.
+TEST_F(CtlGameDay, JsonErrorsAreJsonForEveryVerb) {
+  const std::string missing_file = files_.path() + "/missing.toml";
+  const std::vector<std::pair<std::vector<std::string>, int>> cases = {
+      {{"--json", "get", "nope"}, 1},         {{"--json", "pause", "nope"}, 1},
+      {{"--json", "rm", "nope"}, 1},          {{"--json", "explode"}, 2},
+      {{"--json", "apply", missing_file}, 2}, {{"--json", "get"}, 2},
+  };
+  for (const auto& [args, code] : cases) {
+    CommandResult r = ctl(args);
+    EXPECT_EQ(exit_code(r), code) << describe(r);
+    nlohmann::json error = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << args[1] << ": " << describe(r);
+    EXPECT_TRUE(error["error"].is_string()) << describe(r);
+    EXPECT_EQ(error["exit_code"], code) << describe(r);
+    EXPECT_TRUE(r.err.empty()) << describe(r);
+  }
+  CommandResult not_found = ctl({"--json", "get", "nope"});
+  EXPECT_EQ(nlohmann::json::parse(not_found.out)["status"], 404) << describe(not_found);
+  CommandResult wrong = run_ctl(admin_, {"--json", "ls"}, "not-the-token");
+  EXPECT_EQ(exit_code(wrong), 4) << describe(wrong);
+  EXPECT_EQ(nlohmann::json::parse(wrong.out, nullptr, false)["status"], 401) << describe(wrong);
+}
+
+// Issue 8 item 20: a token read from a file or a Secret ends with a newline.
+TEST_F(CtlGameDay, TokenWithTrailingNewlineWorks) {
+  CommandResult flag = run_ctl(admin_, {"status"}, std::string(kToken) + "\n");
+  EXPECT_EQ(exit_code(flag), 0) << describe(flag);
+  CommandResult env = run_faultline({"ctl", "status"}, Millis(15000),
+                                    {"FAULTLINE_ADMIN=http://" + admin_.str(),
+                                     std::string("FAULTLINE_TOKEN=") + kToken + "\r\n"});
+  EXPECT_EQ(exit_code(env), 0) << describe(env);
+}
+
+// Issue 8 item 20: ls says HALTED, marks dry runs, and an expired experiment reads "expired".
+TEST_F(CtlGameDay, LsTellsTheTruth) {
+  const std::string dry = files_.write(
+      "dry.json", R"({"name": "rehearsal", "dry_run": true, "faults": [{"type": "abort"}]})");
+  ok({"apply", dry});
+  const std::string brief = files_.write(
+      "brief.json", R"({"name": "brief", "duration": "1s", "faults": [{"type": "abort"}]})");
+  ok({"apply", brief});
+  std::string ls = ok({"ls"});
+  EXPECT_EQ(ls.find("HALTED"), std::string::npos) << ls;
+  EXPECT_NE(ls.find("active (dry run)"), std::string::npos) << ls;
+
+  ok({"halt"});
+  ls = ok({"ls"});
+  EXPECT_EQ(ls.rfind("HALTED", 0), 0u) << ls;
+  ok({"unhalt"});
+
+  ASSERT_TRUE(eventually(
+      [&] { return api_get(admin_, "/v1/experiments/brief", kToken).str("state") == "expired"; },
+      Millis(5000)));
+  ls = ok({"ls"});
+  const std::vector<std::string> row = row_of(ls, "brief");
+  ASSERT_GE(row.size(), 6u) << ls;
+  EXPECT_EQ(row[1], "expired") << ls;
+  EXPECT_EQ(row[5], "expired") << ls;
+  EXPECT_EQ(ls.find("in 0s"), std::string::npos) << ls;
+}
+
 }  // namespace
 }  // namespace faultline::harness::admin_test
