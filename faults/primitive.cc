@@ -20,7 +20,7 @@ void limit(uint64_t& current, uint64_t rate) {
 
 }  // namespace
 
-void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan) {
+Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan) {
   const bool tcp = protocol == config::Protocol::kTcp;
   const bool up = primitive.direction != Direction::kDownstream;
   const bool down = primitive.direction != Direction::kUpstream;
@@ -35,7 +35,7 @@ void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan
       } else {
         plan.request_delay += delay;
       }
-      break;
+      return delay;
     }
     case Op::kRespond:
       plan.terminal = Terminal::kRespond;
@@ -58,6 +58,7 @@ void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan
       plan.close_delay = std::max(plan.close_delay, primitive.amount);
       break;
   }
+  return Duration{0};
 }
 
 }  // namespace faultline::faults

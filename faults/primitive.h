@@ -29,7 +29,8 @@ struct Primitive {
 };
 
 // Adds one primitive to `plan` for a listener speaking `protocol`. Delays add up, the lowest
-// rate wins, terminals overwrite (the caller ensures at most one applies).
-void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan);
+// rate wins, terminals overwrite (the caller ensures at most one applies). Returns the delay
+// a kDelay primitive drew (jitter applied), for the annotation; 0 for other primitives.
+Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan);
 
 }  // namespace faultline::faults
