@@ -52,12 +52,25 @@ void inject(const Snapshot& snapshot, uint32_t index, uint32_t chosen, config::P
   for (size_t i = 0; i < experiment.faults.size(); ++i) {
     if (!(chosen & (1u << i))) continue;
     const CompiledFault& fault = experiment.faults[i];
-    for (const Primitive& primitive : fault.primitives)
-      apply(primitive, protocol, rng, plan, kind_name(fault.kind), experiment.name);
+    Duration drawn{0};
+    bool jittered = false;
+    for (const Primitive& primitive : fault.primitives) {
+      drawn += apply(primitive, protocol, rng, plan, kind_name(fault.kind), experiment.name);
+      jittered = jittered || (primitive.op == Op::kDelay && primitive.jitter.count() > 0);
+    }
     bump(counters.injected[fault.kind]);
     if (annotate) {
       if (!plan.injected.empty()) plan.injected += ", ";
-      plan.injected += fault.annotation;
+      if (jittered) {
+        // "latency=500ms@name" names the delay drawn for this request, not the nominal one.
+        const size_t eq = fault.annotation.find('=');
+        const size_t at = fault.annotation.find('@');
+        plan.injected.append(fault.annotation, 0, eq + 1);
+        plan.injected += config::format_duration(drawn);
+        if (at != std::string::npos) plan.injected.append(fault.annotation, at);
+      } else {
+        plan.injected += fault.annotation;
+      }
     }
   }
 }

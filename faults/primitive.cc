@@ -98,8 +98,8 @@ void cap_delays(Plan& plan, Duration max) {
   }
 }
 
-void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan,
-           std::string_view kind, std::string_view experiment) {
+Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan,
+               std::string_view kind, std::string_view experiment) {
   const bool tcp = protocol == config::Protocol::kTcp;
   const bool up = primitive.direction != Direction::kDownstream;
   const bool down = primitive.direction != Direction::kUpstream;
@@ -120,7 +120,7 @@ void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan
       } else {
         plan.request_delay = config::saturating_add(plan.request_delay, delay);
       }
-      break;
+      return delay;
     }
     case Op::kRespond:
       plan.terminal = Terminal::kRespond;
@@ -143,6 +143,7 @@ void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan
       plan.close_delay = std::max(plan.close_delay, primitive.amount);
       break;
   }
+  return Duration{0};
 }
 
 }  // namespace faultline::faults

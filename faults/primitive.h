@@ -30,9 +30,10 @@ struct Primitive {
 
 // Adds one primitive to `plan` for a listener speaking `protocol`. Delays add up, the lowest
 // rate wins, terminals overwrite (the caller ensures at most one applies). Records it in
-// plan.applied as fault `kind` of `experiment` (empty: header triggers).
-void apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan,
-           std::string_view kind, std::string_view experiment);
+// plan.applied as fault `kind` of `experiment` (empty: header triggers). Returns the delay a
+// kDelay primitive drew (jitter applied), for the annotation; 0 for other primitives.
+Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, Plan& plan,
+               std::string_view kind, std::string_view experiment);
 
 // Bounds the delays of `plan` (and of its plan.applied records) by `max`: the request-phase
 // delays together, then the response-phase ones with what is left, each TCP direction, the

@@ -651,6 +651,7 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
 void HttpSession::request_complete() {
   Req was = req_;
   req_ = Req::kDone;
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());  // the upstream's turn starts now
   flush(kUpstream);
   if (was == Req::kDiscard) {
     // The local response was already sent; nothing goes upstream.
@@ -954,8 +955,11 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
     return;
   }
   if (req_ == Req::kWaiting) {
-    // Discard the request body (keeps the connection usable), then carry on.
+    // Discard the request body (keeps the connection usable), then carry on. A client that
+    // never sends the body it announced gets idle_timeout, not a connection held forever.
     req_ = Req::kDiscard;
+    uv_timer_start(&client_timer_, on_client_timer,
+                   snapshot_->config->listeners[listener_.index].idle_timeout.count(), 0);
     resume_held(kClient);
   }
   maybe_finish_exchange();
@@ -1201,7 +1205,9 @@ void HttpSession::on_upstream_timer() {
     if (resp_ != Resp::kHead && resp_ != Resp::kBody) return;  // complete, or a tunnel
     uint64_t idle = upstream_idle_ms();
     uint64_t quiet = uv_now(worker_.loop()) - upstream_quiet_since_ms_;
-    if (paused_[kUpstream] != 0 || wait_ == Wait::kResponseDelay) {
+    // Nor is an upstream that waits for the rest of the request body (after a 100 Continue
+    // or an early response head), like nginx's proxy_read_timeout.
+    if (paused_[kUpstream] != 0 || wait_ == Wait::kResponseDelay || req_ == Req::kBody) {
       uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle, 0);
       return;
     }
@@ -1391,7 +1397,7 @@ void HttpSession::on_client_timer(uv_timer_t* t) {
     s->close(/*reset=*/true);
   } else if (s->req_ == Req::kHead) {
     s->reject(408, "request head not received in time\n");
-  } else if (s->req_ == Req::kIdle) {
+  } else if (s->req_ == Req::kIdle || s->req_ == Req::kDiscard) {
     s->close();
   }
 }

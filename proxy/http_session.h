@@ -6,8 +6,13 @@
 // after a 101.
 //
 // Memory per connection is bounded: the head arena (max_header_bytes), at most one held slab
-// per direction (64 KiB each), and the write queues, whose readers pause above
-// Outbox::kHighWater (256 KiB) — about 0.7 MiB per connection in the worst case.
+// per direction (64 KiB each), and the write queues, whose readers pause once a queue pins
+// more than Outbox::kHighWater (96 KiB) of slabs, so at most three 64 KiB slabs per queue.
+// A client that reads slowly costs less than 256 KiB (tests/integration/http_session_memory).
+//
+// Timers: the client timer (idle, header, linger), the fault timer, and the upstream
+// connection's timer (connect_timeout, then response_timeout until the first response byte,
+// then upstream_idle_timeout between response bytes while the proxy is reading them).
 #include <llhttp.h>
 #include <uv.h>
 

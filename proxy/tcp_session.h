@@ -3,8 +3,10 @@
 // one side becomes a shutdown of the other; the session ends when both directions are done)
 // and back-pressure (a direction stops reading while the other side's write queue is above
 // its high-water mark). Memory per connection: at most one held slab per direction plus the
-// bounded write queues (~0.6 MiB worst case). A connection that moves no byte either way for the
-// listener's idle_timeout is closed.
+// write queues, each pinning at most three 64 KiB slabs (Outbox::kHighWater counts slabs, not
+// bytes): under 0.5 MiB with both directions full, under 256 KiB for a client that reads
+// slowly (tests/integration/http_session_memory). A connection that moves no byte either way
+// for the listener's idle_timeout is closed.
 #include <uv.h>
 
 #include "faults/plan.h"

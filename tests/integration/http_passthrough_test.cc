@@ -235,9 +235,9 @@ TEST(HttpPassthrough, HopByHopHeadersAreRemovedBothWays) {
   EXPECT_EQ(client.request(get_request("/hop")).status(), 200);
 }
 
-TEST(HttpPassthrough, XForwardedForIsAppended) {
+TEST(HttpPassthrough, XForwardedForIsAppendedWhenEnabled) {
   HttpUpstream up;
-  START_PROXY(proxy, http_config(up.address()));
+  START_PROXY(proxy, http_config(up.address(), "forwarded_for = true\n"));
   RawClient client(proxy.listener("main"));
   ASSERT_EQ(client.request(get_request("/plain")).status(), 200);
   auto seen = up.wait_for_request("/plain");

@@ -61,6 +61,20 @@ TEST_F(HttpSessionClose, AbortOfARequestWhoseBodyIsNotSentClosesAtOnce) {
   expect_eof_soon(client, r);
 }
 
+TEST_F(HttpSessionClose, AbortOfARequestWhoseAnnouncedBodyNeverComesEndsAtIdleTimeout) {
+  // Without Expect the body is discarded to keep the connection; a client that never sends
+  // it must not hold the connection forever (no timer ran while discarding).
+  START_PROXY(proxy, http_config(up.address(), "idle_timeout = \"500ms\"\n", header_triggers()));
+  RawClient client(proxy.listener("main"));
+  auto r = client.request(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+      "x-chaos-abort: 503\r\n\r\n");
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 503);
+  auto io = client.wait_for_activity(10s);
+  EXPECT_EQ(io, IoStatus::kEof) << to_string(io);
+}
+
 TEST_F(HttpSessionClose, AbortOfARequestWithItsBodyKeepsTheConnection) {
   START_PROXY(proxy, http_config(up.address(), "", header_triggers()));
   RawClient client(proxy.listener("main"));

@@ -1,6 +1,8 @@
 // HTTP/1.0 clients (RFC 9112 §6.1, §9.3): a chunked upstream response reaches them de-chunked
 // and close-delimited, keep-alive works only when asked for, and no byte of a response is
 // damaged when requests are pipelined behind a response still being written to a slow reader.
+#include <memory>
+
 #include "tests/integration/support.h"
 
 namespace faultline::harness {
@@ -24,59 +26,77 @@ HttpResponse read_slowly(RawClient& client, PatternChecker& checker, Millis paus
 }
 
 TEST(HttpSessionHttp10, PipelinedChunkedResponseBehindASlowReaderArrivesIntact) {
-  // Larger than the proxy's socket send buffer can grow (tcp_wmem max, 4 MiB by default), so
-  // the first response is still queued in the proxy when the second one arrives.
-  constexpr size_t kFirst = 12u << 20;
-  static constexpr size_t kSecond = 1u << 20;
+  // Each client pipelines GET /first (n bytes) and GET /second (chunked, head and body in one
+  // write) and reads nothing for a while. Where the first response overfills the kernel's
+  // buffers by a little, it is still queued in the proxy when the second one arrives: the
+  // second body's first spans, relayed from the middle of the read that also held its head,
+  // wait in the queue while later reads land. The kernel's buffer size is not known, so the
+  // first response grows in steps across the clients; every byte of every body must arrive.
+  constexpr size_t kSecond = 256 * 1024;
+  constexpr int kClients = 44;
   HttpUpstream up;
-  up.route("/first", handlers::stream(kFirst));
-  // The head and a first chunk in one write (the proxy reads head and body bytes together
-  // and relays the body span from the middle of that read), the rest a moment later (the
-  // proxy reads it into a fresh slab while that span still waits in the client's queue).
-  up.route("/second", [](Exchange& ex) {
-    ex.read_body();
-    auto chunks = pattern_chunks(kSecond, 10000);
-    std::string out = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (size_t i = 0; i < chunks.size(); ++i) {
-      char hex[32];
-      int len = std::snprintf(hex, sizeof hex, "%zx\r\n", chunks[i].size());
-      out.append(hex, static_cast<size_t>(len)).append(chunks[i]).append("\r\n");
-      if (i == 0 || i + 1 == chunks.size()) {
-        if (i + 1 == chunks.size()) out += "0\r\n\r\n";
-        if (!ex.send(out)) return;
-        out.clear();
-        if (!ex.sleep(100ms)) return;
-      }
-    }
+  up.route("/first", [](Exchange& ex) {
+    const std::string& target = ex.head().target;
+    handlers::stream(std::stoull(target.substr(target.find("n=") + 2)))(ex);
   });
+  up.route("/second", handlers::chunked(pattern_chunks(kSecond, 10000)));
+  START_PROXY(proxy, http_config(up.address(), "max_connections = 1000\n"));
+  std::vector<std::unique_ptr<RawClient>> clients;
+  std::vector<size_t> first_sizes;
+  ConnectOptions small;
+  small.rcvbuf = 16 * 1024;
+  for (int i = 0; i < kClients; ++i) {
+    first_sizes.push_back(64 * 1024 + static_cast<size_t>(i) * 96 * 1024);
+    clients.push_back(std::make_unique<RawClient>(proxy.listener("main"), small));
+    ASSERT_TRUE(clients.back()->connected());
+    ASSERT_EQ(
+        clients.back()->send("GET /first?n=" + std::to_string(first_sizes.back()) +
+                             " HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+                             "GET /second HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+        IoStatus::kOk);
+  }
+  std::this_thread::sleep_for(700ms);  // the proxy queues what the clients do not read
+  for (int i = 0; i < kClients; ++i) {
+    SCOPED_TRACE("first response of " + std::to_string(first_sizes[i]) + " bytes");
+    RawClient& client = *clients[i];
+    PatternChecker first;
+    auto r1 = client.read_response("GET", 30s, std::ref(first), 0);
+    ASSERT_TRUE(r1.complete()) << r1;
+    EXPECT_EQ(r1.status(), 200);
+    EXPECT_TRUE(r1.head.has_token("connection", "keep-alive"));
+    EXPECT_EQ(first.bytes(), first_sizes[i]);
+    EXPECT_TRUE(first.intact()) << "first response: first bad byte at " << first.first_bad();
+    PatternChecker second;
+    auto r2 = client.read_response("GET", 30s, std::ref(second), 0);
+    ASSERT_TRUE(r2.complete()) << r2;
+    EXPECT_EQ(r2.status(), 200);
+    EXPECT_FALSE(r2.head.has("transfer-encoding")) << "HTTP/1.0 clients do not know chunked";
+    EXPECT_FALSE(r2.head.has("content-length"));
+    EXPECT_TRUE(r2.head.has_token("connection", "close"));
+    EXPECT_EQ(second.bytes(), kSecond);
+    EXPECT_TRUE(second.intact()) << "second response: first bad byte at " << second.first_bad();
+  }
+}
+
+TEST(HttpSessionHttp10, ChunkedBodyReadWithItsHeadArrivesIntactAtASlowReader) {
+  // The head and 1 MiB of chunks in one write: the proxy's first read holds the head and the
+  // start of the body, whose de-chunked spans are relayed from the middle of that read while
+  // the client's small window keeps them queued and later reads arrive.
+  constexpr size_t kTotal = 1u << 20;
+  HttpUpstream up;
+  up.route("/c", handlers::chunked(pattern_chunks(kTotal, 10000)));
   START_PROXY(proxy, http_config(up.address()));
   ConnectOptions small;
-  small.rcvbuf = 32 * 1024;
+  small.rcvbuf = 16 * 1024;
   RawClient client(proxy.listener("main"), small);
-  ASSERT_TRUE(client.connected());
-  ASSERT_EQ(client.send("GET /first HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
-                        "GET /second HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
-            IoStatus::kOk);
-  std::this_thread::sleep_for(300ms);  // the proxy fills the client's window and queues more
-
-  PatternChecker first;
-  auto r1 = read_slowly(client, first);
-  ASSERT_TRUE(r1.complete()) << r1;
-  EXPECT_EQ(r1.status(), 200);
-  ASSERT_NE(r1.head.find("content-length"), nullptr);
-  EXPECT_TRUE(r1.head.has_token("connection", "keep-alive"));
-  EXPECT_EQ(first.bytes(), kFirst);
-  EXPECT_TRUE(first.intact()) << "first response: first bad byte at " << first.first_bad();
-
-  PatternChecker second;
-  auto r2 = read_slowly(client, second);
-  ASSERT_TRUE(r2.complete()) << r2;
-  EXPECT_EQ(r2.status(), 200);
-  EXPECT_FALSE(r2.head.has("transfer-encoding")) << "HTTP/1.0 clients do not know chunked";
-  EXPECT_FALSE(r2.head.has("content-length"));
-  EXPECT_TRUE(r2.head.has_token("connection", "close"));
-  EXPECT_EQ(second.bytes(), kSecond);
-  EXPECT_TRUE(second.intact()) << "second response: first bad byte at " << second.first_bad();
+  ASSERT_EQ(client.send("GET /c HTTP/1.0\r\nHost: x\r\n\r\n"), IoStatus::kOk);
+  std::this_thread::sleep_for(300ms);
+  PatternChecker checker;
+  auto r = read_slowly(client, checker);
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_FALSE(r.head.has("transfer-encoding"));
+  EXPECT_EQ(checker.bytes(), kTotal);
+  EXPECT_TRUE(checker.intact()) << "first bad byte at " << checker.first_bad();
 }
 
 TEST(HttpSessionHttp10, ChunkedResponseIsDechunkedAndCloseDelimitedForASlowReader) {

@@ -138,6 +138,29 @@ TEST(HttpSessionUpstreamIdle, AClientThatReadsLateIsNotUpstreamSilence) {
   EXPECT_EQ(timeout_errors(proxy), 0);
 }
 
+TEST(HttpSessionUpstreamIdle, AnUpstreamWaitingForASlowUploadAfter100ContinueIsNotCut) {
+  HttpUpstream up;
+  up.route("/upload", handlers::echo_body());
+  START_PROXY(proxy, http_config(up.address(), "upstream_idle_timeout = \"300ms\"\n"));
+  RawClient client(proxy.listener("main"));
+  ASSERT_EQ(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n"
+                        "Expect: 100-continue\r\n\r\n"),
+            IoStatus::kOk);
+  auto interim = client.read_response("POST", 5s);
+  ASSERT_TRUE(interim.complete()) << interim;
+  ASSERT_EQ(interim.status(), 100);
+  // The upstream sent its 100 and now waits for the body, which comes slowly.
+  for (char c : std::string("abcdef")) {
+    std::this_thread::sleep_for(250ms);
+    ASSERT_EQ(client.send(std::string(1, c)), IoStatus::kOk);
+  }
+  auto r = client.read_response("POST", 10s);
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_EQ(r.body, "abcdef");
+  EXPECT_EQ(timeout_errors(proxy), 0);
+}
+
 TEST(HttpSessionUpstreamIdle, ConfigRejectsANonPositiveValue) {
   HttpUpstream up;
   TempDir dir;

@@ -66,6 +66,7 @@ inline SnapshotPtr make_snapshot(uint16_t upstream_port, config::Protocol protoc
   l.protocol = protocol;
   l.connect_timeout = std::chrono::milliseconds(500);
   l.response_timeout = std::chrono::milliseconds(2000);
+  l.forwarded_for = true;  // the loop tests' upstream echoes X-Forwarded-For
   cfg->listeners.push_back(l);
   auto snap = std::make_shared<Snapshot>();
   auto addr = resolve(l.upstream, false);
