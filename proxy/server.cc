@@ -81,7 +81,7 @@ int Server::run() {
         if (fd >= 0) ::close(fd);
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    auto bound = bind_reuseport(cfg.listeners[i].listen, n);
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n);
     if (!bound) {
       close_all_fds();
       std::fprintf(stderr, "faultline: listener %s: %s\n", cfg.listeners[i].name.c_str(),
