@@ -65,6 +65,7 @@ struct ListenerConfig {
   Duration idle_timeout = 60s;
   Duration header_timeout = 10s;
   uint32_t max_connections = 10000;
+  bool max_connections_set = false;  // written in the file; else it may shrink to the fd limit
   ByteSize max_header_bytes{64 * 1024};
   SourcePos pos;
 };

@@ -5,6 +5,7 @@
 
 #include "config/loader.h"
 #include "faults/snapshot.h"
+#include "proxy/descriptor_budget.h"
 #include "proxy/server.h"
 
 namespace faultline::proxy {
@@ -24,6 +25,7 @@ int check_command(const std::string& path) {
   auto cfg = config::load_file(path, diags);
   // Fault parameters are validated by faults/ (only once the config itself parsed).
   if (cfg && diags.ok()) faults::validate_config(*cfg, diags);
+  if (cfg && diags.ok()) check_descriptor_budget(*cfg, diags);  // as `run` will (server.cc)
   for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.format().c_str());
   if (!cfg || !diags.ok()) return 1;
   std::printf("%s: ok\n", path.c_str());

@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "proxy/admin_host.h"
 #include "proxy/config_watch.h"
+#include "proxy/descriptor_budget.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -18,13 +19,13 @@ namespace faultline::proxy {
 
 namespace {
 constexpr uint64_t kDrainTickMs = 20;
+}  // namespace
 
 unsigned worker_count(const config::Config& c) {
   if (c.runtime.workers > 0) return c.runtime.workers;
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
 }
-}  // namespace
 
 Server::Server(std::shared_ptr<const config::Config> config, Options options)
     : config_(std::move(config)), options_(std::move(options)) {}
@@ -58,8 +59,24 @@ Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config>
 
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
+  unsigned n = worker_count(*config_);
+  // Descriptors: raise the soft limit, then make sure every listener's connections fit.
+  uint64_t soft_before = 0;
+  open_file_limit_ = raise_open_file_limit(soft_before);
+  std::vector<std::string> budget_notes;
+  {
+    auto fitted = std::make_shared<config::Config>(*config_);
+    budget_notes = fit_default_max_connections(*fitted, n, open_file_limit_);
+    config::Diagnostics diags(config_->file);
+    check_descriptor_budget(*fitted, n, open_file_limit_, diags);
+    if (!diags.ok()) {
+      for (const auto& d : diags.items())
+        std::fprintf(stderr, "faultline: %s\n", d.format().c_str());
+      return 2;
+    }
+    config_ = std::move(fitted);
+  }
   const config::Config& cfg = *config_;
-  unsigned n = worker_count(cfg);
   run_ = std::make_shared<faults::RunState>(n);
   auto snapshot = build_snapshot(config_, api_);
   if (!snapshot) {
@@ -100,6 +117,9 @@ int Server::run() {
   }
 
   log::init(cfg.log);
+  if (open_file_limit_ != soft_before)
+    log::main().info("open-file limit raised from {} to {}", soft_before, open_file_limit_);
+  for (const auto& note : budget_notes) log::main().warn("{}", note);
   uv_loop_init(&loop_);
   for (unsigned w = 0; w < n; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, *snapshot, fds[w], *shared_));
@@ -266,6 +286,15 @@ admin::Outcome Server::reload() {
         error = "listener " + b.name +
                 ": name, listen and protocol cannot change by a reload; restart instead";
     }
+  }
+  if (error.empty() && open_file_limit_ > 0) {
+    // The same descriptor budget as at start-up (default max_connections shrink to fit).
+    const auto workers = static_cast<unsigned>(workers_.size());
+    for (const auto& note : fit_default_max_connections(*loaded, workers, open_file_limit_))
+      log::main().info("{}", note);
+    config::Diagnostics budget(current->file);
+    check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
+    if (!budget.ok()) error = budget.items().front().format();
   }
   SnapshotPtr snapshot;
   std::shared_ptr<const config::Config> next;

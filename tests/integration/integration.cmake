@@ -21,6 +21,7 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_reload
   fault_slow_close
   fault_order
+  fd_exhaustion
   port_ownership)
 set(FAULTLINE_PENDING_TESTS)
 
