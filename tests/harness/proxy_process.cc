@@ -60,7 +60,8 @@ std::string ExitStatus::str() const {
 }
 
 pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_add,
-                    const std::string& out_path, const std::string& err_path, uint64_t open_files) {
+                    const std::string& out_path, const std::string& err_path, uint64_t open_files,
+                    uint64_t open_files_soft) {
   // Everything the child needs is prepared before fork: after fork in a threaded process
   // only async-signal-safe calls are allowed.
   std::vector<char*> args;
@@ -90,7 +91,8 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
     ::dup2(out, 1);
     ::dup2(err, 2);
     if (open_files > 0) {
-      rlimit limit{static_cast<rlim_t>(open_files), static_cast<rlim_t>(open_files)};
+      rlimit limit{static_cast<rlim_t>(open_files_soft > 0 ? open_files_soft : open_files),
+                   static_cast<rlim_t>(open_files)};
       if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
     }
     ::execve(args[0], args.data(), env.data());
@@ -152,7 +154,7 @@ ProxyProcess::ProxyProcess(const std::string& config_toml, ProxyOptions options)
     return;
   }
   pid_ = spawn_process({bin, "run", "--config", config_path_}, env, dir_.path() + "/stdout",
-                       dir_.path() + "/stderr", options_.open_files);
+                       dir_.path() + "/stderr", options_.open_files, options_.open_files_soft);
   if (pid_ < 0) {
     failure_ = std::string("fork failed: ") + std::strerror(errno);
     return;

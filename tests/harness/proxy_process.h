@@ -60,6 +60,7 @@ struct ProxyOptions {
   bool expect_clean_exit = true;
   std::vector<std::string> extra_env;  // "NAME=value"
   uint64_t open_files = 0;             // > 0: the child's RLIMIT_NOFILE, soft = hard
+  uint64_t open_files_soft = 0;        // > 0 (with open_files): a lower soft limit
 };
 
 class ProxyProcess {
@@ -105,10 +106,11 @@ class ProxyProcess {
 };
 
 // Spawns a child with stdout/stderr redirected to files (and, with open_files > 0, that
-// RLIMIT_NOFILE as both soft and hard limit). Returns its pid (or -1).
+// RLIMIT_NOFILE as hard limit, and as soft limit unless open_files_soft is set). Returns its
+// pid (or -1).
 pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_add,
                     const std::string& out_path, const std::string& err_path,
-                    uint64_t open_files = 0);
+                    uint64_t open_files = 0, uint64_t open_files_soft = 0);
 // waitpid with a deadline (polls). nullopt on timeout.
 std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout);
 
