@@ -1,5 +1,6 @@
 #include "proxy/acceptor.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,7 +11,7 @@
 
 namespace faultline::proxy {
 
-Acceptor::Acceptor(Owner& owner, spdlog::logger& log, std::string name)
+Acceptor::Acceptor(Owner& owner, spdlog::logger& (*log)(), std::string name)
     : owner_(owner), log_(log), name_(std::move(name)) {}
 
 Acceptor::~Acceptor() {
@@ -24,14 +25,32 @@ int Acceptor::start(uv_loop_t* loop, int listen_fd) {
   poll_.data = retry_.data = this;
   fd_ = listen_fd;
   open_ = true;
+  take_spare();
   poll();
   return 0;
+}
+
+void Acceptor::take_spare() {
+  if (keep_spare_ && spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+bool Acceptor::accept_with_spare() {
+  if (spare_fd_ < 0) return false;
+  ::close(spare_fd_);
+  spare_fd_ = -1;
+  int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) {
+    take_spare();
+    return false;
+  }
+  owner_.accepted(fd);
+  return true;
 }
 
 void Acceptor::poll() {
   uv_timer_stop(&retry_);
   if (int rc = uv_poll_start(&poll_, UV_READABLE, on_readable); rc != 0) {
-    log_.error("listener {}: cannot poll the listening socket: {}", name_, uv_strerror(rc));
+    log_().error("listener {}: cannot poll the listening socket: {}", name_, uv_strerror(rc));
     pause(kMaxBackoffMs);
     return;
   }
@@ -45,7 +64,9 @@ void Acceptor::pause(uint64_t retry_ms) {
 }
 
 void Acceptor::resume() {
-  if (open_ && !polling_) poll();
+  if (!open_) return;
+  take_spare();
+  if (!polling_) poll();
 }
 
 void Acceptor::on_retry(uv_timer_t* timer) {
@@ -56,8 +77,8 @@ void Acceptor::on_readable(uv_poll_t* poll, int status, int /*events*/) {
   auto* self = static_cast<Acceptor*>(poll->data);
   if (status < 0) {
     if (auto dropped = self->exhausted_log_.admit())
-      self->log_.error("listener {}: listening socket error: {}{}", self->name_,
-                       uv_strerror(status), suppressed_note(*dropped));
+      self->log_().error("listener {}: listening socket error: {}{}", self->name_,
+                         uv_strerror(status), suppressed_note(*dropped));
     self->pause(kMaxBackoffMs);
     return;
   }
@@ -93,13 +114,17 @@ void Acceptor::accept_batch() {
       case EMFILE:
       case ENFILE:
         owner_.out_of_descriptors();
+        if (owner_.reserve_slot()) {
+          if (accept_with_spare()) continue;
+          owner_.release_slot();
+        }
         [[fallthrough]];
       default:
         // Out of descriptors or memory, or something unexpected: stop polling (the
         // connection stays queued) and try again later instead of spinning on the error.
         if (auto dropped = exhausted_log_.admit())
-          log_.error("listener {}: accept failed: {}; pausing new connections for {} ms{}", name_,
-                     std::strerror(err), backoff_ms_, suppressed_note(*dropped));
+          log_().error("listener {}: accept failed: {}; pausing new connections for {} ms{}", name_,
+                       std::strerror(err), backoff_ms_, suppressed_note(*dropped));
         pause(backoff_ms_);
         backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
         return;
@@ -107,10 +132,13 @@ void Acceptor::accept_batch() {
   }
 }
 
-void Acceptor::close() {
+void Acceptor::close(std::function<void()> done) {
   if (!open_) return;
   open_ = false;
   polling_ = false;
+  on_closed_ = std::move(done);
+  if (spare_fd_ >= 0) ::close(spare_fd_);
+  spare_fd_ = -1;
   pending_closes_ = 2;
   // uv_close stops the poll (the socket leaves epoll) before returning; the descriptor itself
   // is closed in the callback, once libuv no longer refers to it.
@@ -123,6 +151,7 @@ void Acceptor::on_closed(uv_handle_t* handle) {
   if (--self->pending_closes_ > 0) return;
   ::close(self->fd_);
   self->fd_ = -1;
+  if (auto done = std::move(self->on_closed_)) done();
 }
 
 }  // namespace faultline::proxy

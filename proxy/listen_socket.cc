@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstring>
@@ -42,7 +43,7 @@ Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned cou
   std::vector<int> fds;
   auto fail = [&](const char* what) {
     std::string msg =
-        std::string("cannot ") + what + " " + hp.to_string() + ": " + std::strerror(errno);
+        std::string("cannot ") + what + " " + hp.to_string() + ": " + uv_strerror(-errno);
     for (int fd : fds) ::close(fd);
     return Result<std::vector<int>>::failure(msg);
   };

@@ -39,7 +39,7 @@ WorkerListener::WorkerListener(Worker& w, uint32_t i, const config::ListenerConf
       protocol(config.protocol),
       fd(listen_fd),
       worker(&w),
-      acceptor(*this, log::worker(), config.name) {}
+      acceptor(*this, &log::worker, config.name) {}
 
 bool WorkerListener::reserve_slot() {
   if (worker->draining()) return false;

@@ -156,7 +156,8 @@ TEST(FdExhaustion, MaxConnectionsBeyondTheLimitAreAStartupError) {
 
 // Descriptors taken away while running (another limit, a leak elsewhere): accept4 fails with
 // EMFILE. The proxy pauses accepting and retries with a backoff instead of spinning and
-// flooding the log, and serves the waiting clients once descriptors are back.
+// flooding the log, /healthz still answers, and the waiting clients are served once
+// descriptors are back.
 TEST(FdExhaustion, RunningOutOfDescriptorsPausesAcceptingUntilTheyAreBack) {
   HttpUpstream up;
   ConfigSpec spec;
@@ -171,14 +172,19 @@ TEST(FdExhaustion, RunningOutOfDescriptorsPausesAcceptingUntilTheyAreBack) {
   const auto to = proxy.listener("main");
   ASSERT_EQ(one_request(to, get_request("/", {{"Connection", "close"}})).status(), 200);
 
-  // Leave room for two more descriptors only.
-  rlimit low{static_cast<rlim_t>(open_descriptors(proxy.pid()) + 2), 512};
+  // No room for another descriptor.
+  rlimit low{static_cast<rlim_t>(open_descriptors(proxy.pid())), 512};
   ASSERT_EQ(::prlimit(proxy.pid(), RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
   Clients clients = open_clients(to, 30);
   ASSERT_EQ(clients.size(), 30u);
 
   double cpu = cpu_used(proxy.pid(), Millis(2000));
   EXPECT_LT(cpu, 0.5) << "the proxy burnt " << cpu << " CPU-seconds in 2 s out of descriptors";
+  // The admin listener keeps a spare descriptor for this: /healthz still answers.
+  auto health = admin_get(proxy, "/healthz");
+  EXPECT_EQ(health.status(), 200) << health;
+  cpu = cpu_used(proxy.pid(), Millis(1000));
+  EXPECT_LT(cpu, 0.3) << "the proxy burnt " << cpu << " CPU-seconds in 1 s after an admin request";
   EXPECT_LT(stderr_bytes(proxy), 16u * 1024) << proxy.stderr_text().substr(0, 2000);
 
   rlimit back{512, 512};
