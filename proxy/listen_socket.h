@@ -6,9 +6,15 @@
 // a later bind() join a port only when every socket on it set SO_REUSEPORT (and belongs to the
 // same user), so with SO_REUSEPORT a second faultline, or anything else run by the same user,
 // would silently receive a share of our connections. Without it that bind() fails with
-// EADDRINUSE. Each worker polls its duplicate and accept4()s from the one queue: the kernel
-// hands a connection to whichever worker asks first, so a busy worker takes fewer (see
-// Acceptor::kBatch for how much one worker takes per turn).
+// EADDRINUSE (a BPF or cgroup filter could not stop a same-user process from joining).
+//
+// Accept distribution: each worker polls its duplicate and accept4()s from the one queue. A
+// new connection wakes every idle worker's epoll; the first to call accept4() gets it and the
+// others get EAGAIN (a wasted wakeup, cheap with a few workers). A worker busy with its
+// connections comes back to the queue later and so takes fewer new ones: the load follows
+// spare capacity rather than SO_REUSEPORT's hash of the 4-tuple, which ignores how busy a
+// worker is. Acceptor::kBatch (16) bounds what one worker takes per turn, so that in a burst of
+// connects (a benchmark opening its connections at once) the other workers get a turn.
 #include <sys/socket.h>
 
 #include <string>
