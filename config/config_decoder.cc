@@ -234,8 +234,10 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
   }
   fields.read("forwarded_for", out.forwarded_for);
   int64_t max_connections = 0;
-  if (fields.read_integer("max_connections", 1, UINT32_MAX, max_connections))
+  if (fields.read_integer("max_connections", 1, UINT32_MAX, max_connections)) {
     out.max_connections = static_cast<uint32_t>(max_connections);
+    out.max_connections_set = true;
+  }
   ByteSize header_bytes;
   if (fields.read("max_header_bytes", header_bytes)) {
     if (header_bytes.bytes < 1024 || header_bytes.bytes > 1024 * 1024)

@@ -73,6 +73,7 @@ struct ListenerConfig {
   // Append the client's address to X-Forwarded-For (an extension; off: bytes pass unchanged).
   bool forwarded_for = false;
   uint32_t max_connections = 10000;
+  bool max_connections_set = false;  // written in the file; else it may shrink to the fd limit
   ByteSize max_header_bytes{64 * 1024};
   SourcePos pos;
 };

@@ -9,6 +9,7 @@
 #include "config/validate.h"
 #include "faults/config_check.h"
 #include "faults/snapshot.h"
+#include "proxy/descriptor_budget.h"
 #include "proxy/server.h"
 
 namespace faultline::proxy {
@@ -84,8 +85,9 @@ int check_command(const std::string& config_path, const std::string& experiment_
   const std::string path = resolve_config_path(config_path);
   config::Diagnostics diags(path);
   auto cfg = faults::load_checked_config(path, diags);
+  if (cfg && diags.ok()) check_descriptor_budget(*cfg, diags);  // as `run` will (server.cc)
   print_errors(diags);
-  if (!cfg) return 1;
+  if (!cfg || !diags.ok()) return 1;
   std::printf("%s: ok\n", path.c_str());
   return 0;
 }

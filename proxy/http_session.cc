@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -200,15 +201,15 @@ HttpSession::HttpSession(Worker& worker, WorkerListener& listener)
 
 HttpSession::~HttpSession() = default;
 
-void HttpSession::start(uv_stream_t* server) {
+void HttpSession::start(int fd) {
   uv_tcp_init(worker_.loop(), &client_);
   uv_timer_init(worker_.loop(), &client_timer_);
   uv_timer_init(worker_.loop(), &fault_timer_);
   client_.data = client_timer_.data = fault_timer_.data = shutdown_req_.data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
-  worker_.shared().active[listener_.index].fetch_add(1, std::memory_order_relaxed);
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&client_)) != 0) {
+  if (uv_tcp_open(&client_, fd) != 0) {
+    ::close(fd);
     close();
     return;
   }
@@ -219,12 +220,7 @@ void HttpSession::start(uv_stream_t* server) {
   llhttp_init(&req_parser_, HTTP_REQUEST, &request_settings());
   req_parser_.data = this;
 
-  auto& shared = worker_.shared().active[listener_.index];
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  if (shared.load(std::memory_order_relaxed) > static_cast<int64_t>(cfg.max_connections)) {
-    close();  // over max_connections: refuse by closing at once
-    return;
-  }
   // Faults that act at accept (reset at connect).
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
     faults::Plan plan;

@@ -41,7 +41,8 @@ class HttpSession final : public Connection {
   ~HttpSession() override;
 
   // Accepts from `server` and starts reading; on failure the session closes itself.
-  void start(uv_stream_t* server);
+  // Takes over an accepted client socket whose connection slot the worker already reserved.
+  void start(int fd);
 
   void drain() override;
   void abort() override;

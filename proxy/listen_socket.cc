@@ -1,9 +1,11 @@
 #include "proxy/listen_socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,32 +36,30 @@ static socklen_t addr_len(const sockaddr_storage& ss) {
   return ss.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
-Result<std::vector<int>> bind_reuseport(const config::HostPort& hp, unsigned count) {
+Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned count) {
   auto addr = resolve(hp, true);
   if (!addr) return Result<std::vector<int>>::failure(addr.error());
   sockaddr_storage ss = *addr;
   std::vector<int> fds;
   auto fail = [&](const char* what) {
     std::string msg =
-        std::string("cannot ") + what + " " + hp.to_string() + ": " + std::strerror(errno);
+        std::string("cannot ") + what + " " + hp.to_string() + ": " + uv_strerror(-errno);
     for (int fd : fds) ::close(fd);
     return Result<std::vector<int>>::failure(msg);
   };
-  for (unsigned i = 0; i < count; ++i) {
-    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail("create socket for");
-    fds.push_back(fd);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-      return fail("set SO_REUSEPORT on");
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), addr_len(ss)) != 0) return fail("bind");
-    if (::listen(fd, 1024) != 0) return fail("listen on");
-    if (i == 0) {
-      // Port 0: the others join the port the kernel chose.
-      socklen_t len = sizeof ss;
-      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    }
+  int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail("create socket for");
+  fds.push_back(fd);
+  // SO_REUSEADDR only lets us bind over connections in TIME_WAIT after a restart; it never
+  // lets a second socket listen on the port. Deliberately no SO_REUSEPORT (see the header).
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), addr_len(ss)) != 0) return fail("bind");
+  if (::listen(fd, SOMAXCONN) != 0) return fail("listen on");
+  for (unsigned i = 1; i < count; ++i) {
+    int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) return fail("duplicate the socket of");
+    fds.push_back(dup);
   }
   return fds;
 }

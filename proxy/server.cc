@@ -11,6 +11,7 @@
 #include "proxy/admin_host.h"
 #include "proxy/config_watch.h"
 #include "proxy/halt_state.h"
+#include "proxy/descriptor_budget.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -19,13 +20,13 @@ namespace faultline::proxy {
 
 namespace {
 constexpr uint64_t kDrainTickMs = 20;
+}  // namespace
 
 unsigned worker_count(const config::Config& c) {
   if (c.runtime.workers > 0) return c.runtime.workers;
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
 }
-}  // namespace
 
 Server::Server(std::shared_ptr<const config::Config> config, Options options)
     : config_(std::move(config)), options_(std::move(options)) {}
@@ -59,11 +60,27 @@ Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config>
 
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
-  const config::Config& cfg = *config_;
-  unsigned n = worker_count(cfg);
-  run_ = std::make_shared<faults::RunState>(n);
   // From here on every line follows [log] (format = "json": one JSON object per line).
-  log::init(cfg.log);
+  log::init(config_->log);
+  unsigned n = worker_count(*config_);
+  // Descriptors: raise the soft limit, then make sure every listener's connections fit.
+  uint64_t soft_before = 0;
+  open_file_limit_ = raise_open_file_limit(soft_before);
+  std::vector<std::string> budget_notes;
+  {
+    auto fitted = std::make_shared<config::Config>(*config_);
+    budget_notes = fit_default_max_connections(*fitted, n, open_file_limit_);
+    config::Diagnostics diags(config_->file);
+    check_descriptor_budget(*fitted, n, open_file_limit_, diags);
+    if (!diags.ok()) {
+      for (const auto& d : diags.items()) log::fatal(d.format());
+      log::shutdown();
+      return 2;
+    }
+    config_ = std::move(fitted);
+  }
+  const config::Config& cfg = *config_;
+  run_ = std::make_shared<faults::RunState>(n);
   auto snapshot = build_snapshot(config_, api_);
   if (!snapshot) {
     log::fatal(snapshot.error());
@@ -94,7 +111,7 @@ int Server::run() {
         if (fd >= 0) ::close(fd);
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    auto bound = bind_reuseport(cfg.listeners[i].listen, n);
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n);
     if (!bound) {
       close_all_fds();
       log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());
@@ -113,6 +130,9 @@ int Server::run() {
     return 2;
   }
 
+  if (open_file_limit_ != soft_before)
+    log::main().info("open-file limit raised from {} to {}", soft_before, open_file_limit_);
+  for (const auto& note : budget_notes) log::main().warn("{}", note);
   uv_loop_init(&loop_);
   for (unsigned w = 0; w < n; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, *snapshot, fds[w], *shared_));
@@ -279,6 +299,15 @@ admin::Outcome Server::reload() {
         error = "listener " + b.name +
                 ": name, listen and protocol cannot change by a reload; restart instead";
     }
+  }
+  if (error.empty() && open_file_limit_ > 0) {
+    // The same descriptor budget as at start-up (default max_connections shrink to fit).
+    const auto workers = static_cast<unsigned>(workers_.size());
+    for (const auto& note : fit_default_max_connections(*loaded, workers, open_file_limit_))
+      log::main().info("{}", note);
+    config::Diagnostics budget(current->file);
+    check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
+    if (!budget.ok()) error = budget.items().front().format();
   }
   SnapshotPtr snapshot;
   std::shared_ptr<const config::Config> next;

@@ -1,7 +1,8 @@
 #pragma once
-// The running proxy: binds every listener (one SO_REUSEPORT socket per worker) and the admin
-// listener on the main thread, starts the workers and the admin loop thread, and handles
-// signals — SIGTERM/SIGINT drain, SIGHUP reloads — on the main thread's loop.
+// The running proxy: raises the open-file limit and checks that the listeners fit in it, binds
+// every listener (one socket shared by the workers) and the admin listener on the main thread,
+// starts the workers and the admin loop thread, and handles signals — SIGTERM/SIGINT drain, SIGHUP
+// reloads — on the main thread's loop.
 #include <uv.h>
 
 #include <atomic>
@@ -26,6 +27,9 @@ namespace faultline::proxy {
 
 class AdminHost;
 class ConfigWatch;
+
+// Worker threads `run` starts: runtime.workers, or one per CPU.
+unsigned worker_count(const config::Config& config);
 
 struct ReadyInfo {
   std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
@@ -117,6 +121,7 @@ class Server {
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;
   uint64_t generation_ = 0;
+  uint64_t open_file_limit_ = 0;  // soft RLIMIT_NOFILE after run() raised it
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
   std::string last_reload_result_ = "none";

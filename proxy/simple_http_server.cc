@@ -1,10 +1,15 @@
 #include "proxy/simple_http_server.h"
 
 #include <llhttp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include "proxy/http_head.h"
+#include "proxy/listen_socket.h"
+#include "proxy/log.h"
 
 namespace faultline::proxy {
 
@@ -74,8 +79,11 @@ class SimpleConnection {
     parser_.data = this;
   }
 
-  bool accept(uv_stream_t* server) {
-    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) return false;
+  bool accept(int fd) {
+    if (uv_tcp_open(&tcp_, fd) != 0) {
+      ::close(fd);
+      return false;
+    }
     uv_tcp_nodelay(&tcp_, 1);
     start_reading();
     return true;
@@ -200,40 +208,37 @@ class SimpleConnection {
 };
 
 SimpleHttpServer::SimpleHttpServer(uv_loop_t* loop, Handler handler)
-    : loop_(loop), handler_(std::move(handler)) {}
+    : loop_(loop), handler_(std::move(handler)), acceptor_(*this, &log::main, "demo-upstream") {}
 
 SimpleHttpServer::~SimpleHttpServer() = default;
 
 Status SimpleHttpServer::listen(const std::string& host, uint16_t port) {
-  sockaddr_storage addr{};
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-    return Status::failure("bad address " + host);
-  uv_tcp_init(loop_, &listener_);
-  listener_.data = this;
+  // The same exclusive bind as the listeners (listen_socket.h).
+  auto bound = bind_exclusive(config::HostPort{host, port}, 1);
+  if (!bound) return Status::failure(bound.error());
+  if (int rc = acceptor_.start(loop_, bound->front()); rc != 0) {
+    ::close(bound->front());
+    return Status::failure(uv_strerror(rc));
+  }
   listening_ = true;
-  if (int rc = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0); rc != 0)
-    return Status::failure(uv_strerror(rc));
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, on_connection); rc != 0)
-    return Status::failure(uv_strerror(rc));
-  sockaddr_storage bound{};
-  int len = sizeof bound;
-  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  getsockname(acceptor_.fd(), reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return Ok{};
 }
 
-void SimpleHttpServer::on_connection(uv_stream_t* server, int status) {
-  auto* self = static_cast<SimpleHttpServer*>(server->data);
-  if (status != 0 || self->closing_) return;
-  auto* c = new SimpleConnection(*self);
-  self->connections_.insert(c);
-  if (!c->accept(server)) c->close();
+void SimpleHttpServer::accepted(int fd) {
+  auto* c = new SimpleConnection(*this);
+  connections_.insert(c);
+  if (!c->accept(fd)) c->close();
 }
 
 void SimpleHttpServer::connection_closed(SimpleConnection* c) {
   connections_.erase(c);
   delete c;
+  acceptor_.resume();
   maybe_closed();
 }
 
@@ -242,10 +247,9 @@ void SimpleHttpServer::close(std::function<void()> on_closed) {
   closing_ = true;
   on_closed_ = std::move(on_closed);
   if (listening_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
-      auto* self = static_cast<SimpleHttpServer*>(h->data);
-      self->listener_closed_ = true;
-      self->maybe_closed();
+    acceptor_.close([this] {
+      listener_closed_ = true;
+      maybe_closed();
     });
   } else {
     listener_closed_ = true;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/result.h"
+#include "proxy/acceptor.h"
 
 namespace faultline::proxy {
 
@@ -30,7 +31,7 @@ struct SimpleResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-class SimpleHttpServer {
+class SimpleHttpServer : private Acceptor::Owner {
  public:
   using Handler = std::function<SimpleResponse(const SimpleRequest&)>;
   static constexpr size_t kMaxBody = 8 << 20;
@@ -48,13 +49,16 @@ class SimpleHttpServer {
 
  private:
   friend class SimpleConnection;
-  static void on_connection(uv_stream_t* server, int status);
+  // Acceptor::Owner: pauses on EMFILE instead of spinning in libuv's accept loop.
+  bool reserve_slot() override { return !closing_; }
+  void release_slot() override {}
+  void accepted(int fd) override;
   void connection_closed(class SimpleConnection* c);
   void maybe_closed();
 
   uv_loop_t* loop_;
   Handler handler_;
-  uv_tcp_t listener_{};
+  Acceptor acceptor_;
   bool listening_ = false;
   bool listener_closed_ = false;
   bool closing_ = false;

@@ -1,5 +1,7 @@
 #include "proxy/tcp_session.h"
 
+#include <unistd.h>
+
 #include "proxy/executor.h"
 #include "proxy/log.h"
 #include "proxy/timer_at_least.h"
@@ -10,7 +12,7 @@ namespace faultline::proxy {
 TcpSession::TcpSession(Worker& worker, WorkerListener& listener)
     : worker_(worker), listener_(listener), snapshot_(worker.snapshot()) {}
 
-void TcpSession::start(uv_stream_t* server) {
+void TcpSession::start(int fd) {
   uv_loop_t* loop = worker_.loop();
   uv_tcp_init(loop, &client_);
   uv_tcp_init(loop, &upstream_);
@@ -23,17 +25,12 @@ void TcpSession::start(uv_stream_t* server) {
   connect_req_.data = shutdown_req_[0].data = shutdown_req_[1].data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
-  auto& active = worker_.shared().active[listener_.index];
-  active.fetch_add(1, std::memory_order_relaxed);
-  if (uv_accept(server, stream(0)) != 0) {
+  if (uv_tcp_open(&client_, fd) != 0) {
+    ::close(fd);
     close();
     return;
   }
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  if (active.load(std::memory_order_relaxed) > static_cast<int64_t>(cfg.max_connections)) {
-    close();
-    return;
-  }
   uv_tcp_nodelay(&client_, 1);
   sockaddr_storage peer{};
   int len = sizeof peer;

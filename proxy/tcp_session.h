@@ -26,7 +26,8 @@ struct Slab;
 class TcpSession final : public Connection {
  public:
   TcpSession(Worker& worker, WorkerListener& listener);
-  void start(uv_stream_t* server);
+  // Takes over an accepted client socket whose connection slot the worker already reserved.
+  void start(int fd);
   void drain() override {}  // a TCP stream has no request boundary: it runs until drain ends
   void abort() override {
     ending_ = Ending::kAborted;

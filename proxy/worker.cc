@@ -22,20 +22,52 @@ Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds
       shared_(shared),
       rng_(faults::Rng::for_worker(snapshot_->config->runtime.seed, index)) {
   const auto& listeners = snapshot_->config->listeners;
-  for (size_t i = 0; i < listen_fds.size(); ++i) {
-    auto l = std::make_unique<WorkerListener>();
-    l->index = static_cast<uint32_t>(i);
-    l->name = listeners[i].name;
-    l->protocol = listeners[i].protocol;
-    l->fd = listen_fds[i];
-    l->worker = this;
-    listeners_.push_back(std::move(l));
-  }
+  for (size_t i = 0; i < listen_fds.size(); ++i)
+    listeners_.push_back(std::make_unique<WorkerListener>(*this, static_cast<uint32_t>(i),
+                                                          listeners[i], listen_fds[i]));
 }
 
 Worker::~Worker() {
   for (auto& l : listeners_)
-    if (!l->listening && l->fd >= 0) ::close(l->fd);
+    if (l->fd >= 0) ::close(l->fd);  // never handed to the loop
+}
+
+WorkerListener::WorkerListener(Worker& w, uint32_t i, const config::ListenerConfig& config,
+                               int listen_fd)
+    : index(i),
+      name(config.name),
+      protocol(config.protocol),
+      fd(listen_fd),
+      worker(&w),
+      acceptor(*this, &log::worker, config.name) {}
+
+bool WorkerListener::reserve_slot() {
+  if (worker->draining()) return false;
+  auto& active = worker->shared().active[index];
+  const int64_t limit = worker->snapshot()->config->listeners[index].max_connections;
+  int64_t now = active.load(std::memory_order_relaxed);
+  do {
+    if (now >= limit) return false;
+  } while (!active.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void WorkerListener::release_slot() {
+  worker->shared().active[index].fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WorkerListener::accepted(int client_fd) {
+  // The session owns the slot reserve_slot() took and gives it back when it closes.
+  if (protocol == config::Protocol::kHttp) {
+    (new HttpSession(*worker, *this))->start(client_fd);
+  } else {
+    (new TcpSession(*worker, *this))->start(client_fd);
+  }
+}
+
+void WorkerListener::out_of_descriptors() {
+  // Idle upstream connections are the descriptors we can spare without hurting a client.
+  for (uint32_t i = 0; i < worker->listener_count(); ++i) worker->listener(i).pool.close_all();
 }
 
 Status Worker::start() {
@@ -47,14 +79,9 @@ Status Worker::start() {
   uv_check_start(&reaper_, on_reap);
   uv_unref(reinterpret_cast<uv_handle_t*>(&reaper_));
   for (auto& l : listeners_) {
-    uv_tcp_init(&loop_, &l->server);
-    l->server.data = l.get();
-    if (int rc = uv_tcp_open(&l->server, l->fd); rc != 0)
-      return Status::failure(std::string("uv_tcp_open: ") + uv_strerror(rc));
-    l->listening = true;
-    if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->server), 1024, on_connection);
-        rc != 0)
-      return Status::failure(std::string("listen: ") + uv_strerror(rc));
+    if (int rc = l->acceptor.start(&loop_, l->fd); rc != 0)
+      return Status::failure("listener " + l->name + ": " + uv_strerror(rc));
+    l->fd = -1;
   }
   uv_thread_options_t options;
   options.flags = UV_THREAD_HAS_STACK_SIZE;
@@ -151,13 +178,7 @@ void Worker::halt_changed() {
 }
 
 void Worker::close_listeners() {
-  for (auto& l : listeners_) {
-    if (l->listening) {
-      l->listening = false;
-      uv_close(reinterpret_cast<uv_handle_t*>(&l->server), nullptr);
-      l->fd = -1;
-    }
-  }
+  for (auto& l : listeners_) l->acceptor.close();
 }
 
 void Worker::close_all() {
@@ -197,6 +218,9 @@ void Worker::remove(Connection* c) {
   done_with_fault(c);
   connections_.erase(c);
   live_.store(connections_.size(), std::memory_order_relaxed);
+  // A slot and a descriptor are about to be free: a listener paused at max_connections or on
+  // EMFILE accepts again (on the next loop iteration, after the slot was given back).
+  for (auto& l : listeners_) l->acceptor.resume();
 }
 
 void Worker::wait_on_fault(Connection* c) {
@@ -209,17 +233,6 @@ void Worker::done_with_fault(Connection* c) {
   if (!c->in_fault_list) return;
   c->in_fault_list = false;
   fault_waiters_.erase(c);
-}
-
-void Worker::on_connection(uv_stream_t* server, int status) {
-  auto* l = static_cast<WorkerListener*>(server->data);
-  Worker& w = *l->worker;
-  if (status != 0 || w.draining_) return;
-  if (l->protocol == config::Protocol::kHttp) {
-    (new HttpSession(w, *l))->start(server);
-  } else {
-    (new TcpSession(w, *l))->start(server);
-  }
 }
 
 }  // namespace faultline::proxy

@@ -1,7 +1,7 @@
 #pragma once
-// One event loop on its own thread with its own SO_REUSEPORT listening sockets, its own slab
-// and write pools, upstream connection pools and counters. Everything in a worker is touched
-// only by its thread; other threads talk to it through post() (an uv_async_t inbox).
+// One event loop on its own thread polling its duplicates of the shared listening sockets, with
+// its own slab and write pools, upstream connection pools and counters. Everything in a worker is
+// touched only by its thread; other threads talk to it through post() (an uv_async_t inbox).
 #include <uv.h>
 
 #include <atomic>
@@ -14,6 +14,7 @@
 
 #include "config/result.h"
 #include "faults/rng.h"
+#include "proxy/acceptor.h"
 #include "proxy/connection.h"
 #include "proxy/slab_pool.h"
 #include "proxy/snapshot.h"
@@ -29,7 +30,10 @@ struct SharedState {
   explicit SharedState(size_t listeners) : active(listeners) {}
   std::atomic<bool> halted{false};
   std::atomic<bool> draining{false};
-  std::vector<std::atomic<int64_t>> active;  // open client connections per listener
+  // Open client connections per listener, shared so that max_connections holds across workers:
+  // a worker takes a slot before accepting (WorkerListener::reserve_slot) and a session gives
+  // it back when it closes.
+  std::vector<std::atomic<int64_t>> active;
 };
 
 // Idle keep-alive upstream connections of one listener, most recently used first.
@@ -49,16 +53,21 @@ class UpstreamPool {
   size_t size_ = 0;
 };
 
-struct WorkerListener {
+struct WorkerListener final : Acceptor::Owner {
+  WorkerListener(class Worker& w, uint32_t i, const config::ListenerConfig& config, int listen_fd);
+  bool reserve_slot() override;
+  void release_slot() override;
+  void accepted(int fd) override;
+  void out_of_descriptors() override;
+
   uint32_t index = 0;
   std::string name;
   config::Protocol protocol = config::Protocol::kHttp;
-  int fd = -1;
-  uv_tcp_t server{};
-  bool listening = false;
+  int fd = -1;  // this worker's descriptor of the listening socket until the acceptor owns it
+  class Worker* worker = nullptr;
+  Acceptor acceptor;
   ListenerStats stats;
   UpstreamPool pool;
-  class Worker* worker = nullptr;
 };
 
 class Worker {
@@ -104,7 +113,6 @@ class Worker {
  private:
   static void on_inbox(uv_async_t* async);
   static void on_reap(uv_check_t* check);
-  static void on_connection(uv_stream_t* server, int status);
   static void thread_main(void* arg);
   void close_listeners();
   void close_all();

@@ -4,12 +4,16 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <string_view>
 #include <vector>
 
+#include "proxy/listen_socket.h"
+#include "proxy/log.h"
 #include "proxy/status_reason.h"
 
 namespace faultline::proxy::admin {
@@ -80,7 +84,7 @@ class AdminConnection {
   AdminConnection(const AdminConnection&) = delete;
   AdminConnection& operator=(const AdminConnection&) = delete;
 
-  void start(uv_stream_t* listener);
+  void start(uv_loop_t* loop, int fd);  // takes over an accepted socket
   void close();
   bool closing() const { return closing_; }
   // Which connection to close when the server is full: lower goes first. A connection that
@@ -175,8 +179,7 @@ const llhttp_settings_t& AdminConnection::settings() {
   return s;
 }
 
-void AdminConnection::start(uv_stream_t* listener) {
-  uv_loop_t* loop = listener->loop;
+void AdminConnection::start(uv_loop_t* loop, int fd) {
   uv_tcp_init(loop, &tcp_);
   uv_timer_init(loop, &timer_);
   tcp_.data = this;
@@ -184,7 +187,8 @@ void AdminConnection::start(uv_stream_t* listener) {
   open_handles_ = 2;
   llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
-  if (uv_accept(listener, stream()) != 0) {
+  if (uv_tcp_open(&tcp_, fd) != 0) {
+    ::close(fd);
     close();
     return;
   }
@@ -490,7 +494,12 @@ AdminServer::AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std
 
 AdminServer::AdminServer(uv_loop_t* loop, Backend& backend, AuditLog& audit, std::string token,
                          Limits limits)
-    : loop_(loop), api_(backend, audit, std::move(token)), limits_(limits) {}
+    : loop_(loop),
+      api_(backend, audit, std::move(token)),
+      limits_(limits),
+      acceptor_(*this, &log::admin, "admin") {
+  acceptor_.keep_spare_descriptor();
+}
 
 AdminServer::~AdminServer() {
   assert(!listener_open_ && connections_.empty() && "AdminServer destroyed before close()");
@@ -501,32 +510,22 @@ Status AdminServer::listen(const config::HostPort& addr) {
   const bool v6 = addr.host.find(':') != std::string::npos;
   const std::string where =
       (v6 ? "[" + addr.host + "]" : addr.host) + ":" + std::to_string(addr.port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  const std::string port = std::to_string(addr.port);
-  uv_getaddrinfo_t resolve{};
-  // No callback: resolves synchronously, which is right at start-up.
-  int rc = uv_getaddrinfo(loop_, &resolve, nullptr, addr.host.empty() ? nullptr : addr.host.c_str(),
-                          port.c_str(), &hints);
-  if (rc != 0) return Status::failure("admin: cannot resolve " + where + ": " + uv_strerror(rc));
-
-  uv_tcp_init(loop_, &listener_);
-  listener_.data = this;
+  // One socket without SO_REUSEPORT, so no other process can join the port (listen_socket.h).
+  auto bound = bind_exclusive(addr, 1);
+  if (!bound) return Status::failure("admin: " + bound.error());
+  if (int rc = acceptor_.start(loop_, bound->front()); rc != 0) {
+    ::close(bound->front());
+    return Status::failure("admin: cannot listen on " + where + ": " + uv_strerror(rc));
+  }
   listener_open_ = true;
-  rc = uv_tcp_bind(&listener_, resolve.addrinfo->ai_addr, 0);
-  uv_freeaddrinfo(resolve.addrinfo);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, on_connection);
-  if (rc != 0) return Status::failure("admin: cannot listen on " + where + ": " + uv_strerror(rc));
   return Ok{};
 }
 
 uint16_t AdminServer::port() const {
   if (!listener_open_) return 0;
   sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  socklen_t len = sizeof ss;
+  if (getsockname(acceptor_.fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
   if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
@@ -539,23 +538,14 @@ void AdminServer::set_allowed_hosts(std::vector<std::string> names) {
   api_.set_allowed_hosts(std::move(names));
 }
 
-void AdminServer::on_connection(uv_stream_t* server, int status) {
-  auto* self = static_cast<AdminServer*>(server->data);
-  if (status < 0) {
-    spdlog::warn("admin: accept failed: {}", uv_strerror(status));
-    return;
-  }
-  if (!self->closing_) self->accept_one();
-}
-
 // At the cap the new connection is accepted and the least useful open one is closed (see
 // AdminConnection::eviction_order): a probe or a halt must get through however many idle or
 // slow clients hold the port, so the newest connection is never the one refused.
-void AdminServer::accept_one() {
+void AdminServer::accepted(int fd) {
   if (open_connections() >= limits_.max_connections) evict_one();
   auto* connection = new AdminConnection(*this);
   connections_.insert(connection);
-  connection->start(reinterpret_cast<uv_stream_t*>(&listener_));
+  connection->start(loop_, fd);
 }
 
 size_t AdminServer::open_connections() const {
@@ -580,6 +570,7 @@ void AdminServer::evict_one() {
 void AdminServer::connection_closed(AdminConnection* connection) {
   connections_.erase(connection);
   delete connection;
+  acceptor_.resume();  // a descriptor is free again (the spare, if it was used)
   maybe_finish_close();
 }
 
@@ -587,16 +578,14 @@ void AdminServer::close(std::function<void()> on_closed) {
   if (closing_) return;
   closing_ = true;
   on_closed_ = std::move(on_closed);
-  if (listener_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), on_listener_closed);
+  if (listener_open_)
+    acceptor_.close([this] {
+      listener_open_ = false;
+      maybe_finish_close();
+    });
   const std::vector<AdminConnection*> open(connections_.begin(), connections_.end());
   for (AdminConnection* c : open) c->close();
   maybe_finish_close();
-}
-
-void AdminServer::on_listener_closed(uv_handle_t* handle) {
-  auto* self = static_cast<AdminServer*>(handle->data);
-  self->listener_open_ = false;
-  self->maybe_finish_close();
 }
 
 void AdminServer::maybe_finish_close() {

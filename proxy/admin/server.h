@@ -14,6 +14,7 @@
 
 #include "config/result.h"
 #include "config/value.h"
+#include "proxy/acceptor.h"
 #include "proxy/admin/api.h"
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
@@ -22,7 +23,7 @@ namespace faultline::proxy::admin {
 
 class AdminConnection;
 
-class AdminServer {
+class AdminServer : private Acceptor::Owner {
  public:
   // Bounds for untrusted admin clients. The defaults suit production; tests shorten them.
   struct Limits {
@@ -62,9 +63,11 @@ class AdminServer {
 
  private:
   friend class AdminConnection;
-  static void on_connection(uv_stream_t* server, int status);
-  static void on_listener_closed(uv_handle_t* handle);
-  void accept_one();
+  // Acceptor::Owner: the listener pauses on EMFILE instead of spinning, and keeps a spare
+  // descriptor so that /healthz and halt get through even then.
+  bool reserve_slot() override { return !closing_; }
+  void release_slot() override {}
+  void accepted(int fd) override;
   size_t open_connections() const;
   void evict_one();
   void connection_closed(AdminConnection* connection);
@@ -73,7 +76,7 @@ class AdminServer {
   uv_loop_t* loop_;
   AdminApi api_;
   Limits limits_;
-  uv_tcp_t listener_{};
+  Acceptor acceptor_;
   bool listener_open_ = false;
   bool closing_ = false;
   std::function<void()> on_closed_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +60,8 @@ std::string ExitStatus::str() const {
 }
 
 pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_add,
-                    const std::string& out_path, const std::string& err_path) {
+                    const std::string& out_path, const std::string& err_path, uint64_t open_files,
+                    uint64_t open_files_soft) {
   // Everything the child needs is prepared before fork: after fork in a threaded process
   // only async-signal-safe calls are allowed.
   std::vector<char*> args;
@@ -88,6 +90,11 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
     ::dup2(devnull, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    if (open_files > 0) {
+      rlimit limit{static_cast<rlim_t>(open_files_soft > 0 ? open_files_soft : open_files),
+                   static_cast<rlim_t>(open_files)};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+    }
     ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
@@ -118,13 +125,13 @@ std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout) {
 }
 
 CommandResult run_faultline(const std::vector<std::string>& args, Millis timeout,
-                            const std::vector<std::string>& extra_env) {
+                            const std::vector<std::string>& extra_env, uint64_t open_files) {
   TempDir dir;
   std::vector<std::string> argv{faultline_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
   CommandResult result;
-  pid_t pid = spawn_process(argv, extra_env, out, err);
+  pid_t pid = spawn_process(argv, extra_env, out, err, open_files);
   result.status = wait_child(pid, timeout);
   if (!result.status) {
     ::kill(pid, SIGKILL);
@@ -147,7 +154,7 @@ ProxyProcess::ProxyProcess(const std::string& config_toml, ProxyOptions options)
     return;
   }
   pid_ = spawn_process({bin, "run", "--config", config_path_}, env, dir_.path() + "/stdout",
-                       dir_.path() + "/stderr");
+                       dir_.path() + "/stderr", options_.open_files, options_.open_files_soft);
   if (pid_ < 0) {
     failure_ = std::string("fork failed: ") + std::strerror(errno);
     return;

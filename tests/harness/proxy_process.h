@@ -5,6 +5,8 @@
 // PR_SET_PDEATHSIG kills it if the test dies, and the destructor terminates it.
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -47,7 +49,8 @@ struct CommandResult {
 
 // Runs `faultline ARGS...` to completion (killed after `timeout`).
 CommandResult run_faultline(const std::vector<std::string>& args, Millis timeout = Millis(10000),
-                            const std::vector<std::string>& extra_env = {});
+                            const std::vector<std::string>& extra_env = {},
+                            uint64_t open_files = 0);
 
 struct ProxyOptions {
   Millis ready_timeout{10000};
@@ -56,6 +59,8 @@ struct ProxyOptions {
   Millis exit_timeout{8000};
   bool expect_clean_exit = true;
   std::vector<std::string> extra_env;  // "NAME=value"
+  uint64_t open_files = 0;             // > 0: the child's RLIMIT_NOFILE, soft = hard
+  uint64_t open_files_soft = 0;        // > 0 (with open_files): a lower soft limit
 };
 
 class ProxyProcess {
@@ -100,9 +105,12 @@ class ProxyProcess {
   Endpoint admin_;
 };
 
-// Spawns a child with stdout/stderr redirected to files. Returns its pid (or -1).
+// Spawns a child with stdout/stderr redirected to files (and, with open_files > 0, that
+// RLIMIT_NOFILE as hard limit, and as soft limit unless open_files_soft is set). Returns its
+// pid (or -1).
 pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_add,
-                    const std::string& out_path, const std::string& err_path);
+                    const std::string& out_path, const std::string& err_path,
+                    uint64_t open_files = 0, uint64_t open_files_soft = 0);
 // waitpid with a deadline (polls). nullopt on timeout.
 std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout);
 

@@ -21,7 +21,9 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_reload
   fault_slow_close
   fault_order
-  access_log)
+  access_log
+  fd_exhaustion
+  port_ownership)
 set(FAULTLINE_PENDING_TESTS)
 
 # HTTP session state machine, buffers and timers (issue 8).

@@ -1,6 +1,8 @@
 // The process from the outside: version, check, run's exit codes, readiness and drain.
 #include <signal.h>
 
+#include <sstream>
+
 #include "tests/integration/support.h"
 
 namespace faultline::harness {
@@ -100,6 +102,24 @@ TEST(Lifecycle, RunExitsTwoWhenTheAdminPortIsTaken) {
   auto r = run_faultline({"run", "--config", file});
   ASSERT_TRUE(r.status.has_value()) << "run did not exit with its admin port taken";
   EXPECT_TRUE(r.status->exited && r.status->code == 2) << r.status->str() << "\n" << r.err;
+}
+
+// The usual soft limit of 1,024 would cap a sidecar far below max_connections: run raises the
+// soft open-file limit to the hard one.
+TEST(Lifecycle, RunRaisesTheSoftOpenFileLimitToTheHardLimit) {
+  HttpUpstream up;
+  ProxyOptions options;
+  options.open_files = 4096;
+  options.open_files_soft = 512;
+  START_PROXY(proxy, http_config(up.address()), options);
+  auto limits = read_file("/proc/" + std::to_string(proxy.pid()) + "/limits");
+  auto at = limits.find("Max open files");
+  ASSERT_NE(at, std::string::npos) << limits;
+  std::istringstream line(limits.substr(at + std::string("Max open files").size()));
+  std::string soft, hard;
+  line >> soft >> hard;
+  EXPECT_EQ(soft, "4096") << limits;
+  EXPECT_EQ(hard, "4096") << limits;
 }
 
 TEST(Lifecycle, HealthAndReadinessAnswer) {

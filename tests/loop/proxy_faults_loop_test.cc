@@ -33,7 +33,7 @@ struct FaultFixture {
     snap->faults = faults::build_snapshot(config, {}, nullptr, run, faults::Clock::now(), diags);
     EXPECT_TRUE(snap->faults) << (diags.ok() ? "" : diags.items()[0].format());
     snap->config = config;
-    auto fds = bind_reuseport(config->listeners[0].listen, 1);
+    auto fds = bind_exclusive(config->listeners[0].listen, 1);
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
     worker = std::make_unique<Worker>(0, snap, *fds, shared);
     EXPECT_TRUE(worker->start().ok());
