@@ -1,7 +1,13 @@
 #pragma once
 // Small helpers shared by the integration tests (header-only; each test is one binary).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -48,11 +54,21 @@ inline HttpResponse admin_get(const ProxyProcess& proxy, const std::string& path
   return one_request(proxy.admin(), get_request(path, {{"Connection", "close"}}));
 }
 
-// A 127.0.0.1 port with nothing listening (bound, then closed).
+// A 127.0.0.1 port with nothing listening: connecting to it is refused. The port stays bound
+// (not listening) until the test process exits, so that no other bind(0) -- the proxy's own
+// listeners, or another test running beside this one -- can be given it.
 inline std::string closed_port_address() {
-  uint16_t port = 0;
-  { Fd fd = listen_tcp(0, 1, &port); }
-  return "127.0.0.1:" + std::to_string(port);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ADD_FAILURE() << "cannot reserve a closed port: " << std::strerror(errno);
+    return "127.0.0.1:1";
+  }
+  return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));  // fd kept open on purpose
 }
 
 // Polls `predicate` every 10 ms until it holds or `timeout` passes.
