@@ -162,9 +162,7 @@ class HttpSession final : public Connection {
   bool close_when_flushed_ = false;
   bool reset_when_flushed_ = false;
   bool client_eof_ = false;
-  bool head_too_large_ = false;
   bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
-  bool bad_header_ = false;
   bool req_head_ready_ = false;
   bool req_msg_done_ = false;
   bool resp_head_ready_ = false;
@@ -179,7 +177,6 @@ class HttpSession final : public Connection {
   bool is_head_ = false;
   uint8_t method_ = 0;
   int status_ = 0;
-  char prev_last_byte_ = 0;  // last byte of the previous read, for obs-fold detection
   const char* exec_base_ = nullptr;
   char client_addr_[64] = {};
   sockaddr_storage peer_{};

@@ -20,7 +20,8 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_admin
   fault_reload
   fault_slow_close
-  fault_order)
+  fault_order
+  http_smuggling)
 set(FAULTLINE_PENDING_TESTS)
 
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
