@@ -132,15 +132,10 @@ int HttpSession::on_resp_headers_complete(llhttp_t* p) {
   if (!s->resp_head_.check_response()) return HPE_USER;  // 502: it would be re-framed
   int status = llhttp_get_status_code(p);
   if (status >= 100 && status < 200 && status != 101) {
-    // Interim response: relay 100 Continue, drop others, and parse on.
+    // Interim response: process_upstream relays a 100 Continue (drops others) once the bytes
+    // of this head passed HeadCollector::consumed, then parses on.
     s->resp_informational_ = true;
-    if (status == 100 && !s->client_http10_) {
-      Slab* slab = s->worker_.slabs().acquire();
-      std::memcpy(slab->data, kContinue.data(), kContinue.size());
-      s->emit(kClient, slab, slab->data, kContinue.size());
-      s->worker_.slabs().unref(slab);
-    }
-    return 0;
+    return HPE_PAUSED;
   }
   s->resp_head_ready_ = true;
   // For a HEAD request the response has no body whatever its headers say; the head is then
@@ -935,6 +930,18 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           return;
         }
         if (err == HPE_OK) return;
+        if (err == HPE_PAUSED && resp_informational_) {
+          p += used;
+          n -= used;
+          llhttp_resume(&upstream_->parser);
+          if (llhttp_get_status_code(&upstream_->parser) == 100 && !client_http10_) {
+            Slab* c = worker_.slabs().acquire();
+            std::memcpy(c->data, kContinue.data(), kContinue.size());
+            emit(kClient, c, c->data, kContinue.size());
+            worker_.slabs().unref(c);
+          }
+          continue;
+        }
         if (err == HPE_PAUSED && resp_head_ready_) {
           p += used;
           n -= used;
