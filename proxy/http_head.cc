@@ -36,8 +36,9 @@ struct Out {
   }
 };
 
-// Tokens listed in Connection headers name further hop-by-hop headers.
-bool named_in_connection(const HeadCollector& head, std::string_view name) {
+// Calls f(token) for each token of every Connection header; stops when f returns true.
+template <typename F>
+bool any_connection_token(const HeadCollector& head, F f) {
   for (size_t i = 0; i < head.count(); ++i) {
     if (!iequals(head.name(i), "connection")) continue;
     std::string_view v = head.value(i);
@@ -48,12 +49,17 @@ bool named_in_connection(const HeadCollector& head, std::string_view name) {
         token.remove_prefix(1);
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
         token.remove_suffix(1);
-      if (iequals(token, name)) return true;
+      if (f(token)) return true;
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
   }
   return false;
+}
+
+// Tokens listed in Connection headers name further hop-by-hop headers.
+bool named_in_connection(const HeadCollector& head, std::string_view name) {
+  return any_connection_token(head, [&](std::string_view token) { return iequals(token, name); });
 }
 
 bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
@@ -86,7 +92,9 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
       if (xff_count++ == 0) xff_prev = head.value(i);
       continue;
     }
-    if (has_connection_header && named_in_connection(head, name)) {
+    // A framing header stays even if Connection names it (the session refuses such heads;
+    // dropping one here would let the body be read as another request).
+    if (has_connection_header && !is_framing_header(name) && named_in_connection(head, name)) {
       if (!(o.keep_upgrade && iequals(name, "upgrade"))) continue;
     }
     out.put(name);
@@ -140,13 +148,51 @@ bool is_token(std::string_view s) {
   return true;
 }
 
+bool is_framing_header(std::string_view name) {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "host");
+}
+
+std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host) {
+  std::string_view found;
+  any_connection_token(head, [&](std::string_view token) {
+    if (iequals(token, "content-length"))
+      found = "Content-Length";
+    else if (iequals(token, "transfer-encoding"))
+      found = "Transfer-Encoding";
+    else if (with_host && iequals(token, "host"))
+      found = "Host";
+    return !found.empty();
+  });
+  return found;
+}
+
 void HeadCollector::reset(size_t limit) {
   arena_.clear();
   limit_ = limit;
+  raw_ = 0;
+  last_byte_ = 0;
   target_len_ = 0;
   field_open_ = false;
   too_many_ = false;
+  problem_ = {};
   count_ = 0;
+}
+
+bool HeadCollector::consumed(const char* p, size_t n) {
+  if (n == 0) return true;
+  raw_ += n;
+  // llhttp refuses a bare LF, so every LF here ends a line; one followed by SP or HT begins
+  // an obs-fold continuation (or a whitespace line after the start line).
+  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t'))
+    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  for (const char* lf = p; (lf = static_cast<const char*>(std::memchr(lf, '\n', p + n - lf)));) {
+    if (++lf == p + n) break;
+    if (*lf == ' ' || *lf == '\t')
+      return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  }
+  last_byte_ = p[n - 1];
+  return true;
 }
 
 bool HeadCollector::append(const char* at, size_t n) {
@@ -164,26 +210,54 @@ bool HeadCollector::add_target(const char* at, size_t n) {
 bool HeadCollector::add_field(const char* at, size_t n) {
   if (!field_open_) {
     // A new field begins; llhttp may deliver one name in several pieces.
-    if (count_ == kMaxHeaders) {
-      too_many_ = true;
-      return false;
-    }
     field_open_ = true;
-    fields_[count_++] =
+    pending_ =
         Field{static_cast<uint32_t>(arena_.size()), 0, static_cast<uint32_t>(arena_.size()), 0};
   }
-  Field& f = fields_[count_ - 1];
   if (!append(at, n)) return false;
-  f.name_len += static_cast<uint32_t>(n);
-  f.value_off = static_cast<uint32_t>(arena_.size());
+  pending_.name_len += static_cast<uint32_t>(n);
+  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  return true;
+}
+
+bool HeadCollector::field_done() {
+  // Counted here, at the colon, rather than at the name's first piece: where a read ends
+  // must not decide between "too many" (431) and an error llhttp finds inside the name (400).
+  bool had_name = field_open_ && pending_.name_len > 0;
+  field_open_ = false;
+  if (!had_name) return refuse("empty header name\n");
+  if (count_ == kMaxHeaders) {
+    too_many_ = true;
+    return refuse("too many header fields\n");
+  }
+  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  fields_[count_++] = pending_;
   return true;
 }
 
 bool HeadCollector::add_value(const char* at, size_t n) {
-  if (count_ == 0) return false;
+  if (count_ == 0 || field_open_) return false;
   Field& f = fields_[count_ - 1];
   if (!append(at, n)) return false;
   f.value_len += static_cast<uint32_t>(n);
+  return true;
+}
+
+bool HeadCollector::check_request(bool http10) {
+  if (http10 && has("transfer-encoding"))
+    return refuse("Transfer-Encoding in an HTTP/1.0 request\n");
+  std::string_view named = framing_header_named_in_connection(*this, /*with_host=*/true);
+  if (named.empty()) return true;
+  if (named == "Content-Length")
+    return refuse("Connection names Content-Length, which frames the message\n");
+  if (named == "Transfer-Encoding")
+    return refuse("Connection names Transfer-Encoding, which frames the message\n");
+  return refuse("Connection names Host, which routes the request\n");
+}
+
+bool HeadCollector::check_response() {
+  if (!framing_header_named_in_connection(*this, /*with_host=*/false).empty())
+    return refuse("Connection names a header that frames the message\n");
   return true;
 }
 

@@ -45,6 +45,9 @@ void format_peer(const sockaddr_storage& ss, char* out, size_t cap) {
 
 // ---------------------------------------------------------------- llhttp settings
 
+// The README promises strict parsing; cmake/Dependencies.cmake builds llhttp that way.
+static_assert(LLHTTP_STRICT_MODE, "llhttp must be built with LLHTTP_STRICT_MODE=1");
+
 const llhttp_settings_t& HttpSession::request_settings() {
   static const llhttp_settings_t settings = [] {
     llhttp_settings_t s;
@@ -76,56 +79,28 @@ const llhttp_settings_t& HttpSession::response_settings() {
   return settings;
 }
 
+// A callback that refuses returns HPE_USER; process_client then answers from req_head_
+// (431 when too large or too many fields, else 400 with its problem()).
 int HttpSession::on_req_target(llhttp_t* p, const char* at, size_t n) {
-  auto* s = session_of(p);
-  if (!s->req_head_.add_target(at, n)) {
-    s->head_too_large_ = true;
-    return HPE_USER;
-  }
-  return 0;
+  return session_of(p)->req_head_.add_target(at, n) ? 0 : HPE_USER;
 }
 
 int HttpSession::on_req_field(llhttp_t* p, const char* at, size_t n) {
-  auto* s = session_of(p);
-  // RFC 9112 §5.1: no whitespace between the field name and the colon.
-  for (size_t i = 0; i < n; ++i) {
-    if (at[i] == ' ' || at[i] == '\t') {
-      s->bad_header_ = true;
-      return HPE_USER;
-    }
-  }
-  if (!s->req_head_.add_field(at, n)) {
-    s->head_too_large_ = true;
-    return HPE_USER;
-  }
-  return 0;
+  return session_of(p)->req_head_.add_field(at, n) ? 0 : HPE_USER;
 }
 
 int HttpSession::on_req_field_done(llhttp_t* p) {
-  session_of(p)->req_head_.field_done();
-  return 0;
+  return session_of(p)->req_head_.field_done() ? 0 : HPE_USER;
 }
 
 int HttpSession::on_req_value(llhttp_t* p, const char* at, size_t n) {
-  auto* s = session_of(p);
-  // obs-fold (a value continued on a line starting with SP/HT) is a smuggling vector: llhttp
-  // accepts it, so reject it here. A folded piece starts right after a line break.
-  if (n > 0 && (at[0] == ' ' || at[0] == '\t')) {
-    char before = at > s->req_parse_base_ ? at[-1] : s->req_byte_before_base_;
-    if (before == '\n') {
-      s->bad_header_ = true;
-      return HPE_USER;
-    }
-  }
-  if (!s->req_head_.add_value(at, n)) {
-    s->head_too_large_ = true;
-    return HPE_USER;
-  }
-  return 0;
+  return session_of(p)->req_head_.add_value(at, n) ? 0 : HPE_USER;
 }
 
 int HttpSession::on_req_headers_complete(llhttp_t* p) {
   auto* s = session_of(p);
+  bool http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
+  if (!s->req_head_.check_request(http10)) return HPE_USER;
   s->req_head_ready_ = true;
   return HPE_PAUSED;
 }
@@ -146,8 +121,7 @@ int HttpSession::on_resp_field(llhttp_t* p, const char* at, size_t n) {
 }
 
 int HttpSession::on_resp_field_done(llhttp_t* p) {
-  session_of(p)->resp_head_.field_done();
-  return 0;
+  return session_of(p)->resp_head_.field_done() ? 0 : HPE_USER;
 }
 
 int HttpSession::on_resp_value(llhttp_t* p, const char* at, size_t n) {
@@ -156,17 +130,13 @@ int HttpSession::on_resp_value(llhttp_t* p, const char* at, size_t n) {
 
 int HttpSession::on_resp_headers_complete(llhttp_t* p) {
   auto* s = session_of(p);
+  if (!s->resp_head_.check_response()) return HPE_USER;  // 502: it would be re-framed
   int status = llhttp_get_status_code(p);
   if (status >= 100 && status < 200 && status != 101) {
-    // Interim response: relay 100 Continue, drop others, and parse on.
+    // Interim response: process_upstream relays a 100 Continue (drops others) once the bytes
+    // of this head passed HeadCollector::consumed, then parses on.
     s->resp_informational_ = true;
-    if (status == 100 && !s->client_http10_) {
-      Slab* slab = s->worker_.slabs().acquire();
-      std::memcpy(slab->data, kContinue.data(), kContinue.size());
-      s->emit(kClient, slab, slab->data, kContinue.size());
-      s->worker_.slabs().unref(slab);
-    }
-    return 0;
+    return HPE_PAUSED;
   }
   s->resp_head_ready_ = true;
   // For a HEAD request the response has no body whatever its headers say; the head is then
@@ -409,7 +379,7 @@ void HttpSession::hold(Side side, Slab* slab, const char* p, size_t n) {
   if (n == 0) return;
   assert(held_[side].slab == nullptr);
   worker_.slabs().ref(slab);
-  held_[side] = {slab, p, n, p > slab->data ? p[-1] : client_byte_before_};
+  held_[side] = {slab, p, n};
   pause(side, kPauseHeld);
 }
 
@@ -419,7 +389,6 @@ void HttpSession::resume_held(Side side) {
   held_[side] = {};
   unpause(side, kPauseHeld);
   if (side == kClient) {
-    client_byte_before_ = h.before;
     process_client(h.slab, h.p, h.n);
   } else if (upstream_) {
     process_upstream(h.slab, h.p, h.n);
@@ -502,10 +471,8 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
     if (s->wait_ == Wait::kLinger) {
       // Discarding after a final response; nothing to do.
     } else {
-      s->client_byte_before_ = s->prev_last_byte_;
       s->process_client(slab, buf->base, static_cast<size_t>(nread));
       if (!s->closing_) {
-        s->prev_last_byte_ = buf->base[nread - 1];
         s->flush(kUpstream);
       }
     }
@@ -532,17 +499,11 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
   if (slab) s->worker_.slabs().unref(slab);
 }
 
-void HttpSession::set_request_parse_base(const Slab* slab, const char* p) {
-  req_parse_base_ = p;
-  req_byte_before_base_ = slab && p > slab->data ? p[-1] : client_byte_before_;
-}
-
 void HttpSession::begin_request() {
   req_ = Req::kHead;
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   req_head_.reset(cfg.max_header_bytes.bytes);
   req_head_ready_ = req_msg_done_ = false;
-  head_too_large_ = bad_header_ = false;
   request_start_us_ = now_us();
   exchange_open_ = true;
   method_known_ = outcome_injected_ = stalled_out_ = false;
@@ -568,11 +529,21 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
         [[fallthrough]];
       case Req::kHead: {
         if (n == 0) return;
-        set_request_parse_base(slab, p);
-        llhttp_errno_t err = llhttp_execute(&req_parser_, p, n);
-        if (err == HPE_OK) return;  // the head continues in the next read
+        // At most the head's remaining budget, so the verdict does not depend on the reads.
+        size_t feed = std::min(n, req_head_.room());
+        llhttp_errno_t err = llhttp_execute(&req_parser_, p, feed);
+        size_t used =
+            err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
+        if (!req_head_.consumed(p, used)) {
+          reject(400, req_head_.problem());
+          return;
+        }
+        if (err == HPE_OK) {
+          if (req_head_.room() > 0) return;  // the head continues in the next read
+          reject(431, "request header block too large\n");
+          return;
+        }
         if (err == HPE_PAUSED && req_head_ready_) {
-          size_t used = static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
           p += used;
           n -= used;
           llhttp_resume(&req_parser_);
@@ -580,10 +551,12 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
           on_request_head();
           continue;
         }
-        if (head_too_large_ || req_head_.too_many())
-          reject(431, "request header block too large\n");
+        if (req_head_.too_many())
+          reject(431, req_head_.problem());
+        else if (err == HPE_USER && req_head_.problem().empty())
+          reject(431, "request header block too large\n");  // the arena (cannot happen)
         else
-          reject(400, bad_header_ ? "invalid header\n" : "malformed request\n");
+          reject(400, req_head_.problem().empty() ? "malformed request\n" : req_head_.problem());
         return;
       }
       case Req::kWaiting:
@@ -604,7 +577,6 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
           limit = std::min<uint64_t>(n, avail);
           up_bucket_.consume(limit);
         }
-        set_request_parse_base(slab, p);
         llhttp_errno_t err = llhttp_execute(&req_parser_, p, limit);
         size_t used =
             err == HPE_OK ? limit : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
@@ -1004,7 +976,23 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
         resp_parse_slab_ = nullptr;
         size_t used =
             err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
+        if (!resp_head_.consumed(p, used)) {
+          upstream_failed(UV_EPROTO, false);  // obs-fold: 502 (RFC 9112 §5.2)
+          return;
+        }
         if (err == HPE_OK) return;
+        if (err == HPE_PAUSED && resp_informational_) {
+          p += used;
+          n -= used;
+          llhttp_resume(&upstream_->parser);
+          if (llhttp_get_status_code(&upstream_->parser) == 100 && !client_http10_) {
+            Slab* c = worker_.slabs().acquire();
+            std::memcpy(c->data, kContinue.data(), kContinue.size());
+            emit(kClient, c, c->data, kContinue.size());
+            worker_.slabs().unref(c);
+          }
+          continue;
+        }
         if (err == HPE_PAUSED && resp_head_ready_) {
           p += used;
           n -= used;

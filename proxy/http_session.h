@@ -74,7 +74,6 @@ class HttpSession final : public Connection {
     Slab* slab = nullptr;
     const char* p = nullptr;
     size_t n = 0;
-    char before = 0;  // the stream byte before p (obs-fold detection)
   };
 
   // llhttp callbacks.
@@ -105,7 +104,6 @@ class HttpSession final : public Connection {
 
   // Request side.
   void process_client(Slab* slab, const char* p, size_t n);
-  void set_request_parse_base(const Slab* slab, const char* p);
   void begin_request();
   void on_request_head();
   void carry_out_plan();
@@ -176,9 +174,7 @@ class HttpSession final : public Connection {
   bool close_when_flushed_ = false;
   bool reset_when_flushed_ = false;
   bool client_eof_ = false;
-  bool head_too_large_ = false;
   bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
-  bool bad_header_ = false;
   bool req_head_ready_ = false;
   bool req_msg_done_ = false;
   bool resp_head_ready_ = false;
@@ -193,12 +189,6 @@ class HttpSession final : public Connection {
   bool is_head_ = false;
   uint8_t method_ = 0;
   int status_ = 0;
-  // Request parsing: the first byte handed to llhttp and the stream byte before it, so that a
-  // header value can tell whether it starts a line (obs-fold) even at a read boundary.
-  const char* req_parse_base_ = nullptr;
-  char req_byte_before_base_ = 0;
-  char client_byte_before_ = 0;  // the stream byte before the bytes process_client works on
-  char prev_last_byte_ = 0;      // last byte of the previous client read
   // Response parsing: the slab holding the bytes handed to llhttp (de-chunked body spans
   // point into it and must hold a reference to it, not to a slab guessed from a pointer).
   Slab* resp_parse_slab_ = nullptr;

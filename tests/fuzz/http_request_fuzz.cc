@@ -1,14 +1,15 @@
 // Fuzzes the client side of an HTTP/1.1 proxy connection without a loop, the way
-// proxy/http_session.cc drives it: bytes arrive in arbitrary pieces (as reads do), llhttp in
-// its default strict request mode feeds the bounded head arena (HeadCollector) with the
-// session's own field-name and obs-fold checks, each complete head is rewritten for
-// forwarding, and the body and any pipelined requests follow.
+// proxy/http_session.cc drives it: bytes arrive in arbitrary pieces (as reads do), llhttp
+// (strict mode) is fed at most the head's remaining budget and its callbacks go straight to
+// the session's own head code (HeadCollector: arena, field count, empty names, obs-fold,
+// framing headers named in Connection), each complete head is rewritten for forwarding, and
+// the body and any pipelined requests follow.
 //
 // Properties:
 // - the forwarded head parses again, strictly, with the same method, target and body framing
 //   (Content-Length value, chunked), and carries no hop-by-hop or x-chaos-* headers;
 // - splitting the input into pieces changes nothing: the forwarded bytes and the final
-//   verdict are those of the same input delivered in one read.
+//   verdict (400, 405, 431) are those of the same input delivered in one read.
 #include <llhttp.h>
 
 #include <algorithm>
@@ -30,51 +31,31 @@ constexpr size_t kForwardCap = 16384;
 // Parser callbacks share this state, as they share HttpSession's members.
 struct Side {
   HeadCollector head;
-  const char* exec_base = nullptr;  // start of the piece being parsed
-  char prev_last_byte = 0;          // last byte of the previous piece
   bool head_ready = false;
-  bool bad_header = false;
-  bool too_large = false;
 };
 
 Side* side_of(llhttp_t* p) {
   return static_cast<Side*>(p->data);
 }
 
+// The same calls as HttpSession::on_req_*.
 int on_url(llhttp_t* p, const char* at, size_t n) {
-  Side* s = side_of(p);
-  if (!s->head.add_target(at, n)) s->too_large = true;
-  return s->too_large ? HPE_USER : 0;
+  return side_of(p)->head.add_target(at, n) ? 0 : HPE_USER;
 }
 int on_field(llhttp_t* p, const char* at, size_t n) {
-  Side* s = side_of(p);
-  for (size_t i = 0; i < n; ++i) {
-    if (at[i] == ' ' || at[i] == '\t') {
-      s->bad_header = true;
-      return HPE_USER;
-    }
-  }
-  if (!s->head.add_field(at, n)) s->too_large = true;
-  return s->too_large ? HPE_USER : 0;
+  return side_of(p)->head.add_field(at, n) ? 0 : HPE_USER;
 }
 int on_field_done(llhttp_t* p) {
-  side_of(p)->head.field_done();
-  return 0;
+  return side_of(p)->head.field_done() ? 0 : HPE_USER;
 }
 int on_value(llhttp_t* p, const char* at, size_t n) {
-  Side* s = side_of(p);
-  if (n > 0 && (at[0] == ' ' || at[0] == '\t')) {
-    char before = at > s->exec_base ? at[-1] : s->prev_last_byte;
-    if (before == '\n') {
-      s->bad_header = true;
-      return HPE_USER;
-    }
-  }
-  if (!s->head.add_value(at, n)) s->too_large = true;
-  return s->too_large ? HPE_USER : 0;
+  return side_of(p)->head.add_value(at, n) ? 0 : HPE_USER;
 }
 int on_headers_complete(llhttp_t* p) {
-  side_of(p)->head_ready = true;
+  Side* s = side_of(p);
+  bool http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
+  if (!s->head.check_request(http10)) return HPE_USER;
+  s->head_ready = true;
   return HPE_PAUSED;
 }
 int on_message_complete(llhttp_t*) {
@@ -114,7 +95,7 @@ struct Connection {
 
   void begin_request() {
     side.head.reset(kHeadLimit);
-    side.head_ready = side.bad_header = side.too_large = false;
+    side.head_ready = false;
   }
 
   void close(const char* why) {
@@ -124,10 +105,7 @@ struct Connection {
     state = State::kClosed;
   }
 
-  void read(const char* p, size_t n) {
-    process(p, n);
-    if (n > 0) side.prev_last_byte = p[n - 1];
-  }
+  void read(const char* p, size_t n) { process(p, n); }
 
   void process(const char* p, size_t n) {
     for (;;) {
@@ -139,14 +117,25 @@ struct Connection {
           return;
         case State::kHead: {
           if (n == 0) return;
-          side.exec_base = p;
-          llhttp_errno_t err = llhttp_execute(&parser, p, n);
-          if (err == HPE_OK) return;
-          if (err != HPE_PAUSED || !side.head_ready) {
-            close(side.too_large || side.head.too_many() ? "431" : "400");
+          // As HttpSession::process_client: at most the head's remaining budget.
+          size_t feed = std::min(n, side.head.room());
+          llhttp_errno_t err = llhttp_execute(&parser, p, feed);
+          size_t used =
+              err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
+          if (!side.head.consumed(p, used)) {
+            close("400");
             return;
           }
-          size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
+          if (err == HPE_OK) {
+            if (side.head.room() == 0) close("431");
+            return;
+          }
+          if (err != HPE_PAUSED || !side.head_ready) {
+            bool too_large =
+                side.head.too_many() || (err == HPE_USER && side.head.problem().empty());
+            close(too_large ? "431" : "400");
+            return;
+          }
           p += used;
           n -= used;
           llhttp_resume(&parser);
@@ -156,7 +145,6 @@ struct Connection {
           continue;
         }
         case State::kBody: {
-          side.exec_base = p;
           llhttp_errno_t err = llhttp_execute(&parser, p, n);
           size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
           if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
@@ -215,12 +203,15 @@ struct Connection {
   void check_forwarded(const char* head, size_t len, llhttp_method_t method) {
     Side again;
     again.head.reset(kForwardCap);
-    again.exec_base = head;
     llhttp_t reparse;
     llhttp_init(&reparse, HTTP_REQUEST, &request_settings());
     reparse.data = &again;
     llhttp_errno_t err = llhttp_execute(&reparse, head, len);
     if (err != HPE_PAUSED || !again.head_ready) std::abort();
+    if (!again.head.consumed(head, len)) std::abort();  // no obs-fold
+    // Every framing header survives: none is named in Connection any more.
+    for (const char* name : {"content-length", "transfer-encoding", "host"})
+      if (again.head.has(name) != side.head.has(name)) std::abort();
     if (llhttp_get_method(&reparse) != method) std::abort();
     if (again.head.target() != side.head.target()) std::abort();
     // Body framing survives the rewrite: a disagreement here is request smuggling.

@@ -23,7 +23,8 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_order
   access_log
   fd_exhaustion
-  port_ownership)
+  port_ownership
+  http_smuggling)
 set(FAULTLINE_PENDING_TESTS)
 
 # HTTP session state machine, buffers and timers (issue 8).

@@ -1,6 +1,7 @@
 // Head rewriting for forwarding: RFC 9110 §7.6.1 hop-by-hop removal, X-Forwarded-For,
-// x-chaos-* stripping, limits.
+// x-chaos-* stripping, limits, and the checks a head gets beyond llhttp's.
 #include <gtest/gtest.h>
+#include <llhttp.h>
 
 #include <string>
 
@@ -21,7 +22,7 @@ HeadCollector collect(std::string_view target,
     size_t half = name.size() / 2;
     EXPECT_TRUE(h.add_field(name.data(), half));
     EXPECT_TRUE(h.add_field(name.data() + half, name.size() - half));
-    h.field_done();
+    EXPECT_TRUE(h.field_done());
     if (!value.empty()) {
       EXPECT_TRUE(h.add_value(value.data(), value.size()));
     }
@@ -96,7 +97,7 @@ TEST(HttpHead, ResponseHeadKeepsFramingAndAnnotates) {
   for (auto [n, v] : {std::pair<std::string_view, std::string_view>{"Transfer-Encoding", "chunked"},
                       {"Connection", "keep-alive"}}) {
     ASSERT_TRUE(h.add_field(n.data(), n.size()));
-    h.field_done();
+    ASSERT_TRUE(h.field_done());
     ASSERT_TRUE(h.add_value(v.data(), v.size()));
   }
   RewriteOptions o;
@@ -117,19 +118,125 @@ TEST(HttpHead, EnforcesLimits) {
   h.reset(10);
   EXPECT_TRUE(h.add_target("/0123", 5));
   EXPECT_TRUE(h.add_field("Host", 4));
+  EXPECT_TRUE(h.field_done());
   EXPECT_FALSE(h.add_value("xx", 2));  // 11 bytes > 10
   HeadCollector many;
   many.reset(1 << 20);
   for (size_t i = 0; i < HeadCollector::kMaxHeaders; ++i) {
     ASSERT_TRUE(many.add_field("A", 1));
-    many.field_done();
+    ASSERT_TRUE(many.field_done());
   }
-  EXPECT_FALSE(many.add_field("B", 1));
+  // The 101st field is refused once its name is complete, not at its first piece: a read
+  // ending inside the name must not turn an error llhttp finds there into a 431.
+  EXPECT_TRUE(many.add_field("B", 1));
+  EXPECT_FALSE(many.too_many());
+  EXPECT_FALSE(many.field_done());
   EXPECT_TRUE(many.too_many());
   // Output that does not fit reports 0 rather than a truncated head.
   auto big = collect("/", {{"Host", "x"}});
   char tiny[8];
   EXPECT_EQ(write_request_head(big, "GET", RewriteOptions{}, tiny, sizeof tiny), 0u);
+}
+
+TEST(HttpHead, RefusesAnEmptyFieldName) {
+  HeadCollector h;
+  h.reset(1024);
+  ASSERT_TRUE(h.add_field("", 0));  // llhttp reports ": value" as an empty name
+  EXPECT_FALSE(h.field_done());
+  EXPECT_EQ(h.problem(), "empty header name\n");
+  HeadCollector none;
+  none.reset(1024);
+  EXPECT_FALSE(none.field_done());  // no name piece at all
+}
+
+TEST(HttpHead, CountsRawBytesAndFindsObsFoldAcrossReads) {
+  HeadCollector h;
+  h.reset(64);
+  std::string_view a = "GET / HTTP/1.1\r\nX-A: one\r\n";
+  ASSERT_TRUE(h.consumed(a.data(), a.size()));
+  EXPECT_EQ(h.room(), 64 - a.size());
+  // The continuation line starts the next read.
+  std::string_view b = " two\r\n\r\n";
+  EXPECT_FALSE(h.consumed(b.data(), b.size()));
+  EXPECT_NE(h.problem().find("obs-fold"), std::string_view::npos);
+
+  for (std::string_view whole :
+       {"GET / HTTP/1.1\r\nX-A:\r\n\ttwo\r\n\r\n", "GET / HTTP/1.1\r\n Host: x\r\n\r\n"}) {
+    HeadCollector w;
+    w.reset(1024);
+    EXPECT_FALSE(w.consumed(whole.data(), whole.size())) << whole;
+  }
+  HeadCollector plain;
+  plain.reset(1024);
+  std::string_view ok = "GET / HTTP/1.1\r\nX-A: one two\t\r\n\r\n";
+  EXPECT_TRUE(plain.consumed(ok.data(), ok.size()));
+  // The budget runs out; room() never wraps.
+  HeadCollector small;
+  small.reset(8);
+  EXPECT_TRUE(small.consumed(ok.data(), ok.size()));
+  EXPECT_EQ(small.room(), 0u);
+}
+
+TEST(HttpHead, RefusesFramingHeadersNamedInConnection) {
+  struct Case {
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fields;
+    bool http10;
+    bool request_ok;
+    bool response_ok;
+  };
+  const Case cases[] = {
+      {{{"Connection", "Content-Length"}, {"Content-Length", "3"}}, false, false, false},
+      {{{"Connection", "keep-alive"}, {"connection", " x-a ,\tTRANSFER-ENCODING "}},
+       false,
+       false,
+       false},
+      {{{"Connection", "close, host"}}, false, false, true},
+      {{{"Connection", "keep-alive, X-Hop, TE"}, {"TE", "trailers"}}, false, true, true},
+      {{{"Connection", "content-lengthy"}}, false, true, true},
+      {{{"Transfer-Encoding", "chunked"}}, true, false, true},
+      {{{"Transfer-Encoding", "chunked"}}, false, true, true},
+  };
+  for (const Case& c : cases) {
+    auto h = collect("/", c.fields);
+    EXPECT_EQ(h.check_request(c.http10), c.request_ok) << h.value(0);
+    EXPECT_EQ(h.problem().empty(), c.request_ok) << h.problem();
+    auto r = collect("OK", c.fields);
+    EXPECT_EQ(r.check_response(), c.response_ok) << r.value(0);
+  }
+  // Rewriting never drops them either, whatever Connection says.
+  auto h = collect("/", {{"Host", "x"},
+                         {"Connection", "Content-Length, Transfer-Encoding, Host, X-A"},
+                         {"Content-Length", "3"},
+                         {"X-A", "1"}});
+  EXPECT_EQ(request(h, RewriteOptions{}), "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n");
+}
+
+// The README says llhttp runs in strict mode: these are the inputs only strict mode refuses
+// (with the lenient flags at their default, off).
+TEST(HttpHead, LlhttpIsBuiltStrict) {
+  EXPECT_EQ(LLHTTP_STRICT_MODE, 1);
+  auto parse = [](std::string_view raw, llhttp_type_t type) {
+    llhttp_settings_t settings;
+    llhttp_settings_init(&settings);
+    llhttp_t parser;
+    llhttp_init(&parser, type, &settings);
+    return llhttp_execute(&parser, raw.data(), raw.size());
+  };
+  EXPECT_NE(parse("GET / HTTP/1.1\r\nHost : x\r\n\r\n", HTTP_REQUEST), HPE_OK);
+  EXPECT_NE(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n",
+                  HTTP_REQUEST),
+            HPE_OK);
+  EXPECT_NE(
+      parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n", HTTP_REQUEST),
+      HPE_OK);
+  EXPECT_NE(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n",
+                  HTTP_RESPONSE),
+            HPE_OK);
+  // What strict mode still accepts parses as before.
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3;a=\"b\"\r\nabc\r\n0\r\n\r\n",
+                  HTTP_REQUEST),
+            HPE_OK);
 }
 
 TEST(HttpHead, SimpleResponses) {
