@@ -48,6 +48,13 @@ expect_header() {  # name, substring
   v=$(grep -i "^$1:" "$tmp/h" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//')
   if [[ "$v" == *"$2"* ]]; then pass "$1: $v"; else fail "want header $1 containing '$2', got '${v:-<none>}'"; fi
 }
+expect_injected_latency_between() {  # low_ms, high_ms: x-chaos-injected names the delay applied
+  local v ms
+  v=$(grep -i "^x-chaos-injected:" "$tmp/h" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//')
+  ms=$(sed -n 's/.*latency=\([0-9]*\)ms@header.*/\1/p' <<<"$v")
+  if [[ -n "$ms" ]] && (( ms >= $1 && ms <= $2 )); then pass "x-chaos-injected: $v"
+  else fail "want x-chaos-injected latency=<$1..$2>ms@header, got '${v:-<none>}'"; fi
+}
 expect_no_header() {
   if grep -qi "^$1:" "$tmp/h"; then fail "want no $1 header, got: $(grep -i "^$1:" "$tmp/h" | tr -d '\r')"; else pass "no $1 header"; fi
 }
@@ -93,7 +100,7 @@ section "2b. A bare number is milliseconds; x-chaos-jitter spreads it (300ms +-1
 req -H 'x-chaos-delay: 300' -H 'x-chaos-jitter: 100ms' "$PROXY/api/items"
 expect_code 200
 expect_at_least 0.2
-expect_header x-chaos-injected 'latency=300ms@header'
+expect_injected_latency_between 200 400
 
 section "3. x-chaos-abort: answer with that status, do not forward"
 req -H 'x-chaos-abort: 503' "$PROXY/api/items"
