@@ -159,6 +159,12 @@ TEST(FdExhaustion, MaxConnectionsBeyondTheLimitAreAStartupError) {
 // flooding the log, /healthz still answers, and the waiting clients are served once
 // descriptors are back.
 TEST(FdExhaustion, RunningOutOfDescriptorsPausesAcceptingUntilTheyAreBack) {
+  if (kSanitized) {
+    // The sanitizer runtimes need descriptors of their own: with the table full, UBSan's vptr
+    // check cannot probe the object's memory (it writes it through a pipe) and reports every
+    // virtual call as one on an invalid object. The Release run of this suite covers it.
+    GTEST_SKIP() << "descriptor exhaustion inside the process breaks the sanitizer runtime";
+  }
   HttpUpstream up;
   ConfigSpec spec;
   spec.workers = 2;
