@@ -37,6 +37,24 @@ std::string trim_whitespace(const std::string& text) {
   return text.substr(begin, text.find_last_not_of(space) - begin + 1);
 }
 
+// The same bound as config::parse_json's: no admin API reply is nested more than a few levels.
+constexpr int kMaxReplyDepth = 32;
+
+// A reply parsed into a DOM at most kMaxReplyDepth deep, so that dump() and the other
+// recursive walks cannot overflow the stack on what a hostile or broken endpoint sends.
+// nlohmann's parser is iterative; the callback drops every container deeper than the bound
+// before it is built and `too_deep` reports it. Not JSON: discarded.
+json parse_reply(const std::string& text, bool& too_deep) {
+  too_deep = false;
+  auto bound = [&too_deep](int depth, json::parse_event_t event, json&) {
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= kMaxReplyDepth) too_deep = true;
+    return !too_deep;
+  };
+  return json::parse(text, bound, /*allow_exceptions=*/false);
+}
+
 std::string dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
@@ -207,7 +225,15 @@ Ctl::Answer Ctl::call(const std::string& method, const std::string& path, const 
     return a;
   }
   a.status = reply->status;
-  a.body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  a.body = parse_reply(reply->body, too_deep);
+  if (too_deep) {
+    a.body = json();
+    a.code = fail(kCtlApiError, "the admin API at " + url_.text +
+                                    " answered with JSON nested deeper than " +
+                                    std::to_string(kMaxReplyDepth) + " levels; refusing it");
+    return a;
+  }
   if (a.body.is_discarded()) a.body = reply->body.empty() ? json(nullptr) : json(reply->body);
   if (a.status < 400) return a;
 

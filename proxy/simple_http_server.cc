@@ -45,6 +45,7 @@ class SimpleConnection {
         if (!c->count_head_bytes(n)) return -1;
         if (c->in_value_ || c->req_.headers.empty()) c->req_.headers.emplace_back();
         c->in_value_ = false;
+        c->name_len_ += n;
         for (size_t i = 0; i < n; ++i)
           c->req_.headers.back().first.push_back(static_cast<char>(std::tolower(at[i])));
         return 0;
@@ -56,12 +57,19 @@ class SimpleConnection {
         c->req_.headers.back().second.append(at, n);
         return 0;
       };
-      s.on_header_field_complete = [](llhttp_t* p) { return 0; };
-      s.on_headers_complete = [](llhttp_t* p) {
+      // An empty name (": v") is refused: llhttp accepts it, and a value needs a header.
+      s.on_header_field_complete = [](llhttp_t* p) {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        const bool named = c->name_len_ > 0;
+        c->name_len_ = 0;
+        return named ? 0 : -1;
+      };
+      s.on_headers_complete = [](llhttp_t* p) -> int {
         auto* c = static_cast<SimpleConnection*>(p->data);
         c->req_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(p)));
         if (c->req_.header("expect") == "100-continue") c->write("HTTP/1.1 100 Continue\r\n\r\n");
-        return 0;
+        c->in_head_ = false;
+        return HPE_PAUSED;  // parse() scans the head's bytes for obs-fold
       };
       s.on_body = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
@@ -69,14 +77,18 @@ class SimpleConnection {
         c->req_.body.append(at, n);
         return 0;
       };
-      s.on_message_complete = [](llhttp_t* p) {
-        static_cast<SimpleConnection*>(p->data)->respond(llhttp_should_keep_alive(p) != 0);
-        return 0;
+      s.on_message_complete = [](llhttp_t* p) -> int {
+        auto* c = static_cast<SimpleConnection*>(p->data);
+        c->respond(llhttp_should_keep_alive(p) != 0);
+        c->in_head_ = true;
+        c->fold_scan_.reset(SimpleHttpServer::kMaxHead);
+        return HPE_PAUSED;  // the next bytes begin a head
       };
       return s;
     }();
     llhttp_init(&parser_, HTTP_REQUEST, &settings);
     parser_.data = this;
+    fold_scan_.reset(SimpleHttpServer::kMaxHead);
   }
 
   bool accept(int fd) {
@@ -103,7 +115,7 @@ class SimpleConnection {
             return;
           }
           if (nread == 0 || c->close_after_write_) return;
-          if (llhttp_execute(&c->parser_, buf->base, static_cast<size_t>(nread)) != HPE_OK) {
+          if (!c->parse(buf->base, static_cast<size_t>(nread))) {
             c->write(c->head_too_large_
                          ? "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: "
                            "0\r\nconnection: close\r\n\r\n"
@@ -172,6 +184,24 @@ class SimpleConnection {
     if (!keep_alive) close_after_write_ = true;
   }
 
+  // llhttp pauses at the end of each head and each message, so that every span it parses is
+  // all head or all body and only head bytes are scanned for obs-fold (a line continued by
+  // SP or HT), which llhttp accepts and this server refuses like the proxy does (400).
+  bool parse(const char* p, size_t n) {
+    for (;;) {
+      const bool head = in_head_;
+      const llhttp_errno_t err = llhttp_execute(&parser_, p, n);
+      const size_t used =
+          err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser_) - p);
+      if (head && !fold_scan_.consumed(p, used)) return false;
+      if (err == HPE_OK) return true;
+      if (err != HPE_PAUSED) return false;
+      llhttp_resume(&parser_);
+      p += used;
+      n -= used;
+    }
+  }
+
   // The request line and headers are bounded like any server's (431 beyond).
   bool count_head_bytes(size_t n) {
     head_bytes_ += n;
@@ -198,6 +228,9 @@ class SimpleConnection {
   llhttp_t parser_{};
   SimpleRequest req_;
   bool in_value_ = false;
+  size_t name_len_ = 0;      // of the header name being received
+  bool in_head_ = true;      // the next bytes parsed belong to a request head
+  HeadCollector fold_scan_;  // only its raw-byte obs-fold scan (consumed()) is used
   bool closing_ = false;
   bool close_after_write_ = false;
   bool reading_paused_ = false;

@@ -182,14 +182,17 @@ std::optional<AdminResponse> AdminApi::refuse_browser_request(const AdminRequest
 AdminResponse AdminApi::handle(const AdminRequest& request) {
   const std::string_view path = strip_query(request.target);
   if (std::optional<AdminResponse> refused = refuse_browser_request(request)) {
-    spdlog::warn("admin: refused {} {} from {}: {}", request.method, path, request.client,
-                 refused->status);
+    if (auto dropped = refused_log_.admit())
+      spdlog::warn("admin: refused {} {} from {}: {}{}", request.method, path, request.client,
+                   refused->status, suppressed_note(*dropped));
     return *refused;
   }
   // Auth comes before routing under /v1 so that an unauthenticated client learns nothing
   // about which paths or experiments exist.
   if (is_v1(path) && !authorized(request)) {
-    spdlog::warn("admin: unauthorized {} {} from {}", request.method, path, request.client);
+    if (auto dropped = unauthorized_log_.admit())
+      spdlog::warn("admin: unauthorized {} {} from {}{}", request.method, path, request.client,
+                   suppressed_note(*dropped));
     AdminResponse r = error_response(
         401, "missing or invalid token (Authorization: Bearer TOKEN or x-faultline-token: TOKEN)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"faultline\"");

@@ -12,6 +12,7 @@
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/admin/host_check.h"
+#include "proxy/log_limiter.h"
 
 namespace faultline::proxy::admin {
 
@@ -94,6 +95,10 @@ class AdminApi {
   mutable std::mutex token_mutex_;
   std::string token_;
   HostCheck hosts_;
+  // Refusals (401, 403, 421) are logged at most once per 10 s each, with the count of those
+  // dropped since: anyone who can reach the port can send them as fast as they like.
+  LogLimiter refused_log_;
+  LogLimiter unauthorized_log_;
 };
 
 }  // namespace faultline::proxy::admin

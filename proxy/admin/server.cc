@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/http_head.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/status_reason.h"
@@ -75,9 +76,10 @@ std::string peer_address(const uv_tcp_t* tcp) {
 
 }  // namespace
 
-// One admin client connection: parses one request at a time with llhttp (strict mode),
-// answers it through AdminApi, then reads the next (keep-alive). Owns its two handles and
-// frees itself from the last close callback, via AdminServer::connection_closed.
+// One admin client connection: parses one request at a time with llhttp (built with
+// LLHTTP_STRICT_MODE) and the data path's HeadCollector checks (raw head budget, obs-fold,
+// empty names), answers it through AdminApi, then reads the next (keep-alive). Owns its two
+// handles and frees itself from the last close callback, via AdminServer::connection_closed.
 class AdminConnection {
  public:
   explicit AdminConnection(AdminServer& server) : server_(server) {}
@@ -112,13 +114,14 @@ class AdminConnection {
   static int on_message_begin(llhttp_t* p);
   static int on_url(llhttp_t* p, const char* at, size_t len);
   static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field_complete(llhttp_t* p);
   static int on_header_value(llhttp_t* p, const char* at, size_t len);
-  static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, size_t len);
   static int on_message_complete(llhttp_t* p);
 
-  bool count_header_bytes(size_t len);
+  std::string head_problem() const;                // HeadCollector's reason, without its line break
+  bool feed_head(const char*& data, size_t& len);  // false: answered (refused) or needs more
   void release_body();  // returns this request's body bytes to the server's budget
   void reset_request();
   void feed(const char* data, size_t len);
@@ -144,12 +147,9 @@ class AdminConnection {
 
   // The request being read.
   AdminRequest request_;
-  std::string header_field_;
-  std::string header_value_;
-  size_t header_bytes_ = 0;
-  size_t body_reserved_ = 0;             // counted in AdminServer::buffered_body_bytes_
-  const char* feed_end_ = nullptr;       // end of the buffer being parsed
-  bool value_span_ended_early_ = false;  // see on_header_value
+  HeadCollector head_;
+  bool head_complete_ = false;
+  size_t body_reserved_ = 0;  // counted in AdminServer::buffered_body_bytes_
   bool message_complete_ = false;
   bool keep_alive_ = false;
   bool expect_continue_ = false;
@@ -169,8 +169,8 @@ const llhttp_settings_t& AdminConnection::settings() {
     init.on_message_begin = on_message_begin;
     init.on_url = on_url;
     init.on_header_field = on_header_field;
+    init.on_header_field_complete = on_header_field_complete;
     init.on_header_value = on_header_value;
-    init.on_header_value_complete = on_header_value_complete;
     init.on_headers_complete = on_headers_complete;
     init.on_body = on_body;
     init.on_message_complete = on_message_complete;
@@ -244,9 +244,8 @@ void AdminConnection::reset_request() {
   std::string client = std::move(request_.client);
   request_ = AdminRequest{};
   request_.client = std::move(client);
-  header_field_.clear();
-  header_value_.clear();
-  header_bytes_ = 0;
+  head_.reset(server_.limits().max_header_bytes);
+  head_complete_ = false;
   message_complete_ = false;
   keep_alive_ = false;
   expect_continue_ = false;
@@ -268,8 +267,52 @@ void AdminConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
   self->feed(buf->base, static_cast<size_t>(nread));
 }
 
+std::string AdminConnection::head_problem() const {
+  std::string_view why = head_.problem();
+  if (!why.empty() && why.back() == '\n') why.remove_suffix(1);
+  return std::string(why);
+}
+
+// The head is fed at most its remaining raw budget and llhttp pauses at its end, so that the
+// verdict on a head (400 for a bad byte, 431 past the budget) falls on one fixed byte however
+// the client's bytes are split into reads, and the obs-fold scan sees head bytes only.
+bool AdminConnection::feed_head(const char*& data, size_t& len) {
+  const size_t room = std::min(len, head_.room());
+  const llhttp_errno_t err = llhttp_execute(&parser_, data, room);
+  const size_t used =
+      err == HPE_OK ? room : static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+  if (!head_.consumed(data, used)) {
+    reject(400, "malformed request: " + head_problem());
+    return false;
+  }
+  if (reject_status_ != 0) {
+    reject(reject_status_, reject_message_);
+    return false;
+  }
+  if (err == HPE_OK) {
+    if (head_.room() == 0) reject(431, "request header block too large");
+    return false;  // otherwise the head continues in the next read
+  }
+  if (err == HPE_PAUSED && head_complete_) {
+    llhttp_resume(&parser_);
+    data += used;
+    len -= used;
+    return true;
+  }
+  if (head_.too_many()) {
+    reject(431, head_problem());
+  } else if (err == HPE_USER && head_.problem().empty()) {
+    reject(431, "request header block too large");  // the arena (cannot happen: raw >= arena)
+  } else if (!head_.problem().empty()) {
+    reject(400, "malformed request: " + head_problem());
+  } else {
+    reject(400, std::string("malformed request: ") + llhttp_get_error_reason(&parser_));
+  }
+  return false;
+}
+
 void AdminConnection::feed(const char* data, size_t len) {
-  feed_end_ = data + len;
+  if (!head_complete_ && !feed_head(data, len)) return;
   const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (reject_status_ != 0) {
     reject(reject_status_, reject_message_);
@@ -369,14 +412,6 @@ void AdminConnection::on_continue_written(uv_write_t* req, int status) {
   if (!self->closing_ && status < 0) self->close();
 }
 
-bool AdminConnection::count_header_bytes(size_t len) {
-  header_bytes_ += len;
-  if (header_bytes_ <= server_.limits().max_header_bytes) return true;
-  reject_status_ = 431;
-  reject_message_ = "request header block too large";
-  return false;
-}
-
 int AdminConnection::on_message_begin(llhttp_t* p) {
   AdminConnection* self = from(p);
   self->set_phase(Phase::kReading);
@@ -384,63 +419,46 @@ int AdminConnection::on_message_begin(llhttp_t* p) {
   return HPE_OK;
 }
 
+// A callback that refuses returns HPE_USER; feed_head answers from head_ (431 when too many
+// fields, else 400 with its problem()).
 int AdminConnection::on_url(llhttp_t* p, const char* at, size_t len) {
-  AdminConnection* self = from(p);
-  if (!self->count_header_bytes(len)) return HPE_USER;
-  self->request_.target.append(at, len);
-  return HPE_OK;
+  return from(p)->head_.add_target(at, len) ? HPE_OK : HPE_USER;
 }
 
 int AdminConnection::on_header_field(llhttp_t* p, const char* at, size_t len) {
-  AdminConnection* self = from(p);
-  if (!self->count_header_bytes(len + 4)) return HPE_USER;  // + ": " and CRLF
-  self->header_field_.append(at, len);
-  return HPE_OK;
+  return from(p)->head_.add_field(at, len) ? HPE_OK : HPE_USER;
+}
+
+int AdminConnection::on_header_field_complete(llhttp_t* p) {
+  return from(p)->head_.field_done() ? HPE_OK : HPE_USER;
 }
 
 int AdminConnection::on_header_value(llhttp_t* p, const char* at, size_t len) {
-  AdminConnection* self = from(p);
-  if (!self->count_header_bytes(len)) return HPE_USER;
-  // llhttp (built without strict mode) accepts obs-fold and reports the continuation as a
-  // second span of the same value. A span may also be split at the end of a read buffer, so
-  // only a span that ended inside the buffer and is followed by another one is a fold.
-  // RFC 9112 lets a server reject folding, and a folded header is a request-smuggling shape.
-  if (self->value_span_ended_early_) {
-    self->reject_status_ = 400;
-    self->reject_message_ =
-        "malformed request: obsolete line folding in header " + self->header_field_;
-    return HPE_USER;
-  }
-  self->value_span_ended_early_ = at + len < self->feed_end_;
-  self->header_value_.append(at, len);
-  return HPE_OK;
-}
-
-int AdminConnection::on_header_value_complete(llhttp_t* p) {
-  AdminConnection* self = from(p);
-  // A repeated header is joined, so a duplicated token can never match and a duplicated Host
-  // or Origin can never pass their checks.
-  auto keep = [&](std::string& slot) {
-    if (!slot.empty()) slot += ", ";
-    slot += self->header_value_;
-  };
-  const std::string& field = self->header_field_;
-  if (ieq(field, "authorization")) keep(self->request_.authorization);
-  if (ieq(field, "x-faultline-token")) keep(self->request_.faultline_token);
-  if (ieq(field, "content-type")) keep(self->request_.content_type);
-  if (ieq(field, "host")) keep(self->request_.host);
-  if (ieq(field, "origin")) keep(self->request_.origin);
-  if (ieq(field, "sec-fetch-site")) keep(self->request_.sec_fetch_site);
-  if (ieq(self->header_field_, "expect") && ieq(self->header_value_, "100-continue"))
-    self->expect_continue_ = true;
-  self->header_field_.clear();
-  self->header_value_.clear();
-  self->value_span_ended_early_ = false;
-  return HPE_OK;
+  return from(p)->head_.add_value(at, len) ? HPE_OK : HPE_USER;
 }
 
 int AdminConnection::on_headers_complete(llhttp_t* p) {
   AdminConnection* self = from(p);
+  const HeadCollector& head = self->head_;
+  AdminRequest& request = self->request_;
+  request.target = std::string(head.target());
+  // A repeated header is joined, so a duplicated token can never match and a duplicated Host
+  // or Origin can never pass their checks.
+  for (size_t i = 0; i < head.count(); ++i) {
+    const std::string_view name = head.name(i);
+    const std::string_view value = head.value(i);
+    auto keep = [&](std::string& slot) {
+      if (!slot.empty()) slot += ", ";
+      slot += value;
+    };
+    if (ieq(name, "authorization")) keep(request.authorization);
+    if (ieq(name, "x-faultline-token")) keep(request.faultline_token);
+    if (ieq(name, "content-type")) keep(request.content_type);
+    if (ieq(name, "host")) keep(request.host);
+    if (ieq(name, "origin")) keep(request.origin);
+    if (ieq(name, "sec-fetch-site")) keep(request.sec_fetch_site);
+    if (ieq(name, "expect") && ieq(value, "100-continue")) self->expect_continue_ = true;
+  }
   self->request_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   const size_t max_body = self->server_.limits().max_body_bytes;
   const bool has_length = (p->flags & F_CONTENT_LENGTH) != 0;
@@ -455,7 +473,8 @@ int AdminConnection::on_headers_complete(llhttp_t* p) {
     self->continue_req_.data = self;
     uv_write(&self->continue_req_, self->stream(), &buf, 1, on_continue_written);
   }
-  return HPE_OK;
+  self->head_complete_ = true;
+  return HPE_PAUSED;  // feed_head resumes past the head, which ends here
 }
 
 int AdminConnection::on_body(llhttp_t* p, const char* at, size_t len) {

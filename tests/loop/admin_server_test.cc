@@ -212,6 +212,66 @@ TEST(AdminServerLoop, LegalHeaderShapesAndByteByByteRequestsWork) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+// The status the server answers to `bytes` sent in one write, or one byte at a time (the
+// server may refuse and close before the last byte: later sends may fail, that is fine).
+int status_for(uint16_t port, const std::string& bytes, bool byte_by_byte) {
+  RawClient c(port);
+  if (!byte_by_byte) {
+    c.send(bytes);
+  } else {
+    for (char ch : bytes) {
+      if (!c.send(std::string(1, ch))) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  return c.read_response().status;
+}
+
+// The raw head bytes are counted against max_header_bytes, so a bad byte before the budget
+// ends is a 400 and one after it a 431 however the head is split into reads.
+TEST(AdminServerLoop, HeadVerdictDoesNotDependOnReadSplitting) {
+  AdminServer::Limits limits;
+  limits.max_header_bytes = 256;
+  LiveAdmin admin("", limits);
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n";
+  const std::string past_budget = start + std::string(400, 'X') + "\x01: v\r\n\r\n";
+  const std::string within_budget = start + std::string(100, 'X') + "\x01: v\r\n\r\n";
+  EXPECT_EQ(status_for(admin.port(), past_budget, false), 431);
+  EXPECT_EQ(status_for(admin.port(), past_budget, true), 431);
+  EXPECT_EQ(status_for(admin.port(), within_budget, false), 400);
+  EXPECT_EQ(status_for(admin.port(), within_budget, true), 400);
+  // A head of exactly the budget is fine; one byte more is not.
+  const std::string pad = "X-Pad: ";
+  const size_t fill = 256 - start.size() - pad.size() - 4;
+  const std::string exact = start + pad + std::string(fill, 'p') + "\r\n\r\n";
+  ASSERT_EQ(exact.size(), 256u);
+  EXPECT_EQ(status_for(admin.port(), exact, false), 200);
+  const std::string over = start + pad + std::string(fill + 1, 'p') + "\r\n\r\n";
+  EXPECT_EQ(status_for(admin.port(), over, false), 431);
+  EXPECT_EQ(status_for(admin.port(), over, true), 431);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// obs-fold (including the fold of an empty value) and empty field names are 400, in one
+// read or byte by byte.
+TEST(AdminServerLoop, ObsFoldAndEmptyFieldNamesAre400) {
+  LiveAdmin admin;
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n";
+  for (const std::string& bad :
+       {start + "X:\r\n\tv\r\n\r\n", start + "X:\r\n v\r\n\r\n", start + "X: a\r\n\tb\r\n\r\n",
+        start + ": value\r\n\r\n", start + ":\r\n\r\n"}) {
+    EXPECT_EQ(status_for(admin.port(), bad, false), 400) << bad;
+    EXPECT_EQ(status_for(admin.port(), bad, true), 400) << bad;
+  }
+  // A body that looks like a fold is only a body.
+  RawClient c(admin.port());
+  auto r = c.request(
+      "POST", "/v1/experiments",
+      "{\n \"name\": \"e1\",\n\t\"faults\": [{\"type\": \"latency\", \"delay\": \"10ms\"}]}");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 TEST(AdminServerLoop, AFailingBackendCallIs500AndTheServerKeepsGoing) {
   LiveAdmin admin;
   RawClient c(admin.port());

@@ -21,6 +21,39 @@ TEST(SimpleHttpServerLoop, OversizedHeadIs431AndClose) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
+// An empty header name (first header or not: a value without a name used to be appended to
+// no header at all) and obs-fold (also of an empty value) are 400, as in the proxy.
+TEST(SimpleHttpServerLoop, EmptyHeaderNameAndObsFoldAre400AndClose) {
+  Upstream upstream;
+  for (const std::string& head : {std::string("GET / HTTP/1.1\r\n: v\r\nHost: x\r\n\r\n"),
+                                  std::string("GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n"),
+                                  std::string("GET / HTTP/1.1\r\nHost: x\r\nX:\r\n\tv\r\n\r\n"),
+                                  std::string("GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n")}) {
+    admin::testing::RawClient c(upstream.port());
+    ASSERT_TRUE(c.send(head));
+    EXPECT_EQ(c.read_response().status, 400) << head;
+    EXPECT_TRUE(c.closed_by_peer()) << head;
+  }
+}
+
+// A body that looks like a fold is only a body, and pipelined requests with bodies still work.
+TEST(SimpleHttpServerLoop, FoldLikeBodiesArePlainBodies) {
+  Upstream upstream;
+  admin::testing::RawClient c(upstream.port());
+  const std::string body = "a\r\n b\n\tc";
+  const std::string post =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      body;
+  ASSERT_TRUE(c.send(post + post + "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (const std::string& expected :
+       {"POST / xff= body=" + std::to_string(body.size()),
+        "POST / xff= body=" + std::to_string(body.size()), std::string("GET / xff= body=0")}) {
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 200) << expected;
+    EXPECT_EQ(r.body, expected);
+  }
+}
+
 TEST(SimpleHttpServerLoop, PipelinedRequestsAreAllAnsweredUnderBackPressure) {
   Upstream upstream;
   admin::testing::RawClient c(upstream.port());

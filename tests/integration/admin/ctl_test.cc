@@ -1,7 +1,14 @@
 // `faultline ctl` against a live proxy (SPEC §1, issue 4 point 7): a whole game day run
 // with ctl alone — apply (TOML and JSON), watch counters, pause, resume, halt, unhalt, rm,
 // events, reload, status — plus --json output and the exit codes scripts rely on.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <sstream>
+#include <thread>
 
 #include "tests/integration/admin/admin_support.h"
 
@@ -318,6 +325,82 @@ TEST_F(CtlGameDay, LsTellsTheTruth) {
   EXPECT_EQ(row[1], "expired") << ls;
   EXPECT_EQ(row[5], "expired") << ls;
   EXPECT_EQ(ls.find("in 0s"), std::string::npos) << ls;
+}
+
+// A fake admin endpoint on 127.0.0.1: answers each of `connections` connections with `reply`
+// (after reading the request head) and closes it. accept() and recv() time out, so a client
+// that never comes cannot hang the test.
+class CannedAdmin {
+ public:
+  CannedAdmin(std::string reply, int connections) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 4);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, connections] {
+      for (int i = 0; i < connections; ++i) serve_one();
+    });
+  }
+  ~CannedAdmin() {
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void serve_one() {
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    timeval tv{10, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string head;
+    char buf[4096];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      head.append(buf, static_cast<size_t>(n));
+    }
+    for (size_t sent = 0; sent < reply_.size();) {
+      const ssize_t n = ::send(c, reply_.data() + sent, reply_.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(c);
+  }
+
+  std::string reply_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Issue 8: a hostile or compromised admin endpoint must not crash ctl with deeply nested JSON
+// (nlohmann's dump() recurses once per level): ctl refuses the reply with a clear error.
+TEST(CtlHostileAdmin, DeeplyNestedReplyIsRefusedNotACrash) {
+  for (size_t depth : {10'000u, 300'000u}) {
+    const std::string body = std::string(depth, '[') + std::string(depth, ']');
+    const std::string reply =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    CannedAdmin admin(reply, 2);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"ctl", "--admin", admin.url(), "ls"},
+          std::vector<std::string>{"ctl", "--admin", admin.url(), "--json", "ls"}}) {
+      CommandResult r = run_faultline(args, Millis(15000), {"FAULTLINE_TOKEN="});
+      ASSERT_TRUE(r.status && r.status->exited) << depth << " deep: " << describe(r);
+      EXPECT_EQ(r.status->code, 1) << depth << " deep: " << describe(r);
+      EXPECT_NE((r.out + r.err).find("nested deeper than 32"), std::string::npos)
+          << depth << " deep: " << describe(r);
+    }
+  }
 }
 
 }  // namespace

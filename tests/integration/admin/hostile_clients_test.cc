@@ -190,5 +190,42 @@ TEST(AdminHostileClients, PauseOrResumeOfAnExpiredExperimentIs409) {
   EXPECT_EQ(api_send(proxy.admin(), "POST", "/v1/experiments/live/pause").status(), 200);
 }
 
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Anyone who can reach the admin port can send refused requests as fast as they like: the
+// warnings for them are rate limited (one per 10 s per kind), so a flood cannot fill the log.
+TEST(AdminHostileClients, AFloodOfRefusedRequestsLogsAHandfulOfLines) {
+  HttpUpstream up;
+  ADMIN_START_PROXY(proxy, proxy_config(up.address(), kSafety, "token = \"s3cret\"\n"));
+  constexpr int kRequests = 50;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_EQ(api_get(proxy.admin(), "/v1/status", "wrong").status(), 401);
+    ApiCall rebind;
+    rebind.path = "/healthz";
+    rebind.extra_headers = {{"Host", "rebind.attacker.example"}};
+    ASSERT_EQ(api(proxy.admin(), rebind).status(), 421);
+    ApiCall cross_origin;
+    cross_origin.method = "POST";
+    cross_origin.path = "/v1/halt";
+    cross_origin.token = "s3cret";
+    cross_origin.extra_headers = {{"Origin", "http://attacker.example"}};
+    ASSERT_EQ(api(proxy.admin(), cross_origin).status(), 403);
+  }
+  ASSERT_EQ(api_get(proxy.admin(), "/healthz").status(), 200);
+  const std::string log = proxy.stderr_text();
+  // At least one line of each kind (the refusals are still visible), and at most one per 10 s
+  // window; a slow machine may cross a window or two.
+  const size_t unauthorized = count_of(log, "admin: unauthorized");
+  const size_t refused = count_of(log, "admin: refused");
+  EXPECT_GE(unauthorized, 1u) << log;
+  EXPECT_LE(unauthorized, 4u) << log;
+  EXPECT_GE(refused, 1u) << log;
+  EXPECT_LE(refused, 4u) << log;
+}
+
 }  // namespace
 }  // namespace faultline::harness::admin_test
