@@ -7,6 +7,7 @@
 
 #include "tests/harness/concurrent_client.h"
 #include "tests/integration/admin/admin_support.h"
+#include "tests/integration/support.h"
 
 namespace faultline::harness::admin_test {
 namespace {
@@ -128,7 +129,12 @@ TEST_F(KillSwitch, ReleasesFiveHundredDelayedRequestsAtOnce) {
       "[ measure ] %d delayed requests answered %.1f ms after the halt response (%.1f ms after "
       "it was sent); %d unfaulted requests took %.1f ms\n",
       kInFlight, after_response, after_sent, kInFlight, control_ms);
-  EXPECT_LE(after_response, std::max(kReleaseBoundMs, kTakesEffectMs + control_ms));
+  // Under AddressSanitizer a released request costs about twice an unfaulted one (measured
+  // 2026-12-06: 254 ms against a 131 ms control alone, 314 against 206 beside another test),
+  // so there the control counts twice. The Release run of this suite holds the bound above.
+  const double control_weight = kSanitized ? 2.0 : 1.0;
+  EXPECT_LE(after_response,
+            std::max(kReleaseBoundMs, kTakesEffectMs + control_weight * control_ms));
 
   // Nothing was forwarded before the halt: the upstream saw every request after it.
   std::vector<UpstreamRequest> seen;

@@ -134,6 +134,8 @@ TEST(ConfigWatch, OffByDefault) {
   proxy.signal(SIGHUP);
   EXPECT_TRUE(
       eventually([&] { return experiment_state(proxy, "unwatched") == "active"; }, kApplied));
+  // The event is appended after the new snapshot is published: wait for it, then count.
+  eventually([&] { return count_events(proxy, "reload") >= 1u; }, kApplied);
   EXPECT_EQ(count_events(proxy, "reload"), 1u);
 }
 
