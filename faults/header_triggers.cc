@@ -246,8 +246,7 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
     Primitive delay;
     delay.amount = faults.delay.value_or(config::Duration{0});
     delay.jitter = faults.jitter.value_or(config::Duration{0});
-    const Duration applied =
-        apply(delay, config::Protocol::kHttp, rng, plan, "latency", {});
+    const Duration applied = apply(delay, config::Protocol::kHttp, rng, plan, "latency", {});
     bump(counters.injected[kind("latency")]);
     append_annotation(annotation, "latency", config::format_duration(applied));
   }
