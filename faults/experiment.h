@@ -8,17 +8,13 @@
 
 #include "config/diagnostics.h"
 #include "config/schema.h"
+#include "faults/experiment_state.h"
 #include "faults/kind.h"
 #include "faults/match.h"
 #include "faults/run_state.h"
 #include "faults/time.h"
 
 namespace faultline::faults {
-
-enum class Source : uint8_t { kConfig, kApi };
-enum class ExperimentStatus : uint8_t { kActive, kPaused, kExpired };
-std::string_view to_string(Source source);            // "config" | "api"
-std::string_view to_string(ExperimentStatus status);  // "active" | "paused" | "expired"
 
 // At most this many faults per experiment (selection uses a bit mask).
 inline constexpr size_t kMaxFaultsPerExperiment = 32;

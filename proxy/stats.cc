@@ -2,7 +2,7 @@
 
 namespace faultline::proxy {
 
-void ListenerStats::add_to(admin::MetricsSample::Listener& out) const {
+void ListenerStats::add_to(MetricsSample::Listener& out) const {
   for (int code = 0; code < kMaxCode; ++code) {
     for (int injected = 0; injected < 2; ++injected) {
       uint64_t n = load(requests_by_code[code][injected]);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <iterator>
 
-#include "proxy/admin/backend.h"
+#include "proxy/metrics_sample.h"
 
 namespace faultline::proxy {
 
@@ -18,7 +18,7 @@ inline uint64_t load(const Counter& c) {
 }
 
 struct ListenerStats {
-  static constexpr size_t kBuckets = std::size(admin::MetricsSample::kDurationBuckets);
+  static constexpr size_t kBuckets = std::size(MetricsSample::kDurationBuckets);
   static constexpr int kMaxCode = 600;
   // [status][injected]; status 0 = no HTTP response reached the client (code="000").
   Counter requests_by_code[kMaxCode][2] = {};
@@ -35,7 +35,7 @@ struct ListenerStats {
     bump(requests_by_code[status][injected ? 1 : 0]);
     double seconds = static_cast<double>(duration_us) / 1e6;
     size_t b = 0;
-    while (b < kBuckets && seconds > admin::MetricsSample::kDurationBuckets[b]) ++b;
+    while (b < kBuckets && seconds > MetricsSample::kDurationBuckets[b]) ++b;
     bump(duration_buckets[b]);
     bump(duration_count);
     bump(duration_sum_us, duration_us);
@@ -49,7 +49,7 @@ struct ListenerStats {
                              std::memory_order_relaxed);
   }
   // Adds this block into `out` (admin thread).
-  void add_to(admin::MetricsSample::Listener& out) const;
+  void add_to(MetricsSample::Listener& out) const;
 };
 
 }  // namespace faultline::proxy

@@ -4,10 +4,7 @@
 
 #include <cstring>
 
-#include "proxy/http_session.h"
 #include "proxy/log.h"
-#include "proxy/tcp_session.h"
-#include "proxy/upstream.h"
 
 namespace faultline::proxy {
 
@@ -16,7 +13,7 @@ constexpr size_t kThreadStack = 512 * 1024;
 }
 
 Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds,
-               SharedState& shared)
+               SharedState& shared, ListenerProtocolFactory make_protocol)
     : index_(index),
       snapshot_(std::move(snapshot)),
       shared_(shared),
@@ -25,6 +22,7 @@ Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds
   for (size_t i = 0; i < listen_fds.size(); ++i)
     listeners_.push_back(std::make_unique<WorkerListener>(*this, static_cast<uint32_t>(i),
                                                           listeners[i], listen_fds[i]));
+  for (auto& l : listeners_) l->handler = make_protocol(*this, *l);
 }
 
 Worker::~Worker() {
@@ -58,16 +56,12 @@ void WorkerListener::release_slot() {
 
 void WorkerListener::accepted(int client_fd) {
   // The session owns the slot reserve_slot() took and gives it back when it closes.
-  if (protocol == config::Protocol::kHttp) {
-    (new HttpSession(*worker, *this))->start(client_fd);
-  } else {
-    (new TcpSession(*worker, *this))->start(client_fd);
-  }
+  handler->accepted(client_fd);
 }
 
 void WorkerListener::out_of_descriptors() {
   // Idle upstream connections are the descriptors we can spare without hurting a client.
-  for (uint32_t i = 0; i < worker->listener_count(); ++i) worker->listener(i).pool.close_all();
+  for (uint32_t i = 0; i < worker->listener_count(); ++i) worker->listener(i).handler->close_idle();
 }
 
 Status Worker::start() {
@@ -135,7 +129,7 @@ void Worker::publish(SnapshotPtr snapshot) {
       const auto& before = w.snapshot_->upstreams[l->index];
       const auto& after = snapshot->upstreams[l->index];
       if (before.len != after.len || std::memcmp(&before.addr, &after.addr, before.len) != 0)
-        l->pool.close_all();
+        l->handler->close_idle();
     }
     w.snapshot_ = std::move(snapshot);
   });
@@ -146,7 +140,7 @@ void Worker::drain() {
     if (w.draining_) return;
     w.draining_ = true;
     w.close_listeners();
-    for (auto& l : w.listeners_) l->pool.close_all();
+    for (auto& l : w.listeners_) l->handler->close_idle();
     // drain() may close the session and unlink it: step carefully.
     for (Connection* c = w.connections_.head(); c;) {
       Connection* next = c->next;
@@ -190,7 +184,7 @@ void Worker::close_all() {
     c->abort();
     c = next;
   }
-  for (auto& l : listeners_) l->pool.close_all();
+  for (auto& l : listeners_) l->handler->close_idle();
   uv_close(reinterpret_cast<uv_handle_t*>(&inbox_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&reaper_), nullptr);
 }

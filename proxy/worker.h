@@ -14,16 +14,14 @@
 
 #include "config/result.h"
 #include "faults/rng.h"
-#include "proxy/acceptor.h"
-#include "proxy/connection.h"
-#include "proxy/slab_pool.h"
+#include "proxy/io/acceptor.h"
+#include "proxy/io/connection.h"
+#include "proxy/io/slab_pool.h"
+#include "proxy/io/write_op.h"
 #include "proxy/snapshot.h"
 #include "proxy/stats.h"
-#include "proxy/write_op.h"
 
 namespace faultline::proxy {
-
-class UpstreamConn;
 
 // State shared by all workers (atomics only).
 struct SharedState {
@@ -36,22 +34,22 @@ struct SharedState {
   std::vector<std::atomic<int64_t>> active;
 };
 
-// Idle keep-alive upstream connections of one listener, most recently used first.
-class UpstreamPool {
+// What a listener's protocol (HTTP, TCP; TLS next) does with the connections its worker
+// accepts. Each worker has one per listener, made by the ListenerProtocolFactory the worker is
+// given, so the worker (this layer) never names a session type: the layers above it do.
+class ListenerProtocol {
  public:
-  static constexpr size_t kMaxIdle = 256;
-  static constexpr uint64_t kIdleExpiryMs = 15000;
-  UpstreamConn* acquire();
-  void put(UpstreamConn* conn);  // takes ownership; closes the oldest beyond kMaxIdle
-  void remove(UpstreamConn* conn);
-  void close_all();
-  size_t size() const { return size_; }
-
- private:
-  UpstreamConn* head_ = nullptr;
-  UpstreamConn* tail_ = nullptr;
-  size_t size_ = 0;
+  virtual ~ListenerProtocol() = default;
+  // Takes over an accepted client socket and the connection slot reserved for it.
+  virtual void accepted(int client_fd) = 0;
+  // Closes what the protocol keeps idle (pooled upstream connections): on drain and stop, when
+  // descriptors run out, and when a reload changes the listener's upstream address.
+  virtual void close_idle() {}
 };
+
+struct WorkerListener;
+using ListenerProtocolFactory = std::unique_ptr<ListenerProtocol> (*)(class Worker& worker,
+                                                                      WorkerListener& listener);
 
 struct WorkerListener final : Acceptor::Owner {
   WorkerListener(class Worker& w, uint32_t i, const config::ListenerConfig& config, int listen_fd);
@@ -67,12 +65,13 @@ struct WorkerListener final : Acceptor::Owner {
   class Worker* worker = nullptr;
   Acceptor acceptor;
   ListenerStats stats;
-  UpstreamPool pool;
+  std::unique_ptr<ListenerProtocol> handler;  // set by the worker right after construction
 };
 
 class Worker {
  public:
-  Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds, SharedState& shared);
+  Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds, SharedState& shared,
+         ListenerProtocolFactory make_protocol);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -12,7 +12,7 @@
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/admin/host_check.h"
-#include "proxy/log_limiter.h"
+#include "proxy/io/log_limiter.h"
 
 namespace faultline::proxy::admin {
 

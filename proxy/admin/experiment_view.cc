@@ -5,29 +5,13 @@
 
 namespace faultline::proxy::admin {
 
-const char* to_string(ExperimentState state) {
-  switch (state) {
-    case ExperimentState::kActive:
-      return "active";
-    case ExperimentState::kPaused:
-      return "paused";
-    case ExperimentState::kExpired:
-      return "expired";
-  }
-  return "unknown";
-}
-
-const char* to_string(ExperimentSource source) {
-  return source == ExperimentSource::kConfig ? "config" : "api";
-}
-
 nlohmann::json experiment_view(const config::ExperimentConfig& experiment,
                                const ExperimentViewInput& input) {
   nlohmann::json view = nlohmann::json::parse(config::experiment_to_json(experiment),
                                               /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (!view.is_object()) view = nlohmann::json::object({{"name", experiment.name}});
-  view["state"] = to_string(input.state);
-  view["source"] = to_string(input.source);
+  view["state"] = std::string(faults::to_string(input.state));
+  view["source"] = std::string(faults::to_string(input.source));
   view["started_at"] = format_rfc3339_utc(input.started_at);
   view["expires_at"] = input.expires_at ? nlohmann::json(format_rfc3339_utc(*input.expires_at))
                                         : nlohmann::json(nullptr);

@@ -12,11 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config/schema.h"
+#include "faults/experiment_state.h"
 
 namespace faultline::proxy::admin {
 
-enum class ExperimentState { kActive, kPaused, kExpired };
-enum class ExperimentSource { kConfig, kApi };
+// The fault engine's own states, not a copy of them.
+using ExperimentState = faults::ExperimentStatus;
+using ExperimentSource = faults::Source;
 
 struct ExperimentCounters {
   uint64_t matched = 0;
@@ -30,9 +32,6 @@ struct ExperimentViewInput {
   std::optional<std::chrono::system_clock::time_point> expires_at;  // none: runs until removed
   ExperimentCounters counters;
 };
-
-const char* to_string(ExperimentState state);    // "active" | "paused" | "expired"
-const char* to_string(ExperimentSource source);  // "config" | "api"
 
 // {...the experiment's TOML keys (config::experiment_to_json)..., "state", "source",
 //  "started_at", "expires_at" (null when unbounded), "counters": {"matched": n,

@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/http_head.h"
-#include "proxy/listen_socket.h"
+#include "proxy/http/head.h"
+#include "proxy/http/status_reason.h"
+#include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
-#include "proxy/status_reason.h"
 
 namespace faultline::proxy::admin {
 namespace {

@@ -14,10 +14,10 @@
 
 #include "config/result.h"
 #include "config/value.h"
-#include "proxy/acceptor.h"
 #include "proxy/admin/api.h"
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
+#include "proxy/io/acceptor.h"
 
 namespace faultline::proxy::admin {
 

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <string>
 
-#include "proxy/http_head.h"
+#include "proxy/http/head.h"
 
 using faultline::proxy::HeadCollector;
 using faultline::proxy::iequals;

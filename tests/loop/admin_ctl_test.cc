@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "proxy/ctl.h"
+#include "proxy/cli/ctl.h"
 #include "tests/loop/admin_live_server.h"
 
 namespace faultline::proxy::admin::testing {

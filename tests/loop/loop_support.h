@@ -12,8 +12,9 @@
 #include <string>
 #include <thread>
 
-#include "proxy/listen_socket.h"
-#include "proxy/simple_http_server.h"
+#include "proxy/cli/simple_http_server.h"
+#include "proxy/control/listener_protocols.h"
+#include "proxy/io/listen_socket.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {

@@ -35,7 +35,7 @@ struct FaultFixture {
     snap->config = config;
     auto fds = bind_exclusive(config->listeners[0].listen, 1);
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
-    worker = std::make_unique<Worker>(0, snap, *fds, shared);
+    worker = std::make_unique<Worker>(0, snap, *fds, shared, make_listener_protocol);
     EXPECT_TRUE(worker->start().ok());
   }
   int stop() {

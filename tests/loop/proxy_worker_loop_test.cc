@@ -22,7 +22,7 @@ struct Fixture {
     auto fds = bind_exclusive(snapshot->config->listeners[0].listen, 1);
     EXPECT_TRUE(fds.ok());
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
-    worker = std::make_unique<Worker>(0, snapshot, *fds, shared);
+    worker = std::make_unique<Worker>(0, snapshot, *fds, shared, make_listener_protocol);
     EXPECT_TRUE(worker->start().ok());
   }
   // Stops the worker; returns uv_loop_close's result.

@@ -1,7 +1,7 @@
 // `faultline ctl --admin URL` parsing.
 #include <gtest/gtest.h>
 
-#include "proxy/ctl_http.h"
+#include "proxy/cli/ctl_http.h"
 
 namespace faultline::proxy {
 namespace {

@@ -61,7 +61,7 @@ TEST(AdminExperimentView, UnboundedExperimentHasNullExpiry) {
   EXPECT_TRUE(v["expires_at"].is_null());
   EXPECT_TRUE(v["counters"]["injected"].is_object());
   EXPECT_TRUE(v["counters"]["injected"].empty());
-  EXPECT_STREQ(to_string(ExperimentState::kActive), "active");
+  EXPECT_EQ(faults::to_string(ExperimentState::kActive), "active");
 }
 
 }  // namespace

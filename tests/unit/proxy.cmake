@@ -2,3 +2,7 @@ faultline_add_test(NAME unit_version LABEL unit SOURCES unit/version_test.cc LIB
 faultline_add_test(NAME unit_proxy_http_head LABEL unit SOURCES unit/proxy_http_head_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_descriptors_test.cc LIBS faultline_proxy)
+
+# The layers of proxy/ (proxy/README.md) as a rule on #include lines.
+add_test(NAME unit_layering COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/layering_test.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(unit_layering PROPERTIES LABELS unit)

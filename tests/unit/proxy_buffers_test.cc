@@ -1,9 +1,9 @@
 // Slab pool, write-op coalescing and token-bucket arithmetic (pure, no loop).
 #include <gtest/gtest.h>
 
-#include "proxy/slab_pool.h"
-#include "proxy/token_bucket.h"
-#include "proxy/write_op.h"
+#include "proxy/io/slab_pool.h"
+#include "proxy/io/token_bucket.h"
+#include "proxy/io/write_op.h"
 
 namespace faultline::proxy {
 namespace {

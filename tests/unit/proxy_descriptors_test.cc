@@ -1,8 +1,8 @@
 // The open-file budget (descriptor_budget.h) and the log-line limiter (log_limiter.h).
 #include <gtest/gtest.h>
 
-#include "proxy/descriptor_budget.h"
-#include "proxy/log_limiter.h"
+#include "proxy/control/descriptor_budget.h"
+#include "proxy/io/log_limiter.h"
 
 namespace faultline::proxy {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "proxy/http_head.h"
+#include "proxy/http/head.h"
 
 namespace faultline::proxy {
 namespace {

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "proxy/config_watch.h"
+#include "proxy/control/config_watch.h"
 
 namespace faultline::proxy {
 namespace {

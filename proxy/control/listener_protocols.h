@@ -1,0 +1,12 @@
+#pragma once
+// Which session serves a listener's connections, chosen by its `protocol` (the one place that
+// knows every protocol; workers get it as their ListenerProtocolFactory).
+#include <memory>
+
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerListener& listener);
+
+}  // namespace faultline::proxy

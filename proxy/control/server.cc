@@ -1,0 +1,432 @@
+#include "proxy/control/server.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "config/loader.h"
+#include "proxy/control/admin_host.h"
+#include "proxy/control/config_watch.h"
+#include "proxy/control/descriptor_budget.h"
+#include "proxy/control/halt_state.h"
+#include "proxy/control/listener_protocols.h"
+#include "proxy/io/listen_socket.h"
+#include "proxy/log.h"
+#include "proxy/version.h"
+
+namespace faultline::proxy {
+
+namespace {
+constexpr uint64_t kDrainTickMs = 20;
+}  // namespace
+
+unsigned worker_count(const config::Config& c) {
+  if (c.runtime.workers > 0) return c.runtime.workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+Server::Server(std::shared_ptr<const config::Config> config, Options options)
+    : config_(std::move(config)), options_(std::move(options)) {}
+
+Server::~Server() = default;
+
+Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config> config,
+                                           const std::vector<faults::ApiExperiment>& api) const {
+  auto snap = std::make_shared<Snapshot>();
+  for (const auto& l : config->listeners) {
+    auto addr = resolve(l.upstream, false);
+    if (!addr)
+      return Result<SnapshotPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
+    UpstreamAddress u;
+    u.addr = *addr;
+    u.len = addr->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    snap->upstreams.push_back(u);
+  }
+  config::Diagnostics diags(config->file);
+  SnapshotPtr previous = snapshot();
+  snap->faults = faults::build_snapshot(config, api, previous ? previous->faults.get() : nullptr,
+                                        run_, faults::Clock::now(), diags);
+  if (!snap->faults) {
+    std::string error =
+        diags.items().empty() ? "invalid experiments" : diags.items().front().format();
+    return Result<SnapshotPtr>::failure(error);
+  }
+  snap->config = std::move(config);
+  return SnapshotPtr(std::move(snap));
+}
+
+int Server::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  // From here on every line follows [log] (format = "json": one JSON object per line).
+  log::init(config_->log);
+  unsigned n = worker_count(*config_);
+  // Descriptors: raise the soft limit, then make sure every listener's connections fit.
+  uint64_t soft_before = 0;
+  open_file_limit_ = raise_open_file_limit(soft_before);
+  std::vector<std::string> budget_notes;
+  {
+    auto fitted = std::make_shared<config::Config>(*config_);
+    budget_notes = fit_default_max_connections(*fitted, n, open_file_limit_);
+    config::Diagnostics diags(config_->file);
+    check_descriptor_budget(*fitted, n, open_file_limit_, diags);
+    if (!diags.ok()) {
+      for (const auto& d : diags.items()) log::fatal(d.format());
+      log::shutdown();
+      return 2;
+    }
+    config_ = std::move(fitted);
+  }
+  const config::Config& cfg = *config_;
+  run_ = std::make_shared<faults::RunState>(n);
+  auto snapshot = build_snapshot(config_, api_);
+  if (!snapshot) {
+    log::fatal(snapshot.error());
+    log::shutdown();
+    return 2;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_ = *snapshot;
+  }
+  shared_ = std::make_unique<SharedState>(cfg.listeners.size());
+  if (!cfg.runtime.state_dir.empty()) {  // a halt before the restart still holds
+    auto halted = halt_state::read(cfg.runtime.state_dir);
+    if (!halted) {
+      std::fprintf(stderr, "faultline: runtime.state_dir: %s\n", halted.error().c_str());
+      return 2;
+    }
+    run_->set_halted(*halted);
+    shared_->halted.store(*halted);
+  }
+
+  // Bind everything before starting any thread: a port in use is exit 2.
+  std::vector<std::vector<int>> fds(n, std::vector<int>(cfg.listeners.size(), -1));
+  std::vector<std::string> addresses;
+  auto close_all_fds = [&] {
+    for (auto& per_worker : fds)
+      for (int fd : per_worker)
+        if (fd >= 0) ::close(fd);
+  };
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n);
+    if (!bound) {
+      close_all_fds();
+      log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());
+      log::shutdown();
+      return 2;
+    }
+    for (unsigned w = 0; w < n; ++w) fds[w][i] = (*bound)[w];
+    addresses.push_back(bound_address((*bound)[0]));
+  }
+  admin_ = std::make_unique<AdminHost>(*this, cfg.admin);
+  if (auto st = admin_->listen(); !st) {
+    close_all_fds();
+    admin_.reset();
+    log::fatal(st.error());
+    log::shutdown();
+    return 2;
+  }
+
+  if (open_file_limit_ != soft_before)
+    log::main().info("open-file limit raised from {} to {}", soft_before, open_file_limit_);
+  for (const auto& note : budget_notes) log::main().warn("{}", note);
+  uv_loop_init(&loop_);
+  for (unsigned w = 0; w < n; ++w) {
+    workers_.push_back(
+        std::make_unique<Worker>(w, *snapshot, fds[w], *shared_, make_listener_protocol));
+  }
+  for (auto& w : workers_) {
+    if (auto st = w->start(); !st) {
+      log::fatal("worker: " + st.error());
+      for (auto& other : workers_) other->stop();
+      for (auto& other : workers_) other->join();
+      admin_->stop();
+      log::shutdown();
+      return 1;
+    }
+  }
+  if (auto st = admin_->start(); !st) {
+    log::fatal(st.error());
+    return 1;
+  }
+
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_init(&loop_, &sighup_);
+  sigterm_.data = sigint_.data = sighup_.data = this;
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sighup_, on_signal, SIGHUP);
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  uv_async_init(&loop_, &wakeup_, on_wakeup);
+  wakeup_.data = this;
+  uv_timer_init(&loop_, &tick_);
+  tick_.data = this;
+  // Expiry of experiments changes the CPU target without any event: re-check every second.
+  uv_timer_start(&tick_, on_tick, 1000, 1000);
+  update_cpu_target();
+  start_config_watch();
+
+  ReadyInfo info;
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    info.listeners.emplace_back(cfg.listeners[i].name, addresses[i]);
+    log::main().info("listening name={} address={} protocol={} upstream={} workers={}",
+                     cfg.listeners[i].name, addresses[i],
+                     cfg.listeners[i].protocol == config::Protocol::kHttp ? "http" : "tcp",
+                     cfg.listeners[i].upstream.to_string(), n);
+  }
+  info.admin = admin_->address();
+  log::main().info("listening name=admin address={}", info.admin);
+  ready_ = true;
+  write_ready_file(info);
+  if (options_.on_ready) options_.on_ready(info);
+  if (drain_requested_) begin_drain();
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  log::main().info("drained, exiting");
+  log::shutdown();
+  return 0;
+}
+
+void Server::write_ready_file(const ReadyInfo& info) {
+  const char* path = std::getenv("FAULTLINE_READY_FILE");
+  if (!path || !*path) return;
+  nlohmann::json j;
+  j["listeners"] = nlohmann::json::object();
+  for (const auto& [name, addr] : info.listeners) j["listeners"][name] = addr;
+  j["admin"] = info.admin;
+  std::string tmp = std::string(path) + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+  }
+  std::rename(tmp.c_str(), path);
+}
+
+void Server::on_signal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<Server*>(handle->data);
+  if (signum == SIGHUP) {
+    log::main().info("SIGHUP: reloading {}", self->config()->file);
+    // The audit trail shows reloads whatever asked for them.
+    self->reload_and_audit("signal");
+    return;
+  }
+  log::main().info("signal {}: draining", signum);
+  self->begin_drain();
+}
+
+void Server::request_drain() {
+  drain_requested_ = true;
+  if (ready_) uv_async_send(&wakeup_);
+}
+
+void Server::on_wakeup(uv_async_t* async) {
+  auto* self = static_cast<Server*>(async->data);
+  if (self->cpu_dirty_.exchange(false)) self->update_cpu_target();
+  if (self->drain_requested_) self->begin_drain();
+}
+
+void Server::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  stop_config_watch();
+  shared_->draining = true;  // /readyz turns 503
+  for (auto& w : workers_) w->drain();
+  drain_deadline_ms_ = uv_now(&loop_) + config()->runtime.drain_timeout.count();
+  uv_timer_start(&drain_timer_, on_drain_tick, kDrainTickMs, kDrainTickMs);
+}
+
+void Server::on_drain_tick(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  size_t live = 0;
+  for (auto& w : self->workers_) live += w->live_connections();
+  if (live == 0 || uv_now(&self->loop_) >= self->drain_deadline_ms_) {
+    if (live > 0) log::main().warn("drain timeout: closing {} connections", live);
+    self->finish();
+  }
+}
+
+void Server::finish() {
+  uv_timer_stop(&drain_timer_);
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) {
+    if (int rc = w->join(); rc != 0)
+      log::main().error("worker {}: loop closed with handles open", w->index());
+  }
+  admin_->stop();
+  cpu_.set_target(0, 0);
+  for (auto* h :
+       {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_),
+        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sighup_),
+        reinterpret_cast<uv_handle_t*>(&drain_timer_), reinterpret_cast<uv_handle_t*>(&wakeup_)})
+    uv_close(h, nullptr);
+}
+
+bool Server::ready() const {
+  return ready_ && shared_ && !shared_->draining.load();
+}
+
+std::shared_ptr<const config::Config> Server::config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+admin::Outcome Server::reload() {
+  std::lock_guard control(control_mutex_);
+  admin::Outcome outcome;
+  std::shared_ptr<const config::Config> current = config();
+  if (current->file.empty()) {
+    outcome.status = 409;
+    outcome.error = "no config file to reload (built-in config)";
+    return outcome;
+  }
+  config::Diagnostics diags(current->file);
+  auto loaded = config::load_file(current->file, diags);
+  std::string error;
+  if (!loaded || !diags.ok()) {
+    error = diags.items().empty() ? "invalid config" : diags.items().front().format();
+  } else if (loaded->listeners.size() != current->listeners.size()) {
+    error = "listeners cannot be added or removed by a reload; restart instead";
+  } else {
+    for (size_t i = 0; i < loaded->listeners.size() && error.empty(); ++i) {
+      const auto& a = loaded->listeners[i];
+      const auto& b = current->listeners[i];
+      if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
+        error = "listener " + b.name +
+                ": name, listen and protocol cannot change by a reload; restart instead";
+    }
+  }
+  if (error.empty() && open_file_limit_ > 0) {
+    // The same descriptor budget as at start-up (default max_connections shrink to fit).
+    const auto workers = static_cast<unsigned>(workers_.size());
+    for (const auto& note : fit_default_max_connections(*loaded, workers, open_file_limit_))
+      log::main().info("{}", note);
+    config::Diagnostics budget(current->file);
+    check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
+    if (!budget.ok()) error = budget.items().front().format();
+  }
+  SnapshotPtr snapshot;
+  std::shared_ptr<const config::Config> next;
+  if (error.empty()) {
+    next = std::make_shared<const config::Config>(std::move(*loaded));
+    // API experiments that clash with the new config's names are dropped by the reload.
+    auto built = build_snapshot(next, api_);
+    if (!built)
+      error = built.error();
+    else
+      snapshot = *built;
+  }
+  if (!error.empty()) {
+    ++reloads_error_;
+    {
+      std::lock_guard lock(mutex_);
+      last_reload_time_ = std::chrono::system_clock::now();
+      last_reload_result_ = "error";
+      last_reload_error_ = error;
+    }
+    log::main().error("reload failed, keeping the running config: {}", error);
+    outcome.status = 400;
+    outcome.error = error;
+    return outcome;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    config_ = next;
+    last_reload_time_ = std::chrono::system_clock::now();
+    last_reload_result_ = "ok";
+    last_reload_error_.clear();
+  }
+  ++reloads_ok_;
+  log::set_level(next->log.level);
+  log::set_access_enabled(next->log.access_log);
+  publish(snapshot);
+  if (admin_) admin_->set_token(next->admin.token);
+  if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
+  log::main().info("reloaded {}", next->file);
+  outcome.body = nlohmann::json{{"result", "ok"}};
+  return outcome;
+}
+
+admin::Outcome Server::set_halted(bool halted) {
+  run_->set_halted(halted);
+  shared_->halted.store(halted);
+  for (auto& w : workers_) w->halt_changed();
+  cpu_dirty_ = true;
+  uv_async_send(&wakeup_);
+  log::main().warn("kill switch {}", halted ? "ON: every fault stopped" : "off");
+  admin::Outcome o;
+  o.body = nlohmann::json{{"halted", halted}};
+  // After the switch took effect: a full disk must not keep a halt from working now.
+  if (const std::string& dir = config()->runtime.state_dir; !dir.empty()) {
+    if (Status saved = halt_state::write(dir, halted); !saved) {
+      log::main().error("kill switch not persisted (a restart will not keep it): {}",
+                        saved.error());
+      o.body["warning"] = "not persisted in runtime.state_dir: " + saved.error();
+    }
+  }
+  return o;
+}
+
+admin::MetricsSample Server::metrics() const {
+  admin::MetricsSample sample;
+  auto cfg = config();
+  for (const auto& l : cfg->listeners) {
+    admin::MetricsSample::Listener out;
+    out.name = l.name;
+    out.http = l.protocol == config::Protocol::kHttp;
+    sample.listeners.push_back(std::move(out));
+  }
+  for (const auto& w : workers_) {
+    for (size_t i = 0; i < sample.listeners.size() && i < w->listener_count(); ++i)
+      w->listener(static_cast<uint32_t>(i)).stats.add_to(sample.listeners[i]);
+  }
+  sample.halted = halted();
+  sample.reloads_ok = reloads_ok_;
+  sample.reloads_error = reloads_error_;
+  sample.cpu_stress_workers = cpu_.workers();
+  add_fault_metrics(sample);
+  return sample;
+}
+
+nlohmann::json Server::status() const {
+  auto sample = metrics();
+  nlohmann::json j;
+  j["version"] = version();
+  j["uptime_seconds"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
+  j["halted"] = sample.halted;
+  j["draining"] = shared_ && shared_->draining.load();
+  auto cfg = config();
+  j["listeners"] = nlohmann::json::array();
+  for (size_t i = 0; i < sample.listeners.size(); ++i) {
+    const auto& l = sample.listeners[i];
+    uint64_t requests = 0;
+    for (const auto& r : l.requests) requests += r.count;
+    j["listeners"].push_back(
+        {{"name", l.name},
+         {"listen", cfg->listeners[i].listen.to_string()},
+         {"upstream", cfg->listeners[i].upstream.to_string()},
+         {"protocol", cfg->listeners[i].protocol == config::Protocol::kHttp ? "http" : "tcp"},
+         {"requests", requests},
+         {"connections_active", l.connections_active},
+         {"upstream_errors",
+          {{"connect", l.upstream_errors_connect},
+           {"timeout", l.upstream_errors_timeout},
+           {"reset", l.upstream_errors_reset}}}});
+  }
+  j["experiments"] = experiment_counts();
+  std::lock_guard lock(mutex_);
+  nlohmann::json last = {{"result", last_reload_result_}};
+  if (!last_reload_error_.empty()) last["error"] = last_reload_error_;
+  j["last_reload"] = last;
+  return j;
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,132 @@
+#pragma once
+// The running proxy: raises the open-file limit and checks that the listeners fit in it, binds
+// every listener (one socket shared by the workers) and the admin listener on the main thread,
+// starts the workers and the admin loop thread, and handles signals — SIGTERM/SIGINT drain, SIGHUP
+// reloads — on the main thread's loop.
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/schema.h"
+#include "faults/snapshot.h"
+#include "proxy/admin/audit.h"
+#include "proxy/admin/backend.h"
+#include "proxy/control/expiry_audit.h"
+#include "proxy/snapshot.h"
+#include "proxy/stress/cpu_stress.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+class AdminHost;
+class ConfigWatch;
+
+// Worker threads `run` starts: runtime.workers, or one per CPU.
+unsigned worker_count(const config::Config& config);
+
+struct ReadyInfo {
+  std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
+  std::string admin;
+};
+
+class Server {
+ public:
+  struct Options {
+    // Called on the main thread once everything listens (the demo prints its guide here).
+    std::function<void(const ReadyInfo&)> on_ready;
+  };
+
+  Server(std::shared_ptr<const config::Config> config, Options options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs until drained. Exit codes as SPEC §1: 0 clean drain, 2 bad config or bind, 1 other.
+  int run();
+
+  // Thread-safe controls (used by signals, the admin Backend and tests).
+  void request_drain();
+  admin::Outcome reload();
+  admin::Outcome set_halted(bool halted);
+  admin::Outcome create_experiment(config::ExperimentConfig experiment, bool replace_allowed);
+  admin::Outcome remove_experiment(const std::string& name);
+  admin::Outcome pause_experiment(const std::string& name, bool paused);
+  nlohmann::json experiments_json() const;
+  std::optional<nlohmann::json> experiment_json(const std::string& name) const;
+  admin::AuditLog& audit() { return audit_; }
+  SnapshotPtr snapshot() const;
+
+  // Backend support (any thread).
+  bool ready() const;
+  bool halted() const { return run_ && run_->halted(); }
+  admin::MetricsSample metrics() const;
+  nlohmann::json status() const;
+  std::shared_ptr<const config::Config> config() const;
+
+ private:
+  friend class AdminHost;
+  static void on_signal(uv_signal_t* handle, int signum);
+  static void on_drain_tick(uv_timer_t* timer);
+  static void on_wakeup(uv_async_t* async);
+  // Resolves upstreams and compiles experiments (config + API) into a new snapshot; on error
+  // the first diagnostic is the message. Caller holds control_mutex_.
+  Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config,
+                                     const std::vector<faults::ApiExperiment>& api) const;
+  void publish(SnapshotPtr snapshot);  // caller holds control_mutex_
+  void update_cpu_target();            // main thread
+  std::optional<nlohmann::json> view_of(const Snapshot& snap, const std::string& name) const;
+  static void on_tick(uv_timer_t* timer);
+  void add_fault_metrics(admin::MetricsSample& sample) const;
+  nlohmann::json experiment_counts() const;
+  void begin_drain();
+  void finish();
+  void write_ready_file(const ReadyInfo& info);
+  // server_reload.cc: SIGHUP and file-watch reloads (audited as `client`), the optional
+  // config file watch, and expiry events.
+  void reload_and_audit(const char* client);
+  void start_config_watch();
+  void stop_config_watch();
+  void audit_expiries();
+
+  std::shared_ptr<const config::Config> config_;
+  Options options_;
+  mutable std::mutex mutex_;  // config_, last reload result
+  std::unique_ptr<SharedState> shared_;
+  std::shared_ptr<faults::RunState> run_;
+  std::mutex control_mutex_;  // serialises reloads and API changes
+  std::vector<faults::ApiExperiment> api_;
+  uint64_t next_revision_ = 1;
+  SnapshotPtr snapshot_;  // current; guarded by mutex_
+  admin::AuditLog audit_;
+  CpuStress cpu_;
+  std::atomic<bool> cpu_dirty_{false};
+  uv_timer_t tick_{};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AdminHost> admin_;
+  std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
+  ExpiryAudit expiry_audit_;                   // main loop
+  uv_loop_t loop_{};
+  uv_signal_t sigterm_{}, sigint_{}, sighup_{};
+  uv_timer_t drain_timer_{};
+  uv_async_t wakeup_{};
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<bool> ready_{false};
+  bool draining_ = false;
+  uint64_t drain_deadline_ms_ = 0;
+  uint64_t generation_ = 0;
+  uint64_t open_file_limit_ = 0;  // soft RLIMIT_NOFILE after run() raised it
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
+  std::string last_reload_result_ = "none";
+  std::string last_reload_error_;
+  std::chrono::system_clock::time_point last_reload_time_{};
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,225 @@
+// Server: experiments through the admin API, publishing snapshots, CPU stress and the fault
+// metrics. Mutations are serialised by control_mutex_ and publish a whole new snapshot.
+#include <algorithm>
+#include <array>
+
+#include "faults/catalog.h"
+#include "faults/cpu_target.h"
+#include "faults/views.h"
+#include "proxy/admin/experiment_view.h"
+#include "proxy/control/server.h"
+#include "proxy/log.h"
+
+namespace faultline::proxy {
+
+namespace {
+
+admin::Outcome failure(int status, std::string error, std::string field = {}) {
+  admin::Outcome o;
+  o.status = status;
+  o.error = std::move(error);
+  o.field = std::move(field);
+  return o;
+}
+
+nlohmann::json render(const faults::ExperimentView& v) {
+  admin::ExperimentViewInput in;
+  in.state = v.status;
+  in.source = v.experiment->source;
+  in.started_at = v.experiment->started_at;
+  in.expires_at = v.experiment->expires_at;
+  // start = "paused" and not resumed yet: the clock has not started.
+  if (v.experiment->run->held()) in.expires_at.reset();
+  in.counters.matched = v.counters.matched;
+  for (size_t k = 0; k < faults::kMaxKinds; ++k) {
+    if (v.counters.injected[k] == 0) continue;
+    in.counters.injected.emplace_back(std::string(faults::kind_name(k)), v.counters.injected[k]);
+  }
+  nlohmann::json view = admin::experiment_view(v.experiment->definition, in);
+  if (v.experiment->run->held()) {
+    view["started_at"] = nullptr;
+    view["expires_at"] = nullptr;
+  }
+  return view;
+}
+
+}  // namespace
+
+SnapshotPtr Server::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+void Server::publish(SnapshotPtr snapshot) {
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_ = snapshot;
+  }
+  for (auto& w : workers_) w->publish(snapshot);
+  cpu_dirty_ = true;
+  if (ready_) uv_async_send(&wakeup_);
+}
+
+void Server::on_tick(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  self->update_cpu_target();
+  self->audit_expiries();
+}
+
+void Server::update_cpu_target() {
+  SnapshotPtr snap = snapshot();
+  if (!snap || !snap->faults) return;
+  faults::CpuTarget target = faults::cpu_target(*snap->faults, faults::Clock::now());
+  cpu_.set_target(target.cores, target.load_percent);
+}
+
+admin::Outcome Server::create_experiment(config::ExperimentConfig experiment,
+                                         bool replace_allowed) {
+  std::lock_guard control(control_mutex_);
+  auto cfg = config();
+  config::Diagnostics diags;
+  if (!faults::validate_api_experiment(*cfg, experiment, diags) || !diags.ok()) {
+    const auto& d = diags.items().front();
+    return failure(400, d.message, d.path);
+  }
+  for (const auto& e : cfg->experiments) {
+    if (e.name == experiment.name)
+      return failure(
+          409, "experiment " + e.name + " comes from the config file: edit the file and reload");
+  }
+  std::vector<faults::ApiExperiment> next = api_;
+  bool replaced = false;
+  for (auto& a : next) {
+    if (a.experiment.name != experiment.name) continue;
+    if (!replace_allowed) return failure(409, "experiment " + experiment.name + " already exists");
+    a.experiment = experiment;
+    a.revision = next_revision_++;
+    replaced = true;
+  }
+  if (!replaced) next.push_back({experiment, next_revision_++});
+  auto built = build_snapshot(cfg, next);
+  if (!built) return failure(400, built.error());
+  api_ = std::move(next);
+  publish(*built);
+  admin::Outcome o;
+  o.status = replaced ? 200 : 201;
+  if (auto view = view_of(**built, experiment.name)) o.body = *view;
+  log::main().info("experiment {} {}", experiment.name, replaced ? "replaced" : "created");
+  return o;
+}
+
+admin::Outcome Server::remove_experiment(const std::string& name) {
+  std::lock_guard control(control_mutex_);
+  auto cfg = config();
+  for (const auto& e : cfg->experiments)
+    if (e.name == name) return failure(409, "experiment " + name + " comes from the config file");
+  std::vector<faults::ApiExperiment> next;
+  for (const auto& a : api_)
+    if (a.experiment.name != name) next.push_back(a);
+  if (next.size() == api_.size()) return failure(404, "no experiment named " + name);
+  auto built = build_snapshot(cfg, next);
+  if (!built) return failure(500, built.error());
+  api_ = std::move(next);
+  publish(*built);
+  log::main().info("experiment {} removed", name);
+  admin::Outcome o;
+  o.status = 204;
+  return o;
+}
+
+admin::Outcome Server::pause_experiment(const std::string& name, bool paused) {
+  std::lock_guard control(control_mutex_);
+  SnapshotPtr snap = snapshot();
+  if (!faults::set_paused(*snap->faults, name, paused))
+    return failure(404, "no experiment named " + name);
+  if (const faults::CompiledExperiment* e = snap->faults->find(name); !paused && e->run->held()) {
+    // First resume of a start = "paused" experiment: a rebuild starts its clock now.
+    auto built = build_snapshot(config(), api_);
+    if (!built) return failure(500, built.error());
+    publish(*built);
+    e->run->set_held(false);
+    snap = *built;
+  }
+  cpu_dirty_ = true;
+  uv_async_send(&wakeup_);
+  log::main().info("experiment {} {}", name, paused ? "paused" : "resumed");
+  admin::Outcome o;
+  if (auto view = view_of(*snap, name)) o.body = *view;
+  return o;
+}
+
+std::optional<nlohmann::json> Server::view_of(const Snapshot& snap, const std::string& name) const {
+  for (const auto& v : faults::experiment_views(*snap.faults, faults::Clock::now()))
+    if (v.experiment->name == name) return render(v);
+  return std::nullopt;
+}
+
+nlohmann::json Server::experiments_json() const {
+  SnapshotPtr snap = snapshot();
+  nlohmann::json out = nlohmann::json::array();
+  if (!snap || !snap->faults) return out;
+  for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now()))
+    out.push_back(render(v));
+  return out;
+}
+
+std::optional<nlohmann::json> Server::experiment_json(const std::string& name) const {
+  SnapshotPtr snap = snapshot();
+  if (!snap || !snap->faults) return std::nullopt;
+  return view_of(*snap, name);
+}
+
+nlohmann::json Server::experiment_counts() const {
+  SnapshotPtr snap = snapshot();
+  uint64_t active = 0, paused = 0, expired = 0;
+  if (snap && snap->faults) {
+    for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
+      if (v.status == faults::ExperimentStatus::kActive)
+        ++active;
+      else if (v.status == faults::ExperimentStatus::kPaused)
+        ++paused;
+      else
+        ++expired;
+    }
+  }
+  return {{"active", active},
+          {"paused", paused},
+          {"expired", expired},
+          {"total", active + paused + expired}};
+}
+
+void Server::add_fault_metrics(admin::MetricsSample& sample) const {
+  SnapshotPtr snap = snapshot();
+  if (!snap || !snap->faults) return;
+  for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
+    sample.experiments.push_back(
+        {v.experiment->name, v.counters.matched, v.status == faults::ExperimentStatus::kActive});
+    // Every per-request fault kind the experiment has is a series from the start, at 0
+    // (SPEC §7), so that a fresh dashboard shows 0 rather than "No data".
+    std::array<bool, faults::kMaxKinds> configured{};
+    for (const auto& fault : v.experiment->faults)
+      if (fault.per_request && fault.kind < faults::kMaxKinds) configured[fault.kind] = true;
+    for (size_t k = 0; k < faults::kMaxKinds; ++k)
+      if (v.counters.injected[k] > 0 || configured[k])
+        sample.injected.push_back(
+            {v.experiment->name, std::string(faults::kind_name(k)), v.counters.injected[k]});
+  }
+  if (run_) {
+    faults::HeaderTotals header = faults::header_totals(*run_);
+    // With header triggers on, each kind a header can inject is a series from the start.
+    constexpr std::string_view kHeaderKinds[] = {"latency", "abort", "reset", "stall", "bandwidth"};
+    const bool triggers_on = snap->faults->triggers.enabled;
+    for (size_t k = 0; k < faults::kMaxKinds; ++k)
+      if (header.injected[k] > 0 ||
+          (triggers_on && std::find(std::begin(kHeaderKinds), std::end(kHeaderKinds),
+                                    faults::kind_name(k)) != std::end(kHeaderKinds)))
+        sample.injected.push_back(
+            {"header", std::string(faults::kind_name(k)), header.injected[k]});
+    for (size_t r = 0; r < faults::kRejectReasons; ++r)
+      sample.header_triggers_rejected.emplace_back(
+          std::string(faults::reject_reason_name(static_cast<faults::RejectReason>(r))),
+          header.rejected[r]);
+  }
+}
+
+}  // namespace faultline::proxy

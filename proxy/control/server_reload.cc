@@ -1,0 +1,43 @@
+// Server: reloads that do not come through the admin API (SIGHUP, the config file watch) and
+// the expiry audit. Both land in the audit trail like API changes do.
+#include "proxy/control/config_watch.h"
+#include "proxy/control/server.h"
+#include "proxy/log.h"
+
+namespace faultline::proxy {
+
+void Server::reload_and_audit(const char* client) {
+  admin::Outcome outcome = reload();
+  audit_.record(client, "reload", {}, outcome.error.empty() ? "ok" : "error: " + outcome.error);
+}
+
+void Server::start_config_watch() {
+  const config::Config& cfg = *config_;
+  if (!cfg.runtime.watch_config) return;
+  if (cfg.file.empty()) {
+    log::main().warn("runtime.watch_config: no config file to watch (built-in config)");
+    return;
+  }
+  config_watch_ = std::make_unique<ConfigWatch>(&loop_, cfg.file, [this] {
+    log::main().info("config file changed: reloading {}", config()->file);
+    reload_and_audit("watch");
+  });
+  if (auto st = config_watch_->start(); !st) {
+    // Not fatal: SIGHUP and POST /v1/reload still work.
+    log::main().error("runtime.watch_config: {}; reload with SIGHUP instead", st.error());
+    return;
+  }
+  log::main().info("watching {} for config changes", config_watch_->directory());
+}
+
+void Server::stop_config_watch() {
+  if (config_watch_) config_watch_->close();
+}
+
+void Server::audit_expiries() {
+  SnapshotPtr snap = snapshot();
+  if (!snap || !snap->faults) return;
+  expiry_audit_.check(*snap->faults, faults::Clock::now(), audit_);
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,38 @@
+#include "proxy/fault_decision.h"
+
+#include "faults/decide.h"
+#include "proxy/request_record.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::RequestHead& head,
+                    faults::Plan& plan) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  if (!f) return false;
+  // Fast path: nothing can apply to this listener.
+  if (!f->triggers.enabled && f->listeners[head.listener_index].per_request.empty()) return false;
+  plan = faults::decide(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  log_ignored_triggers(plan, head.peer);
+  return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty() ||
+         !plan.applied.empty();
+}
+
+bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
+                    const sockaddr* peer, faults::Plan& plan) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  if (!f || f->listeners[listener].per_connection.empty()) return false;
+  faults::ConnectionHead head;
+  head.peer = peer;
+  head.listener_index = listener;
+  plan = faults::decide_connect(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
+}
+
+void release_plan(Worker&, const Snapshot& snapshot, faults::Plan& plan) {
+  if (plan.held_slots.empty()) return;
+  if (snapshot.faults) faults::release(*snapshot.faults, plan);
+  plan.held_slots.clear();
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,327 @@
+#include "proxy/http/head.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace faultline::proxy {
+
+namespace {
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Appends to a bounded output buffer; `ok` turns false when it would overflow.
+struct Out {
+  char* p;
+  char* end;
+  bool ok = true;
+  void put(std::string_view s) {
+    if (s.empty()) return;  // may have a null data() (memcpy must not see it)
+    if (!ok || static_cast<size_t>(end - p) < s.size()) {
+      ok = false;
+      return;
+    }
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  void put_int(int v) {
+    char buf[16];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    put({buf, static_cast<size_t>(r.ptr - buf)});
+  }
+};
+
+// Calls f(token) for each token of every Connection header; stops when f returns true.
+template <typename F>
+bool any_connection_token(const HeadCollector& head, F f) {
+  for (size_t i = 0; i < head.count(); ++i) {
+    if (!iequals(head.name(i), "connection")) continue;
+    std::string_view v = head.value(i);
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (f(token)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+// Tokens listed in Connection headers name further hop-by-hop headers.
+bool named_in_connection(const HeadCollector& head, std::string_view name) {
+  return any_connection_token(head, [&](std::string_view token) { return iequals(token, name); });
+}
+
+bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
+  switch (name.size()) {
+    case 2:
+      return iequals(name, "te");
+    case 7:
+      return iequals(name, "trailer") || (!o.keep_upgrade && iequals(name, "upgrade"));
+    case 10:
+      return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16:
+      return iequals(name, "proxy-connection");
+    case 17:
+      return !o.keep_transfer_encoding && iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
+void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out) {
+  bool has_connection_header = head.has("connection");
+  std::string_view xff_prev;
+  size_t xff_count = 0;
+  for (size_t i = 0; i < head.count(); ++i) {
+    std::string_view name = head.name(i);
+    if (is_hop_by_hop(name, o)) continue;
+    if (o.strip_chaos && istarts_with(name, "x-chaos-")) continue;
+    if (!o.forwarded_for.empty() && iequals(name, "x-forwarded-for")) {
+      // Joined below into one field with the client appended.
+      if (xff_count++ == 0) xff_prev = head.value(i);
+      continue;
+    }
+    // A framing header stays even if Connection names it (the session refuses such heads;
+    // dropping one here would let the body be read as another request).
+    if (has_connection_header && !is_framing_header(name) && named_in_connection(head, name)) {
+      if (!(o.keep_upgrade && iequals(name, "upgrade"))) continue;
+    }
+    out.put(name);
+    out.put(": ");
+    out.put(head.value(i));
+    out.put("\r\n");
+  }
+  if (!o.forwarded_for.empty()) {
+    out.put("X-Forwarded-For: ");
+    if (xff_count > 0) {
+      size_t seen = 0;
+      for (size_t i = 0; i < head.count(); ++i) {
+        if (!iequals(head.name(i), "x-forwarded-for")) continue;
+        if (seen++ > 0) out.put(", ");
+        out.put(head.value(i));
+      }
+      out.put(", ");
+    }
+    out.put(o.forwarded_for);
+    out.put("\r\n");
+  }
+  if (o.keep_upgrade)
+    out.put("Connection: upgrade\r\n");
+  else if (o.connection_close)
+    out.put("Connection: close\r\n");
+  else if (o.connection_keep_alive)
+    out.put("Connection: keep-alive\r\n");
+  if (!o.injected.empty()) {
+    out.put("x-chaos-injected: ");
+    out.put(o.injected);
+    out.put("\r\n");
+  }
+  out.put("\r\n");
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127) return false;
+    if (std::strchr("\"(),/:;<=>?@[\\]{}", c)) return false;
+  }
+  return true;
+}
+
+bool is_framing_header(std::string_view name) {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "host");
+}
+
+std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host) {
+  std::string_view found;
+  any_connection_token(head, [&](std::string_view token) {
+    if (iequals(token, "content-length"))
+      found = "Content-Length";
+    else if (iequals(token, "transfer-encoding"))
+      found = "Transfer-Encoding";
+    else if (with_host && iequals(token, "host"))
+      found = "Host";
+    return !found.empty();
+  });
+  return found;
+}
+
+void HeadCollector::reset(size_t limit) {
+  arena_.clear();
+  limit_ = limit;
+  raw_ = 0;
+  last_byte_ = 0;
+  target_len_ = 0;
+  field_open_ = false;
+  too_many_ = false;
+  problem_ = {};
+  count_ = 0;
+}
+
+bool HeadCollector::consumed(const char* p, size_t n) {
+  if (n == 0) return true;
+  raw_ += n;
+  // llhttp refuses a bare LF, so every LF here ends a line; one followed by SP or HT begins
+  // an obs-fold continuation (or a whitespace line after the start line).
+  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t'))
+    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  for (const char* lf = p; (lf = static_cast<const char*>(std::memchr(lf, '\n', p + n - lf)));) {
+    if (++lf == p + n) break;
+    if (*lf == ' ' || *lf == '\t')
+      return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  }
+  last_byte_ = p[n - 1];
+  return true;
+}
+
+bool HeadCollector::append(const char* at, size_t n) {
+  if (arena_.size() + n > limit_) return false;
+  arena_.append(at, n);
+  return true;
+}
+
+bool HeadCollector::add_target(const char* at, size_t n) {
+  if (!append(at, n)) return false;
+  target_len_ += static_cast<uint32_t>(n);
+  return true;
+}
+
+bool HeadCollector::add_field(const char* at, size_t n) {
+  if (!field_open_) {
+    // A new field begins; llhttp may deliver one name in several pieces.
+    field_open_ = true;
+    pending_ =
+        Field{static_cast<uint32_t>(arena_.size()), 0, static_cast<uint32_t>(arena_.size()), 0};
+  }
+  if (!append(at, n)) return false;
+  pending_.name_len += static_cast<uint32_t>(n);
+  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  return true;
+}
+
+bool HeadCollector::field_done() {
+  // Counted here, at the colon, rather than at the name's first piece: where a read ends
+  // must not decide between "too many" (431) and an error llhttp finds inside the name (400).
+  bool had_name = field_open_ && pending_.name_len > 0;
+  field_open_ = false;
+  if (!had_name) return refuse("empty header name\n");
+  if (count_ == kMaxHeaders) {
+    too_many_ = true;
+    return refuse("too many header fields\n");
+  }
+  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  fields_[count_++] = pending_;
+  return true;
+}
+
+bool HeadCollector::add_value(const char* at, size_t n) {
+  if (count_ == 0 || field_open_) return false;
+  Field& f = fields_[count_ - 1];
+  if (!append(at, n)) return false;
+  f.value_len += static_cast<uint32_t>(n);
+  return true;
+}
+
+bool HeadCollector::check_request(bool http10) {
+  if (http10 && has("transfer-encoding"))
+    return refuse("Transfer-Encoding in an HTTP/1.0 request\n");
+  std::string_view named = framing_header_named_in_connection(*this, /*with_host=*/true);
+  if (named.empty()) return true;
+  if (named == "Content-Length")
+    return refuse("Connection names Content-Length, which frames the message\n");
+  if (named == "Transfer-Encoding")
+    return refuse("Connection names Transfer-Encoding, which frames the message\n");
+  return refuse("Connection names Host, which routes the request\n");
+}
+
+bool HeadCollector::check_response() {
+  if (!framing_header_named_in_connection(*this, /*with_host=*/false).empty())
+    return refuse("Connection names a header that frames the message\n");
+  return true;
+}
+
+std::string_view HeadCollector::find(std::string_view lower_name) const {
+  for (size_t i = 0; i < count_; ++i)
+    if (iequals(name(i), lower_name)) return value(i);
+  return {};
+}
+
+bool HeadCollector::has(std::string_view lower_name) const {
+  for (size_t i = 0; i < count_; ++i)
+    if (iequals(name(i), lower_name)) return true;
+  return false;
+}
+
+const faults::HeaderView* HeadCollector::views() {
+  for (size_t i = 0; i < count_; ++i) views_[i] = {name(i), value(i)};
+  return views_;
+}
+
+size_t write_request_head(const HeadCollector& head, std::string_view method,
+                          const RewriteOptions& options, char* out, size_t cap) {
+  Out o{out, out + cap};
+  o.put(method);
+  o.put(" ");
+  o.put(head.target());
+  o.put(" HTTP/1.1\r\n");
+  write_headers(head, options, o);
+  return o.ok ? static_cast<size_t>(o.p - out) : 0;
+}
+
+size_t write_response_head(const HeadCollector& head, int status, const RewriteOptions& options,
+                           char* out, size_t cap) {
+  Out o{out, out + cap};
+  o.put("HTTP/1.1 ");
+  o.put_int(status);
+  o.put(" ");
+  o.put(head.target().empty() ? std::string_view(reason_phrase(status)) : head.target());
+  o.put("\r\n");
+  write_headers(head, options, o);
+  return o.ok ? static_cast<size_t>(o.p - out) : 0;
+}
+
+size_t write_simple_response(int status, std::string_view body, bool close,
+                             std::string_view extra_headers, std::string_view injected, char* out,
+                             size_t cap) {
+  Out o{out, out + cap};
+  o.put("HTTP/1.1 ");
+  o.put_int(status);
+  o.put(" ");
+  o.put(reason_phrase(status));
+  o.put("\r\ncontent-type: text/plain\r\ncontent-length: ");
+  o.put_int(static_cast<int>(body.size()));
+  o.put("\r\n");
+  if (close) o.put("connection: close\r\n");
+  o.put(extra_headers);
+  if (!injected.empty()) {
+    o.put("x-chaos-injected: ");
+    o.put(injected);
+    o.put("\r\n");
+  }
+  o.put("\r\n");
+  o.put(body);
+  return o.ok ? static_cast<size_t>(o.p - out) : 0;
+}
+
+}  // namespace faultline::proxy

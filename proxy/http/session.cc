@@ -1,0 +1,1389 @@
+#include "proxy/http/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "proxy/fault_decision.h"
+#include "proxy/http/upstream.h"
+#include "proxy/io/timer_at_least.h"
+#include "proxy/log.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+namespace {
+
+constexpr uint64_t kLingerMs = 2000;
+constexpr uint64_t kResetAtConnectMs = 50;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+HttpSession* session_of(llhttp_t* p) {
+  return static_cast<HttpSession*>(p->data);
+}
+
+uint64_t now_us() {
+  return uv_hrtime() / 1000;
+}
+
+void format_peer(const sockaddr_storage& ss, char* out, size_t cap) {
+  out[0] = 0;
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, out, cap);
+  } else if (ss.ss_family == AF_INET6) {
+    auto& a6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    if (IN6_IS_ADDR_V4MAPPED(&a6.sin6_addr))
+      inet_ntop(AF_INET, &a6.sin6_addr.s6_addr[12], out, cap);
+    else
+      inet_ntop(AF_INET6, &a6.sin6_addr, out, cap);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- llhttp settings
+
+// The README promises strict parsing; cmake/Dependencies.cmake builds llhttp that way.
+static_assert(LLHTTP_STRICT_MODE, "llhttp must be built with LLHTTP_STRICT_MODE=1");
+
+const llhttp_settings_t& HttpSession::request_settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_url = on_req_target;
+    s.on_header_field = on_req_field;
+    s.on_header_field_complete = on_req_field_done;
+    s.on_header_value = on_req_value;
+    s.on_headers_complete = on_req_headers_complete;
+    s.on_message_complete = on_req_message_complete;
+    return s;
+  }();
+  return settings;
+}
+
+const llhttp_settings_t& HttpSession::response_settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_status = on_resp_status;
+    s.on_header_field = on_resp_field;
+    s.on_header_field_complete = on_resp_field_done;
+    s.on_header_value = on_resp_value;
+    s.on_headers_complete = on_resp_headers_complete;
+    s.on_body = on_resp_body;
+    s.on_message_complete = on_resp_message_complete;
+    return s;
+  }();
+  return settings;
+}
+
+// A callback that refuses returns HPE_USER; process_client then answers from req_head_
+// (431 when too large or too many fields, else 400 with its problem()).
+int HttpSession::on_req_target(llhttp_t* p, const char* at, size_t n) {
+  return session_of(p)->req_head_.add_target(at, n) ? 0 : HPE_USER;
+}
+
+int HttpSession::on_req_field(llhttp_t* p, const char* at, size_t n) {
+  return session_of(p)->req_head_.add_field(at, n) ? 0 : HPE_USER;
+}
+
+int HttpSession::on_req_field_done(llhttp_t* p) {
+  return session_of(p)->req_head_.field_done() ? 0 : HPE_USER;
+}
+
+int HttpSession::on_req_value(llhttp_t* p, const char* at, size_t n) {
+  return session_of(p)->req_head_.add_value(at, n) ? 0 : HPE_USER;
+}
+
+int HttpSession::on_req_headers_complete(llhttp_t* p) {
+  auto* s = session_of(p);
+  bool http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
+  if (!s->req_head_.check_request(http10)) return HPE_USER;
+  s->req_head_ready_ = true;
+  return HPE_PAUSED;
+}
+
+int HttpSession::on_req_message_complete(llhttp_t* p) {
+  session_of(p)->req_msg_done_ = true;
+  return HPE_PAUSED;
+}
+
+int HttpSession::on_resp_status(llhttp_t* p, const char* at, size_t n) {
+  auto* s = session_of(p);
+  if (!s->resp_head_.add_target(at, n)) return HPE_USER;
+  return 0;
+}
+
+int HttpSession::on_resp_field(llhttp_t* p, const char* at, size_t n) {
+  return session_of(p)->resp_head_.add_field(at, n) ? 0 : HPE_USER;
+}
+
+int HttpSession::on_resp_field_done(llhttp_t* p) {
+  return session_of(p)->resp_head_.field_done() ? 0 : HPE_USER;
+}
+
+int HttpSession::on_resp_value(llhttp_t* p, const char* at, size_t n) {
+  return session_of(p)->resp_head_.add_value(at, n) ? 0 : HPE_USER;
+}
+
+int HttpSession::on_resp_headers_complete(llhttp_t* p) {
+  auto* s = session_of(p);
+  if (!s->resp_head_.check_response()) return HPE_USER;  // 502: it would be re-framed
+  int status = llhttp_get_status_code(p);
+  if (status >= 100 && status < 200 && status != 101) {
+    // Interim response: process_upstream relays a 100 Continue (drops others) once the bytes
+    // of this head passed HeadCollector::consumed, then parses on.
+    s->resp_informational_ = true;
+    return HPE_PAUSED;
+  }
+  s->resp_head_ready_ = true;
+  // For a HEAD request the response has no body whatever its headers say; the head is then
+  // relayed at message completion.
+  return s->is_head_ ? 1 : HPE_PAUSED;
+}
+
+int HttpSession::on_resp_body(llhttp_t* p, const char* at, size_t n) {
+  auto* s = session_of(p);
+  if (s->dechunk_) {
+    // HTTP/1.0 client: relay decoded data, the end is marked by closing.
+    s->emit(kClient, s->resp_parse_slab_, at, n);
+  }
+  return 0;
+}
+
+int HttpSession::on_resp_message_complete(llhttp_t* p) {
+  auto* s = session_of(p);
+  if (s->resp_informational_) {
+    s->resp_informational_ = false;
+    s->resp_head_.reset(64 * 1024);
+    return 0;
+  }
+  s->resp_msg_done_ = true;
+  return HPE_PAUSED;
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+HttpSession::HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool& pool)
+    : worker_(worker), listener_(listener), pool_(pool), snapshot_(worker.snapshot()) {}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::start(int fd) {
+  uv_tcp_init(worker_.loop(), &client_);
+  uv_timer_init(worker_.loop(), &client_timer_);
+  uv_timer_init(worker_.loop(), &fault_timer_);
+  client_.data = client_timer_.data = fault_timer_.data = shutdown_req_.data = this;
+  worker_.add(this);
+  listener_.stats.connection_opened();
+  if (uv_tcp_open(&client_, fd) != 0) {
+    ::close(fd);
+    close();
+    return;
+  }
+  uv_tcp_nodelay(&client_, 1);
+  int len = sizeof peer_;
+  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer_), &len);
+  format_peer(peer_, client_addr_, sizeof client_addr_);
+  llhttp_init(&req_parser_, HTTP_REQUEST, &request_settings());
+  req_parser_.data = this;
+
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  // Faults that act at accept (reset at connect).
+  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+    faults::Plan plan;
+    if (decide_connect(worker_, *snapshot_, listener_.index, reinterpret_cast<sockaddr*>(&peer_),
+                       plan) &&
+        plan.terminal == faults::Terminal::kReset &&
+        plan.reset_point == faults::ResetPoint::kConnect) {
+      release_plan(worker_, *snapshot_, plan);
+      // Logged and counted like a request: the client's attempt ends in an injected reset.
+      plan_ = std::move(plan);
+      plan_active_ = true;
+      exchange_open_ = true;
+      request_id_ = next_request_id();
+      request_start_us_ = now_us();
+      // The RST follows the client's first bytes (or kResetAtConnectMs): a client then sees
+      // an accepted connection reset, never a race with its own connect().
+      reset_on_input_ = true;
+      uv_timer_start(&client_timer_, on_client_timer, kResetAtConnectMs, 0);
+      update_reading(kClient);
+      return;
+    }
+    release_plan(worker_, *snapshot_, plan);
+  }
+  uv_timer_start(&client_timer_, on_client_timer, cfg.idle_timeout.count(), 0);
+  update_reading(kClient);
+}
+
+void HttpSession::close(bool reset) {
+  if (closing_) return;
+  if (exchange_open_) {
+    // Closed before the exchange completed: say why (only faults close with a reset).
+    Ending ending = reset                                   ? Ending::kReset
+                    : wait_ == Wait::kStall || stalled_out_ ? Ending::kStall
+                    : req_ == Req::kTunnel                  ? Ending::kComplete
+                                                            : close_ending_;
+    record_exchange(ending);
+  }
+  closing_ = true;
+  end_wait();
+  for (Side side : {kClient, kUpstream}) {
+    if (held_[side].slab) worker_.slabs().unref(held_[side].slab);
+    held_[side] = {};
+  }
+  if (plan_active_) {
+    release_plan(worker_, *snapshot_, plan_);
+    plan_active_ = false;
+  }
+  detach_upstream(false);
+  forget_sent_head();
+  client_out_.discard(worker_.write_ops(), worker_.slabs());
+  client_read_slot_.release(worker_.slabs());
+  worker_.remove(this);
+  listener_.stats.connection_closed();
+  worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
+  auto* h = reinterpret_cast<uv_handle_t*>(&client_);
+  pending_closes_ = 3;
+  if (reset && uv_tcp_close_reset(&client_, on_close) == 0) {
+    // RST instead of FIN.
+  } else {
+    uv_close(h, on_close);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&client_timer_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&fault_timer_), on_close);
+}
+
+void HttpSession::on_close(uv_handle_t* h) {
+  auto* s = static_cast<HttpSession*>(h->data);
+  if (--s->pending_closes_ == 0) s->worker_.retire(s);
+}
+
+void HttpSession::drain() {
+  close_after_ = true;
+  if ((req_ == Req::kIdle && !held_[kClient].slab) || wait_ == Wait::kLinger) close();
+}
+
+void HttpSession::abort() {
+  close_ending_ = Ending::kAborted;
+  close();
+}
+
+void HttpSession::release_faults() {
+  // Kill switch: forward what was held, lift limits.
+  Wait w = wait_;
+  up_bucket_ = TokenBucket();
+  down_bucket_ = TokenBucket();
+  reset_budget_ = 0;
+  switch (w) {
+    case Wait::kRequestDelay:
+    case Wait::kStall:
+      end_wait();
+      connect_upstream();
+      break;
+    case Wait::kResponseDelay:
+      end_wait();
+      response_head_released();
+      break;
+    case Wait::kBandwidthUp:
+      end_wait();
+      resume_held(kClient);
+      break;
+    case Wait::kBandwidthDown:
+      end_wait();
+      resume_held(kUpstream);
+      break;
+    case Wait::kSlowClose:
+      end_wait();
+      close();
+      break;
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- plumbing
+
+uv_stream_t* HttpSession::stream(Side side) {
+  return side == kClient ? reinterpret_cast<uv_stream_t*>(&client_)
+                         : reinterpret_cast<uv_stream_t*>(&upstream_->tcp);
+}
+
+Outbox& HttpSession::outbox(Side side) {
+  return side == kClient ? client_out_ : upstream_->out;
+}
+
+void HttpSession::emit(Side side, Slab* slab, const char* p, size_t n) {
+  if (n == 0 || closing_) return;
+  if (side == kUpstream && !upstream_) return;
+  Outbox& out = outbox(side);
+  out.add(worker_.write_ops(), worker_.slabs(), slab, p, n);
+  if (out.must_flush()) flush(side);
+}
+
+void HttpSession::flush(Side side) {
+  if (closing_) return;
+  if (side == kUpstream && !upstream_) return;
+  Outbox& out = outbox(side);
+  if (!out.staging) return;
+  int rc;
+  if (side == kClient) {
+    rc = out.flush(stream(side), this, on_client_written, worker_.write_ops(), worker_.slabs());
+  } else {
+    rc = out.flush(stream(side), upstream_, UpstreamConn::on_written, worker_.write_ops(),
+                   worker_.slabs());
+  }
+  if (rc != 0) {
+    if (side == kClient)
+      close();
+    else
+      upstream_failed(rc, false);
+    return;
+  }
+  // Back-pressure: a full queue on this side stops reading from the other.
+  if (out.above_high_water()) pause(side == kClient ? kUpstream : kClient, kPauseBackpressure);
+}
+
+void HttpSession::on_client_written(uv_write_t* req, int status) {
+  auto* s = static_cast<HttpSession*>(req->data);
+  WriteOp* op = reinterpret_cast<WriteOp*>(reinterpret_cast<char*>(req) - offsetof(WriteOp, req));
+  s->client_out_.completed(op, s->worker_.write_ops(), s->worker_.slabs());
+  if (s->closing_) return;
+  if (status != 0) {
+    s->close();
+    return;
+  }
+  if (s->client_out_.below_low_water()) s->unpause(kUpstream, kPauseBackpressure);
+  if (s->client_out_.in_flight == 0) {
+    if (s->reset_when_flushed_) {
+      s->close(/*reset=*/true);
+      return;
+    }
+    if (s->close_when_flushed_) {
+      s->close_when_flushed();
+      return;
+    }
+    s->maybe_finish_exchange();
+  }
+}
+
+void HttpSession::on_upstream_written() {
+  if (closing_) return;
+  if (upstream_->out.below_low_water()) unpause(kClient, kPauseBackpressure);
+  if (upstream_->out.in_flight == 0) maybe_finish_exchange();
+}
+
+void HttpSession::hold(Side side, Slab* slab, const char* p, size_t n) {
+  if (n == 0) return;
+  assert(held_[side].slab == nullptr);
+  worker_.slabs().ref(slab);
+  held_[side] = {slab, p, n};
+  pause(side, kPauseHeld);
+}
+
+void HttpSession::resume_held(Side side) {
+  if (closing_) return;
+  Held h = held_[side];
+  held_[side] = {};
+  unpause(side, kPauseHeld);
+  if (side == kClient) {
+    process_client(h.slab, h.p, h.n);
+  } else if (upstream_) {
+    process_upstream(h.slab, h.p, h.n);
+  }
+  if (h.slab) worker_.slabs().unref(h.slab);
+}
+
+void HttpSession::pause(Side side, uint8_t reason) {
+  paused_[side] |= reason;
+  update_reading(side);
+}
+
+void HttpSession::unpause(Side side, uint8_t reason) {
+  if (!(paused_[side] & reason)) return;
+  paused_[side] &= ~reason;
+  update_reading(side);
+}
+
+void HttpSession::update_reading(Side side) {
+  if (closing_) return;
+  bool want = paused_[side] == 0;
+  if (side == kClient) {
+    if (client_eof_) want = false;
+    if (want == reading_client_) return;
+    reading_client_ = want;
+    if (want)
+      uv_read_start(stream(kClient), on_alloc, on_client_read);
+    else
+      uv_read_stop(stream(kClient));
+  } else {
+    if (!upstream_ || !upstream_->connected) return;
+    if (want) {
+      // A pause is never the upstream's silence: its idle clock starts again here.
+      if (!upstream_->reading) upstream_quiet_since_ms_ = uv_now(worker_.loop());
+      upstream_->start_reading();
+    } else {
+      upstream_->stop_reading();
+    }
+  }
+}
+
+void HttpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* s = static_cast<HttpSession*>(h->data);
+  Slab* slab = s->client_read_slot_.fill(s->worker_.slabs());
+  *buf = uv_buf_init(slab->data, Slab::kSize);
+}
+
+void HttpSession::wait_for(Wait wait, uint64_t ms) {
+  wait_ = wait;
+  bool is_delay = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay ||
+                  wait == Wait::kStall || wait == Wait::kSlowClose;
+  if (is_delay)
+    start_timer_at_least(&fault_timer_, on_fault_timer, ms);
+  else
+    uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
+  if (wait != Wait::kLinger && wait != Wait::kConnect) worker_.wait_on_fault(this);
+  if (wait != Wait::kLinger && wait != Wait::kConnect && wait != Wait::kSlowClose)
+    fault_since_us_ = now_us();
+}
+
+void HttpSession::end_wait() {
+  if (wait_ == Wait::kNone) return;
+  wait_ = Wait::kNone;
+  if (fault_since_us_) {
+    fault_us_ += now_us() - fault_since_us_;
+    fault_since_us_ = 0;
+  }
+  uv_timer_stop(&fault_timer_);
+  worker_.done_with_fault(this);
+}
+
+// ---------------------------------------------------------------- request side
+
+void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
+  auto* s = static_cast<HttpSession*>(st->data);
+  Slab* slab = s->client_read_slot_.take();
+  if (nread != 0 && !s->closing_ && s->reset_on_input_) {
+    s->close(/*reset=*/true);
+  } else if (nread > 0 && !s->closing_) {
+    if (s->wait_ == Wait::kLinger) {
+      // Discarding after a final response; nothing to do.
+    } else {
+      s->process_client(slab, buf->base, static_cast<size_t>(nread));
+      if (!s->closing_) {
+        s->flush(kUpstream);
+      }
+    }
+  } else if (nread < 0 && !s->closing_) {
+    s->client_eof_ = true;
+    s->reading_client_ = false;
+    uv_read_stop(st);
+    if (nread != UV_EOF || s->wait_ == Wait::kLinger) {
+      s->close();
+    } else if (s->req_ == Req::kTunnel) {
+      if (s->upstream_)
+        uv_shutdown(new uv_shutdown_t, s->stream(kUpstream),
+                    [](uv_shutdown_t* r, int) { delete r; });
+      s->maybe_finish_exchange();
+    } else if (s->req_ == Req::kIdle || s->req_ == Req::kHead || s->req_ == Req::kBody ||
+               s->wait_ == Wait::kStall || s->wait_ == Wait::kRequestDelay) {
+      // A client that leaves mid-request (or between requests) ends the connection.
+      s->close();
+    } else {
+      // Request complete: answer it, then close.
+      s->close_after_ = true;
+    }
+  }
+  if (slab) s->worker_.slabs().unref(slab);
+}
+
+void HttpSession::begin_request() {
+  req_ = Req::kHead;
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  req_head_.reset(cfg.max_header_bytes.bytes);
+  req_head_ready_ = req_msg_done_ = false;
+  request_start_us_ = now_us();
+  exchange_open_ = true;
+  method_known_ = outcome_injected_ = stalled_out_ = false;
+  close_ending_ = Ending::kClientClosed;
+  request_id_ = next_request_id();
+  fault_us_ = fault_since_us_ = fault_us_at_upstream_ = 0;
+  status_ = 0;
+  resp_bytes_ = 0;
+  upstream_start_us_ = upstream_done_us_ = 0;
+  uv_timer_start(&client_timer_, on_client_timer, cfg.header_timeout.count(), 0);
+}
+
+void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
+  for (;;) {
+    if (closing_) return;
+    switch (req_) {
+      case Req::kTunnel:
+        emit(kUpstream, slab, p, n);
+        return;
+      case Req::kIdle:
+        if (n == 0) return;
+        begin_request();
+        [[fallthrough]];
+      case Req::kHead: {
+        if (n == 0) return;
+        // At most the head's remaining budget, so the verdict does not depend on the reads.
+        size_t feed = std::min(n, req_head_.room());
+        llhttp_errno_t err = llhttp_execute(&req_parser_, p, feed);
+        size_t used =
+            err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
+        if (!req_head_.consumed(p, used)) {
+          reject(400, req_head_.problem());
+          return;
+        }
+        if (err == HPE_OK) {
+          if (req_head_.room() > 0) return;  // the head continues in the next read
+          reject(431, "request header block too large\n");
+          return;
+        }
+        if (err == HPE_PAUSED && req_head_ready_) {
+          p += used;
+          n -= used;
+          llhttp_resume(&req_parser_);
+          req_ = Req::kWaiting;
+          on_request_head();
+          continue;
+        }
+        if (req_head_.too_many())
+          reject(431, req_head_.problem());
+        else if (err == HPE_USER && req_head_.problem().empty())
+          reject(431, "request header block too large\n");  // the arena (cannot happen)
+        else
+          reject(400, req_head_.problem().empty() ? "malformed request\n" : req_head_.problem());
+        return;
+      }
+      case Req::kWaiting:
+      case Req::kDone:
+        if (n > 0) hold(kClient, slab, p, n);
+        return;
+      case Req::kBody:
+      case Req::kDiscard: {
+        size_t limit = n;
+        if (up_bucket_.limited() && n > 0) {
+          uint64_t now = uv_now(worker_.loop());
+          uint64_t avail = up_bucket_.available(now);
+          if (avail == 0) {
+            hold(kClient, slab, p, n);
+            wait_for(Wait::kBandwidthUp, up_bucket_.wait_ms(n));
+            return;
+          }
+          limit = std::min<uint64_t>(n, avail);
+          up_bucket_.consume(limit);
+        }
+        llhttp_errno_t err = llhttp_execute(&req_parser_, p, limit);
+        size_t used =
+            err == HPE_OK ? limit : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
+        if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+          // Bad chunk framing and the like: the request cannot be relayed.
+          if (resp_ == Resp::kNone || resp_ == Resp::kHead) {
+            detach_upstream(false);
+            reject(400, "malformed request body\n");
+          } else {
+            close();
+          }
+          return;
+        }
+        if (req_ == Req::kBody && used > 0) {
+          emit(kUpstream, slab, p, used);
+          req_body_sent_ = true;
+        }
+        p += used;
+        n -= used;
+        if (err == HPE_PAUSED) {
+          llhttp_resume(&req_parser_);
+          request_complete();
+          continue;
+        }
+        if (err == HPE_PAUSED_UPGRADE) {
+          request_complete();
+          continue;
+        }
+        if (n > 0) {
+          // Throttled: the rest waits for tokens.
+          hold(kClient, slab, p, n);
+          wait_for(Wait::kBandwidthUp, std::max<uint64_t>(1, up_bucket_.wait_ms(n)));
+        }
+        return;
+      }
+    }
+  }
+}
+
+void HttpSession::request_complete() {
+  Req was = req_;
+  req_ = Req::kDone;
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());  // the upstream's turn starts now
+  flush(kUpstream);
+  if (was == Req::kDiscard) {
+    // The local response was already sent; nothing goes upstream.
+    maybe_finish_exchange();
+    return;
+  }
+  maybe_finish_exchange();
+}
+
+void HttpSession::on_request_head() {
+  uv_timer_stop(&client_timer_);
+  method_ = llhttp_get_method(&req_parser_);
+  method_known_ = true;
+  is_head_ = method_ == HTTP_HEAD;
+  client_http10_ =
+      llhttp_get_http_major(&req_parser_) == 1 && llhttp_get_http_minor(&req_parser_) == 0;
+  client_keep_alive_ = llhttp_should_keep_alive(&req_parser_) != 0;
+  // Connection: close, or HTTP/1.0 without keep-alive: whatever answers this request (relayed
+  // or local) ends the connection, and it closes right after that response (SPEC §7).
+  if (!client_keep_alive_) close_after_ = true;
+  upgrade_requested_ = llhttp_get_upgrade(&req_parser_) != 0;
+  resp_ = Resp::kNone;
+  resp_bytes_ = 0;
+  status_ = 0;
+  upstream_start_us_ = upstream_done_us_ = 0;
+  if (method_ == HTTP_CONNECT) {
+    reject(405, "CONNECT is not supported\n");
+    return;
+  }
+  // Pin the newest snapshot for this request.
+  if (snapshot_ != worker_.snapshot()) snapshot_ = worker_.snapshot();
+  plan_active_ = false;
+  request_delay_done_ = false;
+  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+    faults::RequestHead head;
+    head.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
+    head.path = req_head_.target();
+    head.headers = {req_head_.views(), req_head_.count()};
+    head.peer = reinterpret_cast<const sockaddr*>(&peer_);
+    head.listener_index = listener_.index;
+    if (plan_.empty() && plan_.held_slots.empty() && plan_.injected.empty() &&
+        plan_.applied.empty()) {
+      // Reuse the plan object: nothing to clear.
+    } else {
+      plan_ = faults::Plan();
+    }
+    plan_active_ = decide_request(worker_, *snapshot_, head, plan_);
+  }
+  carry_out_plan();
+}
+
+void HttpSession::carry_out_plan() {
+  if (!plan_active_) {
+    connect_upstream();
+    return;
+  }
+  const faults::Plan& plan = plan_;
+  if (!plan.bad_request.empty()) {
+    reject(400, plan.bad_request);
+    return;
+  }
+  // slow_close outlives the exchange: it applies when the connection closes.
+  slow_close_ms_ = static_cast<uint64_t>(plan.close_delay.count());
+  uint64_t now = uv_now(worker_.loop());
+  if (plan.upstream_rate) up_bucket_.reset(plan.upstream_rate, now);
+  if (plan.downstream_rate) down_bucket_.reset(plan.downstream_rate, now);
+  // Latency comes first (faults apply in the order written, and terminal faults end the
+  // request): an abort after a delay answers late. The timer calls back in here.
+  if (plan.request_delay.count() > 0 && !request_delay_done_) {
+    request_delay_done_ = true;
+    wait_for(Wait::kRequestDelay, plan.request_delay.count());
+    return;
+  }
+  switch (plan.terminal) {
+    case faults::Terminal::kRespond: {
+      std::string headers;
+      for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
+      outcome_injected_ = true;
+      respond_locally(plan.respond.status, plan.respond.body, headers, false);
+      return;
+    }
+    case faults::Terminal::kReset:
+      if (plan.reset_point != faults::ResetPoint::kResponse) {
+        close(/*reset=*/true);
+        return;
+      }
+      reset_budget_ = plan.reset_after_bytes == 0 ? 1 : plan.reset_after_bytes;
+      if (plan.reset_after_bytes == 0) reset_budget_ = UINT64_MAX;  // after the response head
+      break;
+    case faults::Terminal::kStall:
+      // Hold the request and send nothing; 0 = until the client gives up (the connection
+      // closes when it does) — bounded by the idle timeout.
+      wait_for(Wait::kStall,
+               plan.stall_for.count() > 0
+                   ? plan.stall_for.count()
+                   : snapshot_->config->listeners[listener_.index].idle_timeout.count());
+      return;
+    case faults::Terminal::kNone:
+      break;
+  }
+  connect_upstream();
+}
+
+void HttpSession::on_fault_timer(uv_timer_t* t) {
+  auto* s = static_cast<HttpSession*>(t->data);
+  Wait w = s->wait_;
+  s->end_wait();
+  switch (w) {
+    case Wait::kRequestDelay:
+      s->carry_out_plan();  // the rest of the plan, after the delay
+      break;
+    case Wait::kStall:
+      s->stalled_out_ = true;
+      s->close();
+      break;
+    case Wait::kResponseDelay:
+      s->response_head_released();
+      break;
+    case Wait::kBandwidthUp:
+      s->resume_held(kClient);
+      s->flush(kUpstream);
+      break;
+    case Wait::kBandwidthDown:
+      s->resume_held(kUpstream);
+      s->flush(kClient);
+      break;
+    case Wait::kSlowClose:
+      s->close();
+      break;
+    case Wait::kLinger:
+      s->close();
+      break;
+    case Wait::kConnect:
+    case Wait::kNone:
+      break;
+  }
+}
+
+void HttpSession::connect_upstream() {
+  if (closing_) return;
+  req_ = Req::kWaiting;
+  upstream_start_us_ = now_us();
+  fault_us_at_upstream_ = fault_us_;
+  if (UpstreamConn* conn = pool_.acquire()) {
+    upstream_ = conn;
+    conn->session = this;
+    conn->reused = true;
+    upstream_ready();
+    return;
+  }
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  upstream_ = new UpstreamConn(worker_, listener_.index);
+  upstream_->session = this;
+  const auto& addr = snapshot_->upstreams[listener_.index];
+  int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr));
+  if (rc != 0) {
+    on_upstream_connected(rc);
+    return;
+  }
+  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
+}
+
+void HttpSession::on_upstream_connected(int status) {
+  if (closing_) return;
+  uv_timer_stop(&upstream_->timer);
+  if (status != 0) {
+    bump(listener_.stats.upstream_errors_connect);
+    detach_upstream(false);
+    respond_locally(502, "upstream unreachable\n", {}, true);
+    return;
+  }
+  upstream_->connected = true;
+  if (resending_) {
+    resend_head();
+    return;
+  }
+  upstream_ready();
+}
+
+bool HttpSession::can_resend() const {
+  // A pooled connection the server closed just as we reused it fails before any response
+  // byte; the request is sent again once on a fresh connection when nothing but its head
+  // went out (no body bytes that could have been consumed).
+  return upstream_ && upstream_->reused && !resent_ && resp_ == Resp::kHead && !resp_started_ &&
+         !req_body_sent_ && sent_head_slab_ != nullptr;
+}
+
+void HttpSession::resend_on_fresh_connection() {
+  resent_ = true;
+  resending_ = true;
+  detach_upstream(false);
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  upstream_ = new UpstreamConn(worker_, listener_.index);
+  upstream_->session = this;
+  const auto& addr = snapshot_->upstreams[listener_.index];
+  if (int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr)); rc != 0) {
+    on_upstream_connected(rc);
+    return;
+  }
+  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
+}
+
+void HttpSession::resend_head() {
+  resending_ = false;
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  llhttp_init(&upstream_->parser, HTTP_RESPONSE, &response_settings());
+  upstream_->parser.data = this;
+  emit(kUpstream, sent_head_slab_, sent_head_slab_->data, sent_head_len_);
+  paused_[kUpstream] = 0;
+  update_reading(kUpstream);
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
+  flush(kUpstream);
+  maybe_finish_exchange();
+}
+
+void HttpSession::forget_sent_head() {
+  if (sent_head_slab_) worker_.slabs().unref(sent_head_slab_);
+  sent_head_slab_ = nullptr;
+  sent_head_len_ = 0;
+}
+
+void HttpSession::upstream_ready() {
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  llhttp_init(&upstream_->parser, HTTP_RESPONSE, &response_settings());
+  upstream_->parser.data = this;
+  resp_head_.reset(64 * 1024);
+  resp_head_ready_ = resp_msg_done_ = resp_informational_ = false;
+  resp_eof_body_ = dechunk_ = resp_upgrade_ = false;
+  resp_ = Resp::kHead;
+
+  // The rewritten head goes into a slab of its own (it must outlive the write).
+  Slab* slab = worker_.slabs().acquire();
+  const auto& triggers = snapshot_->config->header_triggers;
+  RewriteOptions o;
+  o.strip_chaos = triggers.strip;
+  o.keep_upgrade = upgrade_requested_;
+  if (cfg.forwarded_for) o.forwarded_for = client_addr_;
+  size_t len =
+      write_request_head(req_head_, llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,
+                         slab->data, Slab::kSize);
+  if (len == 0) {
+    worker_.slabs().unref(slab);
+    detach_upstream(true);
+    reject(431, "request header block too large\n");
+    return;
+  }
+  emit(kUpstream, slab, slab->data, len);
+  // Kept (one reference) until the response starts, to resend it after a stale pooled conn.
+  forget_sent_head();
+  sent_head_slab_ = slab;
+  sent_head_len_ = len;
+  resp_started_ = req_body_sent_ = resent_ = false;
+  paused_[kUpstream] = 0;
+  update_reading(kUpstream);
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
+  req_ = Req::kBody;
+  resume_held(kClient);  // body bytes that came with the head, or just message completion
+  flush(kUpstream);
+}
+
+void HttpSession::reject(int status, std::string_view body) {
+  // The request cannot be parsed further: answer and close.
+  respond_locally(status, body, {}, true);
+}
+
+void HttpSession::respond_locally(int status, std::string_view body, std::string_view headers,
+                                  bool close_conn) {
+  if (closing_) return;
+  uv_timer_stop(&client_timer_);
+  if (resp_ != Resp::kNone && resp_ != Resp::kHead) {
+    close();  // a response is already on its way; the only honest signal left is closing
+    return;
+  }
+  if (upstream_) detach_upstream(false);
+  status_ = status;
+  if (close_conn) close_after_ = true;
+  // A client that sent Expect: 100-continue waits for a 100 before sending its body; answered
+  // without one, it may never send it, so the unread body cannot be discarded to keep the
+  // connection: close it after this response instead.
+  bool body_announced = (req_parser_.flags & F_CHUNKED) || req_parser_.content_length > 0;
+  if (req_ == Req::kWaiting && body_announced && req_head_.has("expect")) {
+    close_after_ = true;
+    close_conn = true;
+  }
+  Slab* slab = worker_.slabs().acquire();
+  std::string_view injected = plan_active_ ? std::string_view(plan_.injected) : std::string_view();
+  size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
+                                     close_after_ || !client_keep_alive_, headers, injected,
+                                     slab->data, Slab::kSize);
+  if (len == 0) len = write_simple_response(status, {}, true, {}, {}, slab->data, Slab::kSize);
+  emit(kClient, slab, slab->data, len);
+  worker_.slabs().unref(slab);
+  resp_bytes_ = len;
+  resp_ = Resp::kLocal;
+  flush(kClient);
+  if (close_conn || req_ == Req::kHead || req_ == Req::kIdle) {
+    // Unparseable input: nothing more will be read as a request.
+    close_after_ = true;
+    req_ = Req::kDone;
+    finish_exchange();
+    return;
+  }
+  if (req_ == Req::kWaiting) {
+    // Discard the request body (keeps the connection usable), then carry on. A client that
+    // never sends the body it announced gets idle_timeout, not a connection held forever.
+    req_ = Req::kDiscard;
+    uv_timer_start(&client_timer_, on_client_timer,
+                   snapshot_->config->listeners[listener_.index].idle_timeout.count(), 0);
+    resume_held(kClient);
+  }
+  maybe_finish_exchange();
+}
+
+// ---------------------------------------------------------------- response side
+
+void HttpSession::on_upstream_data(Slab* slab, const char* p, size_t n) {
+  if (closing_) return;
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());
+  process_upstream(slab, p, n);
+  flush(kClient);
+  // A synchronous write completes without a callback: act on what waited for the flush.
+  if (!closing_ && reset_when_flushed_ && client_out_.idle()) close(/*reset=*/true);
+}
+
+void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
+  if (req_ == Req::kTunnel) {
+    emit(kClient, slab, p, n);
+    return;
+  }
+  for (;;) {
+    if (closing_) return;
+    switch (resp_) {
+      case Resp::kNone:
+      case Resp::kLocal:
+      case Resp::kDone:
+        if (n == 0) return;
+        // Bytes after the response (or unsolicited): this connection cannot be reused.
+        if (upstream_) {
+          detach_upstream(false);
+          maybe_finish_exchange();
+        }
+        return;
+      case Resp::kHead: {
+        if (n == 0) return;
+        if (!resp_started_) {
+          // The response has started: from now on the upstream may be silent for at most
+          // upstream_idle_timeout between bytes (instead of response_timeout for the head).
+          resp_started_ = true;
+          forget_sent_head();
+          if (upstream_) arm_upstream_idle_timer();
+        }
+        resp_parse_slab_ = slab;
+        llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, n);
+        resp_parse_slab_ = nullptr;
+        size_t used =
+            err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
+        if (!resp_head_.consumed(p, used)) {
+          upstream_failed(UV_EPROTO, false);  // obs-fold: 502 (RFC 9112 §5.2)
+          return;
+        }
+        if (err == HPE_OK) return;
+        if (err == HPE_PAUSED && resp_informational_) {
+          p += used;
+          n -= used;
+          llhttp_resume(&upstream_->parser);
+          if (llhttp_get_status_code(&upstream_->parser) == 100 && !client_http10_) {
+            Slab* c = worker_.slabs().acquire();
+            std::memcpy(c->data, kContinue.data(), kContinue.size());
+            emit(kClient, c, c->data, kContinue.size());
+            worker_.slabs().unref(c);
+          }
+          continue;
+        }
+        if (err == HPE_PAUSED && resp_head_ready_) {
+          p += used;
+          n -= used;
+          llhttp_resume(&upstream_->parser);
+          if (!on_response_head()) return;
+          if (wait_ == Wait::kResponseDelay) {
+            hold(kUpstream, slab, p, n);
+            return;
+          }
+          emit_response_head();
+          if (resp_msg_done_) {
+            // HEAD response: complete with its head.
+            resp_ = Resp::kDone;
+            upstream_done_us_ = now_us();
+            if (n > 0) detach_upstream(false);
+            maybe_finish_exchange();
+            return;
+          }
+          continue;
+        }
+        upstream_failed(UV_EPROTO, false);
+        return;
+      }
+      case Resp::kBody: {
+        // Runs even with n == 0: a body-less response completes right after its head.
+        size_t limit = n;
+        if (n > 0 && reset_budget_ && reset_budget_ != UINT64_MAX) {
+          uint64_t left = reset_budget_ > resp_bytes_ ? reset_budget_ - resp_bytes_ : 0;
+          limit = std::min<uint64_t>(limit, left);
+          if (limit == 0) {
+            reset_when_flushed_ = true;
+            pause(kUpstream, kPauseWait);
+            if (client_out_.in_flight == 0 && !client_out_.staging) close(true);
+            return;
+          }
+        }
+        if (n > 0 && down_bucket_.limited()) {
+          uint64_t avail = down_bucket_.available(uv_now(worker_.loop()));
+          if (avail == 0) {
+            hold(kUpstream, slab, p, n);
+            wait_for(Wait::kBandwidthDown, down_bucket_.wait_ms(n));
+            return;
+          }
+          limit = std::min<uint64_t>(limit, avail);
+          down_bucket_.consume(limit);
+        }
+        resp_parse_slab_ = slab;
+        llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, limit);
+        resp_parse_slab_ = nullptr;
+        size_t used = err == HPE_OK
+                          ? limit
+                          : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
+        if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+          upstream_failed(UV_EPROTO, false);
+          return;
+        }
+        if (!dechunk_) emit(kClient, slab, p, used);
+        resp_bytes_ += used;
+        p += used;
+        n -= used;
+        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+          if (err == HPE_PAUSED) llhttp_resume(&upstream_->parser);
+          resp_ = Resp::kDone;
+          upstream_done_us_ = now_us();
+          if (resp_upgrade_) {
+            start_tunnel();
+            if (n > 0) emit(kClient, slab, p, n);
+            return;
+          }
+          if (n > 0 && upstream_) detach_upstream(false);
+          maybe_finish_exchange();
+          return;
+        }
+        if (n > 0) {
+          if (reset_budget_ && reset_budget_ != UINT64_MAX && resp_bytes_ >= reset_budget_)
+            continue;
+          hold(kUpstream, slab, p, n);
+          wait_for(Wait::kBandwidthDown, std::max<uint64_t>(1, down_bucket_.wait_ms(n)));
+        }
+        return;
+      }
+    }
+  }
+}
+
+bool HttpSession::on_response_head() {
+  status_ = llhttp_get_status_code(&upstream_->parser);
+  resp_upgrade_ = status_ == 101 && upgrade_requested_;
+  if (status_ == 101 && !upgrade_requested_) {
+    upstream_failed(UV_EPROTO, false);
+    return false;
+  }
+  resp_eof_body_ = !resp_msg_done_ && llhttp_message_needs_eof(&upstream_->parser);
+  bool chunked = (upstream_->parser.flags & F_CHUNKED) != 0;
+  dechunk_ = client_http10_ && chunked && !is_head_;
+  if (resp_eof_body_ || dechunk_ || !client_keep_alive_ || (upgrade_requested_ && !resp_upgrade_) ||
+      client_eof_ || worker_.draining())
+    close_after_ = true;
+  if (plan_active_ && plan_.response_delay.count() > 0 &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    wait_for(Wait::kResponseDelay, plan_.response_delay.count());
+  }
+  return true;
+}
+
+void HttpSession::emit_response_head() {
+  Slab* slab = worker_.slabs().acquire();
+  RewriteOptions o;
+  o.keep_upgrade = resp_upgrade_;
+  // RFC 9112 §6.1: no Transfer-Encoding in a response to HTTP/1.0 (a body is de-chunked).
+  o.keep_transfer_encoding = !dechunk_ && !client_http10_;
+  o.connection_close = close_after_ && !resp_upgrade_;
+  o.connection_keep_alive = !close_after_ && client_http10_;
+  if (plan_active_) o.injected = plan_.injected;
+  size_t len = write_response_head(resp_head_, status_, o, slab->data, Slab::kSize);
+  if (len == 0) {
+    worker_.slabs().unref(slab);
+    upstream_failed(UV_E2BIG, false);
+    return;
+  }
+  emit(kClient, slab, slab->data, len);
+  worker_.slabs().unref(slab);
+  resp_bytes_ += len;
+  resp_ = Resp::kBody;
+  if (reset_budget_ == UINT64_MAX) {
+    // Reset right after the response head.
+    reset_budget_ = resp_bytes_;
+  }
+}
+
+// After a response delay: relay the head, then whatever followed it.
+void HttpSession::response_head_released() {
+  emit_response_head();
+  if (resp_msg_done_) {
+    resp_ = Resp::kDone;  // HEAD: the head was the whole response
+    upstream_done_us_ = now_us();
+    maybe_finish_exchange();
+  } else {
+    resume_held(kUpstream);
+  }
+  flush(kClient);
+}
+
+void HttpSession::on_upstream_eof(int status) {
+  if (closing_) return;
+  if (req_ == Req::kTunnel) {
+    if (status == UV_EOF) {
+      // Half-close: pass the FIN on once everything before it is written.
+      uv_shutdown(&shutdown_req_, stream(kClient), [](uv_shutdown_t* r, int) {
+        auto* s = static_cast<HttpSession*>(r->data);
+        if (!s->closing_ && s->client_eof_) s->close();
+      });
+      upstream_->stop_reading();
+      if (client_eof_) close_when_flushed();
+    } else {
+      close();
+    }
+    return;
+  }
+  if (resp_ == Resp::kBody && resp_eof_body_ && status == UV_EOF) {
+    llhttp_finish(&upstream_->parser);
+    resp_ = Resp::kDone;
+    upstream_done_us_ = now_us();
+    detach_upstream(false);
+    flush(kClient);
+    maybe_finish_exchange();
+    return;
+  }
+  if (can_resend()) {
+    resend_on_fresh_connection();
+    return;
+  }
+  bump(listener_.stats.upstream_errors_reset);  // reset, EOF or a failed write mid-exchange
+  upstream_failed(status, false);
+}
+
+void HttpSession::arm_upstream_idle_timer() {
+  upstream_quiet_since_ms_ = uv_now(worker_.loop());
+  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, upstream_idle_ms(), 0);
+}
+
+uint64_t HttpSession::upstream_idle_ms() const {
+  return static_cast<uint64_t>(
+      snapshot_->config->listeners[listener_.index].upstream_idle_timeout.count());
+}
+
+void HttpSession::on_upstream_timer() {
+  if (closing_ || !upstream_) return;
+  if (resp_started_) {
+    // upstream_idle_timeout. Only a response in progress that we are reading counts: while
+    // reading is paused (bytes held by a latency or bandwidth fault, a slow client's full
+    // queue) the silence is ours. The timer re-arms for what is left of the quiet period, so
+    // the relay path only records a timestamp per read.
+    if (resp_ != Resp::kHead && resp_ != Resp::kBody) return;  // complete, or a tunnel
+    uint64_t idle = upstream_idle_ms();
+    uint64_t quiet = uv_now(worker_.loop()) - upstream_quiet_since_ms_;
+    // Nor is an upstream that waits for the rest of the request body (after a 100 Continue
+    // or an early response head), like nginx's proxy_read_timeout.
+    if (paused_[kUpstream] != 0 || wait_ == Wait::kResponseDelay || req_ == Req::kBody) {
+      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle, 0);
+      return;
+    }
+    if (quiet < idle) {
+      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle - quiet, 0);
+      return;
+    }
+    log::http().debug("upstream silent for {} ms in a response; closing", quiet);
+  }
+  bump(listener_.stats.upstream_errors_timeout);
+  upstream_failed(UV_ETIMEDOUT, true);
+}
+
+void HttpSession::upstream_failed(int status, bool timeout) {
+  if (closing_) return;
+  detach_upstream(false);
+  if (resp_ == Resp::kHead || resp_ == Resp::kNone) {
+    if (timeout)
+      respond_locally(504, "upstream timed out\n", {}, true);
+    else
+      respond_locally(502, "upstream failed\n", {}, true);
+    return;
+  }
+  // Mid-response: the client must not hang; send what was relayed, then close. When the
+  // client's body is framed by the close itself, a FIN would make the cut body look complete:
+  // reset instead, so that the truncation shows.
+  if (exchange_open_) record_exchange(Ending::kUpstreamFailed);
+  close_after_ = true;
+  if (resp_eof_body_ || dechunk_) {
+    reset_when_flushed_ = true;
+    flush(kClient);
+    if (!closing_ && client_out_.idle()) close(/*reset=*/true);
+    return;
+  }
+  close_when_flushed();
+}
+
+void HttpSession::start_tunnel() {
+  req_ = Req::kTunnel;
+  uv_timer_stop(&client_timer_);
+  flush(kClient);
+  // Bytes the client sent after its upgrade request belong to the new protocol.
+  resume_held(kClient);
+  flush(kUpstream);
+  paused_[kClient] &= ~kPauseHeld;
+  update_reading(kClient);
+}
+
+void HttpSession::detach_upstream(bool reusable) {
+  UpstreamConn* conn = upstream_;
+  if (!conn) return;
+  upstream_ = nullptr;
+  uv_timer_stop(&conn->timer);
+  conn->session = nullptr;
+  if (held_[kUpstream].slab) {
+    worker_.slabs().unref(held_[kUpstream].slab);
+    held_[kUpstream] = {};
+  }
+  paused_[kUpstream] = 0;
+  unpause(kClient, kPauseBackpressure);
+  if (reusable && conn->connected && !conn->closing && conn->out.idle() && !worker_.stopping()) {
+    pool_.put(conn);
+  } else {
+    conn->close();
+  }
+}
+
+void HttpSession::maybe_finish_exchange() {
+  if (closing_) return;
+  if (req_ == Req::kTunnel) {
+    if (client_eof_ && !upstream_) close_when_flushed();
+    return;
+  }
+  if (req_ != Req::kDone) return;
+  if (resp_ != Resp::kDone && resp_ != Resp::kLocal) return;
+  if (upstream_ && !upstream_->out.idle()) return;
+  finish_exchange();
+}
+
+void HttpSession::record_exchange(Ending ending) {
+  exchange_open_ = false;
+  const uint64_t end = now_us();
+  if (fault_since_us_) {  // still held by a fault (a stall the client left)
+    fault_us_ += end - fault_since_us_;
+    fault_since_us_ = end;
+  }
+  RequestRecord r;
+  r.listener = listener_.name;
+  r.client = client_addr_;
+  r.id = request_id_;
+  r.worker = worker_.index();
+  if (method_known_) {
+    r.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
+    r.path = req_head_.target();
+  }
+  // A status counts when its response reached the client whole; a reset, a stall, a client
+  // that left or an upstream that died mid-way is "000" (SPEC §7), whatever head went out.
+  const bool head_sent = resp_ == Resp::kBody || resp_ == Resp::kDone || resp_ == Resp::kLocal;
+  r.status = head_sent && ending == Ending::kComplete ? status_ : 0;
+  r.ending = ending;
+  r.injected = outcome_injected_ || ending == Ending::kReset || ending == Ending::kStall;
+  r.bytes_out = resp_bytes_;
+  r.total_us = end - request_start_us_;
+  r.fault_us = fault_us_;
+  if (upstream_start_us_) {
+    // Upstream time without our own waits in between (response delay, bandwidth).
+    const uint64_t until = upstream_done_us_ > upstream_start_us_ ? upstream_done_us_ : end;
+    const uint64_t ours = fault_us_ - fault_us_at_upstream_;
+    const uint64_t span = until - upstream_start_us_;
+    r.upstream_us = span > ours ? span - ours : 0;
+  }
+  if (plan_active_) r.faults = plan_.applied;
+  finish_record(listener_.stats, r);
+}
+
+void HttpSession::finish_exchange() {
+  if (exchange_open_) record_exchange(Ending::kComplete);
+  bool reusable = upstream_ && resp_ == Resp::kDone && !upgrade_requested_ &&
+                  llhttp_should_keep_alive(&upstream_->parser);
+  detach_upstream(reusable);
+  forget_sent_head();
+  if (plan_active_) {
+    release_plan(worker_, *snapshot_, plan_);
+    plan_active_ = false;
+    up_bucket_ = TokenBucket();
+    down_bucket_ = TokenBucket();
+    reset_budget_ = 0;
+  }
+  resp_ = Resp::kNone;
+  if (close_after_ || worker_.draining() || client_eof_ || upgrade_requested_) {
+    close_when_flushed();
+    return;
+  }
+  req_ = Req::kIdle;
+  uv_timer_start(&client_timer_, on_client_timer,
+                 snapshot_->config->listeners[listener_.index].idle_timeout.count(), 0);
+  // Pipelined requests waiting in the held slab go next.
+  resume_held(kClient);
+  flush(kUpstream);
+}
+
+void HttpSession::close_when_flushed() {
+  if (closing_) return;
+  if (client_out_.staging) flush(kClient);
+  if (client_out_.in_flight > 0) {
+    close_when_flushed_ = true;
+    return;
+  }
+  close_when_flushed_ = false;
+  if (slow_close_ms_ > 0 && wait_ != Wait::kSlowClose &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    uint64_t ms = slow_close_ms_;
+    slow_close_ms_ = 0;
+    wait_for(Wait::kSlowClose, ms);
+    return;
+  }
+  linger();
+}
+
+void HttpSession::linger() {
+  // Send FIN, then read and discard whatever the client still sends for a moment, so that
+  // unread request bytes do not turn our close into a RST that destroys the response.
+  if (closing_ || wait_ == Wait::kLinger) return;
+  detach_upstream(false);
+  if (client_eof_ || req_ == Req::kTunnel) {
+    close();
+    return;
+  }
+  if (uv_shutdown(&shutdown_req_, stream(kClient), on_shutdown) != 0) {
+    close();
+    return;
+  }
+  wait_for(Wait::kLinger, kLingerMs);
+  paused_[kClient] = 0;
+  update_reading(kClient);
+}
+
+void HttpSession::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* s = static_cast<HttpSession*>(req->data);
+  if (status != 0 && !s->closing_) s->close();
+}
+
+void HttpSession::on_client_timer(uv_timer_t* t) {
+  auto* s = static_cast<HttpSession*>(t->data);
+  if (s->closing_) return;
+  if (s->reset_on_input_) {
+    s->close(/*reset=*/true);
+  } else if (s->req_ == Req::kHead) {
+    s->reject(408, "request head not received in time\n");
+  } else if (s->req_ == Req::kIdle || s->req_ == Req::kDiscard) {
+    s->close();
+  }
+}
+
+}  // namespace faultline::proxy

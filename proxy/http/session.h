@@ -1,0 +1,230 @@
+#pragma once
+// One client connection of an HTTP listener: parses requests with llhttp (strict), decides a
+// fault plan per request, forwards the rewritten head and streams bodies both ways through
+// an upstream connection from the per-worker pool, answers pipelined requests in order (one
+// exchange at a time: the next request's bytes wait unparsed), and turns into a byte tunnel
+// after a 101.
+//
+// Memory per connection is bounded: the head arena (max_header_bytes), at most one held slab
+// per direction (64 KiB each), and the write queues, whose readers pause once a queue pins
+// more than Outbox::kHighWater (96 KiB) of slabs, so at most three 64 KiB slabs per queue.
+// A client that reads slowly costs less than 256 KiB (tests/integration/http_session_memory).
+//
+// Timers: the client timer (idle, header, linger), the fault timer, and the upstream
+// connection's timer (connect_timeout, then response_timeout until the first response byte,
+// then upstream_idle_timeout between response bytes while the proxy is reading them).
+#include <llhttp.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+
+#include "faults/plan.h"
+#include "proxy/http/head.h"
+#include "proxy/io/connection.h"
+#include "proxy/io/outbox.h"
+#include "proxy/io/slab_pool.h"
+#include "proxy/io/token_bucket.h"
+#include "proxy/request_record.h"
+#include "proxy/snapshot.h"
+
+namespace faultline::proxy {
+
+class Worker;
+struct WorkerListener;
+class UpstreamConn;
+class UpstreamPool;
+struct Slab;
+
+class HttpSession final : public Connection {
+ public:
+  HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool& pool);
+  ~HttpSession() override;
+
+  // Accepts from `server` and starts reading; on failure the session closes itself.
+  // Takes over an accepted client socket whose connection slot the worker already reserved.
+  void start(int fd);
+
+  void drain() override;
+  void abort() override;
+  void release_faults() override;
+
+  // Upstream events (called by UpstreamConn's callbacks).
+  void on_upstream_connected(int status);
+  void on_upstream_data(Slab* slab, const char* p, size_t n);
+  void on_upstream_eof(int status);
+  void on_upstream_timer();
+  void on_upstream_written();
+
+ private:
+  enum class Req : uint8_t { kIdle, kHead, kWaiting, kBody, kDone, kDiscard, kTunnel };
+  enum class Resp : uint8_t { kNone, kHead, kBody, kDone, kLocal };
+  enum class Wait : uint8_t {
+    kNone,
+    kRequestDelay,
+    kStall,
+    kConnect,
+    kResponseDelay,
+    kBandwidthUp,
+    kBandwidthDown,
+    kSlowClose,
+    kLinger
+  };
+  enum Side : uint8_t { kClient = 0, kUpstream = 1 };
+  struct Held {
+    Slab* slab = nullptr;
+    const char* p = nullptr;
+    size_t n = 0;
+  };
+
+  // llhttp callbacks.
+  static int on_req_target(llhttp_t* p, const char* at, size_t n);
+  static int on_req_field(llhttp_t* p, const char* at, size_t n);
+  static int on_req_field_done(llhttp_t* p);
+  static int on_req_value(llhttp_t* p, const char* at, size_t n);
+  static int on_req_headers_complete(llhttp_t* p);
+  static int on_req_message_complete(llhttp_t* p);
+  static int on_resp_status(llhttp_t* p, const char* at, size_t n);
+  static int on_resp_field(llhttp_t* p, const char* at, size_t n);
+  static int on_resp_field_done(llhttp_t* p);
+  static int on_resp_value(llhttp_t* p, const char* at, size_t n);
+  static int on_resp_headers_complete(llhttp_t* p);
+  static int on_resp_body(llhttp_t* p, const char* at, size_t n);
+  static int on_resp_message_complete(llhttp_t* p);
+  static const llhttp_settings_t& request_settings();
+  static const llhttp_settings_t& response_settings();
+
+  // libuv callbacks.
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_client_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_client_written(uv_write_t* req, int status);
+  static void on_client_timer(uv_timer_t* t);
+  static void on_fault_timer(uv_timer_t* t);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_close(uv_handle_t* h);
+
+  // Request side.
+  void process_client(Slab* slab, const char* p, size_t n);
+  void begin_request();
+  void on_request_head();
+  void carry_out_plan();
+  void connect_upstream();
+  void upstream_ready();
+  void request_complete();
+  void reject(int status, std::string_view body);
+  void respond_locally(int status, std::string_view body, std::string_view headers, bool close);
+  // Response side.
+  void process_upstream(Slab* slab, const char* p, size_t n);
+  bool on_response_head();
+  void emit_response_head();
+  void response_head_released();
+  void upstream_failed(int status, bool timeout);
+  void arm_upstream_idle_timer();
+  uint64_t upstream_idle_ms() const;
+  bool can_resend() const;
+  void resend_on_fresh_connection();
+  void resend_head();
+  void forget_sent_head();
+  void start_tunnel();
+  void maybe_finish_exchange();
+  void finish_exchange();
+  // Plumbing.
+  void emit(Side side, Slab* slab, const char* p, size_t n);
+  void flush(Side side);
+  void hold(Side side, Slab* slab, const char* p, size_t n);
+  void resume_held(Side side);
+  void pause(Side side, uint8_t reason);
+  void unpause(Side side, uint8_t reason);
+  void update_reading(Side side);
+  void wait_for(Wait wait, uint64_t ms);
+  void end_wait();
+  void close_when_flushed();
+  // Access log and faultline_requests_total: once per exchange (SPEC §7).
+  void record_exchange(Ending ending);
+  void linger();
+  void close(bool reset = false);
+  void detach_upstream(bool reusable);
+  uv_stream_t* stream(Side side);
+  Outbox& outbox(Side side);
+
+  static constexpr uint8_t kPauseHeld = 1;
+  static constexpr uint8_t kPauseBackpressure = 2;
+  static constexpr uint8_t kPauseWait = 4;
+
+  Worker& worker_;
+  WorkerListener& listener_;
+  UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
+  SnapshotPtr snapshot_;
+  uv_tcp_t client_{};
+  uv_timer_t client_timer_{};  // idle, header and linger timeouts
+  uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close
+  uv_shutdown_t shutdown_req_{};
+  UpstreamConn* upstream_ = nullptr;
+  llhttp_t req_parser_{};
+  HeadCollector req_head_;
+  HeadCollector resp_head_;
+  Outbox client_out_;
+  Held held_[2];
+  uint8_t paused_[2] = {0, 0};
+  bool reading_client_ = false;
+  Req req_ = Req::kIdle;
+  Resp resp_ = Resp::kNone;
+  Wait wait_ = Wait::kNone;
+  int pending_closes_ = 0;
+  bool closing_ = false;
+  bool close_after_ = false;  // no keep-alive after this exchange
+  bool close_when_flushed_ = false;
+  bool reset_when_flushed_ = false;
+  bool client_eof_ = false;
+  bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
+  bool req_head_ready_ = false;
+  bool req_msg_done_ = false;
+  bool resp_head_ready_ = false;
+  bool resp_msg_done_ = false;
+  bool resp_informational_ = false;
+  bool resp_eof_body_ = false;  // body ends at upstream EOF
+  bool dechunk_ = false;        // HTTP/1.0 client and a chunked response
+  bool upgrade_requested_ = false;
+  bool resp_upgrade_ = false;
+  bool client_http10_ = false;
+  bool client_keep_alive_ = true;
+  bool is_head_ = false;
+  uint8_t method_ = 0;
+  int status_ = 0;
+  // Response parsing: the slab holding the bytes handed to llhttp (de-chunked body spans
+  // point into it and must hold a reference to it, not to a slab guessed from a pointer).
+  Slab* resp_parse_slab_ = nullptr;
+  ReadSlot client_read_slot_;
+  char client_addr_[64] = {};
+  sockaddr_storage peer_{};
+  uint64_t request_start_us_ = 0;
+  uint64_t upstream_start_us_ = 0;
+  uint64_t upstream_done_us_ = 0;
+  uint64_t upstream_quiet_since_ms_ = 0;  // loop time of the last upstream read (or resume)
+  uint64_t resp_bytes_ = 0;               // bytes sent to the client for this response
+  uint64_t reset_budget_ = 0;             // reset after this many response bytes (0 = off)
+  uint64_t slow_close_ms_ = 0;
+  bool request_delay_done_ = false;  // slow_close of the last faulted exchange
+  Slab* sent_head_slab_ = nullptr;   // the forwarded head, until the response starts
+  size_t sent_head_len_ = 0;
+  bool resp_started_ = false;
+  bool req_body_sent_ = false;
+  bool resent_ = false;
+  bool resending_ = false;
+  faults::Plan plan_;
+  bool plan_active_ = false;
+  // The exchange's log facts (proxy/request_record.h).
+  bool exchange_open_ = false;                   // a request began and has not been logged yet
+  bool method_known_ = false;                    // its head was parsed
+  bool outcome_injected_ = false;                // the response status came from an abort fault
+  bool stalled_out_ = false;                     // an injected stall ran out
+  Ending close_ending_ = Ending::kClientClosed;  // what an unexpected close() means
+  uint64_t request_id_ = 0;
+  uint64_t fault_us_ = 0;              // held by our fault waits in this exchange
+  uint64_t fault_since_us_ = 0;        // start of the current fault wait (0 = none)
+  uint64_t fault_us_at_upstream_ = 0;  // fault_us_ when the upstream exchange began
+  TokenBucket up_bucket_;
+  TokenBucket down_bucket_;
+};
+
+}  // namespace faultline::proxy

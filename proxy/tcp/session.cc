@@ -1,0 +1,404 @@
+#include "proxy/tcp/session.h"
+
+#include <unistd.h>
+
+#include "proxy/fault_decision.h"
+#include "proxy/io/timer_at_least.h"
+#include "proxy/log.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+TcpSession::TcpSession(Worker& worker, WorkerListener& listener)
+    : worker_(worker), listener_(listener), snapshot_(worker.snapshot()) {}
+
+void TcpSession::start(int fd) {
+  uv_loop_t* loop = worker_.loop();
+  uv_tcp_init(loop, &client_);
+  uv_tcp_init(loop, &upstream_);
+  uv_timer_init(loop, &timers_[0]);
+  uv_timer_init(loop, &timers_[1]);
+  uv_timer_init(loop, &close_timer_);
+  uv_timer_init(loop, &idle_timer_);
+  client_.data = upstream_.data = timers_[0].data = timers_[1].data = close_timer_.data =
+      idle_timer_.data = this;
+  connect_req_.data = shutdown_req_[0].data = shutdown_req_[1].data = this;
+  worker_.add(this);
+  listener_.stats.connection_opened();
+  if (uv_tcp_open(&client_, fd) != 0) {
+    ::close(fd);
+    close();
+    return;
+  }
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  uv_tcp_nodelay(&client_, 1);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
+  format_address(reinterpret_cast<sockaddr*>(&peer), client_addr_, sizeof client_addr_);
+  logged_ = false;
+  request_id_ = next_request_id();
+  started_us_ = uv_hrtime() / 1000;
+  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+    plan_active_ = decide_connect(worker_, *snapshot_, listener_.index,
+                                  reinterpret_cast<sockaddr*>(&peer), plan_);
+  }
+  if (plan_active_) {
+    if (plan_.terminal == faults::Terminal::kReset &&
+        plan_.reset_point == faults::ResetPoint::kConnect) {
+      // RST on the client's first bytes or after a moment, so that the client sees an accepted
+      // connection reset rather than racing its own connect() (see HttpSession).
+      reset_on_input_ = true;
+      uv_read_start(stream(0), on_alloc, on_client_read);
+      uv_timer_start(&close_timer_, on_timer, 50, 0);
+      return;
+    }
+    if (plan_.terminal == faults::Terminal::kStall) {
+      // Accept, relay nothing, then close.
+      stalled_ = true;
+      worker_.wait_on_fault(this);
+      uint64_t ms =
+          plan_.stall_for.count() > 0 ? plan_.stall_for.count() : cfg.idle_timeout.count();
+      start_timer_at_least(&close_timer_, on_timer, ms);
+      return;
+    }
+    uint64_t now = uv_now(loop);
+    if (plan_.upstream_rate) bucket_[0].reset(plan_.upstream_rate, now);
+    if (plan_.downstream_rate) bucket_[1].reset(plan_.downstream_rate, now);
+  }
+  connect_upstream();
+}
+
+void TcpSession::connect_upstream() {
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  const auto& addr = snapshot_->upstreams[listener_.index];
+  if (uv_tcp_connect(&connect_req_, &upstream_, reinterpret_cast<const sockaddr*>(&addr.addr),
+                     on_connect) != 0) {
+    bump(listener_.stats.upstream_errors_connect);
+    ending_ = Ending::kUpstreamConnect;
+    close();
+    return;
+  }
+  start_timer_at_least(&timers_[0], on_timer, cfg.connect_timeout.count());
+}
+
+void TcpSession::on_connect(uv_connect_t* req, int status) {
+  auto* s = static_cast<TcpSession*>(req->data);
+  if (s->closing_) return;
+  uv_timer_stop(&s->timers_[0]);
+  if (status != 0) {
+    bump(s->listener_.stats.upstream_errors_connect);
+    s->ending_ = Ending::kUpstreamConnect;
+    s->close();  // a failed upstream connect closes the client
+    return;
+  }
+  uv_tcp_nodelay(&s->upstream_, 1);
+  s->connected_ = true;
+  s->last_activity_ms_ = uv_now(s->worker_.loop());
+  uv_timer_start(&s->idle_timer_, on_idle_timer,
+                 s->snapshot_->config->listeners[s->listener_.index].idle_timeout.count(), 0);
+  s->update_reading(0);
+  s->update_reading(1);
+}
+
+void TcpSession::update_reading(int side) {
+  if (closing_ || !connected_ || stalled_) return;
+  int dir = side;
+  bool want = !eof_[side] && !held_[dir].slab && !waiting_[dir] &&
+              !out_[1 - side].above_high_water() && !reset_pending_;
+  if (want == reading_[side]) return;
+  reading_[side] = want;
+  if (want)
+    uv_read_start(stream(side), on_alloc, side == 0 ? on_client_read : on_upstream_read);
+  else
+    uv_read_stop(stream(side));
+}
+
+void TcpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* s = static_cast<TcpSession*>(h->data);
+  int side = h == reinterpret_cast<uv_handle_t*>(&s->client_) ? 0 : 1;
+  Slab* slab = s->read_slot_[side].fill(s->worker_.slabs());
+  *buf = uv_buf_init(slab->data, Slab::kSize);
+}
+
+void TcpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
+  static_cast<TcpSession*>(st->data)->on_read(0, nread, buf);
+}
+
+void TcpSession::on_upstream_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
+  static_cast<TcpSession*>(st->data)->on_read(1, nread, buf);
+}
+
+void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
+  Slab* slab = read_slot_[side].take();
+  if (!closing_ && reset_on_input_) {
+    if (nread != 0) close(/*reset=*/true);
+  } else if (!closing_) {
+    if (nread > 0) {
+      last_activity_ms_ = uv_now(worker_.loop());
+      relay(side, slab, buf->base, static_cast<size_t>(nread));
+    } else if (nread == UV_EOF) {
+      side_eof(side);
+    } else if (nread < 0) {
+      if (side == 1) bump(listener_.stats.upstream_errors_reset);
+      ending_ = side == 1 ? Ending::kUpstreamFailed : Ending::kClientClosed;
+      close();
+    }
+  }
+  if (slab) worker_.slabs().unref(slab);
+}
+
+void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
+  int to = 1 - dir;
+  faults::Duration delay = dir == 0 ? plan_.upstream_chunk_delay : plan_.downstream_chunk_delay;
+  bool hold = false;
+  bool is_delay = false;
+  uint64_t wait_ms = 0;
+  size_t send = n;
+  if (plan_active_ && !waiting_[dir] && delay.count() > 0) {
+    hold = true;
+    is_delay = true;
+    wait_ms = delay.count();
+    send = 0;
+  } else if (bucket_[dir].limited()) {
+    uint64_t avail = bucket_[dir].available(uv_now(worker_.loop()));
+    send = std::min<uint64_t>(n, avail);
+    bucket_[dir].consume(send);
+    if (send < n) {
+      hold = true;
+      wait_ms = bucket_[dir].wait_ms(n - send);
+    }
+  }
+  if (dir == 1 && plan_active_ && plan_.terminal == faults::Terminal::kReset &&
+      plan_.reset_point != faults::ResetPoint::kConnect) {
+    uint64_t left = plan_.reset_after_bytes > downstream_bytes_
+                        ? plan_.reset_after_bytes - downstream_bytes_
+                        : 0;
+    if (send >= left) {
+      send = left;
+      hold = false;
+      reset_pending_ = true;
+    }
+  }
+  if (send > 0) {
+    out_[to].add(worker_.write_ops(), worker_.slabs(), slab, p, send);
+    if (dir == 1) downstream_bytes_ += send;
+    if (dir == 0) upstream_bytes_ += send;
+    if (out_[to].flush(stream(to), this, on_written, worker_.write_ops(), worker_.slabs()) != 0) {
+      close();
+      return;
+    }
+  }
+  if (reset_pending_) {
+    update_reading(0);
+    update_reading(1);
+    if (out_[0].in_flight == 0) close(true);
+    return;
+  }
+  if (hold && send < n) {
+    worker_.slabs().ref(slab);
+    held_[dir] = {slab, p + send, n - send};
+    waiting_[dir] = true;
+    held_since_us_[dir] = uv_hrtime() / 1000;
+    worker_.wait_on_fault(this);
+    if (is_delay)
+      start_timer_at_least(&timers_[dir], on_timer, wait_ms);
+    else
+      uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, wait_ms), 0);
+  }
+  update_reading(dir);
+}
+
+void TcpSession::resume(int dir) {
+  waiting_[dir] = false;
+  if (held_since_us_[dir]) {
+    fault_us_ += uv_hrtime() / 1000 - held_since_us_[dir];
+    held_since_us_[dir] = 0;
+  }
+  uv_timer_stop(&timers_[dir]);
+  Held h = held_[dir];
+  held_[dir] = {};
+  if (h.slab) {
+    // A delayed chunk goes out whole once its delay has passed.
+    waiting_[dir] = true;  // suppress re-delaying this chunk
+    relay(dir, h.slab, h.p, h.n);
+    if (!held_[dir].slab) waiting_[dir] = false;
+    worker_.slabs().unref(h.slab);
+  }
+  if (!waiting_[dir] && !waiting_[1 - dir]) worker_.done_with_fault(this);
+  if (eof_[dir] && !held_[dir].slab) side_eof(dir);
+  update_reading(dir);
+}
+
+void TcpSession::on_timer(uv_timer_t* t) {
+  auto* s = static_cast<TcpSession*>(t->data);
+  if (s->closing_) return;
+  if (t == &s->close_timer_) {
+    if (s->reset_on_input_)
+      s->close(/*reset=*/true);
+    else if (s->slow_close_pending_)
+      s->shutdown_client_now();
+    else
+      s->close();
+  } else if (t == &s->timers_[0] && !s->connected_) {
+    bump(s->listener_.stats.upstream_errors_timeout);
+    s->ending_ = Ending::kUpstreamConnect;
+    s->close();  // connect timeout
+  } else {
+    s->resume(t == &s->timers_[0] ? 0 : 1);
+  }
+}
+
+void TcpSession::on_idle_timer(uv_timer_t* t) {
+  auto* s = static_cast<TcpSession*>(t->data);
+  if (s->closing_) return;
+  uint64_t idle = s->snapshot_->config->listeners[s->listener_.index].idle_timeout.count();
+  uint64_t quiet = uv_now(s->worker_.loop()) - s->last_activity_ms_;
+  // A chunk held back by a fault (latency, bandwidth) or a FIN held by slow_close is not
+  // idleness: the proxy is the one waiting. Otherwise the timer re-arms for what is left of
+  // the quiet period, so the relay path only records a timestamp per chunk.
+  if (s->waiting_[0] || s->waiting_[1] || s->slow_close_pending_) {
+    uv_timer_start(t, on_idle_timer, idle, 0);
+  } else if (quiet < idle) {
+    uv_timer_start(t, on_idle_timer, idle - quiet, 0);
+  } else {
+    log::tcp().debug("closing a connection idle for {} ms", quiet);
+    s->close();
+  }
+}
+
+void TcpSession::on_written(uv_write_t* req, int status) {
+  auto* s = static_cast<TcpSession*>(req->data);
+  WriteOp* op = reinterpret_cast<WriteOp*>(reinterpret_cast<char*>(req) - offsetof(WriteOp, req));
+  int to = req->handle == s->stream(0) ? 0 : 1;
+  s->out_[to].completed(op, s->worker_.write_ops(), s->worker_.slabs());
+  if (s->closing_) return;
+  if (status != 0) {
+    s->ending_ = to == 0 ? Ending::kClientClosed : Ending::kUpstreamFailed;
+    s->close();
+    return;
+  }
+  s->last_activity_ms_ = uv_now(s->worker_.loop());
+  if (s->reset_pending_ && to == 0 && s->out_[0].in_flight == 0) {
+    s->close(true);
+    return;
+  }
+  if (s->out_[to].below_low_water()) s->update_reading(1 - to);
+}
+
+void TcpSession::side_eof(int side) {
+  eof_[side] = true;
+  update_reading(side);
+  if (held_[side].slab) return;  // shut down once the held bytes went out
+  int to = 1 - side;
+  if (to == 0 && plan_active_ && plan_.close_delay.count() > 0 &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
+    // slow_close: the data went out at full speed, the FIN to the client waits.
+    slow_close_pending_ = true;
+    worker_.wait_on_fault(this);
+    start_timer_at_least(&close_timer_, on_timer, plan_.close_delay.count());
+    return;
+  }
+  if (uv_shutdown(&shutdown_req_[to], stream(to), on_shutdown) != 0) close();
+}
+
+void TcpSession::shutdown_client_now() {
+  slow_close_pending_ = false;
+  uv_timer_stop(&close_timer_);
+  if (uv_shutdown(&shutdown_req_[0], stream(0), on_shutdown) != 0) close();
+}
+
+void TcpSession::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* s = static_cast<TcpSession*>(req->data);
+  if (s->closing_) return;
+  int side = req == &s->shutdown_req_[0] ? 0 : 1;
+  s->shut_[side] = true;
+  if (status != 0) {
+    s->close();
+    return;
+  }
+  s->finish();
+}
+
+void TcpSession::finish() {
+  if (shut_[0] && shut_[1]) close();
+}
+
+void TcpSession::release_faults() {
+  if (closing_) return;
+  if (plan_active_) release_plan(worker_, *snapshot_, plan_);
+  // The faults applied so far stay in the connection's log line.
+  std::vector<faults::AppliedFault> applied = std::move(plan_.applied);
+  plan_ = faults::Plan();
+  plan_.applied = std::move(applied);
+  plan_active_ = false;
+  bucket_[0] = TokenBucket();
+  bucket_[1] = TokenBucket();
+  if (stalled_) {
+    // Released: relay after all.
+    stalled_ = false;
+    uv_timer_stop(&close_timer_);
+    connect_upstream();
+    worker_.done_with_fault(this);
+    return;
+  }
+  if (slow_close_pending_) shutdown_client_now();
+  for (int dir : {0, 1})
+    if (waiting_[dir]) resume(dir);
+  worker_.done_with_fault(this);
+}
+
+void TcpSession::record(bool reset) {
+  logged_ = true;
+  const uint64_t now = uv_hrtime() / 1000;
+  for (uint64_t& since : held_since_us_) {
+    if (since) fault_us_ += now - since;
+    since = 0;
+  }
+  RequestRecord r;
+  r.listener = listener_.name;
+  r.client = client_addr_;
+  r.id = request_id_;
+  r.worker = worker_.index();
+  r.protocol = "tcp";
+  r.ending = reset ? Ending::kReset : stalled_ ? Ending::kStall : ending_;
+  r.injected = r.ending == Ending::kReset || r.ending == Ending::kStall;
+  r.bytes_in = upstream_bytes_;
+  r.bytes_out = downstream_bytes_;
+  r.total_us = now - started_us_;
+  // A stall holds the whole connection.
+  r.fault_us = stalled_ ? r.total_us : fault_us_;
+  r.faults = plan_.applied;
+  finish_record(listener_.stats, r);
+}
+
+void TcpSession::close(bool reset) {
+  if (closing_) return;
+  if (!logged_) record(reset);
+  closing_ = true;
+  for (auto& h : held_) {
+    if (h.slab) worker_.slabs().unref(h.slab);
+    h = {};
+  }
+  if (plan_active_) release_plan(worker_, *snapshot_, plan_);
+  for (auto& o : out_) o.discard(worker_.write_ops(), worker_.slabs());
+  for (auto& slot : read_slot_) slot.release(worker_.slabs());
+  worker_.remove(this);
+  listener_.stats.connection_closed();
+  worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
+  pending_closes_ = 6;
+  if (!(reset && uv_tcp_close_reset(&client_, on_close) == 0))
+    uv_close(reinterpret_cast<uv_handle_t*>(&client_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&upstream_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timers_[0]), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timers_[1]), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&close_timer_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), on_close);
+}
+
+void TcpSession::on_close(uv_handle_t* h) {
+  auto* s = static_cast<TcpSession*>(h->data);
+  if (--s->pending_closes_ == 0) s->worker_.retire(s);
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,110 @@
+#pragma once
+// One client connection of a TCP listener: a bidirectional byte relay with half-close (EOF on
+// one side becomes a shutdown of the other; the session ends when both directions are done)
+// and back-pressure (a direction stops reading while the other side's write queue is above
+// its high-water mark). Memory per connection: at most one held slab per direction plus the
+// write queues, each pinning at most three 64 KiB slabs (Outbox::kHighWater counts slabs, not
+// bytes): under 0.5 MiB with both directions full, under 256 KiB for a client that reads
+// slowly (tests/integration/http_session_memory). A connection that moves no byte either way
+// for the listener's idle_timeout is closed.
+#include <uv.h>
+
+#include "faults/plan.h"
+#include "proxy/io/connection.h"
+#include "proxy/io/outbox.h"
+#include "proxy/io/slab_pool.h"
+#include "proxy/io/token_bucket.h"
+#include "proxy/request_record.h"
+#include "proxy/snapshot.h"
+
+namespace faultline::proxy {
+
+class Worker;
+struct WorkerListener;
+struct Slab;
+
+class TcpSession final : public Connection {
+ public:
+  TcpSession(Worker& worker, WorkerListener& listener);
+  // Takes over an accepted client socket whose connection slot the worker already reserved.
+  void start(int fd);
+  void drain() override {}  // a TCP stream has no request boundary: it runs until drain ends
+  void abort() override {
+    ending_ = Ending::kAborted;
+    close();
+  }
+  void release_faults() override;
+
+ private:
+  // Side 0 = client, 1 = upstream. Direction d reads side d and writes side 1-d.
+  struct Held {
+    Slab* slab = nullptr;
+    const char* p = nullptr;
+    size_t n = 0;
+  };
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_client_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_upstream_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_written(uv_write_t* req, int status);
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_idle_timer(uv_timer_t* t);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_close(uv_handle_t* h);
+
+  void on_read(int side, ssize_t nread, const uv_buf_t* buf);
+  void relay(int dir, Slab* slab, const char* p, size_t n);
+  void resume(int dir);
+  void side_eof(int side);
+  void update_reading(int side);
+  void close(bool reset = false);
+  void finish();
+  void shutdown_client_now();
+  void connect_upstream();
+  // The connection's access-log line (one per connection, at close).
+  void record(bool reset);
+  uv_stream_t* stream(int side) {
+    return reinterpret_cast<uv_stream_t*>(side == 0 ? &client_ : &upstream_);
+  }
+
+  Worker& worker_;
+  WorkerListener& listener_;
+  SnapshotPtr snapshot_;
+  uv_tcp_t client_{};
+  uv_tcp_t upstream_{};
+  uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
+  uv_timer_t close_timer_{};  // stall, slow close
+  uv_timer_t idle_timer_{};   // listener idle_timeout: no byte read or written either way
+  uv_connect_t connect_req_{};
+  uv_shutdown_t shutdown_req_[2]{};
+  Outbox out_[2];
+  ReadSlot read_slot_[2];  // per side: the slab its next read lands in
+  Held held_[2];
+  TokenBucket bucket_[2];
+  faults::Plan plan_;
+  bool plan_active_ = false;
+  bool connected_ = false;
+  bool reading_[2] = {false, false};
+  bool eof_[2] = {false, false};
+  bool shut_[2] = {false, false};  // shutdown of this side completed
+  bool waiting_[2] = {false, false};
+  bool closing_ = false;
+  bool stalled_ = false;
+  bool reset_pending_ = false;
+  bool slow_close_pending_ = false;
+  bool reset_on_input_ = false;
+  int pending_closes_ = 0;
+  uint64_t last_activity_ms_ = 0;  // loop time of the last read or completed write
+  uint64_t downstream_bytes_ = 0;
+  // Access-log facts.
+  bool logged_ = true;  // until the connection is accepted
+  Ending ending_ = Ending::kComplete;
+  char client_addr_[64] = {};
+  uint64_t request_id_ = 0;
+  uint64_t started_us_ = 0;
+  uint64_t upstream_bytes_ = 0;  // relayed from the client
+  uint64_t fault_us_ = 0;        // chunks held by faults (summed over both directions)
+  uint64_t held_since_us_[2] = {0, 0};
+};
+
+}  // namespace faultline::proxy
