@@ -326,7 +326,10 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
     name = body_name->string;
   }
 
+  // Decode best effort, then the same rules as `faultline check --experiment`, so that an
+  // experiment-level error does not hide the faults' errors.
   config::ExperimentConfig experiment = config::decode_experiment(*doc, "", diags);
+  backend_.check(experiment, diags);
   if (!diags.ok()) {
     const config::Diagnostic& first = diags.items().front();
     Outcome failed;

@@ -217,6 +217,7 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
 
   ReplyParser parser;
   char buf[16 * 1024];
+  size_t received = 0;
   while (!parser.complete) {
     ssize_t n = ::recv(guard.fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -227,6 +228,11 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
     }
     if (n < 0)
       return Result<HttpReply>::failure(std::string("receive failed: ") + std::strerror(errno));
+    received += static_cast<size_t>(n);
+    if (received > options.max_reply_bytes)
+      return Result<HttpReply>::failure(
+          "the answer is larger than " + std::to_string(options.max_reply_bytes >> 20) +
+          " MiB; stopped reading (is --admin the faultline admin API?)");
     llhttp_errno_t err = n == 0 ? llhttp_finish(&parser.parser)
                                 : llhttp_execute(&parser.parser, buf, static_cast<size_t>(n));
     if (err != HPE_OK && !parser.complete)

@@ -1,5 +1,6 @@
 #include "proxy/control/runtime_backend.h"
 
+#include "faults/config_check.h"
 #include "proxy/control/server.h"
 
 namespace faultline::proxy {
@@ -16,6 +17,11 @@ nlohmann::json RuntimeBackend::experiments() const {
 std::optional<nlohmann::json> RuntimeBackend::experiment(const std::string& name) const {
   return server_.experiment_json(name);
 }
+void RuntimeBackend::check(const config::ExperimentConfig& experiment,
+                           config::Diagnostics& diags) const {
+  faults::check_experiment(experiment, *server_.config(), diags);
+}
+
 admin::Outcome RuntimeBackend::create(config::ExperimentConfig experiment, bool replace_allowed) {
   return server_.create_experiment(std::move(experiment), replace_allowed);
 }

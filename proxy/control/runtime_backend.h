@@ -14,6 +14,7 @@ class RuntimeBackend final : public admin::Backend {
   nlohmann::json status() const override;
   nlohmann::json experiments() const override;
   std::optional<nlohmann::json> experiment(const std::string& name) const override;
+  void check(const config::ExperimentConfig& experiment, config::Diagnostics& diags) const override;
   admin::Outcome create(config::ExperimentConfig experiment, bool replace_allowed) override;
   admin::Outcome remove(const std::string& name) override;
   admin::Outcome pause(const std::string& name, bool paused) override;
