@@ -62,7 +62,6 @@ class HttpSession final : public Connection {
     kNone,
     kRequestDelay,
     kStall,
-    kConnect,
     kResponseDelay,
     kBandwidthUp,
     kBandwidthDown,
