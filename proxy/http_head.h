@@ -90,7 +90,6 @@ bool is_framing_header(std::string_view name);
 // that a Connection header names, or empty.
 std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host);
 
-bool iequals(std::string_view a, std::string_view b);
 // True for RFC 9110 token characters (header field names).
 bool is_token(std::string_view s);
 

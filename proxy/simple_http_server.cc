@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "config/ascii.h"
 #include "proxy/http_head.h"
 #include "proxy/listen_socket.h"
 #include "proxy/log.h"
@@ -47,7 +48,7 @@ class SimpleConnection {
         c->in_value_ = false;
         c->name_len_ += n;
         for (size_t i = 0; i < n; ++i)
-          c->req_.headers.back().first.push_back(static_cast<char>(std::tolower(at[i])));
+          c->req_.headers.back().first.push_back(config::ascii_lower(at[i]));
         return 0;
       };
       s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
