@@ -162,7 +162,7 @@ void HeadCollector::reset(size_t limit) {
   arena_.clear();
   limit_ = limit;
   raw_ = 0;
-  last_byte_ = 0;
+  fold_scan_.reset();
   target_len_ = 0;
   field_open_ = false;
   too_many_ = false;
@@ -170,19 +170,23 @@ void HeadCollector::reset(size_t limit) {
   count_ = 0;
 }
 
-bool HeadCollector::consumed(const char* p, size_t n) {
+bool ObsFoldScan::scan(const char* p, size_t n) {
   if (n == 0) return true;
-  raw_ += n;
   // llhttp refuses a bare LF, so every LF here ends a line; one followed by SP or HT begins
   // an obs-fold continuation (or a whitespace line after the start line).
-  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t'))
-    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t')) return false;
   for (const char* lf = p; (lf = static_cast<const char*>(std::memchr(lf, '\n', p + n - lf)));) {
     if (++lf == p + n) break;
-    if (*lf == ' ' || *lf == '\t')
-      return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+    if (*lf == ' ' || *lf == '\t') return false;
   }
   last_byte_ = p[n - 1];
+  return true;
+}
+
+bool HeadCollector::consumed(const char* p, size_t n) {
+  raw_ += n;
+  if (!fold_scan_.scan(p, n))
+    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
   return true;
 }
 

@@ -82,14 +82,14 @@ class SimpleConnection {
         auto* c = static_cast<SimpleConnection*>(p->data);
         c->respond(llhttp_should_keep_alive(p) != 0);
         c->in_head_ = true;
-        c->fold_scan_.reset(SimpleHttpServer::kMaxHead);
+        c->fold_scan_.reset();
         return HPE_PAUSED;  // the next bytes begin a head
       };
       return s;
     }();
     llhttp_init(&parser_, HTTP_REQUEST, &settings);
     parser_.data = this;
-    fold_scan_.reset(SimpleHttpServer::kMaxHead);
+    fold_scan_.reset();
   }
 
   bool accept(int fd) {
@@ -194,7 +194,7 @@ class SimpleConnection {
       const llhttp_errno_t err = llhttp_execute(&parser_, p, n);
       const size_t used =
           err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser_) - p);
-      if (head && !fold_scan_.consumed(p, used)) return false;
+      if (head && !fold_scan_.scan(p, used)) return false;
       if (err == HPE_OK) return true;
       if (err != HPE_PAUSED) return false;
       llhttp_resume(&parser_);
@@ -229,9 +229,9 @@ class SimpleConnection {
   llhttp_t parser_{};
   SimpleRequest req_;
   bool in_value_ = false;
-  size_t name_len_ = 0;      // of the header name being received
-  bool in_head_ = true;      // the next bytes parsed belong to a request head
-  HeadCollector fold_scan_;  // only its raw-byte obs-fold scan (consumed()) is used
+  size_t name_len_ = 0;    // of the header name being received
+  bool in_head_ = true;    // the next bytes parsed belong to a request head
+  ObsFoldScan fold_scan_;  // the head bytes' obs-fold check, shared with the proxy
   bool closing_ = false;
   bool close_after_write_ = false;
   bool reading_paused_ = false;
