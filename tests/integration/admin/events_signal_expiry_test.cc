@@ -69,7 +69,9 @@ TEST(SignalAndExpiryEvents, ExpiryIsAudited) {
       },
       Millis(3000)))
       << "no expiry event: " << api_get(proxy.admin(), "/v1/events").body();
-  if (!event.is_null()) EXPECT_EQ(event.value("experiment", ""), "short-lived") << event.dump();
+  if (!event.is_null()) {
+    EXPECT_EQ(event.value("experiment", ""), "short-lived") << event.dump();
+  }
 }
 
 }  // namespace
