@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "config/ascii.h"
+
 namespace faultline::proxy {
 namespace {
 
@@ -107,7 +109,7 @@ struct ReplyParser {
     };
     settings.on_header_value_complete = [](llhttp_t* p) {
       ReplyParser* r = self(p);
-      if (strcasecmp(r->field.c_str(), "content-type") == 0) r->reply.content_type = r->value;
+      if (config::ascii_iequals(r->field, "content-type")) r->reply.content_type = r->value;
       r->field.clear();
       r->value.clear();
       return 0;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "config/ascii.h"
 #include "proxy/http/head.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
@@ -45,7 +46,7 @@ class SimpleConnection {
         c->in_value_ = false;
         c->name_len_ += n;
         for (size_t i = 0; i < n; ++i)
-          c->req_.headers.back().first.push_back(static_cast<char>(std::tolower(at[i])));
+          c->req_.headers.back().first.push_back(config::ascii_lower(at[i]));
         return 0;
       };
       s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {

@@ -329,7 +329,6 @@ admin::Outcome Server::reload() {
     ++reloads_error_;
     {
       std::lock_guard lock(mutex_);
-      last_reload_time_ = std::chrono::system_clock::now();
       last_reload_result_ = "error";
       last_reload_error_ = error;
     }
@@ -341,7 +340,6 @@ admin::Outcome Server::reload() {
   {
     std::lock_guard lock(mutex_);
     config_ = next;
-    last_reload_time_ = std::chrono::system_clock::now();
     last_reload_result_ = "ok";
     last_reload_error_.clear();
   }

@@ -120,13 +120,11 @@ class Server {
   std::atomic<bool> ready_{false};
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;
-  uint64_t generation_ = 0;
   uint64_t open_file_limit_ = 0;  // soft RLIMIT_NOFILE after run() raised it
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
   std::string last_reload_result_ = "none";
   std::string last_reload_error_;
-  std::chrono::system_clock::time_point last_reload_time_{};
 };
 
 }  // namespace faultline::proxy
