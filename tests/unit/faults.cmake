@@ -11,7 +11,7 @@ faultline_add_test(NAME unit_faults LABEL unit
 # CpuStress lives in proxy/ but has no libuv dependency; compiled here so the test does not
 # need the whole proxy library.
 faultline_add_test(NAME unit_cpu_stress LABEL unit
-  SOURCES unit/faults_cpu_stress_test.cc ${PROJECT_SOURCE_DIR}/proxy/cpu_stress.cc
+  SOURCES unit/faults_cpu_stress_test.cc ${PROJECT_SOURCE_DIR}/proxy/stress/cpu_stress.cc
   LIBS Threads::Threads)
 
 # Micro-benchmark of decide(): a plain executable, not a ctest test.

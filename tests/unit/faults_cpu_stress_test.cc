@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "proxy/cpu_stress.h"
+#include "proxy/stress/cpu_stress.h"
 
 namespace faultline::proxy {
 namespace {

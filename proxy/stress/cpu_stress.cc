@@ -1,4 +1,4 @@
-#include "proxy/cpu_stress.h"
+#include "proxy/stress/cpu_stress.h"
 
 #include <algorithm>
 #include <chrono>
