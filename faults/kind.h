@@ -2,7 +2,8 @@
 // A fault kind decodes and validates its own keys and compiles into primitives. Adding a kind
 // is one file in faults/kinds/, one line in catalog.cc and its tests; proxy/ is not touched
 // unless the kind needs a genuinely new primitive (or, for a background load, a new
-// proxy/stress/ class).
+// proxy/stress/ class). A kind may also declare an x-chaos-* header trigger: the headers are
+// read as its parameters and compiled by the same compile function (header_triggers.h).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ struct FaultKind {
   // protocol applicability and safety caps, and fills `out` (primitives, annotation, flags).
   // Errors go to reader.error(); the caller checks reader.finish().
   void (*compile)(ParamReader& reader, const KindContext& context, CompiledFault& out);
+  // Its x-chaos-* headers, if it has any. The header values are read through the same
+  // ParamReader getters (header syntax: bare numbers are milliseconds, values are trimmed).
+  const HeaderTrigger* header = nullptr;
 };
 
 }  // namespace faultline::faults
