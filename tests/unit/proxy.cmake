@@ -2,3 +2,4 @@ faultline_add_test(NAME unit_version LABEL unit SOURCES unit/version_test.cc LIB
 faultline_add_test(NAME unit_proxy_http_head LABEL unit SOURCES unit/proxy_http_head_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_descriptors_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
