@@ -3,3 +3,4 @@ faultline_add_test(NAME unit_proxy_http_head LABEL unit SOURCES unit/proxy_http_
 faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_descriptors_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy_fault_executors_test.cc LIBS faultline_proxy)
