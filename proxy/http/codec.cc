@@ -129,11 +129,6 @@ HttpCodec::Result HttpCodec::fail(int status, std::string_view reason, size_t us
   return {Event::kError, used};
 }
 
-HttpCodec::Result HttpCodec::execute(const char* p, size_t n) {
-  if (!in_head_) return body(p, n);
-  return kind_ == Kind::kRequest ? request_head(p, n) : response_head(p, n);
-}
-
 HttpCodec::Result HttpCodec::request_head(const char* p, size_t n) {
   // At most the head's remaining budget, so the verdict does not depend on the reads.
   size_t feed = std::min(n, head_.room());

@@ -60,7 +60,10 @@ class HttpCodec final {
   // Parses the next bytes. In a request head at most the head's remaining budget is fed, so the
   // 431 verdict falls on one fixed byte however the head is split into reads. With n == 0 in a
   // body, a message without body completes.
-  Result execute(const char* p, size_t n);
+  Result execute(const char* p, size_t n) {
+    if (!in_head_) return body(p, n);
+    return kind_ == Kind::kRequest ? request_head(p, n) : response_head(p, n);
+  }
   // Upstream EOF: ends a body that is read until the connection closes.
   void finish() { llhttp_finish(&parser_); }
 

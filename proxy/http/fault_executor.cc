@@ -5,14 +5,6 @@
 
 namespace faultline::proxy {
 
-faults::Plan& HttpFaultExecutor::fresh_plan() {
-  if (!plan_.empty() || !plan_.held_slots.empty() || !plan_.injected.empty() ||
-      !plan_.applied.empty()) {
-    plan_ = faults::Plan();
-  }
-  return plan_;
-}
-
 void HttpFaultExecutor::adopt(faults::Plan&& plan) {
   plan_ = std::move(plan);
   active_ = true;

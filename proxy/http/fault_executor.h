@@ -57,7 +57,12 @@ class HttpFaultExecutor final {
     request_delay_done_ = false;
   }
   // The plan for decide() to fill: cleared, or reused as it is when nothing was ever put in it.
-  faults::Plan& fresh_plan();
+  faults::Plan& fresh_plan() {
+    if (!plan_.empty() || !plan_.held_slots.empty() || !plan_.injected.empty() ||
+        !plan_.applied.empty())
+      plan_ = faults::Plan();
+    return plan_;
+  }
   void set_active(bool active) { active_ = active; }
   // A connection's plan (reset at connect), kept for the access log.
   void adopt(faults::Plan&& plan);
