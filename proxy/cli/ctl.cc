@@ -1,539 +1,245 @@
 #include "proxy/cli/ctl.h"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
-#include <fstream>
+#include <functional>
 #include <iostream>
-#include <memory>
-#include <optional>
-#include <sstream>
+#include <string>
+#include <vector>
 
-#include "config/loader.h"
-#include "proxy/cli/ctl_http.h"
+#include "proxy/cli/ctl_client.h"
 
 namespace faultline::proxy {
 namespace {
 
-using nlohmann::json;
-
 constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9901";
-constexpr const char* kUsage =
-    "usage: faultline ctl [--admin URL] [--token T] [--json] VERB\n"
-    "verbs: status | ls | get NAME | apply FILE|- | pause NAME | resume NAME | rm NAME |\n"
-    "       halt | unhalt | events | reload\n";
+constexpr const char* kFlags = "[--admin URL] [--token T] [--json]";
+constexpr const char* kExitCodes =
+    "exit codes: 0 ok, 1 the admin API answered with an error, 2 usage or invalid FILE, "
+    "3 admin API unreachable, 4 missing or wrong token";
 
-std::string trim_whitespace(const std::string& text) {
-  const char* space = " \t\r\n\v\f";
-  const size_t begin = text.find_first_not_of(space);
-  if (begin == std::string::npos) return {};
-  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
-}
+// One verb of `faultline ctl`: its subcommand, the one argument it takes if any, and the call.
+struct Verb {
+  std::string name;
+  std::string help;
+  std::string argument;  // "NAME", "FILE", or empty for none
+  std::string argument_help;
+  std::function<int(CtlClient&, const std::string&)> run;
 
-// The same bound as config::parse_json's: no admin API reply is nested more than a few levels.
-constexpr int kMaxReplyDepth = 32;
-
-// A reply parsed into a DOM at most kMaxReplyDepth deep, so that dump() and the other
-// recursive walks cannot overflow the stack on what a hostile or broken endpoint sends.
-// nlohmann's parser is iterative; the callback drops every container deeper than the bound
-// before it is built and `too_deep` reports it. Not JSON: discarded.
-json parse_reply(const std::string& text, bool& too_deep) {
-  too_deep = false;
-  auto bound = [&too_deep](int depth, json::parse_event_t event, json&) {
-    const bool opens =
-        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
-    if (opens && depth >= kMaxReplyDepth) too_deep = true;
-    return !too_deep;
-  };
-  return json::parse(text, bound, /*allow_exceptions=*/false);
-}
-
-std::string dump(const json& j, int indent = -1) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
-
-std::string scalar_text(const json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  if (v.is_object()) {  // {"a": 1, "b": 2} -> "a=1 b=2"
-    std::string s;
-    for (const auto& [k, x] : v.items()) {
-      if (!s.empty()) s += ' ';
-      s += k + "=" + scalar_text(x);
-    }
-    return s.empty() ? "-" : s;
-  }
-  if (v.is_array()) {
-    std::string s;
-    for (const auto& x : v) {
-      if (!s.empty()) s += ",";
-      s += scalar_text(x);
-    }
-    return s.empty() ? "-" : s;
-  }
-  return dump(v);
-}
-
-// Left-aligned columns separated by two spaces; the header row is the first row.
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) return;
-  std::vector<size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i)
-      width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    out << line << '\n';
-  }
-}
-
-std::string format_seconds(int64_t s) {
-  if (s < 60) return std::to_string(s) + "s";
-  std::string out;
-  if (s >= 86400) out += std::to_string(s / 86400) + "d";
-  if (s >= 3600) out += std::to_string(s / 3600 % 24) + "h";
-  out += std::to_string(s / 60 % 60) + "m";
-  if (s < 3600) out += std::to_string(s % 60) + "s";
-  return out;
-}
-
-// "2026-11-21T22:31:05.123Z" -> seconds since the epoch.
-std::optional<int64_t> parse_rfc3339_utc(const std::string& text) {
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return std::nullopt;
-  if (text.find('Z', static_cast<size_t>(consumed)) == std::string::npos) return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm));
-}
-
-// The EXPIRES column of one experiment view: "in 14m32s", "expired 3m ago", "expired",
-// "on resume" (start = "paused", clock not started), "never". The server's state decides
-// whether it expired: an expiry a second away must not read "in 0s".
-std::string expires_text(const json& view) {
-  const json state = view.value("state", json());
-  const json expires_at = view.value("expires_at", json());
-  const bool expired = state == "expired";
-  if (!expires_at.is_string()) {
-    if (expired) return "expired";
-    return state == "paused" && view.value("started_at", json()).is_null() ? "on resume" : "never";
-  }
-  const auto at = parse_rfc3339_utc(expires_at.get<std::string>());
-  if (!at) return expired ? "expired" : expires_at.get<std::string>();
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  if (expired || *at <= now)
-    return *at < now ? "expired " + format_seconds(now - *at) + " ago" : "expired";
-  return "in " + format_seconds(*at - now);
-}
-
-// The STATE column: a dry run injects nothing and must not look live.
-std::string state_text(const json& view) {
-  std::string state = scalar_text(view.value("state", json()));
-  if (view.value("dry_run", false)) state += " (dry run)";
-  return state;
-}
-
-uint64_t injected_total(const json& view) {
-  uint64_t total = 0;
-  const json* counters = view.contains("counters") ? &view["counters"] : nullptr;
-  if (counters && counters->contains("injected") && (*counters)["injected"].is_object())
-    for (const auto& [k, v] : (*counters)["injected"].items())
-      if (v.is_number_unsigned() || v.is_number_integer()) total += v.get<uint64_t>();
-  return total;
-}
-
-const json& array_of(const json& body, const char* key) {
-  if (body.is_object() && body.contains(key) && body[key].is_array()) return body[key];
-  return body;
-}
-
-class Ctl {
- public:
-  Ctl(const CtlOptions& options, std::ostream& out, std::ostream& err)
-      : options_(options), out_(out), err_(err) {}
-
-  int run(const std::vector<std::string>& args);
-
- private:
-  struct Answer {
-    int code = kCtlOk;  // exit code; kCtlOk when the API succeeded
-    int status = 0;
-    json body;
-  };
-
-  Answer call(const std::string& method, const std::string& path, const std::string& body = {});
-  // The one error path of every verb: "faultline ctl: MESSAGE" on stderr, or with --json one
-  // JSON object on stdout ({"error", "exit_code", and "status"/"field"/"errors" from the
-  // admin API when it answered), so a script reads errors where it reads answers.
-  int fail(int code, const std::string& message, const json& details = json::object()) {
-    if (options_.json) {
-      json error = {{"error", message}, {"exit_code", code}};
-      for (const auto& [key, value] : details.items()) error[key] = value;
-      out_ << dump(error, 2) << '\n';
-    } else {
-      err_ << "faultline ctl: " << message << '\n';
-    }
-    return code;
-  }
-  int usage(const std::string& message) {
-    const int code = fail(kCtlUsage, message);
-    if (!options_.json) err_ << kUsage;
-    return code;
-  }
-  bool print_json(const Answer& a) {
-    if (!options_.json) return false;
-    if (!a.body.is_null()) out_ << dump(a.body, 2) << '\n';
-    return true;
-  }
-
-  int status();
-  int ls();
-  int get(const std::string& name);
-  int apply(const std::string& file);
-  int simple(const std::string& method, const std::string& path, const std::string& done);
-  int events();
-
-  CtlOptions options_;
-  std::ostream& out_;
-  std::ostream& err_;
-  AdminUrl url_;
+  std::string synopsis() const { return argument.empty() ? name : name + " " + argument; }
 };
 
-Ctl::Answer Ctl::call(const std::string& method, const std::string& path, const std::string& body) {
-  Answer a;
-  Result<HttpReply> reply = http_request(url_, method, path, options_.token, body);
-  if (!reply) {
-    a.code = fail(kCtlUnreachable, "cannot reach the admin API at " + url_.text + ": " +
-                                       reply.error() + " (set --admin or $FAULTLINE_ADMIN)");
-    return a;
-  }
-  a.status = reply->status;
-  bool too_deep = false;
-  a.body = parse_reply(reply->body, too_deep);
-  if (too_deep) {
-    a.body = json();
-    a.code = fail(kCtlApiError, "the admin API at " + url_.text +
-                                    " answered with JSON nested deeper than " +
-                                    std::to_string(kMaxReplyDepth) + " levels; refusing it");
-    return a;
-  }
-  if (a.body.is_discarded()) a.body = reply->body.empty() ? json(nullptr) : json(reply->body);
-  if (a.status < 400) return a;
-
-  json details = {{"status", a.status}};
-  std::string message;
-  if (a.body.is_object() && a.body.contains("error")) {
-    message = scalar_text(a.body["error"]);
-    std::string text = "HTTP " + std::to_string(a.status) + ": " + message;
-    if (a.body.contains("field") && a.body["field"].is_string()) {
-      details["field"] = a.body["field"];
-      text += " (field: " + a.body["field"].get<std::string>() + ")";
-    }
-    if (a.body.contains("errors") && a.body["errors"].is_array()) {
-      details["errors"] = a.body["errors"];
-      if (a.body["errors"].size() > 1)
-        for (const auto& e : a.body["errors"])
-          text += "\n  " + scalar_text(e.value("field", json("-"))) + ": " +
-                  scalar_text(e.value("error", json("")));
-    }
-    if (!options_.json) message = text;
-  } else {
-    message = "HTTP " + std::to_string(a.status) + ": " + scalar_text(a.body);
-  }
-  if (a.status == 401) {
-    a.code = fail(kCtlUnauthorized,
-                  message + " — the admin API needs a valid token (--token or $FAULTLINE_TOKEN)",
-                  details);
-  } else {
-    a.code = fail(kCtlApiError, message, details);
-  }
-  return a;
-}
-
-int Ctl::run(const std::vector<std::string>& args) {
-  if (args.empty()) return usage("no verb given");
-  std::string url = options_.admin_url;
-  if (url.empty())
-    if (const char* env = std::getenv("FAULTLINE_ADMIN"); env && *env) url = env;
-  if (url.empty()) url = kDefaultAdminUrl;
-  if (options_.token.empty())
-    if (const char* env = std::getenv("FAULTLINE_TOKEN"); env && *env) options_.token = env;
-  // A token read from a file or a Secret ($(cat token)) often ends with a newline, which would
-  // break the Authorization header; no token contains whitespace.
-  options_.token = trim_whitespace(options_.token);
-  for (char c : options_.token)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      return usage("the token contains a control character (check --token / $FAULTLINE_TOKEN)");
-  Result<AdminUrl> parsed = parse_admin_url(url);
-  if (!parsed) return fail(kCtlUsage, parsed.error());
-  url_ = parsed.value();
-
-  const std::string& verb = args[0];
-  const size_t want =
-      (verb == "get" || verb == "apply" || verb == "pause" || verb == "resume" || verb == "rm") ? 2
-                                                                                                : 1;
-  const bool known = want == 2 || verb == "status" || verb == "ls" || verb == "halt" ||
-                     verb == "unhalt" || verb == "events" || verb == "reload";
-  if (!known) return usage("unknown verb \"" + verb + "\"");
-  if (args.size() != want)
-    return usage(verb + (want == 2 ? " takes one argument" : " takes no argument"));
-  if (verb == "status") return status();
-  if (verb == "ls") return ls();
-  if (verb == "events") return events();
-  if (verb == "get") return get(args[1]);
-  if (verb == "apply") return apply(args[1]);
-  const std::string exp = "/v1/experiments/" + (want == 2 ? args[1] : "");
-  if (verb == "pause") return simple("POST", exp + "/pause", "experiment " + args[1] + " paused");
-  if (verb == "resume")
-    return simple("POST", exp + "/resume", "experiment " + args[1] + " resumed");
-  if (verb == "rm") return simple("DELETE", exp, "experiment " + args[1] + " removed");
-  if (verb == "halt")
-    return simple("POST", "/v1/halt",
-                  "HALTED: every fault is stopped and header triggers are ignored "
-                  "(`faultline ctl unhalt` to resume)");
-  if (verb == "unhalt") return simple("DELETE", "/v1/halt", "unhalted: faults apply again");
-  return simple("POST", "/v1/reload", "config reloaded");
-}
-
-int Ctl::simple(const std::string& method, const std::string& path, const std::string& done) {
-  Answer a = call(method, path);
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  out_ << done << '\n';
-  // A reload can succeed with something to say (e.g. listener changes need a restart).
-  if (a.body.is_object())
-    for (const char* key : {"message", "warning", "warnings"})
-      if (a.body.contains(key)) out_ << "  " << key << ": " << scalar_text(a.body[key]) << '\n';
-  return kCtlOk;
-}
-
-int Ctl::status() {
-  Answer a = call("GET", "/v1/status");
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  const json& s = a.body;
-  if (!s.is_object()) {
-    out_ << scalar_text(s) << '\n';
-    return kCtlOk;
-  }
-  // The kill switch first: it is the one line nobody may miss during a game day.
-  if (s.value("halted", false))
-    out_ << "HALTED: every fault is stopped (`faultline ctl unhalt` to resume)\n";
-  // Scalars and small objects as "key: value" lines, the important ones first; arrays of
-  // objects (listeners) as tables below.
-  std::vector<std::string> keys = {"version",  "uptime_seconds", "halted",
-                                   "draining", "experiments",    "last_reload"};
-  std::erase_if(keys, [&](const std::string& k) { return !s.contains(k); });
-  for (const auto& [key, value] : s.items())
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-  for (const std::string& key : keys) {
-    const json& value = s[key];
-    if (value.is_array() && !value.empty() && value.front().is_object()) continue;
-    std::string label = key;
-    std::string text = scalar_text(value);
-    if (key == "uptime_seconds" && value.is_number()) {
-      label = "uptime";
-      text = format_seconds(value.get<int64_t>());
-    }
-    out_ << label << ":" << std::string(14 - std::min<size_t>(13, label.size()), ' ') << text
-         << '\n';
-  }
-  for (const auto& [key, value] : s.items()) {
-    if (!(value.is_array() && !value.empty() && value.front().is_object())) continue;
-    out_ << '\n' << key << ":\n";
-    std::vector<std::string> columns;
-    for (const auto& row : value)
-      for (const auto& [k, v] : row.items())
-        if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
-    if (auto name = std::find(columns.begin(), columns.end(), "name"); name != columns.end())
-      std::rotate(columns.begin(), name, name + 1);
-    std::vector<std::vector<std::string>> rows;
-    rows.emplace_back();
-    for (const auto& c : columns) {
-      std::string upper = c;
-      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      rows.back().push_back(upper);
-    }
-    for (const auto& row : value) {
-      rows.emplace_back();
-      for (const auto& c : columns)
-        rows.back().push_back(row.contains(c) ? scalar_text(row[c]) : "-");
-    }
-    print_table(out_, rows);
-  }
-  return kCtlOk;
-}
-
-int Ctl::ls() {
-  Answer a = call("GET", "/v1/experiments");
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  // The kill switch overrides every state below; nobody may read "active" and miss it.
-  Answer status = call("GET", "/v1/status");
-  if (status.code != kCtlOk) return status.code;
-  if (status.body.is_object() && status.body.value("halted", false))
-    out_ << "HALTED: no experiment injects anything (`faultline ctl unhalt` to resume)\n";
-  const json& list = array_of(a.body, "experiments");
-  if (!list.is_array() || list.empty()) {
-    out_ << "no experiments\n";
-    return kCtlOk;
-  }
-  std::vector<std::vector<std::string>> rows{
-      {"NAME", "STATE", "SOURCE", "MATCHED", "INJECTED", "EXPIRES"}};
-  for (const auto& e : list) {
-    const json matched = e.contains("counters") ? e["counters"].value("matched", json(0)) : json(0);
-    rows.push_back({scalar_text(e.value("name", json("?"))), state_text(e),
-                    scalar_text(e.value("source", json())), scalar_text(matched),
-                    std::to_string(injected_total(e)), expires_text(e)});
-  }
-  print_table(out_, rows);
-  return kCtlOk;
-}
-
-int Ctl::get(const std::string& name) {
-  Answer a = call("GET", "/v1/experiments/" + name);
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  json view = a.body;
-  if (!view.is_object()) {
-    out_ << scalar_text(view) << '\n';
-    return kCtlOk;
-  }
-  const json counters = view.value("counters", json::object());
-  std::vector<std::pair<std::string, std::string>> summary{
-      {"name", scalar_text(view.value("name", json(name)))},
-      {"state", state_text(view)},
-      {"source", scalar_text(view.value("source", json()))},
-      {"started", scalar_text(view.value("started_at", json()))},
-      {"expires", view.value("expires_at", json()).is_string()
-                      ? view["expires_at"].get<std::string>() + " (" + expires_text(view) + ")"
-                      : expires_text(view)},
-      {"matched", scalar_text(counters.value("matched", json(0)))},
-      {"injected", scalar_text(counters.value("injected", json::object()))},
+const std::vector<Verb>& verbs() {
+  using C = CtlClient;
+  using A = const std::string&;
+  static const std::vector<Verb> table = {
+      {"status", "show the proxy's state: halt, version, uptime, listeners, last reload", "", "",
+       [](C& c, A) { return c.status(); }},
+      {"ls", "list the experiments with their state, counters and expiry", "", "",
+       [](C& c, A) { return c.ls(); }},
+      {"get", "show one experiment: state, counters and definition", "NAME",
+       "the experiment to show", [](C& c, A name) { return c.get(name); }},
+      {"apply", "create or replace one experiment from a TOML or JSON file", "FILE",
+       "the experiment file, TOML or JSON; - reads standard input",
+       [](C& c, A file) { return c.apply(file); }},
+      {"pause", "pause an experiment", "NAME", "the experiment to pause",
+       [](C& c, A name) { return c.pause(name); }},
+      {"resume", "resume a paused experiment", "NAME", "the experiment to resume",
+       [](C& c, A name) { return c.resume(name); }},
+      {"rm", "stop and remove an experiment", "NAME", "the experiment to remove",
+       [](C& c, A name) { return c.rm(name); }},
+      {"halt", "the kill switch: stop every fault and ignore header triggers until unhalt", "", "",
+       [](C& c, A) { return c.halt(); }},
+      {"unhalt", "let faults apply again after a halt", "", "", [](C& c, A) { return c.unhalt(); }},
+      {"events", "show the audit trail: time, client, action, experiment, result", "", "",
+       [](C& c, A) { return c.events(); }},
+      {"reload", "reload the config file, as SIGHUP does", "", "",
+       [](C& c, A) { return c.reload(); }},
   };
-  for (const auto& [k, v] : summary)
-    out_ << k << ":" << std::string(10 - k.size(), ' ') << v << '\n';
-  for (const char* k : {"name", "state", "source", "started_at", "expires_at", "counters"})
-    view.erase(k);
-  out_ << "definition:\n" << dump(view, 2) << '\n';
-  return kCtlOk;
+  return table;
 }
 
-int Ctl::apply(const std::string& file) {
-  // "-" reads the experiment from standard input (for pipes and heredocs).
-  std::stringstream buffer;
-  if (file == "-") {
-    buffer << std::cin.rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return fail(kCtlUsage, "cannot read " + file + ": " + std::strerror(errno));
-    buffer << in.rdbuf();
-  }
-  const std::string text = buffer.str();
-
-  std::string body;
-  std::string name;
-  if (config::looks_like_json(text, file)) {
-    // The server validates the experiment; here only what is needed to send it: a JSON
-    // object (syntax errors at FILE:LINE:COL) with a name.
-    config::Diagnostics diags(file);
-    std::optional<config::Node> root = config::parse_json(text, diags);
-    if (!root) return fail(kCtlUsage, diags.items().front().format());
-    if (!root->is_table())
-      return fail(kCtlUsage, file + ": expected one experiment as a JSON object, got " +
-                                 std::string(config::Node::kind_name(root->kind)));
-    const config::Node* name_node = root->find("name");
-    if (name_node == nullptr || name_node->kind != config::Node::Kind::kString)
-      return fail(kCtlUsage, file + ": the experiment has no \"name\"");
-    name = name_node->string;
-    body = text;
-  } else {
-    config::Diagnostics diags(file);
-    std::optional<config::ExperimentConfig> experiment =
-        config::decode_experiment_toml(text, file, diags);
-    if (!experiment || !diags.ok()) {
-      std::string message = file + ": invalid experiment";
-      json errors = json::array();
-      for (const auto& d : diags.items()) {
-        message += "\n  " + d.format();
-        errors.push_back({{"error", d.message}, {"field", d.path}, {"at", d.format()}});
-      }
-      return fail(kCtlUsage, message, {{"errors", errors}});
+// "usage: ..." after a usage error: the verb's own line, or every verb when none was given.
+std::string usage_text(const Verb* verb) {
+  const std::string head = std::string("usage: faultline ctl ") + kFlags + " ";
+  if (verb != nullptr) return head + verb->synopsis() + "\n";
+  std::string text = head + "VERB\nverbs: ";
+  size_t line_start = text.size() - 7;
+  for (size_t i = 0; i < verbs().size(); ++i) {
+    const std::string item = verbs()[i].synopsis() + (i + 1 < verbs().size() ? " |" : "");
+    if (text.size() - line_start + item.size() > 88) {
+      text += "\n       ";
+      line_start = text.size() - 7;
+    } else if (i > 0) {
+      text += ' ';
     }
-    name = experiment->name;
-    body = config::experiment_to_json(*experiment);
+    text += item;
   }
-  Answer a = call("PUT", "/v1/experiments/" + name, body);
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  out_ << "experiment " << name << (a.status == 201 ? " created" : " updated") << '\n';
-  return kCtlOk;
+  return text + "\n`faultline ctl --help` and `faultline ctl VERB --help` say more\n";
 }
 
-int Ctl::events() {
-  Answer a = call("GET", "/v1/events");
-  if (a.code != kCtlOk) return a.code;
-  if (print_json(a)) return kCtlOk;
-  const json& list = array_of(a.body, "events");
-  if (!list.is_array() || list.empty()) {
-    out_ << "no events\n";
-    return kCtlOk;
+// The command line of `faultline ctl`, one CLI11 subcommand per verb. Built per run.
+class CtlCommandLine {
+ public:
+  CtlCommandLine();
+  int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+ private:
+  struct VerbCommand {
+    const Verb* verb;
+    CLI::App* app;
+    CLI::Option* argument;  // nullptr for a verb without one
+  };
+
+  const VerbCommand* parsed_verb() const;
+  bool json_wanted() const;
+  std::string shape_problem(const std::vector<std::string>& args, const VerbCommand*& verb) const;
+  int usage(CtlClient& client, std::ostream& err, const std::string& message,
+            const VerbCommand* verb) const;
+
+  CLI::App app_{"faultline ctl: the admin API client", "faultline ctl"};
+  std::string admin_url_ = kDefaultAdminUrl;
+  std::string token_;
+  bool json_ = false;
+  std::string argument_;  // the parsed verb's NAME or FILE
+  CLI::Option* json_flag_ = nullptr;
+  std::vector<VerbCommand> verb_commands_;
+};
+
+CtlCommandLine::CtlCommandLine() {
+  app_.get_formatter()->label("SUBCOMMAND", "VERB");
+  app_.add_option("--admin", admin_url_, "admin API URL; the flag wins over $FAULTLINE_ADMIN")
+      ->envname("FAULTLINE_ADMIN")
+      ->type_name("URL")
+      ->capture_default_str();
+  app_.add_option("--token", token_, "bearer token; the flag wins over $FAULTLINE_TOKEN")
+      ->envname("FAULTLINE_TOKEN")
+      ->type_name("T");
+  json_flag_ = app_.add_flag("--json", json_, "print the raw JSON answer, and errors as JSON");
+  app_.footer(std::string("The options go before or after the verb.\n") + kExitCodes);
+  const std::string verb_footer = std::string("--admin URL, --token T and --json (see ") +
+                                  "`faultline ctl --help`) go before or after the verb.\n" +
+                                  kExitCodes;
+  for (const Verb& verb : verbs()) {
+    CLI::App* sub = app_.add_subcommand(verb.name, verb.help);
+    sub->group("Verbs");
+    sub->footer(verb_footer);
+    // The options of `ctl` are accepted after the verb too.
+    sub->fallthrough();
+    CLI::Option* argument = nullptr;
+    if (!verb.argument.empty())
+      argument =
+          sub->add_option(verb.argument, argument_, verb.argument_help)->required()->type_name("");
+    verb_commands_.push_back({&verb, sub, argument});
   }
-  std::vector<std::vector<std::string>> rows{{"TIME", "CLIENT", "ACTION", "EXPERIMENT", "RESULT"}};
-  for (const auto& e : list) {
-    std::string experiment = scalar_text(e.value("experiment", json()));
-    rows.push_back({scalar_text(e.value("time", json())), scalar_text(e.value("client", json())),
-                    scalar_text(e.value("action", json())), experiment.empty() ? "-" : experiment,
-                    scalar_text(e.value("result", json()))});
+  // Exactly one verb: once it is parsed, no later word is taken for another verb (an
+  // experiment may be called "ls"). Words left over are diagnosed by shape_problem.
+  app_.require_subcommand(1);
+  app_.allow_extras();
+}
+
+const CtlCommandLine::VerbCommand* CtlCommandLine::parsed_verb() const {
+  for (const VerbCommand& command : verb_commands_)
+    if (command.app->parsed()) return &command;
+  return nullptr;
+}
+
+// --json as given, read from the flag's count: a parse error can come before the flag's value
+// is stored.
+bool CtlCommandLine::json_wanted() const {
+  if (json_flag_->count() == 0) return false;
+  try {
+    return json_flag_->as<bool>();
+  } catch (const CLI::Error&) {
+    return true;
   }
-  print_table(out_, rows);
-  return kCtlOk;
+}
+
+// What is wrong with the words given, in ctl's terms (empty when nothing is); `verb` is the
+// verb the message is about, if any.
+std::string CtlCommandLine::shape_problem(const std::vector<std::string>& args,
+                                          const VerbCommand*& verb) const {
+  const std::vector<std::string> extras = app_.remaining();
+  verb = parsed_verb();
+  for (const std::string& extra : extras)
+    if (extra.size() > 1 && extra[0] == '-') return "unknown option \"" + extra + "\"";
+  const auto position = [&args](const std::string& word) {
+    return std::find(args.begin(), args.end(), word) - args.begin();
+  };
+  if (!extras.empty() && (verb == nullptr || position(extras[0]) < position(verb->verb->name))) {
+    verb = nullptr;
+    return "unknown verb \"" + extras[0] + "\"";
+  }
+  if (verb == nullptr) return "no verb given";
+  const Verb& v = *verb->verb;
+  if (verb->argument != nullptr && verb->argument->count() == 0)
+    return v.name + " needs " + v.argument + " (" + v.argument_help + ")";
+  if (!extras.empty())
+    return verb->argument != nullptr
+               ? v.name + " takes one " + v.argument + ", got also \"" + extras[0] + "\""
+               : v.name + " takes no argument, got \"" + extras[0] + "\"";
+  return {};
+}
+
+int CtlCommandLine::usage(CtlClient& client, std::ostream& err, const std::string& message,
+                          const VerbCommand* verb) const {
+  const int code = client.fail(kCtlUsage, message);
+  if (!json_wanted()) err << usage_text(verb != nullptr ? verb->verb : nullptr);
+  return code;
+}
+
+int CtlCommandLine::run(const std::vector<std::string>& args, std::ostream& out,
+                        std::ostream& err) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+  std::string required_error;
+  try {
+    app_.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    return app_.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app_.exit(e, out, err);
+  } catch (const CLI::RequiredError& e) {
+    required_error = e.what();  // a missing verb or argument, said in ctl's terms below
+  } catch (const CLI::ParseError& e) {
+    CtlClient client(out, err, json_wanted());
+    return usage(client, err, e.what(), parsed_verb());
+  }
+  CtlClient client(out, err, json_wanted());
+  const VerbCommand* verb = nullptr;
+  std::string problem = shape_problem(args, verb);
+  if (problem.empty()) problem = required_error;
+  if (!problem.empty()) return usage(client, err, problem, verb);
+  const int connected = client.connect(admin_url_.empty() ? kDefaultAdminUrl : admin_url_, token_);
+  if (connected != kCtlOk) return connected;
+  return verb->verb->run(client, argument_);
 }
 
 }  // namespace
 
-int run_ctl(const CtlOptions& options, const std::vector<std::string>& args, std::ostream& out,
-            std::ostream& err) {
-  return Ctl(options, out, err).run(args);
+int run_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return CtlCommandLine().run(args, out, err);
 }
 
-int run_ctl(const CtlOptions& options, const std::vector<std::string>& args) {
-  return run_ctl(options, args, std::cout, std::cerr);
+int run_ctl(const CtlOptions& options, const std::vector<std::string>& args, std::ostream& out,
+            std::ostream& err) {
+  std::vector<std::string> line;
+  if (!options.admin_url.empty()) line.push_back("--admin=" + options.admin_url);
+  if (!options.token.empty()) line.push_back("--token=" + options.token);
+  if (options.json) line.push_back("--json");
+  line.insert(line.end(), args.begin(), args.end());
+  return run_ctl(line, out, err);
 }
 
 void add_ctl_command(CLI::App& app, int& exit_code) {
-  auto options = std::make_shared<CtlOptions>();
-  auto args = std::make_shared<std::vector<std::string>>();
-  CLI::App* ctl = app.add_subcommand(
-      "ctl",
-      "admin API client: status, ls, get NAME, apply FILE, pause NAME, resume NAME, "
-      "rm NAME, halt, unhalt, events, reload");
-  ctl->add_option("--admin", options->admin_url,
-                  "admin API URL (default $FAULTLINE_ADMIN, then http://127.0.0.1:9901)");
-  ctl->add_option("--token", options->token, "bearer token (default $FAULTLINE_TOKEN)");
-  ctl->add_flag("--json", options->json, "print the raw JSON answer");
-  ctl->add_option("verb", *args, "VERB [NAME|FILE]")->required();
-  ctl->footer(
-      "exit codes: 0 ok, 1 the admin API answered with an error, 2 usage or invalid FILE, "
-      "3 admin API unreachable, 4 missing or wrong token");
-  ctl->callback([options, args, &exit_code] { exit_code = run_ctl(*options, *args); });
+  std::string verb_list;
+  for (const Verb& verb : verbs()) verb_list += (verb_list.empty() ? "" : ", ") + verb.synopsis();
+  CLI::App* ctl = app.add_subcommand("ctl", "admin API client: " + verb_list);
+  // Every word after `ctl`, --help included, is left to ctl's own command line (run_ctl), so
+  // that its verbs, help and errors (JSON with --json) are its own.
+  ctl->prefix_command();
+  ctl->set_help_flag();
+  ctl->callback([ctl, &exit_code] { exit_code = run_ctl(ctl->remaining(), std::cout, std::cerr); });
 }
 
 }  // namespace faultline::proxy

@@ -6,7 +6,7 @@
 #include "config/loader.h"
 #include "faults/config_check.h"
 #include "faults/snapshot.h"
-#include "proxy/cli/cli.h"
+#include "proxy/cli/commands.h"
 #include "proxy/cli/simple_http_server.h"
 #include "proxy/control/server.h"
 

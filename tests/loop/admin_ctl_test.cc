@@ -33,6 +33,39 @@ CtlRun ctl(const std::string& url, std::vector<std::string> args, bool json = fa
   return {code, out.str(), err.str()};
 }
 
+// The "error" of what ctl --json printed, or "(not a JSON error object)".
+std::string json_error(const std::string& out) {
+  const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_string())
+    return "(not a JSON error object)";
+  return j["error"].get<std::string>();
+}
+
+// `faultline ctl ARGS...` exactly as typed after `ctl`: flags, verb and argument in any order.
+CtlRun ctl_line(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int code = run_ctl(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+// Sets an environment variable for one scope and removes it after, even when a test fails.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { ::unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+const std::vector<std::string> kVerbsWithName = {"get", "pause", "resume", "rm"};
+const std::vector<std::string> kVerbsWithoutArgument = {"status", "ls",     "halt",
+                                                        "unhalt", "events", "reload"};
+
 std::string write_temp(const std::string& suffix, const std::string& text) {
   static int counter = 0;
   const std::string path = ::testing::TempDir() + "faultline_ctl_" + std::to_string(getpid()) +
@@ -241,6 +274,135 @@ TEST(AdminCtl, CommandLineWiring) {
   std::vector<std::string> argv = {"ls", "--json", admin.url(), "--admin", "ctl"};  // reversed
   app.parse(argv);
   EXPECT_EQ(exit_code, kCtlOk);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// Issue 9: every verb is its own subcommand of `faultline ctl`, which checks its argument
+// before any request is sent and names what is missing or extra.
+TEST(AdminCtlCommandLine, EveryVerbChecksItsArgument) {
+  LiveAdmin admin;
+  const std::string url = admin.url();
+  for (const std::string& verb : kVerbsWithName) {
+    CtlRun r = ctl(url, {verb});
+    EXPECT_EQ(r.code, kCtlUsage) << verb;
+    EXPECT_NE(r.err.find("faultline ctl: " + verb + " needs NAME ("), std::string::npos) << r.err;
+    EXPECT_NE(
+        r.err.find("usage: faultline ctl [--admin URL] [--token T] [--json] " + verb + " NAME\n"),
+        std::string::npos)
+        << r.err;
+    r = ctl(url, {verb, "a", "b"});
+    EXPECT_EQ(r.code, kCtlUsage) << verb;
+    EXPECT_NE(r.err.find(verb + " takes one NAME, got also \"b\""), std::string::npos) << r.err;
+  }
+  CtlRun r = ctl(url, {"apply"});
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_NE(r.err.find("faultline ctl: apply needs FILE ("), std::string::npos) << r.err;
+  for (const std::string& verb : kVerbsWithoutArgument) {
+    r = ctl(url, {verb, "now"});
+    EXPECT_EQ(r.code, kCtlUsage) << verb;
+    EXPECT_NE(r.err.find("faultline ctl: " + verb + " takes no argument, got \"now\""),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_FALSE(admin.backend.halted()) << "`halt now` must not halt";
+  r = ctl(url, {"pause"}, /*json=*/true);
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  const nlohmann::json error = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << r.out;
+  EXPECT_EQ(error.value("error", ""), "pause needs NAME (the experiment to pause)") << r.out;
+  EXPECT_EQ(error.value("exit_code", 0), kCtlUsage) << r.out;
+  EXPECT_TRUE(admin.audit.to_json().empty()) << "no change may reach the admin API";
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminCtlCommandLine, UnknownVerbsAndOptionsAreNamed) {
+  CtlRun r = ctl_line({"explode"});
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_NE(r.err.find("faultline ctl: unknown verb \"explode\"\n"), std::string::npos) << r.err;
+  for (const std::string& verb : kVerbsWithName)
+    EXPECT_NE(r.err.find(" " + verb + " NAME "), std::string::npos) << "usage lists " << verb;
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--bogus", "ls"}, {"ls", "--bogus"}, {"--admin=http://127.0.0.1:1", "--bogus"}}) {
+    r = ctl_line(args);
+    EXPECT_EQ(r.code, kCtlUsage) << args[0];
+    EXPECT_NE(r.err.find("faultline ctl: unknown option \"--bogus\""), std::string::npos) << r.err;
+  }
+  r = ctl_line({"--json", "ls", "--bogus"});  // a usage error is JSON too with --json
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(json_error(r.out), "unknown option \"--bogus\"") << r.out;
+  r = ctl_line({"--json", "--admin"});
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_NE(json_error(r.out).find("--admin"), std::string::npos) << r.out << r.err;
+  r = ctl_line({});
+  EXPECT_EQ(r.code, kCtlUsage);
+  EXPECT_NE(r.err.find("faultline ctl: no verb given"), std::string::npos) << r.err;
+}
+
+TEST(AdminCtlCommandLine, HelpListsTheVerbsAndTheirOptions) {
+  CtlRun r = ctl_line({"--help"});
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_NE(r.out.find("Usage: faultline ctl [OPTIONS] VERB"), std::string::npos) << r.out;
+  for (const auto* verbs : {&kVerbsWithName, &kVerbsWithoutArgument})
+    for (const std::string& verb : *verbs)
+      EXPECT_NE(r.out.find("\n  " + verb + " "), std::string::npos) << verb << "\n" << r.out;
+  EXPECT_NE(r.out.find("\n  apply "), std::string::npos) << r.out;
+  for (const char* text : {"--admin", "(Env:FAULTLINE_ADMIN)", "--token", "(Env:FAULTLINE_TOKEN)",
+                           "--json", "http://127.0.0.1:9901", "exit codes:"})
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+
+  r = ctl_line({"pause", "--help"});
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_NE(r.out.find("Usage: faultline ctl pause [OPTIONS] NAME"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the experiment to pause"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--admin"), std::string::npos) << "the verb's help says where they go";
+  r = ctl_line({"--json", "apply", "--help"});
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_NE(r.out.find("Usage: faultline ctl apply [OPTIONS] FILE"), std::string::npos) << r.out;
+}
+
+// The flags win over $FAULTLINE_ADMIN / $FAULTLINE_TOKEN, wherever they stand; the
+// environment fills in what the flags leave out.
+TEST(AdminCtlCommandLine, FlagsWinOverTheEnvironment) {
+  LiveAdmin admin("s3cret");
+  const std::string url = admin.url();
+  const std::string dead = "http://127.0.0.1:" + std::to_string(dead_port());
+  ScopedEnv admin_env("FAULTLINE_ADMIN", dead);
+  ScopedEnv token_env("FAULTLINE_TOKEN", "wrong");
+
+  CtlRun r = ctl_line({"--admin", url, "--token", "s3cret", "halt"});
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_TRUE(admin.backend.halted());
+  r = ctl_line({"unhalt", "--token=s3cret", "--admin=" + url});  // after the verb too
+  EXPECT_EQ(r.code, kCtlOk) << r.err;
+  EXPECT_FALSE(admin.backend.halted());
+  EXPECT_EQ(ctl(url, {"ls"}, false, "s3cret").code, kCtlOk) << "CtlOptions act as flags";
+
+  r = ctl_line({"--admin", url, "ls"});  // the token from the environment: the wrong one
+  EXPECT_EQ(r.code, kCtlUnauthorized) << r.err;
+  r = ctl_line({"--token", "s3cret", "ls"});  // the address from the environment: nobody there
+  EXPECT_EQ(r.code, kCtlUnreachable) << r.err;
+  EXPECT_NE(r.err.find("cannot reach the admin API at " + dead), std::string::npos) << r.err;
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+// A verb's argument is never taken for a verb: an experiment may be called "ls" or "halt".
+TEST(AdminCtlCommandLine, ExperimentsMayBeNamedLikeVerbs) {
+  LiveAdmin admin;
+  const std::string url = admin.url();
+  for (const std::string name : {"ls", "halt", "get"}) {
+    CtlRun r = ctl(url, {"apply", write_temp(".json", R"({"name": ")" + name +
+                                                          R"(", "faults": [{"type": "abort"}]})")});
+    EXPECT_EQ(r.code, kCtlOk) << r.err;
+    r = ctl(url, {"get", name});
+    EXPECT_EQ(r.code, kCtlOk) << r.err;
+    EXPECT_NE(r.out.find("name:      " + name + "\n"), std::string::npos) << r.out;
+    EXPECT_EQ(ctl(url, {"pause", name}).out, "experiment " + name + " paused\n");
+    EXPECT_TRUE(admin.backend.paused(name));
+    EXPECT_EQ(ctl(url, {"rm", name}).out, "experiment " + name + " removed\n");
+  }
+  EXPECT_FALSE(admin.backend.halted());
   EXPECT_EQ(admin.stop(), 0);
 }
 

@@ -46,6 +46,14 @@ int exit_code(const CommandResult& r) {
   return r.status && r.status->exited ? r.status->code : -1;
 }
 
+// The "error" of what ctl --json printed, or "(not a JSON error object)".
+std::string json_error(const std::string& out) {
+  const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_string())
+    return "(not a JSON error object)";
+  return j["error"].get<std::string>();
+}
+
 // The whitespace-separated cells of the table row whose first cell is `name`.
 std::vector<std::string> row_of(const std::string& table, const std::string& name) {
   std::istringstream lines(table);
@@ -327,6 +335,62 @@ TEST_F(CtlGameDay, LsTellsTheTruth) {
   EXPECT_EQ(row[1], "expired") << ls;
   EXPECT_EQ(row[5], "expired") << ls;
   EXPECT_EQ(ls.find("in 0s"), std::string::npos) << ls;
+}
+
+// Issue 9: the flags win over $FAULTLINE_ADMIN and $FAULTLINE_TOKEN, before or after the verb;
+// the environment fills in what the flags leave out.
+TEST_F(CtlGameDay, FlagsWinOverTheEnvironment) {
+  const std::string admin = "http://" + admin_.str();
+  const std::vector<std::string> env = {"FAULTLINE_ADMIN=http://" + closed_port_address(),
+                                        "FAULTLINE_TOKEN=not-the-token"};
+  CommandResult before =
+      run_faultline({"ctl", "--admin", admin, "--token", kToken, "status"}, Millis(15000), env);
+  EXPECT_EQ(exit_code(before), 0) << describe(before);
+  CommandResult after = run_faultline(
+      {"ctl", "status", "--json", "--token", kToken, "--admin", admin}, Millis(15000), env);
+  EXPECT_EQ(exit_code(after), 0) << describe(after);
+  EXPECT_EQ(nlohmann::json::parse(after.out, nullptr, false).value("halted", true), false)
+      << describe(after);
+  CommandResult env_token = run_faultline({"ctl", "--admin", admin, "status"}, Millis(15000), env);
+  EXPECT_EQ(exit_code(env_token), 4) << describe(env_token);
+  CommandResult env_admin = run_faultline({"ctl", "--token", kToken, "status"}, Millis(15000), env);
+  EXPECT_EQ(exit_code(env_admin), 3) << describe(env_admin);
+}
+
+// Issue 9: everything after `ctl` is ctl's: its help, the verbs' own help and argument checks,
+// its errors (JSON with --json), and words that name faultline's other commands.
+TEST(CtlCommandLine, HelpAndUsageErrorsOfTheBinary) {
+  const std::vector<std::string> no_env = {"FAULTLINE_ADMIN=", "FAULTLINE_TOKEN="};
+  CommandResult help = run_faultline({"ctl", "--help"}, Millis(15000), no_env);
+  EXPECT_EQ(exit_code(help), 0) << describe(help);
+  for (const char* verb : {"status", "ls", "get", "apply", "pause", "resume", "rm", "halt",
+                           "unhalt", "events", "reload"})
+    EXPECT_NE(help.out.find(std::string("\n  ") + verb + " "), std::string::npos) << verb << "\n"
+                                                                                  << describe(help);
+  EXPECT_NE(help.out.find("FAULTLINE_TOKEN"), std::string::npos) << describe(help);
+  CommandResult verb_help = run_faultline({"ctl", "rm", "--help"}, Millis(15000), no_env);
+  EXPECT_EQ(exit_code(verb_help), 0) << describe(verb_help);
+  EXPECT_NE(verb_help.out.find("Usage: faultline ctl rm [OPTIONS] NAME"), std::string::npos)
+      << describe(verb_help);
+
+  CommandResult missing = run_faultline({"ctl", "pause"}, Millis(15000), no_env);
+  EXPECT_EQ(exit_code(missing), 2) << describe(missing);
+  EXPECT_NE(missing.err.find("faultline ctl: pause needs NAME"), std::string::npos)
+      << describe(missing);
+  CommandResult unknown = run_faultline({"ctl", "--json", "--bogus", "ls"}, Millis(15000), no_env);
+  EXPECT_EQ(exit_code(unknown), 2) << describe(unknown);
+  EXPECT_TRUE(unknown.err.empty()) << describe(unknown);
+  EXPECT_EQ(json_error(unknown.out), "unknown option \"--bogus\"") << describe(unknown);
+}
+
+TEST(CtlCommandLine, OtherCommandNamesAreExperimentNames) {
+  // Sent to the admin API (nobody listens: exit 3), not run as `faultline demo` and the like.
+  for (const std::string name : {"demo", "run", "version", "help", "check"}) {
+    CommandResult r =
+        run_faultline({"ctl", "--admin", "http://" + closed_port_address(), "rm", name},
+                      Millis(8000), {"FAULTLINE_TOKEN="});
+    EXPECT_EQ(exit_code(r), 3) << name << ": " << describe(r);
+  }
 }
 
 // A fake admin endpoint on 127.0.0.1: answers each of `connections` connections with `reply`
