@@ -245,6 +245,17 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
     else
       out.max_header_bytes = header_bytes;
   }
+  if (out.protocol == Protocol::kTcp) {
+    // A tcp listener relays a byte stream: no request head, no response, so these keys would
+    // be silently ignored. Refuse them when written; their defaults stay silent.
+    for (std::string_view key : {"response_timeout", "header_timeout", "upstream_idle_timeout",
+                                 "max_header_bytes", "forwarded_for"}) {
+      if (fields.get(key) != nullptr)
+        fields.error(key,
+                     "applies to http listeners only: a tcp listener relays bytes, with no "
+                     "request or response (idle_timeout bounds a silent tcp connection)");
+    }
+  }
   return out;
 }
 

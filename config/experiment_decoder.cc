@@ -1,6 +1,7 @@
 // One experiment table -> ExperimentConfig, for config files and admin-API bodies alike.
 #include <algorithm>
 
+#include "config/ascii.h"
 #include "config/field_reader.h"
 #include "config/validate.h"
 
@@ -23,8 +24,7 @@ bool is_token(std::string_view text) {
 }
 
 std::string lower(std::string text) {
-  for (char& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : text) c = ascii_lower(c);
   return text;
 }
 

@@ -1,7 +1,8 @@
 #include "config/field_reader.h"
 
 #include <algorithm>
-#include <cmath>
+
+#include "config/number.h"
 
 namespace faultline::config {
 namespace {
@@ -89,12 +90,12 @@ bool to_duration(const Node& node, const std::string& path, Diagnostics& diags, 
 }
 
 bool to_size(const Node& node, const std::string& path, Diagnostics& diags, ByteSize& out) {
-  if (node.kind == Node::Kind::kInteger) {  // a plain byte count
-    if (node.integer < 0) {
+  if (const auto bytes = integer_value(node)) {  // a plain byte count
+    if (*bytes < 0) {
       diags.error(node, path, "a size cannot be negative");
       return false;
     }
-    out = ByteSize{static_cast<uint64_t>(node.integer)};
+    out = ByteSize{static_cast<uint64_t>(*bytes)};
     return true;
   }
   if (node.kind != Node::Kind::kString) {
@@ -110,33 +111,26 @@ bool to_size(const Node& node, const std::string& path, Diagnostics& diags, Byte
   return true;
 }
 
+// Which values count as integers and numbers: config/number.h (one rule for TOML and JSON).
 bool to_integer(const Node& node, const std::string& path, Diagnostics& diags, int64_t& out) {
-  // JSON writers often emit 10.0 for 10; a float with an integral value is accepted.
-  if (node.kind == Node::Kind::kFloat && std::isfinite(node.floating) &&
-      std::trunc(node.floating) == node.floating && std::fabs(node.floating) < 9.0e15) {
-    out = static_cast<int64_t>(node.floating);
-    return true;
-  }
-  if (node.kind != Node::Kind::kInteger) {
+  const auto value = integer_value(node);
+  if (!value) {
     diags.error(node, path, "expected an integer" + got(node));
     return false;
   }
-  out = node.integer;
+  out = *value;
   return true;
 }
 
 bool to_number(const Node& node, const std::string& path, Diagnostics& diags, double& out) {
-  if (node.kind == Node::Kind::kInteger) {
-    out = static_cast<double>(node.integer);
-    return true;
-  }
-  if (node.kind != Node::Kind::kFloat || !std::isfinite(node.floating)) {
+  const auto value = number_value(node);
+  if (!value) {
     diags.error(node, path,
                 node.kind == Node::Kind::kFloat ? "expected a finite number"
                                                 : "expected a number" + got(node));
     return false;
   }
-  out = node.floating;
+  out = *value;
   return true;
 }
 

@@ -2,6 +2,8 @@
 // because a typo in a chaos config should fail loudly rather than inject the wrong fault.
 #include "config/value.h"
 
+#include "config/ascii.h"
+
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -11,17 +13,6 @@ namespace {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 bool has_space(std::string_view text) {
@@ -220,7 +211,7 @@ Result<ByteSize> parse_size_as(std::string_view text, std::string_view what,
   if (!text.empty()) {
     const SizeUnit* found = nullptr;
     for (const auto& u : kBinaryUnits)
-      if (iequals_ascii(text, u.name)) found = &u;
+      if (ascii_iequals(text, u.name)) found = &u;
     for (const auto& u : kSizeUnits)
       if (text == u.name) found = &u;
     if (found == nullptr && text.back() == 'b')

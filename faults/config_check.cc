@@ -2,6 +2,7 @@
 
 #include "config/field_reader.h"
 #include "config/loader.h"
+#include "config/validate.h"
 #include "faults/experiment.h"
 
 namespace faultline::faults {
@@ -49,6 +50,21 @@ void check_experiment_faults(const config::ExperimentConfig& experiment,
                               d.path.starts_with(faults_path + ".");
     if (about_faults || experiment.listeners.empty()) diags.error(d.pos, d.path, d.message);
   }
+}
+
+std::string errors_summary(const config::Diagnostics& diags, const std::string& path) {
+  if (diags.items().empty()) return path + ": invalid config";
+  std::string summary = diags.items().front().format();
+  if (diags.items().size() > 1)
+    summary += " (and " + std::to_string(diags.items().size() - 1) + " more; `faultline check " +
+               path + "` lists them)";
+  return summary;
+}
+
+void check_experiment(const config::ExperimentConfig& experiment, const config::Config& config,
+                      config::Diagnostics& diags) {
+  config::validate_experiment(experiment, config, diags);
+  check_experiment_faults(experiment, config, diags);
 }
 
 std::optional<config::Config> load_checked_config(const std::string& path,

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "config/ascii.h"
 #include "faults/catalog.h"
 #include "faults/match.h"
 #include "faults/snapshot.h"
@@ -90,7 +91,7 @@ ChaosHeaders scan_chaos_headers(std::span<const HeaderView> headers) {
         {"token", ChaosHeaders::kToken, &ChaosHeaders::token},
     };
     for (const Entry& entry : kEntries) {
-      if (!iequals(suffix, entry.name)) continue;
+      if (!config::ascii_iequals(suffix, entry.name)) continue;
       if (!raw.has(entry.bit)) {
         raw.present |= entry.bit;
         raw.*entry.field = header.value;
@@ -126,9 +127,9 @@ bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, He
   }
   if (raw.has(H::kReset)) {
     const std::string_view text = trim(raw.reset);
-    if (iequals(text, "request")) {
+    if (config::ascii_iequals(text, "request")) {
       out.reset = ResetPoint::kRequest;
-    } else if (iequals(text, "response")) {
+    } else if (config::ascii_iequals(text, "response")) {
       out.reset = ResetPoint::kResponse;
     } else {
       error = "x-chaos-reset: expected \"request\" or \"response\", got " + shown(raw.reset);
@@ -188,7 +189,7 @@ bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, He
 
 bool opted_in(std::span<const HeaderView> headers, std::string_view name) {
   for (const HeaderView& header : headers) {
-    if (!iequals(header.name, "x-chaos-experiment")) continue;
+    if (!config::ascii_iequals(header.name, "x-chaos-experiment")) continue;
     std::string_view list = header.value;
     while (!list.empty()) {
       const size_t comma = list.find(',');

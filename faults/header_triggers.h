@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/ascii.h"
 #include "config/value.h"
 #include "faults/plan.h"
 #include "faults/request.h"
@@ -19,14 +20,7 @@ struct Snapshot;
 // True for every x-chaos-* header name (any case): the proxy strips these before forwarding
 // when triggers.headers.strip is set, whether or not triggers are enabled.
 inline bool is_chaos_header(std::string_view name) {
-  constexpr std::string_view kPrefix = "x-chaos-";
-  if (name.size() < kPrefix.size()) return false;
-  for (size_t i = 0; i < kPrefix.size(); ++i) {
-    char c = name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != kPrefix[i]) return false;
-  }
-  return true;
+  return config::ascii_istarts_with(name, "x-chaos-");
 }
 
 // The raw x-chaos-* values of one request (first occurrence of each), unvalidated.

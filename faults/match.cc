@@ -1,12 +1,10 @@
 #include "faults/match.h"
 
+#include "config/ascii.h"
+
 namespace faultline::faults {
 
-namespace {
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-}  // namespace
+using config::ascii_iequals;
 
 bool glob_match(std::string_view pattern, std::string_view text) {
   // Greedy with a single backtrack point: the last '*' seen absorbs one more character each
@@ -37,20 +35,9 @@ std::string_view strip_query(std::string_view target) {
   return target;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
-
 const HeaderView* find_header(std::span<const HeaderView> headers, std::string_view name) {
   for (const HeaderView& header : headers)
-    if (iequals(header.name, name)) return &header;
+    if (ascii_iequals(header.name, name)) return &header;
   return nullptr;
 }
 
@@ -58,7 +45,7 @@ Matcher::Matcher(const config::MatchConfig& match)
     : paths_(match.paths), methods_(match.methods), sources_(match.sources) {
   for (const auto& [name, value] : match.headers) {
     std::string lowered;
-    for (char c : name) lowered += lower(c);
+    for (char c : name) lowered += config::ascii_lower(c);
     headers_.emplace_back(std::move(lowered), value);
   }
 }
@@ -74,7 +61,7 @@ bool Matcher::matches_source(const sockaddr* peer) const {
 bool Matcher::matches(const RequestHead& head, std::string_view path) const {
   if (!methods_.empty()) {
     bool any = false;
-    for (const std::string& method : methods_) any = any || iequals(method, head.method);
+    for (const std::string& method : methods_) any = any || ascii_iequals(method, head.method);
     if (!any) return false;
   }
   if (!paths_.empty()) {
@@ -91,7 +78,7 @@ bool Matcher::matches(const RequestHead& head, std::string_view path) const {
     // A repeated header matches when any of its values does.
     bool found = false;
     for (const HeaderView& header : head.headers) {
-      if (iequals(header.name, name) && (value == "*" || header.value == value)) {
+      if (ascii_iequals(header.name, name) && (value == "*" || header.value == value)) {
         found = true;
         break;
       }

@@ -14,8 +14,6 @@ namespace faultline::faults {
 bool glob_match(std::string_view pattern, std::string_view text);
 // The request target without "?query" (and "#fragment").
 std::string_view strip_query(std::string_view target);
-bool iequals(std::string_view a, std::string_view b);
-bool istarts_with(std::string_view text, std::string_view prefix);
 // First header named `name` (case-insensitive), or nullptr.
 const HeaderView* find_header(std::span<const HeaderView> headers, std::string_view name);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/number.h"
 #include "config/value.h"
 
 namespace faultline::faults {
@@ -89,7 +90,7 @@ std::optional<std::string> ParamReader::string(std::string_view key) {
 std::optional<int64_t> ParamReader::integer(std::string_view key) {
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
-  if (node->kind == Node::Kind::kInteger) return node->integer;
+  if (const auto value = config::integer_value(*node)) return *value;  // the one rule
   error(key, "expected an integer, got " + describe(*node));
   return std::nullopt;
 }
@@ -97,8 +98,7 @@ std::optional<int64_t> ParamReader::integer(std::string_view key) {
 std::optional<double> ParamReader::number(std::string_view key) {
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
-  if (node->kind == Node::Kind::kInteger) return static_cast<double>(node->integer);
-  if (node->kind == Node::Kind::kFloat) return node->floating;
+  if (const auto value = config::number_value(*node)) return *value;
   error(key, "expected a number, got " + describe(*node));
   return std::nullopt;
 }

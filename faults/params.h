@@ -20,8 +20,9 @@ class ParamReader {
   std::optional<config::Duration> duration(std::string_view key);
   std::optional<config::Rate> rate(std::string_view key);
   std::optional<std::string> string(std::string_view key);
+  // Both follow config/number.h: an integer field accepts 10.0, refuses 10.5.
   std::optional<int64_t> integer(std::string_view key);
-  std::optional<double> number(std::string_view key);  // integer or float
+  std::optional<double> number(std::string_view key);  // integer or finite float
   // A string that must be one of `allowed`.
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> allowed);

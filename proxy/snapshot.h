@@ -22,7 +22,6 @@ struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::vector<UpstreamAddress> upstreams;          // by listener index
   std::shared_ptr<const faults::Snapshot> faults;  // compiled experiments; may be null in tests
-  uint64_t generation = 0;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

@@ -1,5 +1,5 @@
 #pragma once
 namespace faultline::proxy {
-// The release version ("0.1.0").
+// The release version: project(VERSION ...) in CMakeLists.txt, e.g. "0.1.0".
 const char* version();
 }  // namespace faultline::proxy

@@ -157,12 +157,7 @@ void Worker::stop() {
 void Worker::halt_changed() {
   post([](Worker& w) {
     if (!w.shared_.halted.load()) return;
-    for (Connection* c = w.fault_waiters_.head(); c;) {
-      Connection* next = c->fault_next;
-      c->release_faults();
-      c = next;
-    }
-    // Connections throttled without a pending timer also lift their limits.
+    // Every session: those waiting on a fault timer and those throttled without one.
     for (Connection* c = w.connections_.head(); c;) {
       Connection* next = c->next;
       c->release_faults();
@@ -209,24 +204,11 @@ void Worker::add(Connection* c) {
 }
 
 void Worker::remove(Connection* c) {
-  done_with_fault(c);
   connections_.erase(c);
   live_.store(connections_.size(), std::memory_order_relaxed);
   // A slot and a descriptor are about to be free: a listener paused at max_connections or on
   // EMFILE accepts again (on the next loop iteration, after the slot was given back).
   for (auto& l : listeners_) l->acceptor.resume();
-}
-
-void Worker::wait_on_fault(Connection* c) {
-  if (c->in_fault_list) return;
-  c->in_fault_list = true;
-  fault_waiters_.push(c);
-}
-
-void Worker::done_with_fault(Connection* c) {
-  if (!c->in_fault_list) return;
-  c->in_fault_list = false;
-  fault_waiters_.erase(c);
 }
 
 }  // namespace faultline::proxy

@@ -106,8 +106,6 @@ class Worker {
   void retire(Retirable* r);
   void add(Connection* c);
   void remove(Connection* c);  // when a session starts closing
-  void wait_on_fault(Connection* c);
-  void done_with_fault(Connection* c);
 
  private:
   static void on_inbox(uv_async_t* async);
@@ -136,7 +134,6 @@ class Worker {
   WriteOpPool write_ops_;
   std::vector<std::unique_ptr<WorkerListener>> listeners_;
   ConnectionList<&Connection::prev, &Connection::next> connections_;
-  ConnectionList<&Connection::fault_prev, &Connection::fault_next> fault_waiters_;
   std::atomic<size_t> live_{0};
   Retirable* retired_ = nullptr;
 };

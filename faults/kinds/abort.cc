@@ -1,6 +1,7 @@
 // abort: answer with a canned response instead of forwarding (HTTP only).
 #include <memory>
 
+#include "config/ascii.h"
 #include "faults/kinds/common.h"
 
 namespace faultline::faults {
@@ -25,9 +26,9 @@ bool check_header(ParamReader& reader, const std::string& name, const std::strin
     reader.error("headers", "header \"" + name + "\" has a line break in its value");
     return false;
   }
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection") {
+  if (config::ascii_iequals(name, "content-length") ||
+      config::ascii_iequals(name, "transfer-encoding") ||
+      config::ascii_iequals(name, "connection")) {
     reader.error("headers", "header \"" + name + "\" is set by faultline and cannot be given");
     return false;
   }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/ascii.h"
 #include "config/loader.h"
 #include "config/validate.h"
 #include "proxy/admin/auth.h"
@@ -10,6 +11,9 @@
 #include "proxy/admin/status_view.h"
 
 namespace faultline::proxy::admin {
+
+using config::ascii_iequals;
+
 namespace {
 
 constexpr std::string_view kExperimentsPrefix = "/v1/experiments/";
@@ -34,22 +38,13 @@ AdminResponse text_response(int status, std::string body) {
   return r;
 }
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 // "application/json" with optional parameters ("; charset=utf-8"), case-insensitive.
 bool is_json_content_type(std::string_view content_type) {
   const size_t semi = content_type.find(';');
   std::string_view media = content_type.substr(0, semi);
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  return ieq(media, "application/json");
+  return ascii_iequals(media, "application/json");
 }
 
 std::string_view trim(std::string_view s) {
@@ -67,7 +62,8 @@ bool same_origin(std::string_view origin, std::string_view host) {
   if (host.empty()) return false;
   for (std::string_view scheme : {"http://", "https://"}) {
     if (origin.size() == scheme.size() + host.size() &&
-        ieq(origin.substr(0, scheme.size()), scheme) && ieq(origin.substr(scheme.size()), host))
+        ascii_iequals(origin.substr(0, scheme.size()), scheme) &&
+        ascii_iequals(origin.substr(scheme.size()), host))
       return true;
   }
   return false;
@@ -77,7 +73,7 @@ bool same_origin(std::string_view origin, std::string_view host) {
 bool contains_token(std::string_view values, std::string_view token) {
   while (!values.empty()) {
     const size_t comma = values.find(',');
-    if (ieq(trim(values.substr(0, comma)), token)) return true;
+    if (ascii_iequals(trim(values.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     values.remove_prefix(comma + 1);
   }
@@ -356,7 +352,10 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
     name = body_name->string;
   }
 
+  // Decode best effort, then the same rules as `faultline check --experiment`, so that an
+  // experiment-level error does not hide the faults' errors.
   config::ExperimentConfig experiment = config::decode_experiment(*doc, "", diags);
+  backend_.check(experiment, diags);
   if (!diags.ok()) {
     const config::Diagnostic& first = diags.items().front();
     Outcome failed;

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "config/ascii.h"
+
 namespace faultline::proxy::admin {
 
 bool constant_time_equals(std::string_view a, std::string_view b) {
@@ -21,12 +23,7 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 bool bearer_authorized(std::string_view authorization, std::string_view token) {
   if (token.empty()) return true;
   constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() < kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    char c = authorization[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return false;
-  }
+  if (!config::ascii_istarts_with(authorization, kScheme)) return false;
   std::string_view presented = authorization.substr(kScheme.size());
   while (!presented.empty() && presented.front() == ' ') presented.remove_prefix(1);
   while (!presented.empty() && (presented.back() == ' ' || presented.back() == '\t'))

@@ -129,6 +129,11 @@ class Backend {
   virtual std::vector<ExperimentView> experiments() const = 0;
   virtual std::optional<ExperimentView> experiment(const std::string& name) const = 0;
 
+  // The rules of `faultline check --experiment` against the running config (listeners,
+  // duration, faults), appended to `diags`. The API calls it on every decoded body, decode
+  // errors or not, so that one answer names every error.
+  virtual void check(const config::ExperimentConfig& experiment,
+                     config::Diagnostics& diags) const = 0;
   // `experiment` already decoded and config-validated; the backend compiles it (fault
   // validation), applies safety.default_duration / max_duration, and publishes. kCreated for
   // a new name, kOk for a replacement.

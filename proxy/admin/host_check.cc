@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "config/ascii.h"
+
 namespace faultline::proxy::admin {
 namespace {
 
@@ -15,8 +17,7 @@ constexpr std::chrono::seconds kRefreshInterval{1};
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : out) c = config::ascii_lower(c);
   return out;
 }
 

@@ -12,22 +12,17 @@
 #include <string_view>
 #include <vector>
 
+#include "config/ascii.h"
 #include "proxy/http/head.h"
 #include "proxy/http/status_reason.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
 
 namespace faultline::proxy::admin {
-namespace {
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using config::ascii_iequals;
+
+namespace {
 
 // `http10_keep_alive`: an HTTP/1.0 client that asked for keep-alive must be told it got it.
 std::string serialize(const AdminResponse& r, bool close, bool http10_keep_alive) {
@@ -451,13 +446,14 @@ int AdminConnection::on_headers_complete(llhttp_t* p) {
       if (!slot.empty()) slot += ", ";
       slot += value;
     };
-    if (ieq(name, "authorization")) keep(request.authorization);
-    if (ieq(name, "x-faultline-token")) keep(request.faultline_token);
-    if (ieq(name, "content-type")) keep(request.content_type);
-    if (ieq(name, "host")) keep(request.host);
-    if (ieq(name, "origin")) keep(request.origin);
-    if (ieq(name, "sec-fetch-site")) keep(request.sec_fetch_site);
-    if (ieq(name, "expect") && ieq(value, "100-continue")) self->expect_continue_ = true;
+    if (ascii_iequals(name, "authorization")) keep(request.authorization);
+    if (ascii_iequals(name, "x-faultline-token")) keep(request.faultline_token);
+    if (ascii_iequals(name, "content-type")) keep(request.content_type);
+    if (ascii_iequals(name, "host")) keep(request.host);
+    if (ascii_iequals(name, "origin")) keep(request.origin);
+    if (ascii_iequals(name, "sec-fetch-site")) keep(request.sec_fetch_site);
+    if (ascii_iequals(name, "expect") && ascii_iequals(value, "100-continue"))
+      self->expect_continue_ = true;
   }
   self->request_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   const size_t max_body = self->server_.limits().max_body_bytes;

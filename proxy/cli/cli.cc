@@ -63,10 +63,7 @@ int check_experiment(const std::string& file, const std::string& config_path) {
   if (experiment) {
     // The admin API's rules: listeners and duration against the config, then the faults.
     const config::Config checked_against = context ? *context : stand_in_context(*experiment);
-    config::Diagnostics found(file);
-    config::validate_experiment(*experiment, checked_against, found);
-    faults::check_experiment_faults(*experiment, checked_against, found);
-    for (const auto& d : found.items()) diags.error(d.pos, d.path, d.message);
+    faults::check_experiment(*experiment, checked_against, diags);
   }
   print_errors(diags);
   if (!experiment || !diags.ok()) return 1;
@@ -97,12 +94,7 @@ int run_command(const std::string& config_flag) {
   config::Diagnostics diags(path);
   auto cfg = faults::load_checked_config(path, diags);
   if (!cfg) {
-    std::string reason =
-        diags.items().empty() ? path + ": invalid config" : diags.items().front().format();
-    if (diags.items().size() > 1)
-      reason += " (and " + std::to_string(diags.items().size() - 1) + " more; `faultline check " +
-                path + "` lists them)";
-    std::fprintf(stderr, "faultline: %s\n", reason.c_str());
+    std::fprintf(stderr, "faultline: %s\n", faults::errors_summary(diags, path).c_str());
     return 2;
   }
   Server server(std::make_shared<const config::Config>(std::move(*cfg)), {});

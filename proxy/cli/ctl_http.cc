@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "config/ascii.h"
+
 namespace faultline::proxy {
 namespace {
 
@@ -107,7 +109,7 @@ struct ReplyParser {
     };
     settings.on_header_value_complete = [](llhttp_t* p) {
       ReplyParser* r = self(p);
-      if (strcasecmp(r->field.c_str(), "content-type") == 0) r->reply.content_type = r->value;
+      if (config::ascii_iequals(r->field, "content-type")) r->reply.content_type = r->value;
       r->field.clear();
       r->value.clear();
       return 0;
@@ -217,6 +219,7 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
 
   ReplyParser parser;
   char buf[16 * 1024];
+  size_t received = 0;
   while (!parser.complete) {
     ssize_t n = ::recv(guard.fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -227,6 +230,11 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
     }
     if (n < 0)
       return Result<HttpReply>::failure(std::string("receive failed: ") + std::strerror(errno));
+    received += static_cast<size_t>(n);
+    if (received > options.max_reply_bytes)
+      return Result<HttpReply>::failure(
+          "the answer is larger than " + std::to_string(options.max_reply_bytes >> 20) +
+          " MiB; stopped reading (is --admin the faultline admin API?)");
     llhttp_errno_t err = n == 0 ? llhttp_finish(&parser.parser)
                                 : llhttp_execute(&parser.parser, buf, static_cast<size_t>(n));
     if (err != HPE_OK && !parser.complete)

@@ -2,6 +2,7 @@
 // A small blocking HTTP/1.1 client for `faultline ctl`: one request per connection
 // (Connection: close), bounded by timeouts. A CLI needs nothing more.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,12 @@ struct HttpReply {
 struct HttpRequestOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{30000};  // a reload may take a moment
+  // The most bytes (head and body) read for one answer. The largest real answers, the
+  // experiment list at its cap and the events log, are well under 1 MiB; 16 MiB leaves a wide
+  // margin and still stops a wrong --admin (or a hostile server) that sends an endless body
+  // from filling the memory of the machine ctl runs on. io_timeout cannot: it bounds the wait
+  // for each read, not the whole answer.
+  size_t max_reply_bytes = 16 * 1024 * 1024;
 };
 
 // Sends one request and reads the whole answer. An error result means the admin API could

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "config/loader.h"
+#include "faults/config_check.h"
 #include "faults/snapshot.h"
 #include "proxy/cli/cli.h"
 #include "proxy/cli/simple_http_server.h"
@@ -170,8 +171,7 @@ direction = "both"
 )";
   toml.replace(toml.find("UPSTREAM_PORT"), 13, std::to_string(upstream.port()));
   config::Diagnostics diags("demo.toml");
-  auto loaded = config::load_string(toml, "demo.toml", diags);
-  if (loaded && diags.ok()) faults::validate_config(*loaded, diags);
+  auto loaded = faults::load_checked_config_string(toml, "demo.toml", diags);  // as `run` does
   if (!loaded || !diags.ok()) {
     for (const auto& d : diags.items())
       std::fprintf(stderr, "faultline demo: %s\n", d.format().c_str());

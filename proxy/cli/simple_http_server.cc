@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "config/ascii.h"
 #include "proxy/http/head.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
@@ -31,28 +33,24 @@ class SimpleConnection {
         auto* c = static_cast<SimpleConnection*>(p->data);
         c->req_ = SimpleRequest();
         c->in_value_ = false;
-        c->head_bytes_ = 0;
         return 0;
       };
       s.on_url = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
-        if (!c->count_head_bytes(n)) return -1;
         c->req_.target.append(at, n);
         return 0;
       };
       s.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
-        if (!c->count_head_bytes(n)) return -1;
         if (c->in_value_ || c->req_.headers.empty()) c->req_.headers.emplace_back();
         c->in_value_ = false;
         c->name_len_ += n;
         for (size_t i = 0; i < n; ++i)
-          c->req_.headers.back().first.push_back(static_cast<char>(std::tolower(at[i])));
+          c->req_.headers.back().first.push_back(config::ascii_lower(at[i]));
         return 0;
       };
       s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
         auto* c = static_cast<SimpleConnection*>(p->data);
-        if (!c->count_head_bytes(n)) return -1;
         c->in_value_ = true;
         c->req_.headers.back().second.append(at, n);
         return 0;
@@ -81,14 +79,14 @@ class SimpleConnection {
         auto* c = static_cast<SimpleConnection*>(p->data);
         c->respond(llhttp_should_keep_alive(p) != 0);
         c->in_head_ = true;
-        c->fold_scan_.reset(SimpleHttpServer::kMaxHead);
+        c->head_.reset(SimpleHttpServer::kMaxHead);
         return HPE_PAUSED;  // the next bytes begin a head
       };
       return s;
     }();
     llhttp_init(&parser_, HTTP_REQUEST, &settings);
     parser_.data = this;
-    fold_scan_.reset(SimpleHttpServer::kMaxHead);
+    head_.reset(SimpleHttpServer::kMaxHead);
   }
 
   bool accept(int fd) {
@@ -187,26 +185,27 @@ class SimpleConnection {
   // llhttp pauses at the end of each head and each message, so that every span it parses is
   // all head or all body and only head bytes are scanned for obs-fold (a line continued by
   // SP or HT), which llhttp accepts and this server refuses like the proxy does (400).
+  // A head is fed at most its remaining raw budget (HeadCollector::room, as the proxy and the
+  // admin server do), so the verdict on it, 400 for a bad byte or 431 past the budget, falls
+  // on one fixed byte however the client's bytes are split into reads.
   bool parse(const char* p, size_t n) {
     for (;;) {
       const bool head = in_head_;
-      const llhttp_errno_t err = llhttp_execute(&parser_, p, n);
+      const size_t fed = head ? std::min(n, head_.room()) : n;
+      const llhttp_errno_t err = llhttp_execute(&parser_, p, fed);
       const size_t used =
-          err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser_) - p);
-      if (head && !fold_scan_.consumed(p, used)) return false;
-      if (err == HPE_OK) return true;
+          err == HPE_OK ? fed : static_cast<size_t>(llhttp_get_error_pos(&parser_) - p);
+      if (head && !head_.consumed(p, used)) return false;
+      if (err == HPE_OK) {
+        // The budget is spent and the head is not complete: it is too large.
+        head_too_large_ = head && head_.room() == 0;
+        return !head_too_large_;
+      }
       if (err != HPE_PAUSED) return false;
       llhttp_resume(&parser_);
       p += used;
       n -= used;
     }
-  }
-
-  // The request line and headers are bounded like any server's (431 beyond).
-  bool count_head_bytes(size_t n) {
-    head_bytes_ += n;
-    head_too_large_ = head_bytes_ > SimpleHttpServer::kMaxHead;
-    return !head_too_large_;
   }
 
   // A client that pipelines requests without reading the answers would queue responses
@@ -228,14 +227,13 @@ class SimpleConnection {
   llhttp_t parser_{};
   SimpleRequest req_;
   bool in_value_ = false;
-  size_t name_len_ = 0;      // of the header name being received
-  bool in_head_ = true;      // the next bytes parsed belong to a request head
-  HeadCollector fold_scan_;  // only its raw-byte obs-fold scan (consumed()) is used
+  size_t name_len_ = 0;  // of the header name being received
+  bool in_head_ = true;  // the next bytes parsed belong to a request head
+  HeadCollector head_;   // only its raw budget (room) and obs-fold scan (consumed) are used
   bool closing_ = false;
   bool close_after_write_ = false;
   bool reading_paused_ = false;
   bool head_too_large_ = false;
-  size_t head_bytes_ = 0;
   int pending_ = 0;
   char buf_[16384];
 };

@@ -1,5 +1,6 @@
 #include "proxy/control/runtime_backend.h"
 
+#include "faults/config_check.h"
 #include "proxy/admin/time_format.h"
 #include "proxy/control/server.h"
 
@@ -17,6 +18,11 @@ std::vector<admin::ExperimentView> RuntimeBackend::experiments() const {
 std::optional<admin::ExperimentView> RuntimeBackend::experiment(const std::string& name) const {
   return server_.experiment(name);
 }
+void RuntimeBackend::check(const config::ExperimentConfig& experiment,
+                           config::Diagnostics& diags) const {
+  faults::check_experiment(experiment, *server_.config(), diags);
+}
+
 admin::ExperimentOutcome RuntimeBackend::create(config::ExperimentConfig experiment,
                                                 bool replace_allowed) {
   return server_.create_experiment(std::move(experiment), replace_allowed);

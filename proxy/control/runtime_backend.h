@@ -14,6 +14,7 @@ class RuntimeBackend final : public admin::Backend {
   admin::StatusReport status() const override;
   std::vector<admin::ExperimentView> experiments() const override;
   std::optional<admin::ExperimentView> experiment(const std::string& name) const override;
+  void check(const config::ExperimentConfig& experiment, config::Diagnostics& diags) const override;
   admin::ExperimentOutcome create(config::ExperimentConfig experiment,
                                   bool replace_allowed) override;
   admin::Outcome remove(const std::string& name) override;

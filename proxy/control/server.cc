@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>  // the ready file (FAULTLINE_READY_FILE)
 
 #include "config/loader.h"
+#include "faults/config_check.h"
 #include "proxy/control/admin_host.h"
 #include "proxy/control/config_watch.h"
 #include "proxy/control/descriptor_budget.h"
@@ -285,11 +286,13 @@ admin::Outcome Server::reload() {
   if (current->file.empty())
     return admin::Outcome::failure(admin::Verdict::kConflict,
                                    "no config file to reload (built-in config)");
+  // The validation of `run` and `check` (faults/config_check.h), so a reload applies exactly
+  // the files `check` passes and names the same first error.
   config::Diagnostics diags(current->file);
-  auto loaded = config::load_file(current->file, diags);
+  auto loaded = faults::load_checked_config(current->file, diags);
   std::string error;
   if (!loaded || !diags.ok()) {
-    error = diags.items().empty() ? "invalid config" : diags.items().front().format();
+    error = faults::errors_summary(diags, current->file);
   } else if (loaded->listeners.size() != current->listeners.size()) {
     error = "listeners cannot be added or removed by a reload; restart instead";
   } else {

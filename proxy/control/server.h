@@ -121,7 +121,6 @@ class Server {
   std::atomic<bool> ready_{false};
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;
-  uint64_t generation_ = 0;
   uint64_t open_file_limit_ = 0;  // soft RLIMIT_NOFILE after run() raised it
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};

@@ -3,17 +3,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "config/ascii.h"
+
 namespace faultline::proxy {
 
+using config::ascii_iequals;
+using config::ascii_istarts_with;
+
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 // Appends to a bounded output buffer; `ok` turns false when it would overflow.
 struct Out {
@@ -40,7 +37,7 @@ struct Out {
 template <typename F>
 bool any_connection_token(const HeadCollector& head, F f) {
   for (size_t i = 0; i < head.count(); ++i) {
-    if (!iequals(head.name(i), "connection")) continue;
+    if (!ascii_iequals(head.name(i), "connection")) continue;
     std::string_view v = head.value(i);
     while (!v.empty()) {
       size_t comma = v.find(',');
@@ -59,21 +56,22 @@ bool any_connection_token(const HeadCollector& head, F f) {
 
 // Tokens listed in Connection headers name further hop-by-hop headers.
 bool named_in_connection(const HeadCollector& head, std::string_view name) {
-  return any_connection_token(head, [&](std::string_view token) { return iequals(token, name); });
+  return any_connection_token(head,
+                              [&](std::string_view token) { return ascii_iequals(token, name); });
 }
 
 bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
   switch (name.size()) {
     case 2:
-      return iequals(name, "te");
+      return ascii_iequals(name, "te");
     case 7:
-      return iequals(name, "trailer") || (!o.keep_upgrade && iequals(name, "upgrade"));
+      return ascii_iequals(name, "trailer") || (!o.keep_upgrade && ascii_iequals(name, "upgrade"));
     case 10:
-      return iequals(name, "connection") || iequals(name, "keep-alive");
+      return ascii_iequals(name, "connection") || ascii_iequals(name, "keep-alive");
     case 16:
-      return iequals(name, "proxy-connection");
+      return ascii_iequals(name, "proxy-connection");
     case 17:
-      return !o.keep_transfer_encoding && iequals(name, "transfer-encoding");
+      return !o.keep_transfer_encoding && ascii_iequals(name, "transfer-encoding");
     default:
       return false;
   }
@@ -86,8 +84,8 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
   for (size_t i = 0; i < head.count(); ++i) {
     std::string_view name = head.name(i);
     if (is_hop_by_hop(name, o)) continue;
-    if (o.strip_chaos && istarts_with(name, "x-chaos-")) continue;
-    if (!o.forwarded_for.empty() && iequals(name, "x-forwarded-for")) {
+    if (o.strip_chaos && ascii_istarts_with(name, "x-chaos-")) continue;
+    if (!o.forwarded_for.empty() && ascii_iequals(name, "x-forwarded-for")) {
       // Joined below into one field with the client appended.
       if (xff_count++ == 0) xff_prev = head.value(i);
       continue;
@@ -95,7 +93,7 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     // A framing header stays even if Connection names it (the session refuses such heads;
     // dropping one here would let the body be read as another request).
     if (has_connection_header && !is_framing_header(name) && named_in_connection(head, name)) {
-      if (!(o.keep_upgrade && iequals(name, "upgrade"))) continue;
+      if (!(o.keep_upgrade && ascii_iequals(name, "upgrade"))) continue;
     }
     out.put(name);
     out.put(": ");
@@ -107,7 +105,7 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     if (xff_count > 0) {
       size_t seen = 0;
       for (size_t i = 0; i < head.count(); ++i) {
-        if (!iequals(head.name(i), "x-forwarded-for")) continue;
+        if (!ascii_iequals(head.name(i), "x-forwarded-for")) continue;
         if (seen++ > 0) out.put(", ");
         out.put(head.value(i));
       }
@@ -132,13 +130,6 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
@@ -149,18 +140,18 @@ bool is_token(std::string_view s) {
 }
 
 bool is_framing_header(std::string_view name) {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
-         iequals(name, "host");
+  return ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
+         ascii_iequals(name, "host");
 }
 
 std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host) {
   std::string_view found;
   any_connection_token(head, [&](std::string_view token) {
-    if (iequals(token, "content-length"))
+    if (ascii_iequals(token, "content-length"))
       found = "Content-Length";
-    else if (iequals(token, "transfer-encoding"))
+    else if (ascii_iequals(token, "transfer-encoding"))
       found = "Transfer-Encoding";
-    else if (with_host && iequals(token, "host"))
+    else if (with_host && ascii_iequals(token, "host"))
       found = "Host";
     return !found.empty();
   });
@@ -171,7 +162,7 @@ void HeadCollector::reset(size_t limit) {
   arena_.clear();
   limit_ = limit;
   raw_ = 0;
-  last_byte_ = 0;
+  fold_scan_.reset();
   target_len_ = 0;
   field_open_ = false;
   too_many_ = false;
@@ -179,19 +170,23 @@ void HeadCollector::reset(size_t limit) {
   count_ = 0;
 }
 
-bool HeadCollector::consumed(const char* p, size_t n) {
+bool ObsFoldScan::scan(const char* p, size_t n) {
   if (n == 0) return true;
-  raw_ += n;
   // llhttp refuses a bare LF, so every LF here ends a line; one followed by SP or HT begins
   // an obs-fold continuation (or a whitespace line after the start line).
-  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t'))
-    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+  if (last_byte_ == '\n' && (p[0] == ' ' || p[0] == '\t')) return false;
   for (const char* lf = p; (lf = static_cast<const char*>(std::memchr(lf, '\n', p + n - lf)));) {
     if (++lf == p + n) break;
-    if (*lf == ' ' || *lf == '\t')
-      return refuse("obs-fold (a header line continued on the next) is not accepted\n");
+    if (*lf == ' ' || *lf == '\t') return false;
   }
   last_byte_ = p[n - 1];
+  return true;
+}
+
+bool HeadCollector::consumed(const char* p, size_t n) {
+  raw_ += n;
+  if (!fold_scan_.scan(p, n))
+    return refuse("obs-fold (a header line continued on the next) is not accepted\n");
   return true;
 }
 
@@ -263,13 +258,13 @@ bool HeadCollector::check_response() {
 
 std::string_view HeadCollector::find(std::string_view lower_name) const {
   for (size_t i = 0; i < count_; ++i)
-    if (iequals(name(i), lower_name)) return value(i);
+    if (ascii_iequals(name(i), lower_name)) return value(i);
   return {};
 }
 
 bool HeadCollector::has(std::string_view lower_name) const {
   for (size_t i = 0; i < count_; ++i)
-    if (iequals(name(i), lower_name)) return true;
+    if (ascii_iequals(name(i), lower_name)) return true;
   return false;
 }
 

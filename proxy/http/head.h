@@ -12,6 +12,22 @@
 
 namespace faultline::proxy {
 
+// The one obs-fold check (RFC 9112 §5.2: a field line continued on the next line, which starts
+// with SP or HT), which llhttp accepts and faultline refuses. It sees a head's raw bytes in the
+// pieces the parser consumed them and remembers the last byte, so a fold split across reads is
+// found. The proxy's heads (HeadCollector), the admin server and the demo's upstream
+// (SimpleHttpServer) all use it.
+class ObsFoldScan {
+ public:
+  void reset() { last_byte_ = 0; }
+  // False when bytes [p, p + n) of a head, following those scanned since reset(), contain a
+  // line that starts with SP or HT (also a whitespace line after the start line).
+  bool scan(const char* p, size_t n);
+
+ private:
+  char last_byte_ = 0;  // the last byte scanned (a line break may end one read)
+};
+
 // Also the checks a head needs beyond llhttp's own (strict mode, see README): the head's raw
 // size against its budget, obs-fold, empty field names, and framing headers that Connection
 // names. The session's llhttp callbacks and the fuzzers drive it the same way.
@@ -72,8 +88,8 @@ class HeadCollector {
 
   std::string arena_;
   size_t limit_ = 0;
-  size_t raw_ = 0;      // raw head bytes consumed so far
-  char last_byte_ = 0;  // the last of them (a line break may end one read)
+  size_t raw_ = 0;  // raw head bytes consumed so far
+  ObsFoldScan fold_scan_;
   uint32_t target_len_ = 0;
   bool field_open_ = false;
   bool too_many_ = false;
@@ -90,7 +106,6 @@ bool is_framing_header(std::string_view name);
 // that a Connection header names, or empty.
 std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host);
 
-bool iequals(std::string_view a, std::string_view b);
 // True for RFC 9110 token characters (header field names).
 bool is_token(std::string_view s);
 

@@ -444,9 +444,7 @@ void HttpSession::wait_for(Wait wait, uint64_t ms) {
     start_timer_at_least(&fault_timer_, on_fault_timer, ms);
   else
     uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
-  if (wait != Wait::kLinger && wait != Wait::kConnect) worker_.wait_on_fault(this);
-  if (wait != Wait::kLinger && wait != Wait::kConnect && wait != Wait::kSlowClose)
-    fault_since_us_ = now_us();
+  if (wait != Wait::kLinger && wait != Wait::kSlowClose) fault_since_us_ = now_us();
 }
 
 void HttpSession::end_wait() {
@@ -457,7 +455,6 @@ void HttpSession::end_wait() {
     fault_since_us_ = 0;
   }
   uv_timer_stop(&fault_timer_);
-  worker_.done_with_fault(this);
 }
 
 // ---------------------------------------------------------------- request side
@@ -752,7 +749,6 @@ void HttpSession::on_fault_timer(uv_timer_t* t) {
     case Wait::kLinger:
       s->close();
       break;
-    case Wait::kConnect:
     case Wait::kNone:
       break;
   }

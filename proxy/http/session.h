@@ -63,7 +63,6 @@ class HttpSession final : public Connection {
     kNone,
     kRequestDelay,
     kStall,
-    kConnect,
     kResponseDelay,
     kBandwidthUp,
     kBandwidthDown,

@@ -9,7 +9,7 @@ UpstreamConn::UpstreamConn(Worker& w, uint32_t listener_index)
     : worker(w), listener(listener_index) {
   uv_tcp_init(worker.loop(), &tcp);
   uv_timer_init(worker.loop(), &timer);
-  tcp.data = timer.data = connect_req.data = shutdown_req.data = this;
+  tcp.data = timer.data = connect_req.data = this;
 }
 
 int UpstreamConn::connect(const sockaddr* addr) {

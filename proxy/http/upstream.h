@@ -35,7 +35,6 @@ class UpstreamConn : public Retirable {
   uv_tcp_t tcp{};
   uv_timer_t timer{};  // connect timeout, response timeout, idle expiry in the pool
   uv_connect_t connect_req{};
-  uv_shutdown_t shutdown_req{};
   llhttp_t parser{};
   Outbox out;
   ReadSlot read_slot;

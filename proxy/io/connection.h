@@ -24,15 +24,12 @@ class Connection : public Retirable {
   // bandwidth limits).
   virtual void release_faults() = 0;
 
-  // Worker's intrusive lists (all sessions; sessions waiting on a fault).
+  // The worker's intrusive list of all its sessions.
   Connection* prev = nullptr;
   Connection* next = nullptr;
-  Connection* fault_prev = nullptr;
-  Connection* fault_next = nullptr;
-  bool in_fault_list = false;
 };
 
-// A minimal intrusive doubly-linked list over Connection's prev/next or fault_prev/fault_next.
+// A minimal intrusive doubly-linked list over Connection's prev/next.
 template <Connection* Connection::*Prev, Connection* Connection::*Next>
 class ConnectionList {
  public:

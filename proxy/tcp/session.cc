@@ -56,7 +56,6 @@ void TcpSession::start(int fd) {
     if (plan_.terminal == faults::Terminal::kStall) {
       // Accept, relay nothing, then close.
       stalled_ = true;
-      worker_.wait_on_fault(this);
       uint64_t ms =
           plan_.stall_for.count() > 0 ? plan_.stall_for.count() : cfg.idle_timeout.count();
       start_timer_at_least(&close_timer_, on_timer, ms);
@@ -200,7 +199,6 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     held_[dir] = {slab, p + send, n - send};
     waiting_[dir] = true;
     held_since_us_[dir] = uv_hrtime() / 1000;
-    worker_.wait_on_fault(this);
     if (is_delay)
       start_timer_at_least(&timers_[dir], on_timer, wait_ms);
     else
@@ -225,7 +223,6 @@ void TcpSession::resume(int dir) {
     if (!held_[dir].slab) waiting_[dir] = false;
     worker_.slabs().unref(h.slab);
   }
-  if (!waiting_[dir] && !waiting_[1 - dir]) worker_.done_with_fault(this);
   if (eof_[dir] && !held_[dir].slab) side_eof(dir);
   update_reading(dir);
 }
@@ -295,7 +292,6 @@ void TcpSession::side_eof(int side) {
       !worker_.shared().halted.load(std::memory_order_relaxed)) {
     // slow_close: the data went out at full speed, the FIN to the client waits.
     slow_close_pending_ = true;
-    worker_.wait_on_fault(this);
     start_timer_at_least(&close_timer_, on_timer, plan_.close_delay.count());
     return;
   }
@@ -339,13 +335,11 @@ void TcpSession::release_faults() {
     stalled_ = false;
     uv_timer_stop(&close_timer_);
     connect_upstream();
-    worker_.done_with_fault(this);
     return;
   }
   if (slow_close_pending_) shutdown_client_now();
   for (int dir : {0, 1})
     if (waiting_[dir]) resume(dir);
-  worker_.done_with_fault(this);
 }
 
 void TcpSession::record(bool reset) {

@@ -18,10 +18,11 @@
 #include <cstring>
 #include <string>
 
+#include "config/ascii.h"
 #include "proxy/http/head.h"
 
+using faultline::config::ascii_iequals;
 using faultline::proxy::HeadCollector;
-using faultline::proxy::iequals;
 
 namespace {
 
@@ -221,10 +222,10 @@ struct Connection {
       std::abort();
     for (size_t i = 0; i < again.head.count(); ++i) {
       std::string_view name = again.head.name(i);
-      if (iequals(name, "keep-alive") || iequals(name, "te") || iequals(name, "proxy-connection") ||
-          iequals(name, "trailer"))
+      if (ascii_iequals(name, "keep-alive") || ascii_iequals(name, "te") ||
+          ascii_iequals(name, "proxy-connection") || ascii_iequals(name, "trailer"))
         std::abort();
-      if (name.size() >= 8 && iequals(name.substr(0, 8), "x-chaos-")) std::abort();
+      if (name.size() >= 8 && ascii_iequals(name.substr(0, 8), "x-chaos-")) std::abort();
     }
   }
 };

@@ -27,7 +27,6 @@
 #include "proxy/http/head.h"
 
 using faultline::proxy::HeadCollector;
-using faultline::proxy::iequals;
 
 namespace {
 

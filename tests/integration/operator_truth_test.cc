@@ -1,7 +1,10 @@
 // Issue 8 items 4, 18, 21 with the real binary: huge header delays are refused at once,
 // `check` refuses what `run` refuses in one pass, start = "paused" holds an experiment's clock,
 // and [runtime] state_dir keeps a halt across a restart.
+#include <cctype>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "tests/integration/admin/admin_support.h"
 
@@ -93,6 +96,83 @@ TEST(Check, ExperimentFilesOfflineAndAgainstAConfig) {
   EXPECT_EQ(exit_code(both), 1) << describe(both);
   EXPECT_NE(both.err.find("bogus: unknown key"), std::string::npos) << describe(both);
   EXPECT_NE(both.err.find("faults[0].status"), std::string::npos) << describe(both);
+}
+
+// The error paths `check` prints ("FILE:L:C: PATH: message" on stderr).
+std::set<std::string> check_error_paths(const CommandResult& r, const std::string& file) {
+  std::set<std::string> paths;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(file + ":")) continue;
+    std::string rest = line.substr(file.size() + 1);
+    // Skip "L:C: " when the error has a position.
+    while (!rest.empty() && (std::isdigit(static_cast<unsigned char>(rest[0])) || rest[0] == ':'))
+      rest.erase(0, 1);
+    if (rest.starts_with(" ")) rest.erase(0, 1);
+    paths.insert(rest.substr(0, rest.find(": ")));
+  }
+  return paths;
+}
+
+// The field paths of a 400 from the admin API: "errors" when there are several, else "field".
+std::set<std::string> api_error_paths(const ApiReply& r) {
+  std::set<std::string> paths;
+  if (r.json.is_discarded()) return paths;
+  if (r.json.contains("errors")) {
+    for (const auto& e : r.json["errors"]) paths.insert(e.value("field", std::string()));
+  } else {
+    paths.insert(r.str("field"));
+  }
+  return paths;
+}
+
+// Issue 8 leftover of item 18: POST /v1/experiments validated in stages, so a bad experiment
+// key hid every fault error. The API now applies `check --experiment`'s rules in one pass.
+TEST(Check, AdminApiReportsEveryErrorAtOnceLikeCheck) {
+  HttpUpstream up;
+  ADMIN_START_PROXY(proxy, proxy_config(up.address()));
+  // Experiment level: a bad duration and an unknown listener; fault level: status 999.
+  const std::string body = R"({"name": "staged", "duration": "soon", "listeners": ["nope"],
+      "faults": [{"type": "abort", "status": 999}]})";
+  ApiReply created = api_send(proxy.admin(), "POST", "/v1/experiments", body);
+  ASSERT_EQ(created.status(), 400) << created;
+  const std::set<std::string> api_paths = api_error_paths(created);
+  const std::set<std::string> expected = {"duration", "listeners[0]", "faults[0].status"};
+  EXPECT_EQ(api_paths, expected) << created;
+  ApiReply replaced = api_send(proxy.admin(), "PUT", "/v1/experiments/staged", body);
+  EXPECT_EQ(replaced.status(), 400) << replaced;
+  EXPECT_EQ(api_error_paths(replaced), expected) << replaced;
+
+  // `check --experiment` against the running config refuses the same file for the same paths.
+  TempDir dir;
+  const std::string file = dir.write("staged.json", body);
+  CommandResult check =
+      run_faultline({"check", "--config", proxy.config_path(), "--experiment", file});
+  EXPECT_EQ(exit_code(check), 1) << describe(check);
+  EXPECT_EQ(check_error_paths(check, file), api_paths) << describe(check);
+}
+
+// Issue 8 leftover of item 6: upstream_idle_timeout (SPEC §7: "once the upstream has started
+// a response") was silently ignored on tcp listeners. Written there it is now an error with
+// its position; the default stays silent, and idle_timeout still bounds a tcp connection.
+TEST(Check, UpstreamIdleTimeoutOnATcpListenerIsAnError) {
+  TempDir dir;
+  const std::string tcp =
+      "[[listeners]]\nname = \"db\"\nlisten = \"127.0.0.1:0\"\n"
+      "upstream = \"127.0.0.1:1\"\nprotocol = \"tcp\"\nidle_timeout = \"5m\"\n";
+  const std::string plain = dir.write("plain.toml", tcp);
+  CommandResult ok = run_faultline({"check", plain});
+  EXPECT_EQ(exit_code(ok), 0) << describe(ok);
+  const std::string set = dir.write("set.toml", tcp + "upstream_idle_timeout = \"5s\"\n");
+  CommandResult refused = run_faultline({"check", set});
+  EXPECT_EQ(exit_code(refused), 1) << describe(refused);
+  EXPECT_NE(refused.err.find(set + ":7:1: listeners[0].upstream_idle_timeout: applies to http "
+                                   "listeners only"),
+            std::string::npos)
+      << describe(refused);
+  CommandResult run = run_faultline({"run", "--config", set});
+  EXPECT_EQ(exit_code(run), 2) << describe(run);
+  EXPECT_NE(run.err.find("upstream_idle_timeout"), std::string::npos) << describe(run);
 }
 
 TEST(Cli, VersionHelpAndShortFlags) {

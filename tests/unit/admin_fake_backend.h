@@ -102,6 +102,8 @@ class FakeBackend : public Backend {
     if (it == entries_.end()) return std::nullopt;
     return view(it->second);
   }
+  // Experiment rules live in faults/ (tested there and end to end); the fake accepts all.
+  void check(const config::ExperimentConfig&, config::Diagnostics&) const override {}
   ExperimentOutcome create(config::ExperimentConfig experiment, bool replace_allowed) override {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(experiment.name);

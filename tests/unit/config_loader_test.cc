@@ -355,6 +355,17 @@ const BadConfig kBadConfigs[] = {
      {"test.toml:5:1: listeners[0].max_header_bytes: must be between 1KiB and 1MiB",
       "test.toml:6:1: listeners[0].response_timeout: invalid duration \"1x\": unknown unit "
       "\"x\" (use ms, s, m or h)"}},
+    // A tcp stream has no request or response: HTTP-only keys are refused when written.
+    {"listener_http_keys_on_tcp",
+     "[[listeners]]\nname = \"raw\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n"
+     "protocol = \"tcp\"\nidle_timeout = \"5m\"\nupstream_idle_timeout = \"5s\"\n"
+     "forwarded_for = true\n",
+     {"test.toml:7:1: listeners[0].upstream_idle_timeout: applies to http listeners only: a tcp "
+      "listener relays bytes, with no request or response (idle_timeout bounds a silent tcp "
+      "connection)",
+      "test.toml:8:1: listeners[0].forwarded_for: applies to http listeners only: a tcp "
+      "listener relays bytes, with no request or response (idle_timeout bounds a silent tcp "
+      "connection)"}},
     {"listener_duplicates",
      "[[listeners]]\nname = \"a\"\nlisten = \"127.0.0.1:15001\"\nupstream = \"127.0.0.1:1\"\n"
      "[[listeners]]\nname = \"a\"\nlisten = \"127.0.0.1:15001\"\nupstream = \"127.0.0.1:1\"\n"

@@ -39,3 +39,9 @@ faultline_add_test(NAME unit_faults_applied LABEL unit
 faultline_add_test(NAME unit_faults_config_check LABEL unit
   SOURCES unit/faults_config_check_test.cc
   LIBS faultline_faults)
+
+# One rule for integer and number fields across readers (config, fault parameters) and
+# formats (TOML, admin-API JSON).
+faultline_add_test(NAME unit_integer_fields LABEL unit
+  SOURCES unit/config_integer_fields_test.cc
+  LIBS faultline_faults)

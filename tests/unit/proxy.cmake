@@ -1,4 +1,6 @@
 faultline_add_test(NAME unit_version LABEL unit SOURCES unit/version_test.cc LIBS faultline_proxy)
+# The version test compares the binary's version with the one CMakeLists.txt declares.
+target_compile_definitions(unit_version PRIVATE FAULTLINE_PROJECT_VERSION="${PROJECT_VERSION}")
 faultline_add_test(NAME unit_proxy_http_head LABEL unit SOURCES unit/proxy_http_head_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_descriptors_test.cc LIBS faultline_proxy)

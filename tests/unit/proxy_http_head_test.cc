@@ -149,6 +149,30 @@ TEST(HttpHead, RefusesAnEmptyFieldName) {
   EXPECT_FALSE(none.field_done());  // no name piece at all
 }
 
+// The one obs-fold check, as the admin server and the demo's upstream use it: a fold is found
+// wherever the reads split the head, and legal heads pass however they are split.
+TEST(ObsFoldScan, FindsAFoldAtEverySplitAndPassesLegalHeads) {
+  const std::string_view folded[] = {"GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n",
+                                     "GET / HTTP/1.1\r\nX-A:\r\n\ttwo\r\n\r\n",
+                                     "GET / HTTP/1.1\r\n Host: x\r\n\r\n"};
+  const std::string_view legal[] = {"GET / HTTP/1.1\r\nX-A:  one two \r\nX-B:\t\r\n\r\n",
+                                    "GET / HTTP/1.1\r\n\r\n"};
+  auto scan_split = [](std::string_view head, size_t at) {
+    ObsFoldScan scan;
+    scan.reset();
+    return scan.scan(head.data(), at) && scan.scan(head.data() + at, head.size() - at);
+  };
+  for (std::string_view head : folded)
+    for (size_t at = 0; at <= head.size(); ++at) EXPECT_FALSE(scan_split(head, at)) << at;
+  for (std::string_view head : legal)
+    for (size_t at = 0; at <= head.size(); ++at) EXPECT_TRUE(scan_split(head, at)) << at;
+  // reset() forgets the previous head's last byte.
+  ObsFoldScan scan;
+  ASSERT_TRUE(scan.scan("a\r\n", 3));
+  scan.reset();
+  EXPECT_TRUE(scan.scan(" b", 2));
+}
+
 TEST(HttpHead, CountsRawBytesAndFindsObsFoldAcrossReads) {
   HeadCollector h;
   h.reset(64);
@@ -249,7 +273,6 @@ TEST(HttpHead, SimpleResponses) {
   EXPECT_TRUE(is_token("X-Foo"));
   EXPECT_FALSE(is_token("X Foo"));
   EXPECT_FALSE(is_token(""));
-  EXPECT_TRUE(iequals("Content-Length", "content-length"));
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ set(FAULTLINE_ADMIN_TESTS
   metrics
   events
   ctl
-  reload_pending
-  events_pending
+  reload_restart
+  events_signal_expiry
   hostile_clients)
 set(FAULTLINE_PENDING_ADMIN_TESTS)
 # Timing-tight tests run alone so that a parallel ctest cannot skew their clocks.

@@ -3,10 +3,12 @@
 // events, reload, status — plus --json output and the exit codes scripts rely on.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <sstream>
 #include <thread>
 
@@ -401,6 +403,88 @@ TEST(CtlHostileAdmin, DeeplyNestedReplyIsRefusedNotACrash) {
           << depth << " deep: " << describe(r);
     }
   }
+}
+
+// A fake admin endpoint that answers one connection with a response head and then a body
+// that does not end (up to `limit` bytes, so the test stays bounded even against a client
+// that reads everything). send() times out, so a client that stops reading cannot hang it.
+class EndlessAdmin {
+ public:
+  explicit EndlessAdmin(size_t limit) : limit_(limit) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 4);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve_one(); });
+  }
+  ~EndlessAdmin() {
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  size_t sent() const { return sent_; }
+
+ private:
+  void serve_one() {
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    timeval tv{10, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      head.append(buf, static_cast<size_t>(n));
+    }
+    const std::string reply_head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000000000000\r\n\r\n[";
+    std::string chunk(64 * 1024, ' ');
+    bool ok = ::send(c, reply_head.data(), reply_head.size(), MSG_NOSIGNAL) > 0;
+    while (ok && sent_ < limit_) {
+      const ssize_t n = ::send(c, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+      ok = n > 0;
+      if (ok) sent_ += static_cast<size_t>(n);
+    }
+    ::close(c);
+  }
+
+  size_t limit_;
+  std::atomic<size_t> sent_{0};
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Issue 8 leftover: ctl read an admin answer without a size cap, so a wrong --admin (or a
+// hostile endpoint) sending an endless body grew ctl's memory without bound. ctl stops at
+// 16 MiB with an error.
+TEST(CtlHostileAdmin, EndlessReplyIsCutOffWithBoundedMemory) {
+  constexpr size_t kMiB = 1024 * 1024;
+  constexpr size_t kServed = 256 * kMiB;  // what an uncapped ctl would hold in memory
+  EndlessAdmin admin(kServed);
+  const auto start = Clock::now();
+  CommandResult r =
+      run_faultline({"ctl", "--admin", admin.url(), "ls"}, Millis(60000), {"FAULTLINE_TOKEN="});
+  ASSERT_TRUE(r.status && r.status->exited) << describe(r);
+  EXPECT_NE(r.status->code, 0) << describe(r);
+  EXPECT_NE((r.out + r.err).find("larger than 16 MiB"), std::string::npos) << describe(r);
+  EXPECT_LT(ms_between(start, Clock::now()), 45000) << describe(r);
+  EXPECT_LT(admin.sent(), kServed) << "ctl read everything the server sent";
+  // The largest resident set of any child this test process has reaped, ctl included.
+  rusage usage{};
+  ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
+  EXPECT_LT(static_cast<size_t>(usage.ru_maxrss) * 1024, 128 * kMiB)
+      << "ru_maxrss in KiB " << usage.ru_maxrss;
 }
 
 }  // namespace

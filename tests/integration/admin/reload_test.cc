@@ -107,6 +107,40 @@ delay = "a while"
   EXPECT_EQ(api_get(admin_, "/v1/status").json["last_reload"].value("result", ""), "ok");
 }
 
+// Issue 8 leftover: reloads used the plain loader, which stops at the first decode error, so
+// a reload named a later experiment's key while `check` named the earlier fault first. A reload
+// now validates like `run` and `check`: the same first error, and how many more there are.
+TEST_F(Reload, ARefusedReloadNamesWhatCheckNames) {
+  rewrite(abort_experiment("first", "/first", 999) + R"(
+[[experiments]]
+name = "later"
+duration = "soon"
+[[experiments.faults]]
+type = "abort"
+)");
+  CommandResult check = run_faultline({"check", proxy_->config_path()});
+  ASSERT_TRUE(check.status && check.status->exited && check.status->code == 1) << check.err;
+  const std::string first_error = check.err.substr(0, check.err.find('\n'));
+  ASSERT_NE(first_error.find("experiments[0].faults[0].status"), std::string::npos) << check.err;
+
+  ApiReply r = api_send(admin_, "POST", "/v1/reload");
+  EXPECT_EQ(r.status(), 400) << r;
+  EXPECT_EQ(r.str("error"), first_error + " (and 1 more; `faultline check " +
+                                proxy_->config_path() + "` lists them)")
+      << r;
+  // The old config keeps working, and the status reports the refusal.
+  EXPECT_EQ(status_of("/first"), 501);
+  EXPECT_EQ(api_get(admin_, "/v1/experiments/later").status(), 404);
+  EXPECT_EQ(reloads("error"), 1.0);
+  ApiReply status = api_get(admin_, "/v1/status");
+  EXPECT_EQ(status.json["last_reload"].value("error", ""), r.str("error")) << status;
+
+  // SIGHUP (and the file watch, which calls the same reload) refuses it the same way.
+  proxy_->signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] { return reloads("error") == 2.0; }, Millis(3000)));
+  EXPECT_EQ(status_of("/first"), 501);
+}
+
 TEST_F(Reload, ApiExperimentsSurviveReloads) {
   ApiReply created = api_send(admin_, "POST", "/v1/experiments",
                               R"({"name": "from-api", "match": {"paths": ["/api"]},

@@ -1,6 +1,5 @@
 // Audit trail entries for changes that do not come through an API call: a SIGHUP reload
-// and an experiment running out of time (issue 4 point 6 lists reload and expiry). Pending:
-// see FAULTLINE_PENDING_ADMIN_TESTS in admin.cmake.
+// and an experiment running out of time (issue 4 point 6 lists reload and expiry).
 #include <csignal>
 
 #include "tests/integration/admin/admin_support.h"
@@ -17,7 +16,7 @@ nlohmann::json find_event(const Endpoint& admin, const std::string& action) {
   return nullptr;
 }
 
-TEST(EventsPending, SighupReloadIsAudited) {
+TEST(SignalAndExpiryEvents, SighupReloadIsAudited) {
   HttpUpstream up;
   ADMIN_START_PROXY(proxy, proxy_config(up.address()));
   proxy.signal(SIGHUP);
@@ -48,7 +47,7 @@ TEST(EventsPending, SighupReloadIsAudited) {
       << api_get(proxy.admin(), "/v1/events").body();
 }
 
-TEST(EventsPending, ExpiryIsAudited) {
+TEST(SignalAndExpiryEvents, ExpiryIsAudited) {
   HttpUpstream up;
   ADMIN_START_PROXY(proxy, proxy_config(up.address()));
   ASSERT_EQ(api_send(proxy.admin(), "POST", "/v1/experiments",
@@ -70,7 +69,9 @@ TEST(EventsPending, ExpiryIsAudited) {
       },
       Millis(3000)))
       << "no expiry event: " << api_get(proxy.admin(), "/v1/events").body();
-  if (!event.is_null()) EXPECT_EQ(event.value("experiment", ""), "short-lived") << event.dump();
+  if (!event.is_null()) {
+    EXPECT_EQ(event.value("experiment", ""), "short-lived") << event.dump();
+  }
 }
 
 }  // namespace
