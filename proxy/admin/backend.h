@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/diagnostics.h"
 #include "config/schema.h"
 #include "config/value.h"
 #include "faults/experiment_state.h"
