@@ -23,5 +23,5 @@ target_compile_options(llhttp PRIVATE -w)
 # Strict mode (README "HTTP parsing"): CR must be followed by LF, no whitespace in field names,
 # CRLF after each chunk's data, only valid characters in the request target, and no request
 # after one that ends the connection. PUBLIC so llhttp.h agrees with the compiled parser;
-# proxy/http/session.cc asserts it. The lenient flags stay at their default (off).
+# proxy/http/codec.cc asserts it. The lenient flags stay at their default (off).
 target_compile_definitions(llhttp PUBLIC LLHTTP_STRICT_MODE=1)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "faults/apply_fault.h"
 #include "faults/header_triggers.h"
 #include "faults/match.h"
 #include "faults/sampling.h"
@@ -52,26 +53,8 @@ void inject(const Snapshot& snapshot, uint32_t index, uint32_t chosen, config::P
   for (size_t i = 0; i < experiment.faults.size(); ++i) {
     if (!(chosen & (1u << i))) continue;
     const CompiledFault& fault = experiment.faults[i];
-    Duration drawn{0};
-    bool jittered = false;
-    for (const Primitive& primitive : fault.primitives) {
-      drawn += apply(primitive, protocol, rng, plan, kind_name(fault.kind), experiment.name);
-      jittered = jittered || (primitive.op == Op::kDelay && primitive.jitter.count() > 0);
-    }
+    apply_fault(fault, protocol, rng, plan, experiment.name, annotate);
     bump(counters.injected[fault.kind]);
-    if (annotate) {
-      if (!plan.injected.empty()) plan.injected += ", ";
-      if (jittered) {
-        // "latency=500ms@name" names the delay drawn for this request, not the nominal one.
-        const size_t eq = fault.annotation.find('=');
-        const size_t at = fault.annotation.find('@');
-        plan.injected.append(fault.annotation, 0, eq + 1);
-        plan.injected += config::format_duration(drawn);
-        if (at != std::string::npos) plan.injected.append(fault.annotation, at);
-      } else {
-        plan.injected += fault.annotation;
-      }
-    }
   }
 }
 
@@ -124,7 +107,7 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
   bool triggers_accepted = false;
   if (snapshot.triggers.enabled) {
     const ChaosHeaders raw = scan_chaos_headers(head.headers);
-    if (raw.present != 0) {
+    if (raw.any()) {
       if (is_excluded()) return plan;
       triggers_accepted = apply_header_triggers(snapshot, raw, head.peer, rng, worker, plan);
       if (!plan.bad_request.empty()) return plan;

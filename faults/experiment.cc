@@ -93,6 +93,7 @@ bool compile_fault(const config::FaultConfig& fault, const KindContext& context,
       out.percentage = *percentage;
   }
   kind.compile(reader, context, out);
+  out.per_request = !out.background.has_value();
   return reader.finish();
 }
 
@@ -153,7 +154,7 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
                   "trigger = \"header\"");
       continue;
     }
-    out.has_cpu = out.has_cpu || !compiled.per_request;
+    out.has_background = out.has_background || compiled.background.has_value();
     if (compiled.per_request) {
       if (on_tcp || compiled.at_connect) out.has_connect_faults = true;
       if (on_http && !compiled.at_connect) out.has_request_faults = true;

@@ -33,7 +33,7 @@ struct CompiledExperiment {
   std::vector<CompiledFault> faults;
   bool has_request_faults = false;  // HTTP faults decided per request
   bool has_connect_faults = false;  // decided at accept (TCP listeners, reset phase=connect)
-  bool has_cpu = false;
+  bool has_background = false;      // a fault with a BackgroundLoad (cpu)
   TimePoint started_at{};
   TimePoint expires_at{};
   std::shared_ptr<ExperimentRun> run;

@@ -1,9 +1,12 @@
 #include "faults/header_triggers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "config/ascii.h"
+#include "faults/apply_fault.h"
 #include "faults/catalog.h"
 #include "faults/match.h"
 #include "faults/snapshot.h"
@@ -28,43 +31,64 @@ std::string shown(std::string_view value) {
   return out + "\"";
 }
 
-// A parser's message, which may quote the untrusted value: printable and bounded.
-std::string printable(std::string_view text) {
+// Every fault header of the catalogue: which kind's which parameter it sets.
+struct FaultHeader {
+  std::string_view suffix;  // after "x-chaos-"
+  uint8_t kind = 0;
+  uint8_t param = 0;
+};
+struct FaultHeaders {
+  std::array<FaultHeader, kMaxFaultHeaders> headers{};
+  size_t size = 0;
+};
+
+// Built once from the catalogue, without allocating (decide() may be the first caller).
+const FaultHeaders& fault_headers() {
+  static const FaultHeaders table = [] {
+    FaultHeaders out;
+    const auto kinds = catalog();
+    for (size_t k = 0; k < kinds.size(); ++k) {
+      if (!kinds[k]->header) continue;
+      const auto params = kinds[k]->header->params;
+      if (params.size() > kMaxHeaderParams) std::abort();  // raise kMaxHeaderParams
+      for (size_t p = 0; p < params.size(); ++p) {
+        if (params[p].header.empty()) continue;
+        if (out.size == out.headers.size()) std::abort();  // raise kMaxFaultHeaders
+        out.headers[out.size++] = {params[p].header.substr(8), static_cast<uint8_t>(k),
+                                   static_cast<uint8_t>(p)};
+      }
+    }
+    return out;
+  }();
+  return table;
+}
+
+// "x-chaos-abort, x-chaos-reset, x-chaos-stall": the headers that end a request.
+std::string terminal_headers() {
   std::string out;
-  for (size_t i = 0; i < text.size() && i < 160; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  for (const FaultKind* kind : catalog()) {
+    if (!kind->header || !kind->header->terminal) continue;
+    for (const HeaderParam& param : kind->header->params) {
+      if (param.header.empty()) continue;
+      if (!out.empty()) out += ", ";
+      out += param.header;
+      break;
+    }
   }
   return out;
 }
 
-bool parse_duration_header(std::string_view header, std::string_view value, const char* example,
-                           std::optional<config::Duration>& out, std::string& error) {
-  auto parsed = config::parse_duration(trim(value), /*bare_number_unit_ms=*/true);
-  if (!parsed || parsed->count() < 0) {
-    error = std::string(header) + ": expected a duration like \"" + example +
-            "\" or milliseconds, got " + shown(value);
+bool parse_percentage(std::string_view raw, double& out, std::string& error) {
+  const std::string_view text = trim(raw);
+  double value = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value) || value < 0 || value > 100) {
+    error = "x-chaos-percentage: expected a number 0..100, got " + shown(raw);
     return false;
   }
-  out = *parsed;
+  out = value;
   return true;
-}
-
-std::string exceeds(std::string_view header, config::Duration value, config::Duration max) {
-  return std::string(header) + ": " + config::format_duration(value) +
-         " exceeds safety.max_delay (" + config::format_duration(max) + ")";
-}
-
-size_t kind(std::string_view name) {
-  return kind_index(name);
-}
-
-void append_annotation(std::string& out, std::string_view kind_text, std::string_view value) {
-  if (!out.empty()) out += ", ";
-  out += kind_text;
-  out += '=';
-  out += value;
-  out += "@header";
 }
 
 }  // namespace
@@ -74,27 +98,33 @@ ChaosHeaders scan_chaos_headers(std::span<const HeaderView> headers) {
   for (const HeaderView& header : headers) {
     if (!is_chaos_header(header.name)) continue;
     const std::string_view suffix = header.name.substr(8);
-    struct Entry {
+    struct Generic {
       std::string_view name;
       ChaosHeaders::Bit bit;
       std::string_view ChaosHeaders::*field;
     };
-    static constexpr Entry kEntries[] = {
-        {"delay", ChaosHeaders::kDelay, &ChaosHeaders::delay},
-        {"jitter", ChaosHeaders::kJitter, &ChaosHeaders::jitter},
-        {"abort", ChaosHeaders::kAbort, &ChaosHeaders::abort},
-        {"reset", ChaosHeaders::kReset, &ChaosHeaders::reset},
-        {"stall", ChaosHeaders::kStall, &ChaosHeaders::stall},
-        {"bandwidth", ChaosHeaders::kBandwidth, &ChaosHeaders::bandwidth},
+    static constexpr Generic kGeneric[] = {
         {"percentage", ChaosHeaders::kPercentage, &ChaosHeaders::percentage},
         {"experiment", ChaosHeaders::kExperiment, &ChaosHeaders::experiment},
         {"token", ChaosHeaders::kToken, &ChaosHeaders::token},
     };
-    for (const Entry& entry : kEntries) {
+    bool generic = false;
+    for (const Generic& entry : kGeneric) {
       if (!config::ascii_iequals(suffix, entry.name)) continue;
+      generic = true;
       if (!raw.has(entry.bit)) {
         raw.present |= entry.bit;
         raw.*entry.field = header.value;
+      }
+      break;
+    }
+    if (generic) continue;
+    const FaultHeaders& table = fault_headers();
+    for (size_t i = 0; i < table.size; ++i) {
+      if (!config::ascii_iequals(suffix, table.headers[i].suffix)) continue;
+      if (!(raw.faults_present & (1u << i))) {
+        raw.faults_present |= 1u << i;
+        raw.faults[i] = header.value;
       }
       break;
     }
@@ -102,88 +132,44 @@ ChaosHeaders scan_chaos_headers(std::span<const HeaderView> headers) {
   return raw;
 }
 
-bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, HeaderFaults& out,
-                         std::string& error) {
-  using H = ChaosHeaders;
-  if (raw.has(H::kDelay) &&
-      !parse_duration_header("x-chaos-delay", raw.delay, "250ms", out.delay, error))
-    return false;
-  if (raw.has(H::kJitter) &&
-      !parse_duration_header("x-chaos-jitter", raw.jitter, "100ms", out.jitter, error))
-    return false;
-  if (raw.has(H::kStall) &&
-      !parse_duration_header("x-chaos-stall", raw.stall, "5s", out.stall, error))
-    return false;
-  if (raw.has(H::kAbort)) {
-    const std::string_view text = trim(raw.abort);
-    int status = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), status);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || status < 200 ||
-        status > 599) {
-      error = "x-chaos-abort: expected an HTTP status 200..599, got " + shown(raw.abort);
+bool compile_header_faults(const ChaosHeaders& raw, const config::SafetyConfig& safety,
+                           HeaderFaults& out, std::string& error) {
+  const auto kinds = catalog();
+  const FaultHeaders& table = fault_headers();
+  for (size_t k = 0; k < kinds.size() && raw.faults_present != 0; ++k) {
+    const FaultKind& kind = *kinds[k];
+    if (!kind.header) continue;
+    HeaderArgs args;
+    args.trigger = kind.header;
+    for (size_t i = 0; i < table.size; ++i) {
+      if (table.headers[i].kind != k || !(raw.faults_present & (1u << i))) continue;
+      args.values[table.headers[i].param] = raw.faults[i];
+      args.present |= 1u << table.headers[i].param;
+    }
+    if (args.present == 0) continue;
+    ParamReader reader(args, error);
+    CompiledFault fault;
+    fault.kind = static_cast<uint8_t>(k);
+    const KindContext context{safety, /*on_http=*/true, /*on_tcp=*/false, "header", {}};
+    kind.compile(reader, context, fault);
+    if (!reader.finish()) {
+      if (error.empty()) error = "x-chaos-*: invalid " + std::string(kind.name) + " headers";
       return false;
     }
-    out.abort = status;
+    out.faults.push_back(std::move(fault));
   }
-  if (raw.has(H::kReset)) {
-    const std::string_view text = trim(raw.reset);
-    if (config::ascii_iequals(text, "request")) {
-      out.reset = ResetPoint::kRequest;
-    } else if (config::ascii_iequals(text, "response")) {
-      out.reset = ResetPoint::kResponse;
-    } else {
-      error = "x-chaos-reset: expected \"request\" or \"response\", got " + shown(raw.reset);
-      return false;
-    }
-  }
-  if (raw.has(H::kBandwidth)) {
-    const std::string_view text = trim(raw.bandwidth);
-    auto rate = config::parse_rate(text);
-    if (!rate || rate->bytes_per_second == 0) {
-      error = "x-chaos-bandwidth: expected a rate above 0 like \"16KiB/s\", got " +
-              shown(raw.bandwidth);
-      // The parser's reason says what exactly is wrong (a unit's case, a missing "/s").
-      const std::string prefix = "invalid rate \"" + std::string(text) + "\": ";
-      if (!rate && rate.error().starts_with(prefix) &&
-          !rate.error().ends_with("expected bytes per second like \"16KiB/s\""))
-        error += " (" + printable(std::string_view(rate.error()).substr(prefix.size())) + ")";
-      return false;
-    }
-    out.bandwidth = rate->bytes_per_second;
-  }
-  if (raw.has(H::kPercentage)) {
-    const std::string_view text = trim(raw.percentage);
-    double value = -1;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-        !std::isfinite(value) || value < 0 || value > 100) {
-      error = "x-chaos-percentage: expected a number 0..100, got " + shown(raw.percentage);
-      return false;
-    }
-    out.percentage = value;
-  }
-  // Bounds: headers may only narrow what safety allows. The sum saturates: two huge values
-  // must not wrap around to a small one and slip under the cap.
-  const config::Duration delay = out.delay.value_or(config::Duration{0});
-  const config::Duration jitter = out.jitter.value_or(config::Duration{0});
-  if (config::saturating_add(delay, jitter) > max_delay) {
-    error = out.jitter
-                ? "x-chaos-delay: " + config::format_duration(delay) + " plus x-chaos-jitter " +
-                      config::format_duration(jitter) + " exceeds safety.max_delay (" +
-                      config::format_duration(max_delay) + ")"
-                : exceeds("x-chaos-delay", delay, max_delay);
+  if (raw.has(ChaosHeaders::kPercentage) &&
+      !parse_percentage(raw.percentage, out.percentage, error))
     return false;
-  }
-  if (out.stall && *out.stall > max_delay) {
-    error = exceeds("x-chaos-stall", *out.stall, max_delay);
-    return false;
-  }
-  const int terminals =
-      int{out.abort.has_value()} + int{out.reset.has_value()} + int{out.stall.has_value()};
+  const auto terminals = std::count_if(out.faults.begin(), out.faults.end(),
+                                       [](const CompiledFault& f) { return f.terminal; });
   if (terminals > 1) {
-    error = "x-chaos-abort, x-chaos-reset, x-chaos-stall: each ends the request; send only one";
+    error = terminal_headers() + ": each ends the request; send only one";
     return false;
   }
+  // The terminal comes last, as in an experiment: whatever else was asked applies first.
+  std::stable_partition(out.faults.begin(), out.faults.end(),
+                        [](const CompiledFault& f) { return !f.terminal; });
   return true;
 }
 
@@ -213,7 +199,7 @@ bool token_equals(std::string_view given, std::string_view expected) {
 
 bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, const sockaddr* peer,
                            Rng& rng, unsigned worker, Plan& plan) {
-  if (raw.present == 0) return false;
+  if (!raw.any()) return false;
   const HeaderTriggerSettings& settings = snapshot.triggers;
   HeaderCounterSlot& counters = snapshot.run->header_counters.slot(worker);
   auto reject = [&](RejectReason reason) {
@@ -233,7 +219,7 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
 
   HeaderFaults faults;
   std::string error;
-  if (!parse_header_faults(raw, snapshot.max_delay, faults, error)) {
+  if (!compile_header_faults(raw, snapshot.config->safety, faults, error)) {
     plan.bad_request = std::move(error);
     reject(RejectReason::kInvalid);
     return true;
@@ -241,50 +227,10 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
   if (!raw.any_fault() ||
       !(faults.percentage >= 100.0 || rng.uniform01() * 100.0 < faults.percentage))
     return true;
-
-  std::string annotation;
-  if (faults.delay || faults.jitter) {
-    Primitive delay;
-    delay.amount = faults.delay.value_or(config::Duration{0});
-    delay.jitter = faults.jitter.value_or(config::Duration{0});
-    const Duration applied = apply(delay, config::Protocol::kHttp, rng, plan, "latency", {});
-    bump(counters.injected[kind("latency")]);
-    append_annotation(annotation, "latency", config::format_duration(applied));
+  for (const CompiledFault& fault : faults.faults) {
+    apply_fault(fault, config::Protocol::kHttp, rng, plan, /*experiment=*/{}, settings.annotate);
+    bump(counters.injected[fault.kind]);
   }
-  if (faults.bandwidth) {
-    Primitive throttle;
-    throttle.op = Op::kThrottle;
-    throttle.rate = *faults.bandwidth;
-    throttle.direction = Direction::kDownstream;
-    apply(throttle, config::Protocol::kHttp, rng, plan, "bandwidth", {});
-    bump(counters.injected[kind("bandwidth")]);
-    append_annotation(annotation, "bandwidth",
-                      config::format_rate(config::Rate{*faults.bandwidth}));
-  }
-  if (faults.abort) {
-    plan.terminal = Terminal::kRespond;
-    plan.respond.status = *faults.abort;
-    plan.respond.body = "fault injected by faultline (x-chaos-abort)\n";
-    plan.applied.push_back({.kind = "abort", .status = *faults.abort});
-    bump(counters.injected[kind("abort")]);
-    append_annotation(annotation, "abort", std::to_string(*faults.abort));
-  } else if (faults.reset) {
-    plan.terminal = Terminal::kReset;
-    plan.reset_point = *faults.reset;
-    plan.reset_after_bytes = 0;
-    plan.applied.push_back(
-        {.kind = "reset", .where = *faults.reset == ResetPoint::kRequest ? "request" : "response"});
-    bump(counters.injected[kind("reset")]);
-    append_annotation(annotation, "reset",
-                      *faults.reset == ResetPoint::kRequest ? "request" : "response");
-  } else if (faults.stall) {
-    plan.terminal = Terminal::kStall;
-    plan.stall_for = faults.stall->count() == 0 ? snapshot.max_delay : *faults.stall;
-    plan.applied.push_back({.kind = "stall", .ms = plan.stall_for.count()});
-    bump(counters.injected[kind("stall")]);
-    append_annotation(annotation, "stall", config::format_duration(plan.stall_for));
-  }
-  if (settings.annotate) plan.injected = std::move(annotation);
   return true;
 }
 

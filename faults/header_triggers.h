@@ -1,14 +1,21 @@
 #pragma once
-// Per-request header triggers (SPEC §3): x-chaos-delay, -jitter, -abort, -reset, -stall,
-// -bandwidth, -percentage, -experiment, -token.
+// Per-request header triggers (SPEC §3). The generic headers (x-chaos-percentage,
+// -experiment, -token) live here; every fault header belongs to a catalogue kind
+// (FaultKind::header, in faults/kinds/<kind>.cc): x-chaos-delay and -jitter (latency), -abort,
+// -reset, -stall, -bandwidth. Their values are read as the kind's parameters and compiled by
+// the kind's own compile function, so header faults get the config's checks, caps and
+// annotations.
+#include <array>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/ascii.h"
+#include "config/schema.h"
 #include "config/value.h"
+#include "faults/kind.h"
 #include "faults/plan.h"
 #include "faults/request.h"
 #include "faults/rng.h"
@@ -23,42 +30,36 @@ inline bool is_chaos_header(std::string_view name) {
   return config::ascii_istarts_with(name, "x-chaos-");
 }
 
+// At most this many fault headers over the whole catalogue.
+inline constexpr size_t kMaxFaultHeaders = 16;
+
 // The raw x-chaos-* values of one request (first occurrence of each), unvalidated.
 struct ChaosHeaders {
-  enum Bit : uint16_t {
-    kDelay = 1,
-    kJitter = 2,
-    kAbort = 4,
-    kReset = 8,
-    kStall = 16,
-    kBandwidth = 32,
-    kPercentage = 64,
-    kExperiment = 128,
-    kToken = 256,
-  };
-  uint16_t present = 0;
-  std::string_view delay, jitter, abort, reset, stall, bandwidth, percentage, experiment, token;
+  enum Bit : uint16_t { kPercentage = 1, kExperiment = 2, kToken = 4 };
+  uint16_t present = 0;  // the generic headers
+  std::string_view percentage, experiment, token;
+  // The kinds' headers, by their position in the catalogue's header list.
+  uint32_t faults_present = 0;
+  std::array<std::string_view, kMaxFaultHeaders> faults{};
+
   bool has(Bit bit) const { return (present & bit) != 0; }
-  bool any_fault() const {
-    return (present & (kDelay | kJitter | kAbort | kReset | kStall | kBandwidth)) != 0;
-  }
+  bool any() const { return present != 0 || faults_present != 0; }
+  bool any_fault() const { return faults_present != 0; }
 };
 ChaosHeaders scan_chaos_headers(std::span<const HeaderView> headers);
 
-// Validated header faults.
+// A request's header faults, compiled by their kinds.
 struct HeaderFaults {
-  std::optional<config::Duration> delay, jitter, stall;
-  std::optional<int> abort;
-  std::optional<ResetPoint> reset;
-  std::optional<uint64_t> bandwidth;  // bytes per second, > 0
-  double percentage = 100.0;
+  std::vector<CompiledFault> faults;  // catalogue order, the (at most one) terminal last
+  double percentage = 100.0;          // x-chaos-percentage
 };
 
-// Parses and bounds-checks the values; on failure returns false with the 400 message in
-// `error` (naming the header and the expected form). Values above safety.max_delay are errors:
-// headers may only narrow what the config allows.
-bool parse_header_faults(const ChaosHeaders& raw, config::Duration max_delay, HeaderFaults& out,
-                         std::string& error);
+// Compiles the fault headers through their kinds (source "header", HTTP) under `safety`; on
+// failure returns false with the 400 message in `error` (naming the header and the expected
+// form). Values above safety.max_delay are errors: headers may only narrow what the config
+// allows.
+bool compile_header_faults(const ChaosHeaders& raw, const config::SafetyConfig& safety,
+                           HeaderFaults& out, std::string& error);
 
 // True when `name` is listed in an x-chaos-experiment header (comma separated, any number of
 // headers).
@@ -67,7 +68,7 @@ bool opted_in(std::span<const HeaderView> headers, std::string_view name);
 // Constant-time comparison (timing reveals at most the expected length).
 bool token_equals(std::string_view given, std::string_view expected);
 
-// decide()'s header step: gates (token, allow_from), parses, samples x-chaos-percentage and
+// decide()'s header step: gates (token, allow_from), compiles, samples x-chaos-percentage and
 // folds the faults into `plan` (or sets plan.bad_request). Returns true when the request may
 // use header triggers (so x-chaos-experiment opt-ins count).
 // `raw` is scan_chaos_headers(headers) (decide() scans once to skip excluded-path checks

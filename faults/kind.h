@@ -1,13 +1,17 @@
 #pragma once
 // A fault kind decodes and validates its own keys and compiles into primitives. Adding a kind
 // is one file in faults/kinds/, one line in catalog.cc and its tests; proxy/ is not touched
-// unless the kind needs a genuinely new primitive.
+// unless the kind needs a genuinely new primitive (or, for a background load, a new
+// proxy/stress/ class). A kind may also declare an x-chaos-* header trigger: the headers are
+// read as its parameters and compiled by the same compile function (header_triggers.h).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/schema.h"
+#include "faults/background.h"
 #include "faults/params.h"
 #include "faults/primitive.h"
 
@@ -28,24 +32,27 @@ struct KindContext {
 struct CompiledFault {
   uint8_t kind = 0;           // catalogue index; counters are indexed by it
   double percentage = 100.0;  // of the experiment's sampled requests
-  bool per_request = true;    // false for cpu: runs while the experiment is active
+  bool per_request = true;    // false when `background` is set
   bool at_connect = false;    // decided at accept (reset phase=connect)
   bool terminal = false;      // ends the request (abort, reset, stall)
   std::vector<Primitive> primitives;
   std::string annotation;  // "latency=500ms@checkout-latency"
-  double cpu_cores = 0;    // cpu kind
-  double cpu_load = 0;     // percent
+  // Set by kinds that run while the experiment is active rather than per request (cpu).
+  std::optional<BackgroundLoad> background;
 };
 
 struct FaultKind {
   std::string_view name;
-  // false for kinds that act while the experiment is active rather than per request (cpu);
-  // `percentage` is then rejected.
+  // false for kinds that act while the experiment is active rather than per request (cpu):
+  // their compile sets CompiledFault::background, and `percentage` is rejected.
   bool per_request;
   // Decodes the kind's own keys ("type" and "percentage" are handled by the caller), checks
   // protocol applicability and safety caps, and fills `out` (primitives, annotation, flags).
   // Errors go to reader.error(); the caller checks reader.finish().
   void (*compile)(ParamReader& reader, const KindContext& context, CompiledFault& out);
+  // Its x-chaos-* headers, if it has any. The header values are read through the same
+  // ParamReader getters (header syntax: bare numbers are milliseconds, values are trimmed).
+  const HeaderTrigger* header = nullptr;
 };
 
 }  // namespace faultline::faults

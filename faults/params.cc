@@ -17,23 +17,32 @@ std::string join_path(std::string_view prefix, std::string_view key) {
 }
 
 ParamReader::ParamReader(const config::FaultConfig& fault, config::Diagnostics& diags)
-    : fault_(fault), diags_(diags) {
+    : fault_(&fault), diags_(&diags) {
   known_ = {"type", "percentage"};
 }
 
+ParamReader::ParamReader(const HeaderArgs& args, std::string& error)
+    : headers_(&args), header_error_(&error) {}
+
 std::string ParamReader::path(std::string_view key) const {
-  return join_path(fault_.path, key);
+  return fault_ ? join_path(fault_->path, key) : std::string(key);
+}
+
+bool ParamReader::has(std::string_view key) const {
+  if (headers_) return header_text(header_index(key)).has_value();
+  return fault_->params.find(key) != nullptr;
 }
 
 const Node* ParamReader::lookup(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
-  return fault_.params.find(key);
+  return fault_->params.find(key);
 }
 
 void ParamReader::error(std::string_view key, std::string message) {
+  if (headers_) return header_error(key, message);
   ++errors_;
-  const Node* node = fault_.params.find(key);
-  diags_.error(node ? node->pos : fault_.params.pos, path(key), std::move(message));
+  const Node* node = fault_->params.find(key);
+  diags_->error(node ? node->pos : fault_->params.pos, path(key), std::move(message));
 }
 
 static std::string quoted(std::string_view text) {
@@ -54,6 +63,7 @@ static std::string because(const std::string& error, const std::string& value) {
 }
 
 std::optional<config::Duration> ParamReader::duration(std::string_view key) {
+  if (headers_) return header_duration(key);
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   std::string reason;
@@ -67,6 +77,7 @@ std::optional<config::Duration> ParamReader::duration(std::string_view key) {
 }
 
 std::optional<config::Rate> ParamReader::rate(std::string_view key) {
+  if (headers_) return header_rate(key);
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   std::string reason;
@@ -80,6 +91,10 @@ std::optional<config::Rate> ParamReader::rate(std::string_view key) {
 }
 
 std::optional<std::string> ParamReader::string(std::string_view key) {
+  if (headers_) {
+    const auto text = header_text(header_index(key));
+    return text ? std::optional<std::string>(*text) : std::nullopt;
+  }
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   if (node->kind == Node::Kind::kString) return node->string;
@@ -88,6 +103,7 @@ std::optional<std::string> ParamReader::string(std::string_view key) {
 }
 
 std::optional<int64_t> ParamReader::integer(std::string_view key) {
+  if (headers_) return header_integer(key);
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   if (const auto value = config::integer_value(*node)) return *value;  // the one rule
@@ -96,6 +112,7 @@ std::optional<int64_t> ParamReader::integer(std::string_view key) {
 }
 
 std::optional<double> ParamReader::number(std::string_view key) {
+  if (headers_) return header_number(key);
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   if (const auto value = config::number_value(*node)) return *value;
@@ -105,6 +122,7 @@ std::optional<double> ParamReader::number(std::string_view key) {
 
 std::optional<std::string> ParamReader::choice(std::string_view key,
                                                std::initializer_list<std::string_view> allowed) {
+  if (headers_) return header_choice(key);
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   if (node->kind == Node::Kind::kString) {
@@ -122,6 +140,7 @@ std::optional<std::string> ParamReader::choice(std::string_view key,
 
 std::optional<std::vector<std::pair<std::string, std::string>>> ParamReader::string_table(
     std::string_view key) {
+  if (headers_) return std::nullopt;  // no header carries a table
   const Node* node = lookup(key);
   if (!node) return std::nullopt;
   if (!node->is_table()) {
@@ -132,7 +151,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParamReader::str
   for (const auto& [name, value] : node->fields) {
     if (value.kind != Node::Kind::kString) {
       ++errors_;
-      diags_.error(value.pos, path(key) + "." + name, "expected a string, got " + describe(value));
+      diags_->error(value.pos, path(key) + "." + name, "expected a string, got " + describe(value));
       continue;
     }
     out.emplace_back(name, value.string);
@@ -141,8 +160,17 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParamReader::str
   return out;
 }
 
+void ParamReader::exceeds_max_delay(std::initializer_list<std::string_view> keys,
+                                    config::Duration total, config::Duration max,
+                                    std::string_view what) {
+  if (headers_) return header_exceeds_max_delay(keys, max);
+  error(*keys.begin(), std::string(what) + " " + config::format_duration(total) +
+                           " exceeds safety.max_delay (" + config::format_duration(max) + ")");
+}
+
 bool ParamReader::finish() {
-  for (const auto& [key, value] : fault_.params.fields) {
+  if (headers_) return errors_ == 0;
+  for (const auto& [key, value] : fault_->params.fields) {
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
     std::string keys;
     for (size_t i = 2; i < known_.size(); ++i) {
@@ -150,10 +178,10 @@ bool ParamReader::finish() {
       keys += known_[i];
     }
     ++errors_;
-    diags_.error(value.pos, path(key),
-                 "unknown key for a " + fault_.type + " fault (known: " +
-                     (keys.empty() ? std::string("type, percentage") : keys + ", percentage") +
-                     ")");
+    diags_->error(value.pos, path(key),
+                  "unknown key for a " + fault_->type + " fault (known: " +
+                      (keys.empty() ? std::string("type, percentage") : keys + ", percentage") +
+                      ")");
   }
   return errors_ == 0;
 }

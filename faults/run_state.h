@@ -53,7 +53,7 @@ class RunState {
 
   unsigned workers() const { return workers_; }
   // Kill switch: decide() and decide_connect() return empty plans, header triggers are
-  // ignored, cpu_target() is zero. The proxy also releases delayed/stalled requests.
+  // ignored, background_demand() is idle. The proxy also releases delayed/stalled requests.
   bool halted() const { return halted_.load(std::memory_order_acquire); }
   void set_halted(bool halted) { halted_.store(halted, std::memory_order_release); }
 

@@ -129,7 +129,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       compiled.started_at = now;
       compiled.expires_at = now + run_length(definition, source, config->safety, ignored);
     }
-    snapshot->any_cpu = snapshot->any_cpu || compiled.has_cpu;
+    snapshot->any_background = snapshot->any_background || compiled.has_background;
     snapshot->experiments.push_back(std::move(compiled));
   };
   for (const auto& definition : config->experiments) add(definition, Source::kConfig, 0);

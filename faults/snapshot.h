@@ -47,7 +47,7 @@ struct Snapshot {
   std::vector<std::string> exclude_paths;       // exact or glob
   HeaderTriggerSettings triggers;
   config::Duration max_delay{0};
-  bool any_cpu = false;
+  bool any_background = false;  // some experiment has a background fault (cpu)
 
   const CompiledExperiment* find(std::string_view name) const;
   bool excluded(std::string_view path) const;

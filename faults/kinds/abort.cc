@@ -66,8 +66,15 @@ void compile_abort(ParamReader& reader, const KindContext& context, CompiledFaul
   out.terminal = true;
 }
 
+// x-chaos-abort: <status>; the body says where the fault came from.
+constexpr HeaderParam kAbortHeaders[] = {
+    {"status", "x-chaos-abort", "an HTTP status 200..599"},
+    {"body", "", "", "fault injected by faultline (x-chaos-abort)\n"},
+};
+constexpr HeaderTrigger kAbortTrigger{kAbortHeaders, /*terminal=*/true};
+
 }  // namespace
 
-extern const FaultKind kAbortKind{"abort", true, compile_abort};
+extern const FaultKind kAbortKind{"abort", true, compile_abort, &kAbortTrigger};
 
 }  // namespace faultline::faults

@@ -20,8 +20,14 @@ void compile_bandwidth(ParamReader& reader, const KindContext& context, Compiled
   out.annotation = kinds::annotation("bandwidth", config::format_rate(*rate), context.source);
 }
 
+// x-chaos-bandwidth: <rate>, on the response (the kind's default direction).
+constexpr HeaderParam kBandwidthHeaders[] = {
+    {"rate", "x-chaos-bandwidth", "a rate above 0 like \"16KiB/s\""},
+};
+constexpr HeaderTrigger kBandwidthTrigger{kBandwidthHeaders};
+
 }  // namespace
 
-extern const FaultKind kBandwidthKind{"bandwidth", true, compile_bandwidth};
+extern const FaultKind kBandwidthKind{"bandwidth", true, compile_bandwidth, &kBandwidthTrigger};
 
 }  // namespace faultline::faults

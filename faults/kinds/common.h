@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the fault kinds' decoders.
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -8,13 +9,13 @@
 
 namespace faultline::faults::kinds {
 
-// Reports an error at `key` when `value` exceeds safety.max_delay.
-inline bool check_max_delay(ParamReader& reader, std::string_view key, config::Duration value,
-                            const KindContext& context, std::string_view what) {
+// Reports an error at the first of `keys` when `value`, the sum of their durations, exceeds
+// safety.max_delay ("<what> <value> exceeds ..."; from headers, naming each header).
+inline bool check_max_delay(ParamReader& reader, std::initializer_list<std::string_view> keys,
+                            config::Duration value, const KindContext& context,
+                            std::string_view what) {
   if (value <= context.safety.max_delay) return true;
-  reader.error(key, std::string(what) + " " + config::format_duration(value) +
-                        " exceeds safety.max_delay (" +
-                        config::format_duration(context.safety.max_delay) + ")");
+  reader.exceeds_max_delay(keys, value, context.safety.max_delay, what);
   return false;
 }
 

@@ -1,5 +1,5 @@
 // cpu: burn `cores` at `load` percent on threads off the event loop while the experiment is
-// active (see faults/cpu_target.h and proxy/cpu_stress.h). Not a per-request fault.
+// active (see faults/background.h and proxy/stress/cpu_stress.h). Not a per-request fault.
 #include <cmath>
 
 #include "faults/kinds/common.h"
@@ -26,11 +26,13 @@ void compile_cpu(ParamReader& reader, const KindContext& context, CompiledFault&
   if (load && !(*load >= 1 && *load <= 100))
     reader.error("load", "expected a load of 1..100 (percent), got " + format_number(*load));
   if (!reader.ok()) return;
-  out.per_request = false;
-  out.cpu_cores = cores.value_or(std::min(1.0, max));
-  out.cpu_load = load.value_or(100);
+  BackgroundLoad& background = out.background.emplace();
+  background.stress = "cpu";
+  background.amount = cores.value_or(std::min(1.0, max));
+  background.intensity = load.value_or(100);
+  background.cap = max;
   out.annotation = kinds::annotation(
-      "cpu", format_number(out.cpu_cores) + "x" + format_number(out.cpu_load) + "%",
+      "cpu", format_number(background.amount) + "x" + format_number(background.intensity) + "%",
       context.source);
 }
 

@@ -19,7 +19,8 @@ void compile_latency(ParamReader& reader, const KindContext& context, CompiledFa
   const config::Duration spread = jitter.value_or(config::Duration{0});
   // Saturating: a wrapped-around sum would slip under safety.max_delay.
   const config::Duration longest = config::saturating_add(*delay, spread);
-  if (!kinds::check_max_delay(reader, "delay", longest, context, "delay + jitter")) return;
+  if (!kinds::check_max_delay(reader, {"delay", "jitter"}, longest, context, "delay + jitter"))
+    return;
 
   Primitive primitive;
   primitive.op = Op::kDelay;
@@ -31,8 +32,15 @@ void compile_latency(ParamReader& reader, const KindContext& context, CompiledFa
   out.annotation = kinds::annotation("latency", config::format_duration(*delay), context.source);
 }
 
+// x-chaos-delay and x-chaos-jitter; jitter alone is a delay of 0 plus jitter.
+constexpr HeaderParam kLatencyHeaders[] = {
+    {"delay", "x-chaos-delay", "a duration like \"250ms\" or milliseconds", "0"},
+    {"jitter", "x-chaos-jitter", "a duration like \"100ms\" or milliseconds"},
+};
+constexpr HeaderTrigger kLatencyTrigger{kLatencyHeaders};
+
 }  // namespace
 
-extern const FaultKind kLatencyKind{"latency", true, compile_latency};
+extern const FaultKind kLatencyKind{"latency", true, compile_latency, &kLatencyTrigger};
 
 }  // namespace faultline::faults

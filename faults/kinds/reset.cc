@@ -40,8 +40,15 @@ void compile_reset(ParamReader& reader, const KindContext& context, CompiledFaul
   out.annotation = kinds::annotation("reset", effective, context.source);
 }
 
+// x-chaos-reset: request | response (a request exists by then, so not "connect").
+constexpr std::string_view kResetHeaderPhases[] = {"request", "response"};
+constexpr HeaderParam kResetHeaders[] = {
+    {"phase", "x-chaos-reset", "\"request\" or \"response\"", {}, kResetHeaderPhases},
+};
+constexpr HeaderTrigger kResetTrigger{kResetHeaders, /*terminal=*/true};
+
 }  // namespace
 
-extern const FaultKind kResetKind{"reset", true, compile_reset};
+extern const FaultKind kResetKind{"reset", true, compile_reset, &kResetTrigger};
 
 }  // namespace faultline::faults

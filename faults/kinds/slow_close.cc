@@ -8,7 +8,7 @@ void compile_slow_close(ParamReader& reader, const KindContext& context, Compile
   const auto delay = reader.duration("delay");
   if (!delay && !reader.has("delay"))
     reader.error("delay", "missing key: slow_close needs a delay");
-  if (delay) kinds::check_max_delay(reader, "delay", *delay, context, "delay");
+  if (delay) kinds::check_max_delay(reader, {"delay"}, *delay, context, "delay");
   if (!reader.ok()) return;
   Primitive primitive;
   primitive.op = Op::kDelayClose;

@@ -8,7 +8,8 @@ namespace {
 
 void compile_stall(ParamReader& reader, const KindContext& context, CompiledFault& out) {
   const auto duration = reader.duration("duration");
-  if (duration && !kinds::check_max_delay(reader, "duration", *duration, context, "stall")) return;
+  if (duration && !kinds::check_max_delay(reader, {"duration"}, *duration, context, "stall"))
+    return;
   if (!reader.ok()) return;
   const config::Duration held =
       duration.value_or(config::Duration{0}).count() == 0 ? context.safety.max_delay : *duration;
@@ -20,8 +21,13 @@ void compile_stall(ParamReader& reader, const KindContext& context, CompiledFaul
   out.annotation = kinds::annotation("stall", config::format_duration(held), context.source);
 }
 
+constexpr HeaderParam kStallHeaders[] = {
+    {"duration", "x-chaos-stall", "a duration like \"5s\" or milliseconds"},
+};
+constexpr HeaderTrigger kStallTrigger{kStallHeaders, /*terminal=*/true};
+
 }  // namespace
 
-extern const FaultKind kStallKind{"stall", true, compile_stall};
+extern const FaultKind kStallKind{"stall", true, compile_stall, &kStallTrigger};
 
 }  // namespace faultline::faults

@@ -170,9 +170,9 @@ int Server::run() {
   wakeup_.data = this;
   uv_timer_init(&loop_, &tick_);
   tick_.data = this;
-  // Expiry of experiments changes the CPU target without any event: re-check every second.
+  // Expiry of experiments changes the background load without any event: re-check every second.
   uv_timer_start(&tick_, on_tick, 1000, 1000);
-  update_cpu_target();
+  update_background_load();
   start_config_watch();
 
   ReadyInfo info;
@@ -231,7 +231,7 @@ void Server::request_drain() {
 
 void Server::on_wakeup(uv_async_t* async) {
   auto* self = static_cast<Server*>(async->data);
-  if (self->cpu_dirty_.exchange(false)) self->update_cpu_target();
+  if (self->stress_dirty_.exchange(false)) self->update_background_load();
   if (self->drain_requested_) self->begin_drain();
 }
 
@@ -263,7 +263,7 @@ void Server::finish() {
       log::main().error("worker {}: loop closed with handles open", w->index());
   }
   admin_->stop();
-  cpu_.set_target(0, 0);
+  stresses_.stop_all();
   for (auto* h :
        {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_),
         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sighup_),
@@ -352,7 +352,7 @@ admin::HaltOutcome Server::set_halted(bool halted) {
   run_->set_halted(halted);
   shared_->halted.store(halted);
   for (auto& w : workers_) w->halt_changed();
-  cpu_dirty_ = true;
+  stress_dirty_ = true;
   uv_async_send(&wakeup_);
   log::main().warn("kill switch {}", halted ? "ON: every fault stopped" : "off");
   admin::HaltOutcome o;
@@ -384,7 +384,7 @@ admin::MetricsSample Server::metrics() const {
   sample.halted = halted();
   sample.reloads_ok = reloads_ok_;
   sample.reloads_error = reloads_error_;
-  sample.cpu_stress_workers = cpu_.workers();
+  sample.cpu_stress_workers = stresses_.workers("cpu");
   add_fault_metrics(sample);
   return sample;
 }

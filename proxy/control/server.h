@@ -20,7 +20,7 @@
 #include "proxy/admin/backend.h"
 #include "proxy/control/expiry_audit.h"
 #include "proxy/snapshot.h"
-#include "proxy/stress/cpu_stress.h"
+#include "proxy/stress/background_stress.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {
@@ -81,7 +81,7 @@ class Server {
   Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config,
                                      const std::vector<faults::ApiExperiment>& api) const;
   void publish(SnapshotPtr snapshot);  // caller holds control_mutex_
-  void update_cpu_target();            // main thread
+  void update_background_load();       // main thread
   std::optional<admin::ExperimentView> view_of(const Snapshot& snap, const std::string& name) const;
   static void on_tick(uv_timer_t* timer);
   void add_fault_metrics(admin::MetricsSample& sample) const;
@@ -106,8 +106,8 @@ class Server {
   uint64_t next_revision_ = 1;
   SnapshotPtr snapshot_;  // current; guarded by mutex_
   admin::AuditLog audit_;
-  CpuStress cpu_;
-  std::atomic<bool> cpu_dirty_{false};
+  BackgroundStresses stresses_;
+  std::atomic<bool> stress_dirty_{false};
   uv_timer_t tick_{};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminHost> admin_;

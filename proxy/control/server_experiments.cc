@@ -1,10 +1,9 @@
-// Server: experiments through the admin API, publishing snapshots, CPU stress and the fault
-// metrics. Mutations are serialised by control_mutex_ and publish a whole new snapshot.
+// Server: experiments through the admin API, publishing snapshots, background stress and the
+// fault metrics. Mutations are serialised by control_mutex_ and publish a whole new snapshot.
 #include <algorithm>
 #include <array>
 
 #include "faults/catalog.h"
-#include "faults/cpu_target.h"
 #include "faults/views.h"
 #include "proxy/control/server.h"
 #include "proxy/log.h"
@@ -51,21 +50,20 @@ void Server::publish(SnapshotPtr snapshot) {
     snapshot_ = snapshot;
   }
   for (auto& w : workers_) w->publish(snapshot);
-  cpu_dirty_ = true;
+  stress_dirty_ = true;
   if (ready_) uv_async_send(&wakeup_);
 }
 
 void Server::on_tick(uv_timer_t* timer) {
   auto* self = static_cast<Server*>(timer->data);
-  self->update_cpu_target();
+  self->update_background_load();
   self->audit_expiries();
 }
 
-void Server::update_cpu_target() {
+void Server::update_background_load() {
   SnapshotPtr snap = snapshot();
   if (!snap || !snap->faults) return;
-  faults::CpuTarget target = faults::cpu_target(*snap->faults, faults::Clock::now());
-  cpu_.set_target(target.cores, target.load_percent);
+  stresses_.update(*snap->faults, faults::Clock::now());
 }
 
 admin::ExperimentOutcome Server::create_experiment(config::ExperimentConfig experiment,
@@ -138,7 +136,7 @@ admin::ExperimentOutcome Server::pause_experiment(const std::string& name, bool 
     e->run->set_held(false);
     snap = *built;
   }
-  cpu_dirty_ = true;
+  stress_dirty_ = true;
   uv_async_send(&wakeup_);
   log::main().info("experiment {} {}", name, paused ? "paused" : "resumed");
   admin::ExperimentOutcome o;

@@ -20,10 +20,6 @@ constexpr uint64_t kLingerMs = 2000;
 constexpr uint64_t kResetAtConnectMs = 50;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-HttpSession* session_of(llhttp_t* p) {
-  return static_cast<HttpSession*>(p->data);
-}
-
 uint64_t now_us() {
   return uv_hrtime() / 1000;
 }
@@ -43,125 +39,10 @@ void format_peer(const sockaddr_storage& ss, char* out, size_t cap) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- llhttp settings
-
-// The README promises strict parsing; cmake/Dependencies.cmake builds llhttp that way.
-static_assert(LLHTTP_STRICT_MODE, "llhttp must be built with LLHTTP_STRICT_MODE=1");
-
-const llhttp_settings_t& HttpSession::request_settings() {
-  static const llhttp_settings_t settings = [] {
-    llhttp_settings_t s;
-    llhttp_settings_init(&s);
-    s.on_url = on_req_target;
-    s.on_header_field = on_req_field;
-    s.on_header_field_complete = on_req_field_done;
-    s.on_header_value = on_req_value;
-    s.on_headers_complete = on_req_headers_complete;
-    s.on_message_complete = on_req_message_complete;
-    return s;
-  }();
-  return settings;
-}
-
-const llhttp_settings_t& HttpSession::response_settings() {
-  static const llhttp_settings_t settings = [] {
-    llhttp_settings_t s;
-    llhttp_settings_init(&s);
-    s.on_status = on_resp_status;
-    s.on_header_field = on_resp_field;
-    s.on_header_field_complete = on_resp_field_done;
-    s.on_header_value = on_resp_value;
-    s.on_headers_complete = on_resp_headers_complete;
-    s.on_body = on_resp_body;
-    s.on_message_complete = on_resp_message_complete;
-    return s;
-  }();
-  return settings;
-}
-
-// A callback that refuses returns HPE_USER; process_client then answers from req_head_
-// (431 when too large or too many fields, else 400 with its problem()).
-int HttpSession::on_req_target(llhttp_t* p, const char* at, size_t n) {
-  return session_of(p)->req_head_.add_target(at, n) ? 0 : HPE_USER;
-}
-
-int HttpSession::on_req_field(llhttp_t* p, const char* at, size_t n) {
-  return session_of(p)->req_head_.add_field(at, n) ? 0 : HPE_USER;
-}
-
-int HttpSession::on_req_field_done(llhttp_t* p) {
-  return session_of(p)->req_head_.field_done() ? 0 : HPE_USER;
-}
-
-int HttpSession::on_req_value(llhttp_t* p, const char* at, size_t n) {
-  return session_of(p)->req_head_.add_value(at, n) ? 0 : HPE_USER;
-}
-
-int HttpSession::on_req_headers_complete(llhttp_t* p) {
-  auto* s = session_of(p);
-  bool http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
-  if (!s->req_head_.check_request(http10)) return HPE_USER;
-  s->req_head_ready_ = true;
-  return HPE_PAUSED;
-}
-
-int HttpSession::on_req_message_complete(llhttp_t* p) {
-  session_of(p)->req_msg_done_ = true;
-  return HPE_PAUSED;
-}
-
-int HttpSession::on_resp_status(llhttp_t* p, const char* at, size_t n) {
-  auto* s = session_of(p);
-  if (!s->resp_head_.add_target(at, n)) return HPE_USER;
-  return 0;
-}
-
-int HttpSession::on_resp_field(llhttp_t* p, const char* at, size_t n) {
-  return session_of(p)->resp_head_.add_field(at, n) ? 0 : HPE_USER;
-}
-
-int HttpSession::on_resp_field_done(llhttp_t* p) {
-  return session_of(p)->resp_head_.field_done() ? 0 : HPE_USER;
-}
-
-int HttpSession::on_resp_value(llhttp_t* p, const char* at, size_t n) {
-  return session_of(p)->resp_head_.add_value(at, n) ? 0 : HPE_USER;
-}
-
-int HttpSession::on_resp_headers_complete(llhttp_t* p) {
-  auto* s = session_of(p);
-  if (!s->resp_head_.check_response()) return HPE_USER;  // 502: it would be re-framed
-  int status = llhttp_get_status_code(p);
-  if (status >= 100 && status < 200 && status != 101) {
-    // Interim response: process_upstream relays a 100 Continue (drops others) once the bytes
-    // of this head passed HeadCollector::consumed, then parses on.
-    s->resp_informational_ = true;
-    return HPE_PAUSED;
-  }
-  s->resp_head_ready_ = true;
-  // For a HEAD request the response has no body whatever its headers say; the head is then
-  // relayed at message completion.
-  return s->is_head_ ? 1 : HPE_PAUSED;
-}
-
-int HttpSession::on_resp_body(llhttp_t* p, const char* at, size_t n) {
-  auto* s = session_of(p);
-  if (s->dechunk_) {
-    // HTTP/1.0 client: relay decoded data, the end is marked by closing.
-    s->emit(kClient, s->resp_parse_slab_, at, n);
-  }
-  return 0;
-}
-
-int HttpSession::on_resp_message_complete(llhttp_t* p) {
-  auto* s = session_of(p);
-  if (s->resp_informational_) {
-    s->resp_informational_ = false;
-    s->resp_head_.reset(64 * 1024);
-    return 0;
-  }
-  s->resp_msg_done_ = true;
-  return HPE_PAUSED;
+// The de-chunked body of a chunked response to an HTTP/1.0 client: relayed decoded, the end is
+// marked by closing.
+void HttpSession::on_body(const char* at, size_t n) {
+  emit(kClient, resp_parse_slab_, at, n);
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -187,8 +68,7 @@ void HttpSession::start(int fd) {
   int len = sizeof peer_;
   uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer_), &len);
   format_peer(peer_, client_addr_, sizeof client_addr_);
-  llhttp_init(&req_parser_, HTTP_REQUEST, &request_settings());
-  req_parser_.data = this;
+  req_codec_.init();
 
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   // Faults that act at accept (reset at connect).
@@ -200,8 +80,7 @@ void HttpSession::start(int fd) {
         plan.reset_point == faults::ResetPoint::kConnect) {
       release_plan(worker_, *snapshot_, plan);
       // Logged and counted like a request: the client's attempt ends in an injected reset.
-      plan_ = std::move(plan);
-      plan_active_ = true;
+      executor_.adopt(std::move(plan));
       exchange_open_ = true;
       request_id_ = next_request_id();
       request_start_us_ = now_us();
@@ -234,9 +113,9 @@ void HttpSession::close(bool reset) {
     if (held_[side].slab) worker_.slabs().unref(held_[side].slab);
     held_[side] = {};
   }
-  if (plan_active_) {
-    release_plan(worker_, *snapshot_, plan_);
-    plan_active_ = false;
+  if (executor_.active()) {
+    release_plan(worker_, *snapshot_, executor_.plan());
+    executor_.end();
   }
   detach_upstream(false);
   forget_sent_head();
@@ -274,9 +153,7 @@ void HttpSession::abort() {
 void HttpSession::release_faults() {
   // Kill switch: forward what was held, lift limits.
   Wait w = wait_;
-  up_bucket_ = TokenBucket();
-  down_bucket_ = TokenBucket();
-  reset_budget_ = 0;
+  executor_.release();
   switch (w) {
     case Wait::kRequestDelay:
     case Wait::kStall:
@@ -357,11 +234,11 @@ void HttpSession::on_client_written(uv_write_t* req, int status) {
   }
   if (s->client_out_.below_low_water()) s->unpause(kUpstream, kPauseBackpressure);
   if (s->client_out_.in_flight == 0) {
-    if (s->reset_when_flushed_) {
+    if (s->after_flush_ == AfterFlush::kReset) {
       s->close(/*reset=*/true);
       return;
     }
-    if (s->close_when_flushed_) {
+    if (s->after_flush_ == AfterFlush::kClose) {
       s->close_when_flushed();
       return;
     }
@@ -499,8 +376,7 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
 void HttpSession::begin_request() {
   req_ = Req::kHead;
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  req_head_.reset(cfg.max_header_bytes.bytes);
-  req_head_ready_ = req_msg_done_ = false;
+  req_codec_.begin_message(cfg.max_header_bytes.bytes);
   request_start_us_ = now_us();
   exchange_open_ = true;
   method_known_ = outcome_injected_ = stalled_out_ = false;
@@ -526,35 +402,17 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
         [[fallthrough]];
       case Req::kHead: {
         if (n == 0) return;
-        // At most the head's remaining budget, so the verdict does not depend on the reads.
-        size_t feed = std::min(n, req_head_.room());
-        llhttp_errno_t err = llhttp_execute(&req_parser_, p, feed);
-        size_t used =
-            err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
-        if (!req_head_.consumed(p, used)) {
-          reject(400, req_head_.problem());
+        HttpCodec::Result r = req_codec_.execute(p, n);
+        if (r.event == HttpCodec::Event::kMore) return;  // the head continues in the next read
+        if (r.event != HttpCodec::Event::kHead) {
+          reject(req_codec_.error_status(), req_codec_.error_reason());
           return;
         }
-        if (err == HPE_OK) {
-          if (req_head_.room() > 0) return;  // the head continues in the next read
-          reject(431, "request header block too large\n");
-          return;
-        }
-        if (err == HPE_PAUSED && req_head_ready_) {
-          p += used;
-          n -= used;
-          llhttp_resume(&req_parser_);
-          req_ = Req::kWaiting;
-          on_request_head();
-          continue;
-        }
-        if (req_head_.too_many())
-          reject(431, req_head_.problem());
-        else if (err == HPE_USER && req_head_.problem().empty())
-          reject(431, "request header block too large\n");  // the arena (cannot happen)
-        else
-          reject(400, req_head_.problem().empty() ? "malformed request\n" : req_head_.problem());
-        return;
+        p += r.used;
+        n -= r.used;
+        req_ = Req::kWaiting;
+        on_request_head();
+        continue;
       }
       case Req::kWaiting:
       case Req::kDone:
@@ -563,21 +421,17 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
       case Req::kBody:
       case Req::kDiscard: {
         size_t limit = n;
-        if (up_bucket_.limited() && n > 0) {
-          uint64_t now = uv_now(worker_.loop());
-          uint64_t avail = up_bucket_.available(now);
-          if (avail == 0) {
+        if (executor_.throttled(HttpFaultExecutor::kUp) && n > 0) {
+          limit = executor_.admit(HttpFaultExecutor::kUp, n, uv_now(worker_.loop()));
+          if (limit == 0) {
             hold(kClient, slab, p, n);
-            wait_for(Wait::kBandwidthUp, up_bucket_.wait_ms(n));
+            wait_for(Wait::kBandwidthUp, executor_.wait_ms(HttpFaultExecutor::kUp, n));
             return;
           }
-          limit = std::min<uint64_t>(n, avail);
-          up_bucket_.consume(limit);
         }
-        llhttp_errno_t err = llhttp_execute(&req_parser_, p, limit);
-        size_t used =
-            err == HPE_OK ? limit : static_cast<size_t>(llhttp_get_error_pos(&req_parser_) - p);
-        if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+        HttpCodec::Result r = req_codec_.execute(p, limit);
+        size_t used = r.used;
+        if (r.event == HttpCodec::Event::kError) {
           // Bad chunk framing and the like: the request cannot be relayed.
           if (resp_ == Resp::kNone || resp_ == Resp::kHead) {
             detach_upstream(false);
@@ -593,19 +447,15 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
         }
         p += used;
         n -= used;
-        if (err == HPE_PAUSED) {
-          llhttp_resume(&req_parser_);
-          request_complete();
-          continue;
-        }
-        if (err == HPE_PAUSED_UPGRADE) {
+        if (r.event == HttpCodec::Event::kComplete || r.event == HttpCodec::Event::kUpgrade) {
           request_complete();
           continue;
         }
         if (n > 0) {
           // Throttled: the rest waits for tokens.
           hold(kClient, slab, p, n);
-          wait_for(Wait::kBandwidthUp, std::max<uint64_t>(1, up_bucket_.wait_ms(n)));
+          wait_for(Wait::kBandwidthUp,
+                   std::max<uint64_t>(1, executor_.wait_ms(HttpFaultExecutor::kUp, n)));
         }
         return;
       }
@@ -628,16 +478,15 @@ void HttpSession::request_complete() {
 
 void HttpSession::on_request_head() {
   uv_timer_stop(&client_timer_);
-  method_ = llhttp_get_method(&req_parser_);
+  method_ = req_codec_.method();
   method_known_ = true;
   is_head_ = method_ == HTTP_HEAD;
-  client_http10_ =
-      llhttp_get_http_major(&req_parser_) == 1 && llhttp_get_http_minor(&req_parser_) == 0;
-  client_keep_alive_ = llhttp_should_keep_alive(&req_parser_) != 0;
+  client_http10_ = req_codec_.http10();
+  client_keep_alive_ = req_codec_.keep_alive();
   // Connection: close, or HTTP/1.0 without keep-alive: whatever answers this request (relayed
   // or local) ends the connection, and it closes right after that response (SPEC §7).
   if (!client_keep_alive_) close_after_ = true;
-  upgrade_requested_ = llhttp_get_upgrade(&req_parser_) != 0;
+  upgrade_requested_ = req_codec_.upgrade();
   resp_ = Resp::kNone;
   resp_bytes_ = 0;
   status_ = 0;
@@ -648,76 +497,64 @@ void HttpSession::on_request_head() {
   }
   // Pin the newest snapshot for this request.
   if (snapshot_ != worker_.snapshot()) snapshot_ = worker_.snapshot();
-  plan_active_ = false;
-  request_delay_done_ = false;
-  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+  executor_.begin_request();
+  if (!faults_halted()) {
     faults::RequestHead head;
     head.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
-    head.path = req_head_.target();
-    head.headers = {req_head_.views(), req_head_.count()};
+    HeadCollector& req_head = req_codec_.head();
+    head.path = req_head.target();
+    head.headers = {req_head.views(), req_head.count()};
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
-    if (plan_.empty() && plan_.held_slots.empty() && plan_.injected.empty() &&
-        plan_.applied.empty()) {
-      // Reuse the plan object: nothing to clear.
-    } else {
-      plan_ = faults::Plan();
-    }
-    plan_active_ = decide_request(worker_, *snapshot_, head, plan_);
+    executor_.set_active(decide_request(worker_, *snapshot_, head, executor_.fresh_plan()));
   }
   carry_out_plan();
 }
 
 void HttpSession::carry_out_plan() {
-  if (!plan_active_) {
+  if (!executor_.active()) {
     connect_upstream();
     return;
   }
-  const faults::Plan& plan = plan_;
-  if (!plan.bad_request.empty()) {
-    reject(400, plan.bad_request);
-    return;
-  }
-  // slow_close outlives the exchange: it applies when the connection closes.
-  slow_close_ms_ = static_cast<uint64_t>(plan.close_delay.count());
-  uint64_t now = uv_now(worker_.loop());
-  if (plan.upstream_rate) up_bucket_.reset(plan.upstream_rate, now);
-  if (plan.downstream_rate) down_bucket_.reset(plan.downstream_rate, now);
-  // Latency comes first (faults apply in the order written, and terminal faults end the
-  // request): an abort after a delay answers late. The timer calls back in here.
-  if (plan.request_delay.count() > 0 && !request_delay_done_) {
-    request_delay_done_ = true;
-    wait_for(Wait::kRequestDelay, plan.request_delay.count());
-    return;
-  }
-  switch (plan.terminal) {
-    case faults::Terminal::kRespond: {
-      std::string headers;
-      for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
-      outcome_injected_ = true;
-      respond_locally(plan.respond.status, plan.respond.body, headers, false);
-      return;
-    }
-    case faults::Terminal::kReset:
-      if (plan.reset_point != faults::ResetPoint::kResponse) {
-        close(/*reset=*/true);
-        return;
-      }
-      reset_budget_ = plan.reset_after_bytes == 0 ? 1 : plan.reset_after_bytes;
-      if (plan.reset_after_bytes == 0) reset_budget_ = UINT64_MAX;  // after the response head
-      break;
-    case faults::Terminal::kStall:
-      // Hold the request and send nothing; 0 = until the client gives up (the connection
-      // closes when it does) — bounded by the idle timeout.
-      wait_for(Wait::kStall,
-               plan.stall_for.count() > 0
-                   ? plan.stall_for.count()
-                   : snapshot_->config->listeners[listener_.index].idle_timeout.count());
-      return;
-    case faults::Terminal::kNone:
-      break;
-  }
+  executor_.carry_out(uv_now(worker_.loop()),
+                      snapshot_->config->listeners[listener_.index].idle_timeout.count());
+}
+
+void HttpSession::fault_delay_request(uint64_t ms) {
+  wait_for(Wait::kRequestDelay, ms);
+}
+
+void HttpSession::fault_stall(uint64_t ms) {
+  wait_for(Wait::kStall, ms);
+}
+
+void HttpSession::fault_delay_response(uint64_t ms) {
+  wait_for(Wait::kResponseDelay, ms);
+}
+
+void HttpSession::fault_delay_close(uint64_t ms) {
+  wait_for(Wait::kSlowClose, ms);
+}
+
+void HttpSession::fault_respond(int status, std::string_view body, std::string_view headers) {
+  outcome_injected_ = true;
+  respond_locally(status, body, headers, false);
+}
+
+void HttpSession::fault_refuse(std::string_view why) {
+  reject(400, why);
+}
+
+void HttpSession::fault_reset() {
+  close(/*reset=*/true);
+}
+
+void HttpSession::fault_forward() {
   connect_upstream();
+}
+
+bool HttpSession::faults_halted() const {
+  return worker_.shared().halted.load(std::memory_order_relaxed);
 }
 
 void HttpSession::on_fault_timer(uv_timer_t* t) {
@@ -788,7 +625,7 @@ void HttpSession::on_upstream_connected(int status) {
     return;
   }
   upstream_->connected = true;
-  if (resending_) {
+  if (resend_ == Resend::kConnecting) {
     resend_head();
     return;
   }
@@ -799,13 +636,12 @@ bool HttpSession::can_resend() const {
   // A pooled connection the server closed just as we reused it fails before any response
   // byte; the request is sent again once on a fresh connection when nothing but its head
   // went out (no body bytes that could have been consumed).
-  return upstream_ && upstream_->reused && !resent_ && resp_ == Resp::kHead && !resp_started_ &&
-         !req_body_sent_ && sent_head_slab_ != nullptr;
+  return upstream_ && upstream_->reused && resend_ == Resend::kNone && resp_ == Resp::kHead &&
+         !resp_started_ && !req_body_sent_ && sent_head_slab_ != nullptr;
 }
 
 void HttpSession::resend_on_fresh_connection() {
-  resent_ = true;
-  resending_ = true;
+  resend_ = Resend::kConnecting;
   detach_upstream(false);
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   upstream_ = new UpstreamConn(worker_, listener_.index);
@@ -819,10 +655,9 @@ void HttpSession::resend_on_fresh_connection() {
 }
 
 void HttpSession::resend_head() {
-  resending_ = false;
+  resend_ = Resend::kDone;
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  llhttp_init(&upstream_->parser, HTTP_RESPONSE, &response_settings());
-  upstream_->parser.data = this;
+  resp_codec_.init();
   emit(kUpstream, sent_head_slab_, sent_head_slab_->data, sent_head_len_);
   paused_[kUpstream] = 0;
   update_reading(kUpstream);
@@ -839,10 +674,8 @@ void HttpSession::forget_sent_head() {
 
 void HttpSession::upstream_ready() {
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  llhttp_init(&upstream_->parser, HTTP_RESPONSE, &response_settings());
-  upstream_->parser.data = this;
-  resp_head_.reset(64 * 1024);
-  resp_head_ready_ = resp_msg_done_ = resp_informational_ = false;
+  resp_codec_.init();
+  resp_codec_.begin_message(64 * 1024, /*no_body=*/is_head_);
   resp_eof_body_ = dechunk_ = resp_upgrade_ = false;
   resp_ = Resp::kHead;
 
@@ -853,9 +686,9 @@ void HttpSession::upstream_ready() {
   o.strip_chaos = triggers.strip;
   o.keep_upgrade = upgrade_requested_;
   if (cfg.forwarded_for) o.forwarded_for = client_addr_;
-  size_t len =
-      write_request_head(req_head_, llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,
-                         slab->data, Slab::kSize);
+  size_t len = write_request_head(req_codec_.head(),
+                                  llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,
+                                  slab->data, Slab::kSize);
   if (len == 0) {
     worker_.slabs().unref(slab);
     detach_upstream(true);
@@ -867,7 +700,8 @@ void HttpSession::upstream_ready() {
   forget_sent_head();
   sent_head_slab_ = slab;
   sent_head_len_ = len;
-  resp_started_ = req_body_sent_ = resent_ = false;
+  resp_started_ = req_body_sent_ = false;
+  resend_ = Resend::kNone;
   paused_[kUpstream] = 0;
   update_reading(kUpstream);
   uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
@@ -895,13 +729,12 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
   // A client that sent Expect: 100-continue waits for a 100 before sending its body; answered
   // without one, it may never send it, so the unread body cannot be discarded to keep the
   // connection: close it after this response instead.
-  bool body_announced = (req_parser_.flags & F_CHUNKED) || req_parser_.content_length > 0;
-  if (req_ == Req::kWaiting && body_announced && req_head_.has("expect")) {
+  if (req_ == Req::kWaiting && req_codec_.body_announced() && req_codec_.head().has("expect")) {
     close_after_ = true;
     close_conn = true;
   }
   Slab* slab = worker_.slabs().acquire();
-  std::string_view injected = plan_active_ ? std::string_view(plan_.injected) : std::string_view();
+  std::string_view injected = executor_.injected();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
                                      slab->data, Slab::kSize);
@@ -937,7 +770,7 @@ void HttpSession::on_upstream_data(Slab* slab, const char* p, size_t n) {
   process_upstream(slab, p, n);
   flush(kClient);
   // A synchronous write completes without a callback: act on what waited for the flush.
-  if (!closing_ && reset_when_flushed_ && client_out_.idle()) close(/*reset=*/true);
+  if (!closing_ && after_flush_ == AfterFlush::kReset && client_out_.idle()) close(/*reset=*/true);
 }
 
 void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
@@ -968,20 +801,13 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           if (upstream_) arm_upstream_idle_timer();
         }
         resp_parse_slab_ = slab;
-        llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, n);
+        HttpCodec::Result r = resp_codec_.execute(p, n);
         resp_parse_slab_ = nullptr;
-        size_t used =
-            err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
-        if (!resp_head_.consumed(p, used)) {
-          upstream_failed(UV_EPROTO, false);  // obs-fold: 502 (RFC 9112 §5.2)
-          return;
-        }
-        if (err == HPE_OK) return;
-        if (err == HPE_PAUSED && resp_informational_) {
-          p += used;
-          n -= used;
-          llhttp_resume(&upstream_->parser);
-          if (llhttp_get_status_code(&upstream_->parser) == 100 && !client_http10_) {
+        if (r.event == HttpCodec::Event::kMore) return;
+        if (r.event == HttpCodec::Event::kInterim) {
+          p += r.used;
+          n -= r.used;
+          if (resp_codec_.status_code() == 100 && !client_http10_) {
             Slab* c = worker_.slabs().acquire();
             std::memcpy(c->data, kContinue.data(), kContinue.size());
             emit(kClient, c, c->data, kContinue.size());
@@ -989,17 +815,16 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           }
           continue;
         }
-        if (err == HPE_PAUSED && resp_head_ready_) {
-          p += used;
-          n -= used;
-          llhttp_resume(&upstream_->parser);
+        if (r.event == HttpCodec::Event::kHead) {
+          p += r.used;
+          n -= r.used;
           if (!on_response_head()) return;
           if (wait_ == Wait::kResponseDelay) {
             hold(kUpstream, slab, p, n);
             return;
           }
           emit_response_head();
-          if (resp_msg_done_) {
+          if (resp_codec_.message_done()) {
             // HEAD response: complete with its head.
             resp_ = Resp::kDone;
             upstream_done_us_ = now_us();
@@ -1009,39 +834,34 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           }
           continue;
         }
-        upstream_failed(UV_EPROTO, false);
+        upstream_failed(UV_EPROTO, false);  // malformed, or obs-fold: 502 (RFC 9112 §5.2)
         return;
       }
       case Resp::kBody: {
         // Runs even with n == 0: a body-less response completes right after its head.
         size_t limit = n;
-        if (n > 0 && reset_budget_ && reset_budget_ != UINT64_MAX) {
-          uint64_t left = reset_budget_ > resp_bytes_ ? reset_budget_ - resp_bytes_ : 0;
-          limit = std::min<uint64_t>(limit, left);
+        if (n > 0 && executor_.resets_response()) {
+          limit = std::min<uint64_t>(limit, executor_.bytes_before_reset(resp_bytes_));
           if (limit == 0) {
-            reset_when_flushed_ = true;
+            after_flush_ = AfterFlush::kReset;
             pause(kUpstream, kPauseWait);
             if (client_out_.in_flight == 0 && !client_out_.staging) close(true);
             return;
           }
         }
-        if (n > 0 && down_bucket_.limited()) {
-          uint64_t avail = down_bucket_.available(uv_now(worker_.loop()));
-          if (avail == 0) {
+        if (n > 0 && executor_.throttled(HttpFaultExecutor::kDown)) {
+          limit = executor_.admit(HttpFaultExecutor::kDown, limit, uv_now(worker_.loop()));
+          if (limit == 0) {
             hold(kUpstream, slab, p, n);
-            wait_for(Wait::kBandwidthDown, down_bucket_.wait_ms(n));
+            wait_for(Wait::kBandwidthDown, executor_.wait_ms(HttpFaultExecutor::kDown, n));
             return;
           }
-          limit = std::min<uint64_t>(limit, avail);
-          down_bucket_.consume(limit);
         }
         resp_parse_slab_ = slab;
-        llhttp_errno_t err = llhttp_execute(&upstream_->parser, p, limit);
+        HttpCodec::Result r = resp_codec_.execute(p, limit);
         resp_parse_slab_ = nullptr;
-        size_t used = err == HPE_OK
-                          ? limit
-                          : static_cast<size_t>(llhttp_get_error_pos(&upstream_->parser) - p);
-        if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+        size_t used = r.used;
+        if (r.event == HttpCodec::Event::kError) {
           upstream_failed(UV_EPROTO, false);
           return;
         }
@@ -1049,8 +869,7 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
         resp_bytes_ += used;
         p += used;
         n -= used;
-        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-          if (err == HPE_PAUSED) llhttp_resume(&upstream_->parser);
+        if (r.event == HttpCodec::Event::kComplete || r.event == HttpCodec::Event::kUpgrade) {
           resp_ = Resp::kDone;
           upstream_done_us_ = now_us();
           if (resp_upgrade_) {
@@ -1063,10 +882,10 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
           return;
         }
         if (n > 0) {
-          if (reset_budget_ && reset_budget_ != UINT64_MAX && resp_bytes_ >= reset_budget_)
-            continue;
+          if (executor_.reset_due(resp_bytes_)) continue;
           hold(kUpstream, slab, p, n);
-          wait_for(Wait::kBandwidthDown, std::max<uint64_t>(1, down_bucket_.wait_ms(n)));
+          wait_for(Wait::kBandwidthDown,
+                   std::max<uint64_t>(1, executor_.wait_ms(HttpFaultExecutor::kDown, n)));
         }
         return;
       }
@@ -1075,22 +894,19 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
 }
 
 bool HttpSession::on_response_head() {
-  status_ = llhttp_get_status_code(&upstream_->parser);
+  status_ = resp_codec_.status_code();
   resp_upgrade_ = status_ == 101 && upgrade_requested_;
   if (status_ == 101 && !upgrade_requested_) {
     upstream_failed(UV_EPROTO, false);
     return false;
   }
-  resp_eof_body_ = !resp_msg_done_ && llhttp_message_needs_eof(&upstream_->parser);
-  bool chunked = (upstream_->parser.flags & F_CHUNKED) != 0;
-  dechunk_ = client_http10_ && chunked && !is_head_;
+  resp_eof_body_ = !resp_codec_.message_done() && resp_codec_.needs_eof();
+  dechunk_ = client_http10_ && resp_codec_.chunked() && !is_head_;
+  if (dechunk_) resp_codec_.set_body_sink(this);
   if (resp_eof_body_ || dechunk_ || !client_keep_alive_ || (upgrade_requested_ && !resp_upgrade_) ||
       client_eof_ || worker_.draining())
     close_after_ = true;
-  if (plan_active_ && plan_.response_delay.count() > 0 &&
-      !worker_.shared().halted.load(std::memory_order_relaxed)) {
-    wait_for(Wait::kResponseDelay, plan_.response_delay.count());
-  }
+  executor_.at_response_head();
   return true;
 }
 
@@ -1102,8 +918,8 @@ void HttpSession::emit_response_head() {
   o.keep_transfer_encoding = !dechunk_ && !client_http10_;
   o.connection_close = close_after_ && !resp_upgrade_;
   o.connection_keep_alive = !close_after_ && client_http10_;
-  if (plan_active_) o.injected = plan_.injected;
-  size_t len = write_response_head(resp_head_, status_, o, slab->data, Slab::kSize);
+  o.injected = executor_.injected();
+  size_t len = write_response_head(resp_codec_.head(), status_, o, slab->data, Slab::kSize);
   if (len == 0) {
     worker_.slabs().unref(slab);
     upstream_failed(UV_E2BIG, false);
@@ -1113,16 +929,13 @@ void HttpSession::emit_response_head() {
   worker_.slabs().unref(slab);
   resp_bytes_ += len;
   resp_ = Resp::kBody;
-  if (reset_budget_ == UINT64_MAX) {
-    // Reset right after the response head.
-    reset_budget_ = resp_bytes_;
-  }
+  executor_.response_head_sent(resp_bytes_);
 }
 
 // After a response delay: relay the head, then whatever followed it.
 void HttpSession::response_head_released() {
   emit_response_head();
-  if (resp_msg_done_) {
+  if (resp_codec_.message_done()) {
     resp_ = Resp::kDone;  // HEAD: the head was the whole response
     upstream_done_us_ = now_us();
     maybe_finish_exchange();
@@ -1149,7 +962,7 @@ void HttpSession::on_upstream_eof(int status) {
     return;
   }
   if (resp_ == Resp::kBody && resp_eof_body_ && status == UV_EOF) {
-    llhttp_finish(&upstream_->parser);
+    resp_codec_.finish();
     resp_ = Resp::kDone;
     upstream_done_us_ = now_us();
     detach_upstream(false);
@@ -1217,7 +1030,7 @@ void HttpSession::upstream_failed(int status, bool timeout) {
   if (exchange_open_) record_exchange(Ending::kUpstreamFailed);
   close_after_ = true;
   if (resp_eof_body_ || dechunk_) {
-    reset_when_flushed_ = true;
+    after_flush_ = AfterFlush::kReset;
     flush(kClient);
     if (!closing_ && client_out_.idle()) close(/*reset=*/true);
     return;
@@ -1281,7 +1094,7 @@ void HttpSession::record_exchange(Ending ending) {
   r.worker = worker_.index();
   if (method_known_) {
     r.method = llhttp_method_name(static_cast<llhttp_method_t>(method_));
-    r.path = req_head_.target();
+    r.path = req_codec_.head().target();
   }
   // A status counts when its response reached the client whole; a reset, a stall, a client
   // that left or an upstream that died mid-way is "000" (SPEC §7), whatever head went out.
@@ -1299,22 +1112,19 @@ void HttpSession::record_exchange(Ending ending) {
     const uint64_t span = until - upstream_start_us_;
     r.upstream_us = span > ours ? span - ours : 0;
   }
-  if (plan_active_) r.faults = plan_.applied;
+  if (executor_.active()) r.faults = executor_.plan().applied;
   finish_record(listener_.stats, r);
 }
 
 void HttpSession::finish_exchange() {
   if (exchange_open_) record_exchange(Ending::kComplete);
-  bool reusable = upstream_ && resp_ == Resp::kDone && !upgrade_requested_ &&
-                  llhttp_should_keep_alive(&upstream_->parser);
+  bool reusable =
+      upstream_ && resp_ == Resp::kDone && !upgrade_requested_ && resp_codec_.keep_alive();
   detach_upstream(reusable);
   forget_sent_head();
-  if (plan_active_) {
-    release_plan(worker_, *snapshot_, plan_);
-    plan_active_ = false;
-    up_bucket_ = TokenBucket();
-    down_bucket_ = TokenBucket();
-    reset_budget_ = 0;
+  if (executor_.active()) {
+    release_plan(worker_, *snapshot_, executor_.plan());
+    executor_.end();
   }
   resp_ = Resp::kNone;
   if (close_after_ || worker_.draining() || client_eof_ || upgrade_requested_) {
@@ -1333,17 +1143,12 @@ void HttpSession::close_when_flushed() {
   if (closing_) return;
   if (client_out_.staging) flush(kClient);
   if (client_out_.in_flight > 0) {
-    close_when_flushed_ = true;
+    if (after_flush_ == AfterFlush::kNothing) after_flush_ = AfterFlush::kClose;  // a reset wins
     return;
   }
-  close_when_flushed_ = false;
-  if (slow_close_ms_ > 0 && wait_ != Wait::kSlowClose &&
-      !worker_.shared().halted.load(std::memory_order_relaxed)) {
-    uint64_t ms = slow_close_ms_;
-    slow_close_ms_ = 0;
-    wait_for(Wait::kSlowClose, ms);
-    return;
-  }
+  if (after_flush_ == AfterFlush::kClose) after_flush_ = AfterFlush::kNothing;
+  // slow_close: the executor starts the wait (fault_delay_close).
+  if (wait_ != Wait::kSlowClose && executor_.delay_close()) return;
   linger();
 }
 

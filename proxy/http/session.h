@@ -13,13 +13,19 @@
 // Timers: the client timer (idle, header, linger), the fault timer, and the upstream
 // connection's timer (connect_timeout, then response_timeout until the first response byte,
 // then upstream_idle_timeout between response bytes while the proxy is reading them).
-#include <llhttp.h>
+//
+// Who does what: HttpCodec (proxy/http/codec.h) parses each direction and returns what it saw;
+// HttpFaultExecutor (proxy/http/fault_executor.h) carries out the request's fault plan and
+// calls back through the hooks below; this class is the exchange's state machine (Req, Resp,
+// Wait) and the relay plumbing between the two sockets. Neither helper knows this class.
 #include <uv.h>
 
 #include <cstdint>
 #include <string>
 
 #include "faults/plan.h"
+#include "proxy/http/codec.h"
+#include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/outbox.h"
@@ -36,7 +42,9 @@ class UpstreamConn;
 class UpstreamPool;
 struct Slab;
 
-class HttpSession final : public Connection {
+class HttpSession final : public Connection,
+                          private HttpCodec::BodySink,
+                          private HttpFaultExecutor::Hooks {
  public:
   HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool& pool);
   ~HttpSession() override;
@@ -69,29 +77,16 @@ class HttpSession final : public Connection {
     kSlowClose,
     kLinger
   };
+  // What happens once the client's write queue is empty: a reset wins over a close.
+  enum class AfterFlush : uint8_t { kNothing, kClose, kReset };
+  // Sending the request again after a stale pooled connection: at most once per exchange.
+  enum class Resend : uint8_t { kNone, kConnecting, kDone };
   enum Side : uint8_t { kClient = 0, kUpstream = 1 };
   struct Held {
     Slab* slab = nullptr;
     const char* p = nullptr;
     size_t n = 0;
   };
-
-  // llhttp callbacks.
-  static int on_req_target(llhttp_t* p, const char* at, size_t n);
-  static int on_req_field(llhttp_t* p, const char* at, size_t n);
-  static int on_req_field_done(llhttp_t* p);
-  static int on_req_value(llhttp_t* p, const char* at, size_t n);
-  static int on_req_headers_complete(llhttp_t* p);
-  static int on_req_message_complete(llhttp_t* p);
-  static int on_resp_status(llhttp_t* p, const char* at, size_t n);
-  static int on_resp_field(llhttp_t* p, const char* at, size_t n);
-  static int on_resp_field_done(llhttp_t* p);
-  static int on_resp_value(llhttp_t* p, const char* at, size_t n);
-  static int on_resp_headers_complete(llhttp_t* p);
-  static int on_resp_body(llhttp_t* p, const char* at, size_t n);
-  static int on_resp_message_complete(llhttp_t* p);
-  static const llhttp_settings_t& request_settings();
-  static const llhttp_settings_t& response_settings();
 
   // libuv callbacks.
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
@@ -101,6 +96,20 @@ class HttpSession final : public Connection {
   static void on_fault_timer(uv_timer_t* t);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_close(uv_handle_t* h);
+
+  // The de-chunked response body (HTTP/1.0 client, chunked response).
+  void on_body(const char* at, size_t n) override;
+
+  // The fault executor's hooks (proxy/http/fault_executor.h).
+  void fault_delay_request(uint64_t ms) override;
+  void fault_stall(uint64_t ms) override;
+  void fault_delay_response(uint64_t ms) override;
+  void fault_delay_close(uint64_t ms) override;
+  void fault_respond(int status, std::string_view body, std::string_view headers) override;
+  void fault_refuse(std::string_view why) override;
+  void fault_reset() override;
+  void fault_forward() override;
+  bool faults_halted() const override;
 
   // Request side.
   void process_client(Slab* slab, const char* p, size_t n);
@@ -159,9 +168,8 @@ class HttpSession final : public Connection {
   uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};
   UpstreamConn* upstream_ = nullptr;
-  llhttp_t req_parser_{};
-  HeadCollector req_head_;
-  HeadCollector resp_head_;
+  HttpCodec req_codec_{HttpCodec::Kind::kRequest};
+  HttpCodec resp_codec_{HttpCodec::Kind::kResponse};
   Outbox client_out_;
   Held held_[2];
   uint8_t paused_[2] = {0, 0};
@@ -172,17 +180,11 @@ class HttpSession final : public Connection {
   int pending_closes_ = 0;
   bool closing_ = false;
   bool close_after_ = false;  // no keep-alive after this exchange
-  bool close_when_flushed_ = false;
-  bool reset_when_flushed_ = false;
+  AfterFlush after_flush_ = AfterFlush::kNothing;
   bool client_eof_ = false;
   bool reset_on_input_ = false;  // reset at connect: RST on the first read or a short timer
-  bool req_head_ready_ = false;
-  bool req_msg_done_ = false;
-  bool resp_head_ready_ = false;
-  bool resp_msg_done_ = false;
-  bool resp_informational_ = false;
-  bool resp_eof_body_ = false;  // body ends at upstream EOF
-  bool dechunk_ = false;        // HTTP/1.0 client and a chunked response
+  bool resp_eof_body_ = false;   // body ends at upstream EOF
+  bool dechunk_ = false;         // HTTP/1.0 client and a chunked response
   bool upgrade_requested_ = false;
   bool resp_upgrade_ = false;
   bool client_http10_ = false;
@@ -190,7 +192,7 @@ class HttpSession final : public Connection {
   bool is_head_ = false;
   uint8_t method_ = 0;
   int status_ = 0;
-  // Response parsing: the slab holding the bytes handed to llhttp (de-chunked body spans
+  // Response parsing: the slab holding the bytes handed to the codec (de-chunked body spans
   // point into it and must hold a reference to it, not to a slab guessed from a pointer).
   Slab* resp_parse_slab_ = nullptr;
   ReadSlot client_read_slot_;
@@ -201,17 +203,12 @@ class HttpSession final : public Connection {
   uint64_t upstream_done_us_ = 0;
   uint64_t upstream_quiet_since_ms_ = 0;  // loop time of the last upstream read (or resume)
   uint64_t resp_bytes_ = 0;               // bytes sent to the client for this response
-  uint64_t reset_budget_ = 0;             // reset after this many response bytes (0 = off)
-  uint64_t slow_close_ms_ = 0;
-  bool request_delay_done_ = false;  // slow_close of the last faulted exchange
-  Slab* sent_head_slab_ = nullptr;   // the forwarded head, until the response starts
+  Slab* sent_head_slab_ = nullptr;        // the forwarded head, until the response starts
   size_t sent_head_len_ = 0;
   bool resp_started_ = false;
   bool req_body_sent_ = false;
-  bool resent_ = false;
-  bool resending_ = false;
-  faults::Plan plan_;
-  bool plan_active_ = false;
+  Resend resend_ = Resend::kNone;
+  HttpFaultExecutor executor_{*this};
   // The exchange's log facts (proxy/request_record.h).
   bool exchange_open_ = false;                   // a request began and has not been logged yet
   bool method_known_ = false;                    // its head was parsed
@@ -222,8 +219,6 @@ class HttpSession final : public Connection {
   uint64_t fault_us_ = 0;              // held by our fault waits in this exchange
   uint64_t fault_since_us_ = 0;        // start of the current fault wait (0 = none)
   uint64_t fault_us_at_upstream_ = 0;  // fault_us_ when the upstream exchange began
-  TokenBucket up_bucket_;
-  TokenBucket down_bucket_;
 };
 
 }  // namespace faultline::proxy

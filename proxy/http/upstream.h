@@ -2,7 +2,6 @@
 // One connection to an upstream HTTP server. While a session uses it, its reads and writes
 // belong to that session; idle, it sits in the listener's per-worker pool, where any byte or
 // EOF from the server, or the idle expiry, closes it.
-#include <llhttp.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -35,7 +34,6 @@ class UpstreamConn : public Retirable {
   uv_tcp_t tcp{};
   uv_timer_t timer{};  // connect timeout, response timeout, idle expiry in the pool
   uv_connect_t connect_req{};
-  llhttp_t parser{};
   Outbox out;
   ReadSlot read_slot;
   HttpSession* session = nullptr;  // null while pooled or closing

@@ -39,33 +39,38 @@ void TcpSession::start(int fd) {
   logged_ = false;
   request_id_ = next_request_id();
   started_us_ = uv_hrtime() / 1000;
-  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
-    plan_active_ = decide_connect(worker_, *snapshot_, listener_.index,
-                                  reinterpret_cast<sockaddr*>(&peer), plan_);
+  if (!faults_halted()) {
+    executor_.set_active(decide_connect(worker_, *snapshot_, listener_.index,
+                                        reinterpret_cast<sockaddr*>(&peer), executor_.plan()));
   }
-  if (plan_active_) {
-    if (plan_.terminal == faults::Terminal::kReset &&
-        plan_.reset_point == faults::ResetPoint::kConnect) {
-      // RST on the client's first bytes or after a moment, so that the client sees an accepted
-      // connection reset rather than racing its own connect() (see HttpSession).
-      reset_on_input_ = true;
-      uv_read_start(stream(0), on_alloc, on_client_read);
-      uv_timer_start(&close_timer_, on_timer, 50, 0);
-      return;
-    }
-    if (plan_.terminal == faults::Terminal::kStall) {
-      // Accept, relay nothing, then close.
-      stalled_ = true;
-      uint64_t ms =
-          plan_.stall_for.count() > 0 ? plan_.stall_for.count() : cfg.idle_timeout.count();
-      start_timer_at_least(&close_timer_, on_timer, ms);
-      return;
-    }
-    uint64_t now = uv_now(loop);
-    if (plan_.upstream_rate) bucket_[0].reset(plan_.upstream_rate, now);
-    if (plan_.downstream_rate) bucket_[1].reset(plan_.downstream_rate, now);
-  }
+  // Reset at connect and stall take over here (fault_reset_at_connect, fault_stall).
+  if (executor_.active() && !executor_.carry_out_at_connect(uv_now(loop), cfg.idle_timeout.count()))
+    return;
   connect_upstream();
+}
+
+void TcpSession::fault_reset_at_connect() {
+  // RST on the client's first bytes or after a moment, so that the client sees an accepted
+  // connection reset rather than racing its own connect() (see HttpSession).
+  reset_on_input_ = true;
+  uv_read_start(stream(0), on_alloc, on_client_read);
+  uv_timer_start(&close_timer_, on_timer, 50, 0);
+}
+
+void TcpSession::fault_stall(uint64_t ms) {
+  // Accept, relay nothing, then close.
+  stalled_ = true;
+  start_timer_at_least(&close_timer_, on_timer, ms);
+}
+
+void TcpSession::fault_delay_close(uint64_t ms) {
+  // slow_close: the data went out at full speed, the FIN to the client waits.
+  slow_close_pending_ = true;
+  start_timer_at_least(&close_timer_, on_timer, ms);
+}
+
+bool TcpSession::faults_halted() const {
+  return worker_.shared().halted.load(std::memory_order_relaxed);
 }
 
 void TcpSession::connect_upstream() {
@@ -149,36 +154,10 @@ void TcpSession::on_read(int side, ssize_t nread, const uv_buf_t* buf) {
 
 void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
   int to = 1 - dir;
-  faults::Duration delay = dir == 0 ? plan_.upstream_chunk_delay : plan_.downstream_chunk_delay;
-  bool hold = false;
-  bool is_delay = false;
-  uint64_t wait_ms = 0;
-  size_t send = n;
-  if (plan_active_ && !waiting_[dir] && delay.count() > 0) {
-    hold = true;
-    is_delay = true;
-    wait_ms = delay.count();
-    send = 0;
-  } else if (bucket_[dir].limited()) {
-    uint64_t avail = bucket_[dir].available(uv_now(worker_.loop()));
-    send = std::min<uint64_t>(n, avail);
-    bucket_[dir].consume(send);
-    if (send < n) {
-      hold = true;
-      wait_ms = bucket_[dir].wait_ms(n - send);
-    }
-  }
-  if (dir == 1 && plan_active_ && plan_.terminal == faults::Terminal::kReset &&
-      plan_.reset_point != faults::ResetPoint::kConnect) {
-    uint64_t left = plan_.reset_after_bytes > downstream_bytes_
-                        ? plan_.reset_after_bytes - downstream_bytes_
-                        : 0;
-    if (send >= left) {
-      send = left;
-      hold = false;
-      reset_pending_ = true;
-    }
-  }
+  const TcpFaultExecutor::Chunk chunk = executor_.on_chunk(
+      dir, n, waiting_[dir], downstream_bytes_, [this] { return uv_now(worker_.loop()); });
+  const size_t send = chunk.send;
+  if (chunk.reset) reset_pending_ = true;
   if (send > 0) {
     out_[to].add(worker_.write_ops(), worker_.slabs(), slab, p, send);
     if (dir == 1) downstream_bytes_ += send;
@@ -194,15 +173,15 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     if (out_[0].in_flight == 0) close(true);
     return;
   }
-  if (hold && send < n) {
+  if (chunk.hold && send < n) {
     worker_.slabs().ref(slab);
     held_[dir] = {slab, p + send, n - send};
     waiting_[dir] = true;
     held_since_us_[dir] = uv_hrtime() / 1000;
-    if (is_delay)
-      start_timer_at_least(&timers_[dir], on_timer, wait_ms);
+    if (chunk.delay)
+      start_timer_at_least(&timers_[dir], on_timer, chunk.wait_ms);
     else
-      uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, wait_ms), 0);
+      uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, chunk.wait_ms), 0);
   }
   update_reading(dir);
 }
@@ -288,13 +267,7 @@ void TcpSession::side_eof(int side) {
   update_reading(side);
   if (held_[side].slab) return;  // shut down once the held bytes went out
   int to = 1 - side;
-  if (to == 0 && plan_active_ && plan_.close_delay.count() > 0 &&
-      !worker_.shared().halted.load(std::memory_order_relaxed)) {
-    // slow_close: the data went out at full speed, the FIN to the client waits.
-    slow_close_pending_ = true;
-    start_timer_at_least(&close_timer_, on_timer, plan_.close_delay.count());
-    return;
-  }
+  if (to == 0 && executor_.delay_close()) return;  // slow_close (fault_delay_close)
   if (uv_shutdown(&shutdown_req_[to], stream(to), on_shutdown) != 0) close();
 }
 
@@ -322,14 +295,8 @@ void TcpSession::finish() {
 
 void TcpSession::release_faults() {
   if (closing_) return;
-  if (plan_active_) release_plan(worker_, *snapshot_, plan_);
-  // The faults applied so far stay in the connection's log line.
-  std::vector<faults::AppliedFault> applied = std::move(plan_.applied);
-  plan_ = faults::Plan();
-  plan_.applied = std::move(applied);
-  plan_active_ = false;
-  bucket_[0] = TokenBucket();
-  bucket_[1] = TokenBucket();
+  if (executor_.active()) release_plan(worker_, *snapshot_, executor_.plan());
+  executor_.release();
   if (stalled_) {
     // Released: relay after all.
     stalled_ = false;
@@ -362,7 +329,7 @@ void TcpSession::record(bool reset) {
   r.total_us = now - started_us_;
   // A stall holds the whole connection.
   r.fault_us = stalled_ ? r.total_us : fault_us_;
-  r.faults = plan_.applied;
+  r.faults = executor_.plan().applied;
   finish_record(listener_.stats, r);
 }
 
@@ -374,7 +341,7 @@ void TcpSession::close(bool reset) {
     if (h.slab) worker_.slabs().unref(h.slab);
     h = {};
   }
-  if (plan_active_) release_plan(worker_, *snapshot_, plan_);
+  if (executor_.active()) release_plan(worker_, *snapshot_, executor_.plan());
   for (auto& o : out_) o.discard(worker_.write_ops(), worker_.slabs());
   for (auto& slot : read_slot_) slot.release(worker_.slabs());
   worker_.remove(this);

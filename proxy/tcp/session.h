@@ -6,7 +6,8 @@
 // write queues, each pinning at most three 64 KiB slabs (Outbox::kHighWater counts slabs, not
 // bytes): under 0.5 MiB with both directions full, under 256 KiB for a client that reads
 // slowly (tests/integration/http_session_memory). A connection that moves no byte either way
-// for the listener's idle_timeout is closed.
+// for the listener's idle_timeout is closed. The connection's fault plan is carried out by
+// TcpFaultExecutor (proxy/tcp/fault_executor.h), which calls back through the hooks below.
 #include <uv.h>
 
 #include "faults/plan.h"
@@ -16,6 +17,7 @@
 #include "proxy/io/token_bucket.h"
 #include "proxy/request_record.h"
 #include "proxy/snapshot.h"
+#include "proxy/tcp/fault_executor.h"
 
 namespace faultline::proxy {
 
@@ -23,7 +25,7 @@ class Worker;
 struct WorkerListener;
 struct Slab;
 
-class TcpSession final : public Connection {
+class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
  public:
   TcpSession(Worker& worker, WorkerListener& listener);
   // Takes over an accepted client socket whose connection slot the worker already reserved.
@@ -51,6 +53,12 @@ class TcpSession final : public Connection {
   static void on_idle_timer(uv_timer_t* t);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_close(uv_handle_t* h);
+
+  // The fault executor's hooks (proxy/tcp/fault_executor.h).
+  void fault_reset_at_connect() override;
+  void fault_stall(uint64_t ms) override;
+  void fault_delay_close(uint64_t ms) override;
+  bool faults_halted() const override;
 
   void on_read(int side, ssize_t nread, const uv_buf_t* buf);
   void relay(int dir, Slab* slab, const char* p, size_t n);
@@ -80,9 +88,7 @@ class TcpSession final : public Connection {
   Outbox out_[2];
   ReadSlot read_slot_[2];  // per side: the slab its next read lands in
   Held held_[2];
-  TokenBucket bucket_[2];
-  faults::Plan plan_;
-  bool plan_active_ = false;
+  TcpFaultExecutor executor_{*this};
   bool connected_ = false;
   bool reading_[2] = {false, false};
   bool eof_[2] = {false, false};

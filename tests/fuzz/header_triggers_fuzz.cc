@@ -1,9 +1,11 @@
-// Fuzzes the x-chaos-* header parsing and the sampling parsers with arbitrary header blocks:
-// lines "name: value" separated by '\n'. Every input must parse or fail with a message,
-// never crash, and a failure message must name an x-chaos header.
+// Fuzzes the x-chaos-* headers, compiled through the catalogue kinds, and the sampling parsers
+// with arbitrary header blocks: lines "name: value" separated by '\n'. Every input must compile
+// or fail with a message, never crash; a failure message must name an x-chaos header and a
+// compiled fault must respect the caps.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,18 +31,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
   }
   const ChaosHeaders raw = scan_chaos_headers(headers);
+  faultline::config::SafetyConfig safety;
+  safety.max_delay = std::chrono::seconds(30);
   HeaderFaults faults;
   std::string error;
-  if (!parse_header_faults(raw, std::chrono::seconds(30), faults, error)) {
+  if (!compile_header_faults(raw, safety, faults, error)) {
     if (error.rfind("x-chaos-", 0) != 0) std::abort();
   } else {
-    // delay + jitter is what a request can be held for; it must respect the cap.
-    const auto zero = std::chrono::milliseconds{0};
-    if (faultline::config::saturating_add(faults.delay.value_or(zero),
-                                          faults.jitter.value_or(zero)) > std::chrono::seconds(30))
-      std::abort();
-    if (faults.stall && *faults.stall > std::chrono::seconds(30)) std::abort();
-    if (faults.abort && (*faults.abort < 200 || *faults.abort > 599)) std::abort();
+    // What a request can be held for must respect the cap: delay + jitter, the stall.
+    int terminals = 0;
+    for (const CompiledFault& fault : faults.faults) {
+      terminals += fault.terminal ? 1 : 0;
+      for (const Primitive& primitive : fault.primitives) {
+        if (primitive.op == Op::kDelay &&
+            faultline::config::saturating_add(primitive.amount, primitive.jitter) >
+                safety.max_delay)
+          std::abort();
+        if (primitive.op == Op::kStall && primitive.amount > safety.max_delay) std::abort();
+        if (primitive.op == Op::kRespond &&
+            (primitive.response->status < 200 || primitive.response->status > 599))
+          std::abort();
+        if (primitive.op == Op::kThrottle && primitive.rate == 0) std::abort();
+        if (primitive.op == Op::kReset && primitive.reset_point == ResetPoint::kConnect)
+          std::abort();
+      }
+    }
+    if (terminals > 1) std::abort();
     if (faults.percentage < 0 || faults.percentage > 100) std::abort();
   }
   for (const HeaderView& header : headers) {

@@ -1,9 +1,9 @@
 // Fuzzes the client side of an HTTP/1.1 proxy connection without a loop, the way
-// proxy/http_session.cc drives it: bytes arrive in arbitrary pieces (as reads do), llhttp
-// (strict mode) is fed at most the head's remaining budget and its callbacks go straight to
-// the session's own head code (HeadCollector: arena, field count, empty names, obs-fold,
-// framing headers named in Connection), each complete head is rewritten for forwarding, and
-// the body and any pipelined requests follow.
+// proxy/http_session.cc drives it: bytes arrive in arbitrary pieces (as reads do) and go to the
+// session's own request codec (proxy/http/codec.h: strict llhttp fed at most the head's
+// remaining budget, HeadCollector's arena, field count, empty names, obs-fold, framing headers
+// named in Connection), each complete head is rewritten for forwarding, and the body and any
+// pipelined requests follow.
 //
 // Properties:
 // - the forwarded head parses again, strictly, with the same method, target and body framing
@@ -19,85 +19,32 @@
 #include <string>
 
 #include "config/ascii.h"
+#include "proxy/http/codec.h"
 #include "proxy/http/head.h"
 
 using faultline::config::ascii_iequals;
-using faultline::proxy::HeadCollector;
+using faultline::proxy::HttpCodec;
 
 namespace {
 
 constexpr size_t kHeadLimit = 8192;
 constexpr size_t kForwardCap = 16384;
 
-// Parser callbacks share this state, as they share HttpSession's members.
-struct Side {
-  HeadCollector head;
-  bool head_ready = false;
-};
-
-Side* side_of(llhttp_t* p) {
-  return static_cast<Side*>(p->data);
-}
-
-// The same calls as HttpSession::on_req_*.
-int on_url(llhttp_t* p, const char* at, size_t n) {
-  return side_of(p)->head.add_target(at, n) ? 0 : HPE_USER;
-}
-int on_field(llhttp_t* p, const char* at, size_t n) {
-  return side_of(p)->head.add_field(at, n) ? 0 : HPE_USER;
-}
-int on_field_done(llhttp_t* p) {
-  return side_of(p)->head.field_done() ? 0 : HPE_USER;
-}
-int on_value(llhttp_t* p, const char* at, size_t n) {
-  return side_of(p)->head.add_value(at, n) ? 0 : HPE_USER;
-}
-int on_headers_complete(llhttp_t* p) {
-  Side* s = side_of(p);
-  bool http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
-  if (!s->head.check_request(http10)) return HPE_USER;
-  s->head_ready = true;
-  return HPE_PAUSED;
-}
-int on_message_complete(llhttp_t*) {
-  return HPE_PAUSED;
-}
-
-const llhttp_settings_t& request_settings() {
-  static const llhttp_settings_t settings = [] {
-    llhttp_settings_t s;
-    llhttp_settings_init(&s);
-    s.on_url = on_url;
-    s.on_header_field = on_field;
-    s.on_header_field_complete = on_field_done;
-    s.on_header_value = on_value;
-    s.on_headers_complete = on_headers_complete;
-    s.on_message_complete = on_message_complete;
-    return s;
-  }();
-  return settings;
-}
-
 // What the connection would do with its bytes: forwarded heads and body bytes, then how it
 // ended. Compared between the one-read and the many-reads deliveries.
 struct Connection {
   enum class State { kHead, kBody, kTunnel, kClosed } state = State::kHead;
-  Side side;
-  llhttp_t parser;
+  HttpCodec codec{HttpCodec::Kind::kRequest};
   std::string transcript;
   size_t body_start = 0;  // transcript length where the current message's body began
   char out[kForwardCap];
 
   Connection() {
-    llhttp_init(&parser, HTTP_REQUEST, &request_settings());
-    parser.data = &side;
+    codec.init();
     begin_request();
   }
 
-  void begin_request() {
-    side.head.reset(kHeadLimit);
-    side.head_ready = false;
-  }
+  void begin_request() { codec.begin_message(kHeadLimit); }
 
   void close(const char* why) {
     transcript += "\n<close ";
@@ -118,37 +65,28 @@ struct Connection {
           return;
         case State::kHead: {
           if (n == 0) return;
-          // As HttpSession::process_client: at most the head's remaining budget.
-          size_t feed = std::min(n, side.head.room());
-          llhttp_errno_t err = llhttp_execute(&parser, p, feed);
-          size_t used =
-              err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
-          if (!side.head.consumed(p, used)) {
-            close("400");
+          // As HttpSession::process_client.
+          HttpCodec::Result r = codec.execute(p, n);
+          if (r.event == HttpCodec::Event::kMore) return;
+          if (r.event != HttpCodec::Event::kHead) {
+            if (r.event != HttpCodec::Event::kError) std::abort();
+            int status = codec.error_status();
+            if (status != 400 && status != 431) std::abort();
+            if (codec.error_reason().empty()) std::abort();  // the client is told why
+            close(status == 400 ? "400" : "431");
             return;
           }
-          if (err == HPE_OK) {
-            if (side.head.room() == 0) close("431");
-            return;
-          }
-          if (err != HPE_PAUSED || !side.head_ready) {
-            bool too_large =
-                side.head.too_many() || (err == HPE_USER && side.head.problem().empty());
-            close(too_large ? "431" : "400");
-            return;
-          }
-          p += used;
-          n -= used;
-          llhttp_resume(&parser);
+          p += r.used;
+          n -= r.used;
           if (!forward_head()) return;
           body_start = transcript.size();
           state = State::kBody;
           continue;
         }
         case State::kBody: {
-          llhttp_errno_t err = llhttp_execute(&parser, p, n);
-          size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
-          if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+          HttpCodec::Result r = codec.execute(p, n);
+          size_t used = r.used;
+          if (r.event == HttpCodec::Event::kError) {
             // The session streams body bytes as reads arrive, so how much of a malformed body
             // was relayed before the error depends on the reads (llhttp may report the error
             // a few bytes behind a token an earlier read already passed on). The verdict does
@@ -160,18 +98,18 @@ struct Connection {
           transcript.append(p, used);
           p += used;
           n -= used;
-          if (err == HPE_PAUSED) {
-            llhttp_resume(&parser);
+          if (r.event == HttpCodec::Event::kComplete) {
             transcript += "\n<end>\n";
             state = State::kHead;
             begin_request();
             continue;
           }
-          if (err == HPE_PAUSED_UPGRADE) {
+          if (r.event == HttpCodec::Event::kUpgrade) {
             transcript += "\n<tunnel>\n";
             state = State::kTunnel;
             continue;
           }
+          if (r.event != HttpCodec::Event::kMore) std::abort();
           return;
         }
       }
@@ -181,16 +119,16 @@ struct Connection {
   // Rewrites the head as the session does and checks the result; false when the connection
   // ends here (CONNECT, or a head too large to forward).
   bool forward_head() {
-    auto method = static_cast<llhttp_method_t>(llhttp_get_method(&parser));
+    auto method = static_cast<llhttp_method_t>(codec.method());
     if (method == HTTP_CONNECT) {
       close("405");
       return false;
     }
     faultline::proxy::RewriteOptions options;
     options.strip_chaos = true;
-    options.keep_upgrade = llhttp_get_upgrade(&parser) != 0;
+    options.keep_upgrade = codec.upgrade();
     options.forwarded_for = "127.0.0.1";
-    size_t len = faultline::proxy::write_request_head(side.head, llhttp_method_name(method),
+    size_t len = faultline::proxy::write_request_head(codec.head(), llhttp_method_name(method),
                                                       options, out, sizeof out);
     if (len == 0) {
       close("431");
@@ -202,26 +140,24 @@ struct Connection {
   }
 
   void check_forwarded(const char* head, size_t len, llhttp_method_t method) {
-    Side again;
-    again.head.reset(kForwardCap);
-    llhttp_t reparse;
-    llhttp_init(&reparse, HTTP_REQUEST, &request_settings());
-    reparse.data = &again;
-    llhttp_errno_t err = llhttp_execute(&reparse, head, len);
-    if (err != HPE_PAUSED || !again.head_ready) std::abort();
-    if (!again.head.consumed(head, len)) std::abort();  // no obs-fold
+    // The forwarded head parses whole (no obs-fold, nothing refused) with the same codec.
+    HttpCodec again(HttpCodec::Kind::kRequest);
+    again.init();
+    again.begin_message(kForwardCap);
+    HttpCodec::Result r = again.execute(head, len);
+    if (r.event != HttpCodec::Event::kHead) std::abort();
     // Every framing header survives: none is named in Connection any more.
     for (const char* name : {"content-length", "transfer-encoding", "host"})
-      if (again.head.has(name) != side.head.has(name)) std::abort();
-    if (llhttp_get_method(&reparse) != method) std::abort();
-    if (again.head.target() != side.head.target()) std::abort();
+      if (again.head().has(name) != codec.head().has(name)) std::abort();
+    if (again.method() != method) std::abort();
+    if (again.head().target() != codec.head().target()) std::abort();
     // Body framing survives the rewrite: a disagreement here is request smuggling.
-    if ((reparse.flags & F_CHUNKED) != (parser.flags & F_CHUNKED)) std::abort();
-    if ((reparse.flags & F_CONTENT_LENGTH) != (parser.flags & F_CONTENT_LENGTH)) std::abort();
-    if ((parser.flags & F_CONTENT_LENGTH) && reparse.content_length != parser.content_length)
+    if (again.chunked() != codec.chunked()) std::abort();
+    if (again.has_content_length() != codec.has_content_length()) std::abort();
+    if (codec.has_content_length() && again.content_length() != codec.content_length())
       std::abort();
-    for (size_t i = 0; i < again.head.count(); ++i) {
-      std::string_view name = again.head.name(i);
+    for (size_t i = 0; i < again.head().count(); ++i) {
+      std::string_view name = again.head().name(i);
       if (ascii_iequals(name, "keep-alive") || ascii_iequals(name, "te") ||
           ascii_iequals(name, "proxy-connection") || ascii_iequals(name, "trailer"))
         std::abort();

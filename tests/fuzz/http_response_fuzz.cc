@@ -1,9 +1,10 @@
 // Fuzzes the upstream side of an HTTP/1.1 proxy exchange without a loop, the way
 // proxy/http_session.cc drives it (process_upstream): the origin's bytes arrive in arbitrary
-// pieces, llhttp (strict mode) parses them with the session's own head code (HeadCollector:
-// arena, field count, empty names, obs-fold, framing headers named in Connection), interim
-// 100s are relayed, the final head is rewritten for the client and the body relayed raw (or
-// de-chunked for an HTTP/1.0 client) until the message ends or the origin closes.
+// pieces and go to the session's own response codec (proxy/http/codec.h: strict llhttp,
+// HeadCollector's arena, field count, empty names, obs-fold, framing headers named in
+// Connection), interim 100s are relayed, the final head is rewritten for the client and the
+// body relayed raw (or de-chunked through the codec's body sink for an HTTP/1.0 client) until
+// the message ends or the origin closes.
 //
 // Input: byte 0 chooses the request (bit 0: HEAD, bit 1: an HTTP/1.0 client, bit 2: an
 // Upgrade request); the rest is what the origin sends, then it closes.
@@ -24,31 +25,23 @@
 #include <cstring>
 #include <string>
 
+#include "proxy/http/codec.h"
 #include "proxy/http/head.h"
 
-using faultline::proxy::HeadCollector;
+using faultline::proxy::HttpCodec;
 
 namespace {
 
 constexpr size_t kHeadLimit = 64 * 1024;  // as HttpSession::upstream_ready
 constexpr size_t kHeadOut = 16384;
 
-struct Exchange;
-Exchange* exchange_of(llhttp_t* p) {
-  return static_cast<Exchange*>(p->data);
-}
-
-struct Exchange {
+struct Exchange final : HttpCodec::BodySink {
   enum class State { kHead, kBody, kTunnel, kDone } state = State::kHead;
   bool is_head = false;
   bool client_http10 = false;
   bool upgrade_requested = false;
 
-  HeadCollector head;
-  llhttp_t parser;
-  bool head_ready = false;
-  bool msg_done = false;
-  bool informational = false;
+  HttpCodec codec{HttpCodec::Kind::kResponse};
   bool eof_body = false;
   bool dechunk = false;
   bool upgraded = false;
@@ -58,65 +51,13 @@ struct Exchange {
   size_t body_start = 0;
   char out[kHeadOut];
 
-  // The same calls as HttpSession::on_resp_*.
-  static int on_status(llhttp_t* p, const char* at, size_t n) {
-    return exchange_of(p)->head.add_target(at, n) ? 0 : HPE_USER;
-  }
-  static int on_field(llhttp_t* p, const char* at, size_t n) {
-    return exchange_of(p)->head.add_field(at, n) ? 0 : HPE_USER;
-  }
-  static int on_field_done(llhttp_t* p) { return exchange_of(p)->head.field_done() ? 0 : HPE_USER; }
-  static int on_value(llhttp_t* p, const char* at, size_t n) {
-    return exchange_of(p)->head.add_value(at, n) ? 0 : HPE_USER;
-  }
-  static int on_headers_complete(llhttp_t* p) {
-    Exchange* x = exchange_of(p);
-    if (!x->head.check_response()) return HPE_USER;
-    int code = llhttp_get_status_code(p);
-    if (code >= 100 && code < 200 && code != 101) {
-      x->informational = true;
-      return HPE_PAUSED;  // relayed by read() once its bytes passed consumed()
-    }
-    x->head_ready = true;
-    return x->is_head ? 1 : HPE_PAUSED;
-  }
-  static int on_body(llhttp_t* p, const char* at, size_t n) {
-    Exchange* x = exchange_of(p);
-    if (x->dechunk) x->transcript.append(at, n);
-    return 0;
-  }
-  static int on_message_complete(llhttp_t* p) {
-    Exchange* x = exchange_of(p);
-    if (x->informational) {
-      x->informational = false;
-      x->head.reset(kHeadLimit);
-      return 0;
-    }
-    x->msg_done = true;
-    return HPE_PAUSED;
-  }
-
-  static const llhttp_settings_t& settings() {
-    static const llhttp_settings_t s = [] {
-      llhttp_settings_t s;
-      llhttp_settings_init(&s);
-      s.on_status = on_status;
-      s.on_header_field = on_field;
-      s.on_header_field_complete = on_field_done;
-      s.on_header_value = on_value;
-      s.on_headers_complete = on_headers_complete;
-      s.on_body = on_body;
-      s.on_message_complete = on_message_complete;
-      return s;
-    }();
-    return s;
-  }
+  // The de-chunked body (set as the codec's sink for an HTTP/1.0 client).
+  void on_body(const char* at, size_t n) override { transcript.append(at, n); }
 
   explicit Exchange(uint8_t mode)
       : is_head(mode & 1), client_http10(mode & 2), upgrade_requested(mode & 4) {
-    llhttp_init(&parser, HTTP_RESPONSE, &settings());
-    parser.data = this;
-    head.reset(kHeadLimit);
+    codec.init();
+    codec.begin_message(kHeadLimit, /*no_body=*/is_head);
   }
 
   void end(const char* how) {
@@ -145,36 +86,36 @@ struct Exchange {
           return;
         case State::kHead: {
           if (n == 0) return;
-          llhttp_errno_t err = llhttp_execute(&parser, p, n);
-          size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
-          if (!head.consumed(p, used)) return fail();
-          if (err == HPE_OK) return;
-          if (err == HPE_PAUSED && informational) {
-            p += used;
-            n -= used;
-            llhttp_resume(&parser);
-            if (llhttp_get_status_code(&parser) == 100 && !client_http10)
+          HttpCodec::Result r = codec.execute(p, n);
+          if (r.event == HttpCodec::Event::kMore) return;
+          if (r.event == HttpCodec::Event::kInterim) {
+            p += r.used;
+            n -= r.used;
+            if (codec.status_code() == 100 && !client_http10)
               transcript += "HTTP/1.1 100 Continue\r\n\r\n";
             continue;
           }
-          if (err != HPE_PAUSED || !head_ready) return fail();
-          p += used;
-          n -= used;
-          llhttp_resume(&parser);
+          if (r.event != HttpCodec::Event::kHead) {
+            if (r.event != HttpCodec::Event::kError || codec.error_status() != 502) std::abort();
+            return fail();
+          }
+          p += r.used;
+          n -= r.used;
           if (!relay_head()) return;
           body_start = transcript.size();
-          if (msg_done) return end("done");  // HEAD
+          if (codec.message_done()) return end("done");  // HEAD
           state = State::kBody;
           continue;
         }
         case State::kBody: {
-          llhttp_errno_t err = llhttp_execute(&parser, p, n);
-          size_t used = err == HPE_OK ? n : static_cast<size_t>(llhttp_get_error_pos(&parser) - p);
-          if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) return fail();
-          if (!dechunk) transcript.append(p, used);
-          p += used;
-          n -= used;
-          if (err == HPE_OK) return;
+          HttpCodec::Result r = codec.execute(p, n);
+          if (r.event == HttpCodec::Event::kError) return fail();
+          if (!dechunk) transcript.append(p, r.used);
+          p += r.used;
+          n -= r.used;
+          if (r.event == HttpCodec::Event::kMore) return;
+          if (r.event != HttpCodec::Event::kComplete && r.event != HttpCodec::Event::kUpgrade)
+            std::abort();
           if (upgraded) {
             transcript += "\n<tunnel>\n";
             state = State::kTunnel;
@@ -190,7 +131,7 @@ struct Exchange {
   // on_upstream_eof: a body read until close ends there; anything else is a failure.
   void eof() {
     if (state == State::kBody && eof_body) {
-      llhttp_finish(&parser);
+      codec.finish();
       return end("done");
     }
     if (state == State::kHead || state == State::kBody) fail();
@@ -198,21 +139,21 @@ struct Exchange {
 
   // on_response_head + emit_response_head.
   bool relay_head() {
-    status = llhttp_get_status_code(&parser);
+    status = codec.status_code();
     upgraded = status == 101 && upgrade_requested;
     if (status == 101 && !upgrade_requested) {
       fail();
       return false;
     }
-    eof_body = !msg_done && llhttp_message_needs_eof(&parser);
-    bool chunked = (parser.flags & F_CHUNKED) != 0;
-    dechunk = client_http10 && chunked && !is_head;
+    eof_body = !codec.message_done() && codec.needs_eof();
+    dechunk = client_http10 && codec.chunked() && !is_head;
+    if (dechunk) codec.set_body_sink(this);
     close_after = eof_body || dechunk || client_http10 || (upgrade_requested && !upgraded);
     faultline::proxy::RewriteOptions o;
     o.keep_upgrade = upgraded;
     o.keep_transfer_encoding = !dechunk;
     o.connection_close = close_after && !upgraded;
-    size_t len = faultline::proxy::write_response_head(head, status, o, out, sizeof out);
+    size_t len = faultline::proxy::write_response_head(codec.head(), status, o, out, sizeof out);
     if (len == 0) {
       fail();
       return false;

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <thread>
 
-#include "faults/cpu_target.h"
+#include "faults/background.h"
 #include "faults/sampling.h"
 #include "faults/views.h"
 #include "faults_fixtures.h"
@@ -474,7 +474,7 @@ TEST(DecideConnect, HttpListenerOnlyConnectResets) {
   EXPECT_EQ(per_request.request_delay, 10ms);
 }
 
-TEST(CpuTarget, SumsActiveCpuExperimentsWithinTheCap) {
+TEST(BackgroundDemand, SumsActiveCpuExperimentsWithinTheCap) {
   auto a = experiment("a", {fault("cpu", {{"cores", floating(0.5)}, {"load", integer(50)}})});
   auto b = experiment("b", {fault("cpu", {{"cores", integer(1)}, {"load", integer(100)}})});
   auto dry = experiment("dry", {fault("cpu", {{"cores", integer(1)}})});
@@ -483,17 +483,18 @@ TEST(CpuTarget, SumsActiveCpuExperimentsWithinTheCap) {
   config->safety.max_cpu_cores = 1;
   Engine engine;
   ASSERT_TRUE(engine.build(config)) << engine.errors();
-  CpuTarget target = cpu_target(*engine.snapshot, t0());
-  EXPECT_DOUBLE_EQ(target.cores, 1.0);           // 1.5 requested, capped at 1
-  EXPECT_DOUBLE_EQ(target.load_percent, 100.0);  // 1.25 cores of work squeezed into 1
+  Demand target = background_demand(*engine.snapshot, "cpu", t0());
+  EXPECT_DOUBLE_EQ(target.amount, 1.0);       // 1.5 cores requested, capped at 1
+  EXPECT_DOUBLE_EQ(target.intensity, 100.0);  // 1.25 cores of work squeezed into 1
+  EXPECT_TRUE(background_demand(*engine.snapshot, "memory", t0()).idle());  // no such load
   set_paused(*engine.snapshot, "b", true);
-  target = cpu_target(*engine.snapshot, t0());
-  EXPECT_DOUBLE_EQ(target.cores, 0.5);
-  EXPECT_DOUBLE_EQ(target.load_percent, 50.0);
+  target = background_demand(*engine.snapshot, "cpu", t0());
+  EXPECT_DOUBLE_EQ(target.amount, 0.5);
+  EXPECT_DOUBLE_EQ(target.intensity, 50.0);
   engine.run->set_halted(true);
-  EXPECT_TRUE(cpu_target(*engine.snapshot, t0()).idle());
+  EXPECT_TRUE(background_demand(*engine.snapshot, "cpu", t0()).idle());
   engine.run->set_halted(false);
-  EXPECT_TRUE(cpu_target(*engine.snapshot, t0() + 5h).idle());  // expired
+  EXPECT_TRUE(background_demand(*engine.snapshot, "cpu", t0() + 5h).idle());  // expired
   // CPU experiments take no per-request decisions.
   Rng rng(1);
   Request r;

@@ -1,7 +1,8 @@
-// Header triggers (SPEC §3): parsing, every 400 message, gating by token and allow_from,
-// x-chaos-percentage, opt-in experiments, annotation, counters.
+// Header triggers (SPEC §3): parsing through the catalogue kinds, every 400 message, gating by
+// token and allow_from, x-chaos-percentage, opt-in experiments, annotation, counters.
 #include <gtest/gtest.h>
 
+#include "faults/catalog.h"
 #include "faults/header_triggers.h"
 #include "faults/views.h"
 #include "faults_fixtures.h"
@@ -18,12 +19,31 @@ std::shared_ptr<config::Config> triggers_config(std::vector<config::ExperimentCo
   return config;
 }
 
+config::SafetyConfig safety(config::Duration max_delay = 30s) {
+  config::SafetyConfig out;
+  out.max_delay = max_delay;
+  return out;
+}
+
+bool compile_headers(std::vector<HeaderView> headers, HeaderFaults& faults, std::string& error) {
+  return compile_header_faults(scan_chaos_headers(headers), safety(), faults, error);
+}
+
 std::string bad_request(std::vector<HeaderView> headers, config::Duration max_delay = 30s) {
   const ChaosHeaders raw = scan_chaos_headers(headers);
   HeaderFaults faults;
   std::string error;
-  if (parse_header_faults(raw, max_delay, faults, error)) return "";
+  if (compile_header_faults(raw, safety(max_delay), faults, error)) return "";
   return error;
+}
+
+// The one primitive the header fault of `kind` compiled to.
+const Primitive& primitive_of(const HeaderFaults& faults, std::string_view kind) {
+  for (const CompiledFault& fault : faults.faults)
+    if (kind_name(fault.kind) == kind && fault.primitives.size() == 1) return fault.primitives[0];
+  ADD_FAILURE() << "no " << kind << " fault";
+  static const Primitive none;
+  return none;
 }
 
 TEST(ChaosHeaders, IsChaosHeader) {
@@ -40,17 +60,47 @@ TEST(ChaosHeaders, ParsesEveryValue) {
       {"x-chaos-percentage", "12.5"}, {"x-chaos-abort", " 429 "}, {"x-chaos-unknown", "?"}};
   HeaderFaults faults;
   std::string error;
-  ASSERT_TRUE(parse_header_faults(scan_chaos_headers(headers), 30s, faults, error)) << error;
-  EXPECT_EQ(*faults.delay, 250ms);
-  EXPECT_EQ(*faults.jitter, 10ms);
-  EXPECT_EQ(*faults.bandwidth, 16u * 1024);
+  ASSERT_TRUE(compile_headers(headers, faults, error)) << error;
+  ASSERT_EQ(faults.faults.size(), 3u);  // latency, bandwidth, then the terminal abort
+  EXPECT_EQ(primitive_of(faults, "latency").amount, 250ms);
+  EXPECT_EQ(primitive_of(faults, "latency").jitter, 10ms);
+  EXPECT_EQ(primitive_of(faults, "bandwidth").rate, 16u * 1024);
   EXPECT_DOUBLE_EQ(faults.percentage, 12.5);
-  EXPECT_EQ(*faults.abort, 429);
+  ASSERT_TRUE(primitive_of(faults, "abort").response);
+  EXPECT_EQ(primitive_of(faults, "abort").response->status, 429);
+  EXPECT_EQ(primitive_of(faults, "abort").response->body,
+            "fault injected by faultline (x-chaos-abort)\n");
+  EXPECT_EQ(faults.faults.back().annotation, "abort=429@header");
   HeaderFaults reset;
-  ASSERT_TRUE(parse_header_faults(
-      scan_chaos_headers(std::vector<HeaderView>{{"x-chaos-reset", "Response"}}), 30s, reset,
-      error));
-  EXPECT_EQ(*reset.reset, ResetPoint::kResponse);
+  ASSERT_TRUE(compile_headers({{"x-chaos-reset", "Response"}}, reset, error)) << error;
+  EXPECT_EQ(primitive_of(reset, "reset").reset_point, ResetPoint::kResponse);
+  EXPECT_EQ(primitive_of(reset, "reset").after_bytes, 0u);
+  // Headers narrow the kind's choices: phase "connect" is decided at accept, not per request.
+  EXPECT_EQ(bad_request({{"x-chaos-reset", "connect"}}),
+            "x-chaos-reset: expected \"request\" or \"response\", got \"connect\"");
+}
+
+// A header fault is compiled by its kind: the kind's defaults apply (stall 0 = max_delay,
+// jitter alone is a delay of 0 plus jitter) and its annotation names the source "header".
+TEST(ChaosHeaders, CompiledByTheCatalogueKinds) {
+  HeaderFaults stall;
+  std::string error;
+  ASSERT_TRUE(compile_headers({{"x-chaos-stall", "0"}}, stall, error)) << error;
+  ASSERT_EQ(stall.faults.size(), 1u);
+  EXPECT_EQ(stall.faults[0].kind, kind_index("stall"));
+  EXPECT_TRUE(stall.faults[0].terminal);
+  EXPECT_EQ(primitive_of(stall, "stall").amount, 30s);
+  EXPECT_EQ(stall.faults[0].annotation, "stall=30s@header");
+  HeaderFaults jitter;
+  ASSERT_TRUE(compile_headers({{"x-chaos-jitter", "40"}}, jitter, error)) << error;
+  EXPECT_EQ(primitive_of(jitter, "latency").amount, 0ms);
+  EXPECT_EQ(primitive_of(jitter, "latency").jitter, 40ms);
+  EXPECT_EQ(bad_request({{"x-chaos-jitter", "40s"}}),
+            "x-chaos-delay: 0s plus x-chaos-jitter 40s exceeds safety.max_delay (30s)");
+  HeaderFaults bandwidth;
+  ASSERT_TRUE(compile_headers({{"x-chaos-bandwidth", "1KiB/s"}}, bandwidth, error)) << error;
+  EXPECT_EQ(primitive_of(bandwidth, "bandwidth").direction, Direction::kDownstream);
+  EXPECT_EQ(bandwidth.faults[0].annotation, "bandwidth=1KiB/s@header");
 }
 
 TEST(ChaosHeaders, EveryErrorNamesTheHeaderAndTheExpectedForm) {
@@ -112,11 +162,8 @@ TEST(ChaosHeaders, HugeDelayPlusJitterIsRefusedNotWrapped) {
 TEST(ChaosHeaders, BandwidthUnitsAreCaseInsensitiveForBinaryUnits) {
   HeaderFaults faults;
   std::string error;
-  ASSERT_TRUE(parse_header_faults(
-      scan_chaos_headers(std::vector<HeaderView>{{"x-chaos-bandwidth", "10kib/s"}}), 30s, faults,
-      error))
-      << error;
-  EXPECT_EQ(*faults.bandwidth, 10u * 1024);
+  ASSERT_TRUE(compile_headers({{"x-chaos-bandwidth", "10kib/s"}}, faults, error)) << error;
+  EXPECT_EQ(primitive_of(faults, "bandwidth").rate, 10u * 1024);
   EXPECT_EQ(bad_request({{"x-chaos-bandwidth", "10kb/s"}}),
             "x-chaos-bandwidth: expected a rate above 0 like \"16KiB/s\", got \"10kb/s\" "
             "(unknown unit \"kb\" (a lowercase \"b\" means bits; use B, KiB, MiB, GiB, KB, MB "

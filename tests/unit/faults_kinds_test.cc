@@ -261,14 +261,18 @@ TEST(CpuKind, CoresAndLoad) {
                    config::Protocol::kHttp, safety);
   ASSERT_TRUE(r.ok);
   EXPECT_FALSE(r.experiment.faults[0].per_request);
-  EXPECT_DOUBLE_EQ(r.experiment.faults[0].cpu_cores, 1.5);
-  EXPECT_DOUBLE_EQ(r.experiment.faults[0].cpu_load, 50);
-  EXPECT_TRUE(r.experiment.has_cpu);
+  ASSERT_TRUE(r.experiment.faults[0].background);
+  EXPECT_EQ(r.experiment.faults[0].background->stress, "cpu");
+  EXPECT_DOUBLE_EQ(r.experiment.faults[0].background->amount, 1.5);    // cores
+  EXPECT_DOUBLE_EQ(r.experiment.faults[0].background->intensity, 50);  // load
+  EXPECT_DOUBLE_EQ(r.experiment.faults[0].background->cap, 2);         // safety.max_cpu_cores
+  EXPECT_TRUE(r.experiment.has_background);
   EXPECT_FALSE(r.experiment.has_request_faults);
   auto defaults = compile(fault("cpu", {}));
   ASSERT_TRUE(defaults.ok);
-  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].cpu_cores, 1);
-  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].cpu_load, 100);
+  ASSERT_TRUE(defaults.experiment.faults[0].background);
+  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].background->amount, 1);
+  EXPECT_DOUBLE_EQ(defaults.experiment.faults[0].background->intensity, 100);
 
   expect_error(compile(fault("cpu", {{"cores", integer(2)}})), "experiments[0].faults[0].cores",
                "exceeds safety.max_cpu_cores (1)");

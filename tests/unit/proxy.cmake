@@ -8,3 +8,5 @@ faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_des
 # The layers of proxy/ (proxy/README.md) as a rule on #include lines.
 add_test(NAME unit_layering COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/layering_test.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(unit_layering PROPERTIES LABELS unit)
+faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy_fault_executors_test.cc LIBS faultline_proxy)

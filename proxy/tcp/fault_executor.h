@@ -1,0 +1,112 @@
+#pragma once
+// Carries out the faults::Plan of one TCP connection (decided at accept by proxy/executor.h)
+// through hooks the session provides: reset at connect, stall, delay the FIN to the client
+// (slow_close); and, per relayed chunk, what may go now (chunk delay, bandwidth, reset after
+// N bytes to the client) as plain arithmetic the session acts on.
+//
+// It knows nothing of libuv or sockets: the session owns the timers, the held chunks and the
+// sockets. Without a plan a chunk costs inline checks only; hooks are called on fault paths.
+#include <cstddef>
+#include <cstdint>
+
+#include "faults/plan.h"
+#include "proxy/io/token_bucket.h"
+
+namespace faultline::proxy {
+
+class TcpFaultExecutor final {
+ public:
+  // What the session does on the plan's behalf.
+  class Hooks {
+   public:
+    // Resets the client on its first bytes or after a moment (reset at connect).
+    virtual void fault_reset_at_connect() = 0;
+    // Accepts, relays nothing, and closes after `ms`.
+    virtual void fault_stall(uint64_t ms) = 0;
+    // Holds the FIN to the client for at least `ms` (slow_close).
+    virtual void fault_delay_close(uint64_t ms) = 0;
+    // The kill switch is on: delays that have not started yet do not start.
+    virtual bool faults_halted() const = 0;
+
+   protected:
+    ~Hooks() = default;
+  };
+
+  // What to do with a chunk read on direction `dir` (0: client -> upstream, 1: back).
+  struct Chunk {
+    size_t send;       // bytes to relay now
+    bool hold;         // hold the rest (n - send) and wait `wait_ms`
+    bool delay;        // the wait is a latency (at least wait_ms of real time), not bandwidth
+    bool reset;        // reset the client once `send` bytes went out
+    uint64_t wait_ms;  // how long the held rest waits (the session waits at least 1 ms)
+  };
+
+  explicit TcpFaultExecutor(Hooks& hooks) : hooks_(hooks) {}
+  TcpFaultExecutor(const TcpFaultExecutor&) = delete;
+  TcpFaultExecutor& operator=(const TcpFaultExecutor&) = delete;
+
+  // The plan for decide_connect() to fill, and whether it holds anything.
+  faults::Plan& plan() { return plan_; }
+  const faults::Plan& plan() const { return plan_; }
+  void set_active(bool active) { active_ = active; }
+  bool active() const { return active_; }
+
+  // At accept (an active plan only): true when the connection relays (bandwidth limits armed),
+  // false when a hook took over (reset at connect, stall). A stall without duration lasts
+  // `idle_timeout_ms`.
+  bool carry_out_at_connect(uint64_t now_ms, uint64_t idle_timeout_ms);
+
+  // A chunk of `n` bytes read on `dir`. `resumed`: it waited already (a delayed chunk goes out
+  // whole once its delay passed). `sent_down`: bytes relayed to the client so far. `now_ms`
+  // is called only under a bandwidth limit.
+  template <typename NowMs>
+  Chunk on_chunk(int dir, size_t n, bool resumed, uint64_t sent_down, NowMs now_ms) {
+    Chunk c{n, false, false, false, 0};
+    if (active_ && !resumed) {
+      const faults::Duration delay =
+          dir == 0 ? plan_.upstream_chunk_delay : plan_.downstream_chunk_delay;
+      if (delay.count() > 0) {
+        c = {0, true, true, false, static_cast<uint64_t>(delay.count())};
+        return reset_cap(dir, c, sent_down);
+      }
+    }
+    if (bucket_[dir].limited()) {
+      uint64_t avail = bucket_[dir].available(now_ms());
+      c.send = n < avail ? n : static_cast<size_t>(avail);
+      bucket_[dir].consume(c.send);
+      if (c.send < n) {
+        c.hold = true;
+        c.wait_ms = bucket_[dir].wait_ms(n - c.send);
+      }
+    }
+    return reset_cap(dir, c, sent_down);
+  }
+
+  // The upstream ended its stream (EOF): true when slow_close holds the client's FIN (the hook
+  // was called).
+  bool delay_close();
+
+  // Kill switch: gives nothing more; the faults applied so far stay for the log line.
+  void release();
+
+ private:
+  Chunk reset_cap(int dir, Chunk c, uint64_t sent_down) const {
+    if (dir == 1 && active_ && plan_.terminal == faults::Terminal::kReset &&
+        plan_.reset_point != faults::ResetPoint::kConnect) {
+      uint64_t left = plan_.reset_after_bytes > sent_down ? plan_.reset_after_bytes - sent_down : 0;
+      if (c.send >= left) {
+        c.send = static_cast<size_t>(left);
+        c.hold = false;
+        c.reset = true;
+      }
+    }
+    return c;
+  }
+
+  Hooks& hooks_;
+  faults::Plan plan_;
+  bool active_ = false;
+  TokenBucket bucket_[2];
+};
+
+}  // namespace faultline::proxy
