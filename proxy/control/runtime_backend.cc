@@ -32,7 +32,7 @@ admin::Outcome RuntimeBackend::remove(const std::string& name) {
 }
 admin::ExperimentOutcome RuntimeBackend::pause(const std::string& name, bool paused) {
   // An expired experiment injects nothing whatever its paused flag says; answering "ok" would
-  // tell an operator that a resume brought it back (SPEC §7: 409).
+  // tell an operator that a resume brought it back (SPEC §7: a conflict).
   if (std::optional<admin::ExperimentView> view = server_.experiment(name);
       view && view->run.state == admin::ExperimentState::kExpired) {
     return admin::Outcome::failure(
