@@ -6,7 +6,9 @@
 #include "config/loader.h"
 #include "config/validate.h"
 #include "proxy/admin/auth.h"
+#include "proxy/admin/experiment_view.h"
 #include "proxy/admin/metrics_text.h"
+#include "proxy/admin/status_view.h"
 
 namespace faultline::proxy::admin {
 
@@ -84,6 +86,31 @@ bool is_v1(std::string_view path) {
 
 std::string_view strip_query(std::string_view target) {
   return target.substr(0, target.find_first_of("?#"));
+}
+
+// The one place a Backend verdict becomes an HTTP status (SPEC §4).
+int http_status(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kOk:
+      return 200;
+    case Verdict::kCreated:
+      return 201;
+    case Verdict::kRemoved:
+      return 204;
+    case Verdict::kInvalid:
+      return 400;
+    case Verdict::kNotFound:
+      return 404;
+    case Verdict::kConflict:
+      return 409;
+    case Verdict::kFailed:
+      break;
+  }
+  return 500;
+}
+
+nlohmann::json experiment_body(const ExperimentOutcome& outcome) {
+  return outcome.experiment ? experiment_view(*outcome.experiment) : nlohmann::json(nullptr);
 }
 
 }  // namespace
@@ -238,17 +265,22 @@ AdminResponse AdminApi::dispatch(const RouteMatch& match, const AdminRequest& re
       return r;
     }
     case Route::kStatus:
-      return json_response(200, backend_.status());
+      return json_response(200, status_view(backend_.status()));
     case Route::kEvents:
       return json_response(200, audit_.to_json());
     case Route::kExperiments:
-      if (m == "GET") return json_response(200, backend_.experiments());
+      if (m == "GET") {
+        nlohmann::json list = nlohmann::json::array();
+        for (const ExperimentView& view : backend_.experiments())
+          list.push_back(experiment_view(view));
+        return json_response(200, list);
+      }
       return put_or_post(request, {}, /*replace_allowed=*/false);
     case Route::kExperiment:
       if (m == "GET") {
-        std::optional<nlohmann::json> view = backend_.experiment(name);
+        std::optional<ExperimentView> view = backend_.experiment(name);
         if (!view) return error_response(404, "experiment \"" + name + "\" not found");
-        return json_response(200, *view);
+        return json_response(200, experiment_view(*view));
       }
       if (m == "PUT") return put_or_post(request, name, /*replace_allowed=*/true);
       {
@@ -259,20 +291,22 @@ AdminResponse AdminApi::dispatch(const RouteMatch& match, const AdminRequest& re
     case Route::kPause:
     case Route::kResume: {
       const bool pause = match.route == Route::kPause;
-      Outcome outcome = backend_.pause(name, pause);
+      ExperimentOutcome outcome = backend_.pause(name, pause);
       audit(request, pause ? "pause" : "resume", name, outcome);
-      return answer(outcome);
+      return answer(outcome, experiment_body(outcome));
     }
     case Route::kHalt: {
       const bool halt = m == "POST";
-      Outcome outcome = backend_.halt(halt);
+      HaltOutcome outcome = backend_.halt(halt);
       audit(request, halt ? "halt" : "unhalt", {}, outcome);
-      return answer(outcome);
+      nlohmann::json body = {{"halted", outcome.halted}};
+      if (!outcome.warning.empty()) body["warning"] = outcome.warning;
+      return answer(outcome, body);
     }
     case Route::kReload: {
       Outcome outcome = backend_.reload();
       audit(request, "reload", {}, outcome);
-      return answer(outcome);
+      return answer(outcome, {{"result", "ok"}});
     }
   }
   return error_response(500, "unhandled route");
@@ -284,12 +318,8 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
   const char* action = replace_allowed ? "replace" : "create";
   auto reject = [&](int status, const std::string& error, const std::string& field,
                     const std::string& experiment) {
-    Outcome failed;
-    failed.status = status;
-    failed.error = error;
-    failed.field = field;
-    audit(request, action, experiment, failed);
-    return answer(failed);
+    audit(request, action, experiment, Outcome::failure(Verdict::kInvalid, error));
+    return error_response(status, error, field);
   };
   if (request.body.empty())
     return reject(400, "request body must be one experiment as a JSON object", {}, path_name);
@@ -329,7 +359,7 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
   if (!diags.ok()) {
     const config::Diagnostic& first = diags.items().front();
     Outcome failed;
-    failed.status = 400;
+    failed.verdict = Verdict::kInvalid;
     failed.error = first.message;
     failed.field = first.path;
     audit(request, action, name, failed);
@@ -344,26 +374,24 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
     }
     return r;
   }
-  Outcome outcome = backend_.create(std::move(experiment), replace_allowed);
-  if (replace_allowed && outcome.error.empty() && outcome.status == 201) action = "create";
+  ExperimentOutcome outcome = backend_.create(std::move(experiment), replace_allowed);
+  if (replace_allowed && outcome.verdict == Verdict::kCreated) action = "create";
   audit(request, action, name, outcome);
-  return answer(outcome);
+  return answer(outcome, experiment_body(outcome));
 }
 
-AdminResponse AdminApi::answer(const Outcome& outcome) {
-  if (!outcome.error.empty()) {
-    const int status = outcome.status >= 400 ? outcome.status : 500;
-    return error_response(status, outcome.error, outcome.field);
-  }
-  if (outcome.status == 204) return json_response(204, nullptr);
-  if (outcome.body.is_null()) return json_response(outcome.status, {{"ok", true}});
-  return json_response(outcome.status, outcome.body);
+AdminResponse AdminApi::answer(const Outcome& outcome, const nlohmann::json& body) {
+  const int status = http_status(outcome.verdict);
+  if (!outcome.ok()) return error_response(status, outcome.error, outcome.field);
+  if (status == 204) return json_response(204, nullptr);
+  if (body.is_null()) return json_response(status, {{"ok", true}});
+  return json_response(status, body);
 }
 
 void AdminApi::audit(const AdminRequest& request, std::string action, const std::string& experiment,
                      const Outcome& outcome) {
   audit_.record(request.client, std::move(action), experiment,
-                outcome.error.empty() ? "ok" : "error: " + outcome.error);
+                outcome.ok() ? "ok" : "error: " + outcome.error);
 }
 
 }  // namespace faultline::proxy::admin

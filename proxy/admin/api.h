@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/admin/host_check.h"
@@ -86,7 +88,9 @@ class AdminApi {
   AdminResponse dispatch(const RouteMatch& match, const AdminRequest& request);
   AdminResponse put_or_post(const AdminRequest& request, const std::string& path_name,
                             bool replace_allowed);
-  AdminResponse answer(const Outcome& outcome);
+  // The HTTP answer to a Backend outcome: its verdict's status, the error, or `body` on
+  // success (null: {"ok": true}).
+  AdminResponse answer(const Outcome& outcome, const nlohmann::json& body = nullptr);
   void audit(const AdminRequest& request, std::string action, const std::string& experiment,
              const Outcome& outcome);
 

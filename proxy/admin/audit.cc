@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "proxy/admin/time_format.h"
 
 namespace faultline::proxy::admin {

@@ -8,7 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include <nlohmann/json.hpp>
+// Declared only: the runtime records events without parsing the JSON library.
+#include <nlohmann/json_fwd.hpp>
 
 namespace faultline::proxy::admin {
 

@@ -12,9 +12,11 @@ nlohmann::json experiment_view(const config::ExperimentConfig& experiment,
   if (!view.is_object()) view = nlohmann::json::object({{"name", experiment.name}});
   view["state"] = std::string(faults::to_string(input.state));
   view["source"] = std::string(faults::to_string(input.source));
-  view["started_at"] = format_rfc3339_utc(input.started_at);
-  view["expires_at"] = input.expires_at ? nlohmann::json(format_rfc3339_utc(*input.expires_at))
-                                        : nlohmann::json(nullptr);
+  auto time_or_null = [](const std::optional<std::chrono::system_clock::time_point>& t) {
+    return t ? nlohmann::json(format_rfc3339_utc(*t)) : nlohmann::json(nullptr);
+  };
+  view["started_at"] = time_or_null(input.started_at);
+  view["expires_at"] = time_or_null(input.expires_at);
   nlohmann::json injected = nlohmann::json::object();
   for (const auto& [fault, n] : input.counters.injected) {
     const uint64_t before = injected.contains(fault) ? injected[fault].get<uint64_t>() : 0;

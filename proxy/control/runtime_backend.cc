@@ -1,6 +1,7 @@
 #include "proxy/control/runtime_backend.h"
 
 #include "faults/config_check.h"
+#include "proxy/admin/time_format.h"
 #include "proxy/control/server.h"
 
 namespace faultline::proxy {
@@ -8,43 +9,42 @@ namespace faultline::proxy {
 bool RuntimeBackend::ready() const {
   return server_.ready();
 }
-nlohmann::json RuntimeBackend::status() const {
+admin::StatusReport RuntimeBackend::status() const {
   return server_.status();
 }
-nlohmann::json RuntimeBackend::experiments() const {
-  return server_.experiments_json();
+std::vector<admin::ExperimentView> RuntimeBackend::experiments() const {
+  return server_.experiments();
 }
-std::optional<nlohmann::json> RuntimeBackend::experiment(const std::string& name) const {
-  return server_.experiment_json(name);
+std::optional<admin::ExperimentView> RuntimeBackend::experiment(const std::string& name) const {
+  return server_.experiment(name);
 }
 void RuntimeBackend::check(const config::ExperimentConfig& experiment,
                            config::Diagnostics& diags) const {
   faults::check_experiment(experiment, *server_.config(), diags);
 }
 
-admin::Outcome RuntimeBackend::create(config::ExperimentConfig experiment, bool replace_allowed) {
+admin::ExperimentOutcome RuntimeBackend::create(config::ExperimentConfig experiment,
+                                                bool replace_allowed) {
   return server_.create_experiment(std::move(experiment), replace_allowed);
 }
 admin::Outcome RuntimeBackend::remove(const std::string& name) {
   return server_.remove_experiment(name);
 }
-admin::Outcome RuntimeBackend::pause(const std::string& name, bool paused) {
+admin::ExperimentOutcome RuntimeBackend::pause(const std::string& name, bool paused) {
   // An expired experiment injects nothing whatever its paused flag says; answering "ok" would
-  // tell an operator that a resume brought it back (SPEC §7: 409).
-  if (std::optional<nlohmann::json> view = server_.experiment_json(name);
-      view && view->value("state", "") == "expired") {
-    admin::Outcome expired;
-    expired.status = 409;
-    expired.error = "experiment \"" + name + "\" expired" +
-                    (view->contains("expires_at") && (*view)["expires_at"].is_string()
-                         ? " at " + (*view)["expires_at"].get<std::string>()
-                         : std::string()) +
-                    "; an expired experiment cannot be " + (paused ? "paused" : "resumed");
-    return expired;
+  // tell an operator that a resume brought it back (SPEC §7: a conflict).
+  if (std::optional<admin::ExperimentView> view = server_.experiment(name);
+      view && view->run.state == admin::ExperimentState::kExpired) {
+    return admin::Outcome::failure(
+        admin::Verdict::kConflict,
+        "experiment \"" + name + "\" expired" +
+            (view->run.expires_at ? " at " + admin::format_rfc3339_utc(*view->run.expires_at)
+                                  : std::string()) +
+            "; an expired experiment cannot be " + (paused ? "paused" : "resumed"));
   }
   return server_.pause_experiment(name, paused);
 }
-admin::Outcome RuntimeBackend::halt(bool halted) {
+admin::HaltOutcome RuntimeBackend::halt(bool halted) {
   return server_.set_halted(halted);
 }
 admin::Outcome RuntimeBackend::reload() {

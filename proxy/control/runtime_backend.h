@@ -11,14 +11,15 @@ class RuntimeBackend final : public admin::Backend {
  public:
   explicit RuntimeBackend(Server& server) : server_(server) {}
   bool ready() const override;
-  nlohmann::json status() const override;
-  nlohmann::json experiments() const override;
-  std::optional<nlohmann::json> experiment(const std::string& name) const override;
+  admin::StatusReport status() const override;
+  std::vector<admin::ExperimentView> experiments() const override;
+  std::optional<admin::ExperimentView> experiment(const std::string& name) const override;
   void check(const config::ExperimentConfig& experiment, config::Diagnostics& diags) const override;
-  admin::Outcome create(config::ExperimentConfig experiment, bool replace_allowed) override;
+  admin::ExperimentOutcome create(config::ExperimentConfig experiment,
+                                  bool replace_allowed) override;
   admin::Outcome remove(const std::string& name) override;
-  admin::Outcome pause(const std::string& name, bool paused) override;
-  admin::Outcome halt(bool halted) override;
+  admin::ExperimentOutcome pause(const std::string& name, bool paused) override;
+  admin::HaltOutcome halt(bool halted) override;
   admin::Outcome reload() override;
   admin::MetricsSample metrics() const override;
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>  // the ready file (FAULTLINE_READY_FILE)
+
 #include "config/loader.h"
 #include "faults/config_check.h"
 #include "proxy/control/admin_host.h"
@@ -280,13 +282,10 @@ std::shared_ptr<const config::Config> Server::config() const {
 
 admin::Outcome Server::reload() {
   std::lock_guard control(control_mutex_);
-  admin::Outcome outcome;
   std::shared_ptr<const config::Config> current = config();
-  if (current->file.empty()) {
-    outcome.status = 409;
-    outcome.error = "no config file to reload (built-in config)";
-    return outcome;
-  }
+  if (current->file.empty())
+    return admin::Outcome::failure(admin::Verdict::kConflict,
+                                   "no config file to reload (built-in config)");
   // The validation of `run` and `check` (faults/config_check.h), so a reload applies exactly
   // the files `check` passes and names the same first error.
   config::Diagnostics diags(current->file);
@@ -329,19 +328,15 @@ admin::Outcome Server::reload() {
     ++reloads_error_;
     {
       std::lock_guard lock(mutex_);
-      last_reload_result_ = "error";
-      last_reload_error_ = error;
+      last_reload_ = {admin::StatusReport::ReloadResult::kError, error};
     }
     log::main().error("reload failed, keeping the running config: {}", error);
-    outcome.status = 400;
-    outcome.error = error;
-    return outcome;
+    return admin::Outcome::failure(admin::Verdict::kInvalid, error);
   }
   {
     std::lock_guard lock(mutex_);
     config_ = next;
-    last_reload_result_ = "ok";
-    last_reload_error_.clear();
+    last_reload_ = {admin::StatusReport::ReloadResult::kOk, {}};
   }
   ++reloads_ok_;
   log::set_level(next->log.level);
@@ -350,25 +345,24 @@ admin::Outcome Server::reload() {
   if (admin_) admin_->set_token(next->admin.token);
   if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
   log::main().info("reloaded {}", next->file);
-  outcome.body = nlohmann::json{{"result", "ok"}};
-  return outcome;
+  return {};
 }
 
-admin::Outcome Server::set_halted(bool halted) {
+admin::HaltOutcome Server::set_halted(bool halted) {
   run_->set_halted(halted);
   shared_->halted.store(halted);
   for (auto& w : workers_) w->halt_changed();
   stress_dirty_ = true;
   uv_async_send(&wakeup_);
   log::main().warn("kill switch {}", halted ? "ON: every fault stopped" : "off");
-  admin::Outcome o;
-  o.body = nlohmann::json{{"halted", halted}};
+  admin::HaltOutcome o;
+  o.halted = halted;
   // After the switch took effect: a full disk must not keep a halt from working now.
   if (const std::string& dir = config()->runtime.state_dir; !dir.empty()) {
     if (Status saved = halt_state::write(dir, halted); !saved) {
       log::main().error("kill switch not persisted (a restart will not keep it): {}",
                         saved.error());
-      o.body["warning"] = "not persisted in runtime.state_dir: " + saved.error();
+      o.warning = "not persisted in runtime.state_dir: " + saved.error();
     }
   }
   return o;
@@ -395,39 +389,33 @@ admin::MetricsSample Server::metrics() const {
   return sample;
 }
 
-nlohmann::json Server::status() const {
+admin::StatusReport Server::status() const {
   auto sample = metrics();
-  nlohmann::json j;
-  j["version"] = version();
-  j["uptime_seconds"] =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
-          .count();
-  j["halted"] = sample.halted;
-  j["draining"] = shared_ && shared_->draining.load();
+  admin::StatusReport report;
+  report.version = version();
+  report.uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  report.halted = sample.halted;
+  report.draining = shared_ && shared_->draining.load();
   auto cfg = config();
-  j["listeners"] = nlohmann::json::array();
   for (size_t i = 0; i < sample.listeners.size(); ++i) {
     const auto& l = sample.listeners[i];
-    uint64_t requests = 0;
-    for (const auto& r : l.requests) requests += r.count;
-    j["listeners"].push_back(
-        {{"name", l.name},
-         {"listen", cfg->listeners[i].listen.to_string()},
-         {"upstream", cfg->listeners[i].upstream.to_string()},
-         {"protocol", cfg->listeners[i].protocol == config::Protocol::kHttp ? "http" : "tcp"},
-         {"requests", requests},
-         {"connections_active", l.connections_active},
-         {"upstream_errors",
-          {{"connect", l.upstream_errors_connect},
-           {"timeout", l.upstream_errors_timeout},
-           {"reset", l.upstream_errors_reset}}}});
+    admin::StatusReport::Listener out;
+    out.name = l.name;
+    out.listen = cfg->listeners[i].listen;
+    out.upstream = cfg->listeners[i].upstream;
+    out.protocol = cfg->listeners[i].protocol;
+    for (const auto& r : l.requests) out.requests += r.count;
+    out.connections_active = l.connections_active;
+    out.upstream_errors_connect = l.upstream_errors_connect;
+    out.upstream_errors_timeout = l.upstream_errors_timeout;
+    out.upstream_errors_reset = l.upstream_errors_reset;
+    report.listeners.push_back(std::move(out));
   }
-  j["experiments"] = experiment_counts();
+  report.experiments = experiment_counts();
   std::lock_guard lock(mutex_);
-  nlohmann::json last = {{"result", last_reload_result_}};
-  if (!last_reload_error_.empty()) last["error"] = last_reload_error_;
-  j["last_reload"] = last;
-  return j;
+  report.last_reload = last_reload_;
+  return report;
 }
 
 }  // namespace faultline::proxy

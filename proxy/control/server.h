@@ -54,12 +54,13 @@ class Server {
   // Thread-safe controls (used by signals, the admin Backend and tests).
   void request_drain();
   admin::Outcome reload();
-  admin::Outcome set_halted(bool halted);
-  admin::Outcome create_experiment(config::ExperimentConfig experiment, bool replace_allowed);
+  admin::HaltOutcome set_halted(bool halted);
+  admin::ExperimentOutcome create_experiment(config::ExperimentConfig experiment,
+                                             bool replace_allowed);
   admin::Outcome remove_experiment(const std::string& name);
-  admin::Outcome pause_experiment(const std::string& name, bool paused);
-  nlohmann::json experiments_json() const;
-  std::optional<nlohmann::json> experiment_json(const std::string& name) const;
+  admin::ExperimentOutcome pause_experiment(const std::string& name, bool paused);
+  std::vector<admin::ExperimentView> experiments() const;
+  std::optional<admin::ExperimentView> experiment(const std::string& name) const;
   admin::AuditLog& audit() { return audit_; }
   SnapshotPtr snapshot() const;
 
@@ -67,7 +68,7 @@ class Server {
   bool ready() const;
   bool halted() const { return run_ && run_->halted(); }
   admin::MetricsSample metrics() const;
-  nlohmann::json status() const;
+  admin::StatusReport status() const;
   std::shared_ptr<const config::Config> config() const;
 
  private:
@@ -81,10 +82,10 @@ class Server {
                                      const std::vector<faults::ApiExperiment>& api) const;
   void publish(SnapshotPtr snapshot);  // caller holds control_mutex_
   void update_background_load();       // main thread
-  std::optional<nlohmann::json> view_of(const Snapshot& snap, const std::string& name) const;
+  std::optional<admin::ExperimentView> view_of(const Snapshot& snap, const std::string& name) const;
   static void on_tick(uv_timer_t* timer);
   void add_fault_metrics(admin::MetricsSample& sample) const;
-  nlohmann::json experiment_counts() const;
+  admin::StatusReport::ExperimentCounts experiment_counts() const;
   void begin_drain();
   void finish();
   void write_ready_file(const ReadyInfo& info);
@@ -97,7 +98,7 @@ class Server {
 
   std::shared_ptr<const config::Config> config_;
   Options options_;
-  mutable std::mutex mutex_;  // config_, last reload result
+  mutable std::mutex mutex_;  // config_, last_reload_
   std::unique_ptr<SharedState> shared_;
   std::shared_ptr<faults::RunState> run_;
   std::mutex control_mutex_;  // serialises reloads and API changes
@@ -123,8 +124,7 @@ class Server {
   uint64_t open_file_limit_ = 0;  // soft RLIMIT_NOFILE after run() raised it
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
-  std::string last_reload_result_ = "none";
-  std::string last_reload_error_;
+  admin::StatusReport::LastReload last_reload_;
 };
 
 }  // namespace faultline::proxy

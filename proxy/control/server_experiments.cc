@@ -5,7 +5,6 @@
 
 #include "faults/catalog.h"
 #include "faults/views.h"
-#include "proxy/admin/experiment_view.h"
 #include "proxy/control/server.h"
 #include "proxy/log.h"
 
@@ -13,31 +12,27 @@ namespace faultline::proxy {
 
 namespace {
 
-admin::Outcome failure(int status, std::string error, std::string field = {}) {
-  admin::Outcome o;
-  o.status = status;
-  o.error = std::move(error);
-  o.field = std::move(field);
-  return o;
+using admin::Verdict;
+
+admin::Outcome failure(Verdict verdict, std::string error, std::string field = {}) {
+  return admin::Outcome::failure(verdict, std::move(error), std::move(field));
 }
 
-nlohmann::json render(const faults::ExperimentView& v) {
-  admin::ExperimentViewInput in;
+admin::ExperimentView view_for_admin(const faults::ExperimentView& v) {
+  admin::ExperimentView view;
+  view.definition = v.experiment->definition;
+  admin::ExperimentViewInput& in = view.run;
   in.state = v.status;
   in.source = v.experiment->source;
-  in.started_at = v.experiment->started_at;
-  in.expires_at = v.experiment->expires_at;
   // start = "paused" and not resumed yet: the clock has not started.
-  if (v.experiment->run->held()) in.expires_at.reset();
+  if (!v.experiment->run->held()) {
+    in.started_at = v.experiment->started_at;
+    in.expires_at = v.experiment->expires_at;
+  }
   in.counters.matched = v.counters.matched;
   for (size_t k = 0; k < faults::kMaxKinds; ++k) {
     if (v.counters.injected[k] == 0) continue;
     in.counters.injected.emplace_back(std::string(faults::kind_name(k)), v.counters.injected[k]);
-  }
-  nlohmann::json view = admin::experiment_view(v.experiment->definition, in);
-  if (v.experiment->run->held()) {
-    view["started_at"] = nullptr;
-    view["expires_at"] = nullptr;
   }
   return view;
 }
@@ -71,37 +66,39 @@ void Server::update_background_load() {
   stresses_.update(*snap->faults, faults::Clock::now());
 }
 
-admin::Outcome Server::create_experiment(config::ExperimentConfig experiment,
-                                         bool replace_allowed) {
+admin::ExperimentOutcome Server::create_experiment(config::ExperimentConfig experiment,
+                                                   bool replace_allowed) {
   std::lock_guard control(control_mutex_);
   auto cfg = config();
   config::Diagnostics diags;
   if (!faults::validate_api_experiment(*cfg, experiment, diags) || !diags.ok()) {
     const auto& d = diags.items().front();
-    return failure(400, d.message, d.path);
+    return failure(Verdict::kInvalid, d.message, d.path);
   }
   for (const auto& e : cfg->experiments) {
     if (e.name == experiment.name)
       return failure(
-          409, "experiment " + e.name + " comes from the config file: edit the file and reload");
+          Verdict::kConflict,
+          "experiment " + e.name + " comes from the config file: edit the file and reload");
   }
   std::vector<faults::ApiExperiment> next = api_;
   bool replaced = false;
   for (auto& a : next) {
     if (a.experiment.name != experiment.name) continue;
-    if (!replace_allowed) return failure(409, "experiment " + experiment.name + " already exists");
+    if (!replace_allowed)
+      return failure(Verdict::kConflict, "experiment " + experiment.name + " already exists");
     a.experiment = experiment;
     a.revision = next_revision_++;
     replaced = true;
   }
   if (!replaced) next.push_back({experiment, next_revision_++});
   auto built = build_snapshot(cfg, next);
-  if (!built) return failure(400, built.error());
+  if (!built) return failure(Verdict::kInvalid, built.error());
   api_ = std::move(next);
   publish(*built);
-  admin::Outcome o;
-  o.status = replaced ? 200 : 201;
-  if (auto view = view_of(**built, experiment.name)) o.body = *view;
+  admin::ExperimentOutcome o;
+  o.verdict = replaced ? Verdict::kOk : Verdict::kCreated;
+  o.experiment = view_of(**built, experiment.name);
   log::main().info("experiment {} {}", experiment.name, replaced ? "replaced" : "created");
   return o;
 }
@@ -110,30 +107,31 @@ admin::Outcome Server::remove_experiment(const std::string& name) {
   std::lock_guard control(control_mutex_);
   auto cfg = config();
   for (const auto& e : cfg->experiments)
-    if (e.name == name) return failure(409, "experiment " + name + " comes from the config file");
+    if (e.name == name)
+      return failure(Verdict::kConflict, "experiment " + name + " comes from the config file");
   std::vector<faults::ApiExperiment> next;
   for (const auto& a : api_)
     if (a.experiment.name != name) next.push_back(a);
-  if (next.size() == api_.size()) return failure(404, "no experiment named " + name);
+  if (next.size() == api_.size()) return failure(Verdict::kNotFound, "no experiment named " + name);
   auto built = build_snapshot(cfg, next);
-  if (!built) return failure(500, built.error());
+  if (!built) return failure(Verdict::kFailed, built.error());
   api_ = std::move(next);
   publish(*built);
   log::main().info("experiment {} removed", name);
   admin::Outcome o;
-  o.status = 204;
+  o.verdict = Verdict::kRemoved;
   return o;
 }
 
-admin::Outcome Server::pause_experiment(const std::string& name, bool paused) {
+admin::ExperimentOutcome Server::pause_experiment(const std::string& name, bool paused) {
   std::lock_guard control(control_mutex_);
   SnapshotPtr snap = snapshot();
   if (!faults::set_paused(*snap->faults, name, paused))
-    return failure(404, "no experiment named " + name);
+    return failure(Verdict::kNotFound, "no experiment named " + name);
   if (const faults::CompiledExperiment* e = snap->faults->find(name); !paused && e->run->held()) {
     // First resume of a start = "paused" experiment: a rebuild starts its clock now.
     auto built = build_snapshot(config(), api_);
-    if (!built) return failure(500, built.error());
+    if (!built) return failure(Verdict::kFailed, built.error());
     publish(*built);
     e->run->set_held(false);
     snap = *built;
@@ -141,49 +139,47 @@ admin::Outcome Server::pause_experiment(const std::string& name, bool paused) {
   stress_dirty_ = true;
   uv_async_send(&wakeup_);
   log::main().info("experiment {} {}", name, paused ? "paused" : "resumed");
-  admin::Outcome o;
-  if (auto view = view_of(*snap, name)) o.body = *view;
+  admin::ExperimentOutcome o;
+  o.experiment = view_of(*snap, name);
   return o;
 }
 
-std::optional<nlohmann::json> Server::view_of(const Snapshot& snap, const std::string& name) const {
+std::optional<admin::ExperimentView> Server::view_of(const Snapshot& snap,
+                                                     const std::string& name) const {
   for (const auto& v : faults::experiment_views(*snap.faults, faults::Clock::now()))
-    if (v.experiment->name == name) return render(v);
+    if (v.experiment->name == name) return view_for_admin(v);
   return std::nullopt;
 }
 
-nlohmann::json Server::experiments_json() const {
+std::vector<admin::ExperimentView> Server::experiments() const {
   SnapshotPtr snap = snapshot();
-  nlohmann::json out = nlohmann::json::array();
+  std::vector<admin::ExperimentView> out;
   if (!snap || !snap->faults) return out;
   for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now()))
-    out.push_back(render(v));
+    out.push_back(view_for_admin(v));
   return out;
 }
 
-std::optional<nlohmann::json> Server::experiment_json(const std::string& name) const {
+std::optional<admin::ExperimentView> Server::experiment(const std::string& name) const {
   SnapshotPtr snap = snapshot();
   if (!snap || !snap->faults) return std::nullopt;
   return view_of(*snap, name);
 }
 
-nlohmann::json Server::experiment_counts() const {
+admin::StatusReport::ExperimentCounts Server::experiment_counts() const {
   SnapshotPtr snap = snapshot();
-  uint64_t active = 0, paused = 0, expired = 0;
+  admin::StatusReport::ExperimentCounts counts;
   if (snap && snap->faults) {
     for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
       if (v.status == faults::ExperimentStatus::kActive)
-        ++active;
+        ++counts.active;
       else if (v.status == faults::ExperimentStatus::kPaused)
-        ++paused;
+        ++counts.paused;
       else
-        ++expired;
+        ++counts.expired;
     }
   }
-  return {{"active", active},
-          {"paused", paused},
-          {"expired", expired},
-          {"total", active + paused + expired}};
+  return counts;
 }
 
 void Server::add_fault_metrics(admin::MetricsSample& sample) const {

@@ -8,7 +8,7 @@ namespace faultline::proxy {
 
 void Server::reload_and_audit(const char* client) {
   admin::Outcome outcome = reload();
-  audit_.record(client, "reload", {}, outcome.error.empty() ? "ok" : "error: " + outcome.error);
+  audit_.record(client, "reload", {}, outcome.ok() ? "ok" : "error: " + outcome.error);
 }
 
 void Server::start_config_watch() {

@@ -7,6 +7,8 @@ faultline_add_test(NAME unit_admin_api LABEL unit
   SOURCES unit/admin_api_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_admin_experiment_view LABEL unit
   SOURCES unit/admin_experiment_view_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_status_view LABEL unit
+  SOURCES unit/admin_status_view_test.cc LIBS faultline_admin)
 faultline_add_test(NAME loop_admin_server LABEL loop
   SOURCES loop/admin_server_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_admin_ctl LABEL loop

@@ -299,6 +299,58 @@ TEST_F(Fixture, EveryMutationIsAuditedIncludingFailures) {
   EXPECT_EQ(body_json(api.handle(req("GET", "/v1/events"))), events);
 }
 
+// A Backend answers in verdicts; the API turns each into one HTTP status, the error body
+// {"error", "field"} for a failure, and an audit entry.
+TEST(AdminVerdicts, EachVerdictIsOneHttpStatus) {
+  struct Scripted : FakeBackend {
+    Outcome next;
+    Outcome remove(const std::string&) override { return next; }
+  };
+  const std::vector<std::pair<Verdict, int>> cases = {
+      {Verdict::kOk, 200},      {Verdict::kCreated, 201},  {Verdict::kRemoved, 204},
+      {Verdict::kInvalid, 400}, {Verdict::kNotFound, 404}, {Verdict::kConflict, 409},
+      {Verdict::kFailed, 500},
+  };
+  for (const auto& [verdict, status] : cases) {
+    Scripted backend;
+    AuditLog audit;
+    AdminApi api(backend, audit, "");
+    Outcome outcome;
+    outcome.verdict = verdict;
+    if (!outcome.ok()) outcome = Outcome::failure(verdict, "why not", "faults[0].delay");
+    backend.next = outcome;
+    const AdminResponse r = api.handle(req("DELETE", "/v1/experiments/x"));
+    EXPECT_EQ(r.status, status) << static_cast<int>(verdict);
+    const nlohmann::json events = audit.to_json();
+    ASSERT_EQ(events.size(), 1u);
+    if (outcome.ok()) {
+      EXPECT_EQ(events[0]["result"], "ok");
+      if (status == 204)
+        EXPECT_TRUE(r.body.empty()) << r.body;
+      else
+        EXPECT_EQ(body_json(r), nlohmann::json({{"ok", true}}));
+      continue;
+    }
+    EXPECT_EQ(body_json(r), nlohmann::json({{"error", "why not"}, {"field", "faults[0].delay"}}));
+    EXPECT_EQ(events[0]["result"], "error: why not");
+  }
+}
+
+TEST_F(Fixture, HaltAnswersTheSwitchAndAWarningWhenItWasNotPersisted) {
+  AdminResponse r = api.handle(req("POST", "/v1/halt"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body_json(r), nlohmann::json({{"halted", true}}));
+  backend.warn_on_next_halt("not persisted in runtime.state_dir: disk full");
+  r = api.handle(req("DELETE", "/v1/halt"));
+  EXPECT_EQ(r.status, 200);  // it took effect
+  EXPECT_EQ(body_json(r),
+            nlohmann::json(
+                {{"halted", false}, {"warning", "not persisted in runtime.state_dir: disk full"}}));
+  EXPECT_FALSE(backend.halted());
+  r = api.handle(req("POST", "/v1/reload"));
+  EXPECT_EQ(body_json(r), nlohmann::json({{"result", "ok"}}));
+}
+
 TEST(AdminAudit, RingIsBounded) {
   AuditLog audit(3);
   for (int i = 0; i < 5; ++i) audit.record("c", "halt", std::to_string(i), "ok");

@@ -31,8 +31,9 @@ TEST(AdminExperimentView, AddsStateSourceTimesAndCounters) {
   ExperimentViewInput in;
   in.state = ExperimentState::kPaused;
   in.source = ExperimentSource::kConfig;
-  in.started_at = system_clock::time_point(seconds(1'800'000'000));
-  in.expires_at = in.started_at + minutes(30);
+  const system_clock::time_point started(seconds(1'800'000'000));
+  in.started_at = started;
+  in.expires_at = started + minutes(30);
   in.counters.matched = 12;
   in.counters.injected = {{"latency", 10}, {"abort", 2}, {"latency", 1}};
   const nlohmann::json v = experiment_view(sample_experiment(), in);
@@ -62,6 +63,20 @@ TEST(AdminExperimentView, UnboundedExperimentHasNullExpiry) {
   EXPECT_TRUE(v["counters"]["injected"].is_object());
   EXPECT_TRUE(v["counters"]["injected"].empty());
   EXPECT_EQ(faults::to_string(ExperimentState::kActive), "active");
+}
+
+// start = "paused" and never resumed: the clock has not started, so neither time exists yet.
+TEST(AdminExperimentView, ClockNotStartedHasNullTimes) {
+  ExperimentView view;
+  view.definition = sample_experiment();
+  view.run.state = ExperimentState::kPaused;
+  view.run.source = ExperimentSource::kConfig;
+  const nlohmann::json v = experiment_view(view);
+  ASSERT_TRUE(v.contains("started_at"));
+  ASSERT_TRUE(v.contains("expires_at"));
+  EXPECT_TRUE(v["started_at"].is_null());
+  EXPECT_TRUE(v["expires_at"].is_null());
+  EXPECT_EQ(v, experiment_view(view.definition, view.run));
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "proxy/admin/backend.h"
-#include "proxy/admin/experiment_view.h"
 
 namespace faultline::proxy::admin::testing {
 
@@ -35,6 +35,11 @@ class FakeBackend : public Backend {
   void fail_next_reload(std::string error) {
     std::lock_guard lock(mutex_);
     reload_error_ = std::move(error);
+  }
+  // The next halt takes effect but reports `warning` (as a runtime whose state_dir broke).
+  void warn_on_next_halt(std::string warning) {
+    std::lock_guard lock(mutex_);
+    halt_warning_ = std::move(warning);
   }
   bool halted() const {
     std::lock_guard lock(mutex_);
@@ -64,29 +69,34 @@ class FakeBackend : public Backend {
     std::lock_guard lock(mutex_);
     return ready_;
   }
-  nlohmann::json status() const override {
+  StatusReport status() const override {
     std::lock_guard lock(mutex_);
     if (throw_on_status_) {
       throw_on_status_ = false;
       throw std::runtime_error("status snapshot unavailable");
     }
-    return {{"version", "0.1.0-test"},
-            {"uptime_seconds", 42},
-            {"halted", halted_},
-            {"listeners", nlohmann::json::array({{{"name", "inbound"},
-                                                  {"listen", "127.0.0.1:15001"},
-                                                  {"connections_active", 3},
-                                                  {"requests", 120}}})},
-            {"experiments", {{"active", entries_.size()}, {"paused", 0}, {"expired", 0}}},
-            {"last_reload", {{"result", reloads_error_ ? "error" : "ok"}}}};
+    StatusReport report;
+    report.version = "0.1.0-test";
+    report.uptime = std::chrono::seconds(42);
+    report.halted = halted_;
+    StatusReport::Listener inbound;
+    inbound.name = "inbound";
+    inbound.listen = {"127.0.0.1", 15001};
+    inbound.connections_active = 3;
+    inbound.requests = 120;
+    report.listeners.push_back(inbound);
+    report.experiments.active = entries_.size();
+    report.last_reload.result =
+        reloads_error_ ? StatusReport::ReloadResult::kError : StatusReport::ReloadResult::kOk;
+    return report;
   }
-  nlohmann::json experiments() const override {
+  std::vector<ExperimentView> experiments() const override {
     std::lock_guard lock(mutex_);
-    nlohmann::json out = nlohmann::json::array();
+    std::vector<ExperimentView> out;
     for (const auto& [name, e] : entries_) out.push_back(view(e));
     return out;
   }
-  std::optional<nlohmann::json> experiment(const std::string& name) const override {
+  std::optional<ExperimentView> experiment(const std::string& name) const override {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
     if (it == entries_.end()) return std::nullopt;
@@ -94,61 +104,64 @@ class FakeBackend : public Backend {
   }
   // Experiment rules live in faults/ (tested there and end to end); the fake accepts all.
   void check(const config::ExperimentConfig&, config::Diagnostics&) const override {}
-  Outcome create(config::ExperimentConfig experiment, bool replace_allowed) override {
+  ExperimentOutcome create(config::ExperimentConfig experiment, bool replace_allowed) override {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(experiment.name);
     if (it != entries_.end() && it->second.source == ExperimentSource::kConfig)
-      return error(409, "experiment \"" + experiment.name + "\" comes from the config file");
+      return error(Verdict::kConflict,
+                   "experiment \"" + experiment.name + "\" comes from the config file");
     if (it != entries_.end() && !replace_allowed)
-      return error(409, "experiment \"" + experiment.name + "\" already exists", "name");
+      return error(Verdict::kConflict, "experiment \"" + experiment.name + "\" already exists",
+                   "name");
     const bool created = it == entries_.end();
     Entry& e = entries_[experiment.name];
     e.experiment = std::move(experiment);
     e.paused = false;
-    Outcome o;
-    o.status = created ? 201 : 200;
-    o.body = view(e);
+    ExperimentOutcome o;
+    o.verdict = created ? Verdict::kCreated : Verdict::kOk;
+    o.experiment = view(e);
     return o;
   }
   Outcome remove(const std::string& name) override {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
-    if (it == entries_.end()) return error(404, "experiment \"" + name + "\" not found");
+    if (it == entries_.end())
+      return error(Verdict::kNotFound, "experiment \"" + name + "\" not found");
     if (it->second.source == ExperimentSource::kConfig)
-      return error(409, "experiment \"" + name + "\" comes from the config file");
+      return error(Verdict::kConflict, "experiment \"" + name + "\" comes from the config file");
     entries_.erase(it);
     Outcome o;
-    o.status = 204;
+    o.verdict = Verdict::kRemoved;
     return o;
   }
-  Outcome pause(const std::string& name, bool paused) override {
+  ExperimentOutcome pause(const std::string& name, bool paused) override {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
-    if (it == entries_.end()) return error(404, "experiment \"" + name + "\" not found");
+    if (it == entries_.end())
+      return error(Verdict::kNotFound, "experiment \"" + name + "\" not found");
     it->second.paused = paused;
-    Outcome o;
-    o.body = view(it->second);
+    ExperimentOutcome o;
+    o.experiment = view(it->second);
     return o;
   }
-  Outcome halt(bool halted) override {
+  HaltOutcome halt(bool halted) override {
     std::lock_guard lock(mutex_);
     halted_ = halted;
-    Outcome o;
-    o.body = {{"halted", halted}};
+    HaltOutcome o;
+    o.halted = halted;
+    o.warning = std::exchange(halt_warning_, {});
     return o;
   }
   Outcome reload() override {
     std::lock_guard lock(mutex_);
     if (!reload_error_.empty()) {
       ++reloads_error_;
-      Outcome o = error(400, reload_error_);
+      Outcome o = error(Verdict::kInvalid, reload_error_);
       reload_error_.clear();
       return o;
     }
     ++reloads_ok_;
-    Outcome o;
-    o.body = {{"result", "ok"}};
-    return o;
+    return Outcome{};
   }
   MetricsSample metrics() const override {
     std::lock_guard lock(mutex_);
@@ -162,22 +175,21 @@ class FakeBackend : public Backend {
   }
 
  private:
-  static Outcome error(int status, std::string message, std::string field = {}) {
-    Outcome o;
-    o.status = status;
-    o.error = std::move(message);
-    o.field = std::move(field);
-    return o;
+  static Outcome error(Verdict verdict, std::string message, std::string field = {}) {
+    return Outcome::failure(verdict, std::move(message), std::move(field));
   }
-  static nlohmann::json view(const Entry& e) {
-    ExperimentViewInput in;
+  static ExperimentView view(const Entry& e) {
+    ExperimentView view;
+    view.definition = e.experiment;
+    ExperimentViewInput& in = view.run;
     in.state = e.paused ? ExperimentState::kPaused : ExperimentState::kActive;
     in.source = e.source;
-    in.started_at = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
-    in.expires_at = in.started_at + std::chrono::minutes(15);
+    const auto started = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+    in.started_at = started;
+    in.expires_at = started + std::chrono::minutes(15);
     in.counters.matched = e.matched;
     in.counters.injected = {{"latency", 7}};
-    return experiment_view(e.experiment, in);
+    return view;
   }
 
   mutable std::mutex mutex_;
@@ -186,6 +198,7 @@ class FakeBackend : public Backend {
   mutable bool throw_on_status_ = false;
   bool halted_ = false;
   std::string reload_error_;
+  std::string halt_warning_;
   int reloads_ok_ = 0;
   int reloads_error_ = 0;
 };

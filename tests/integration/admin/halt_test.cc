@@ -3,6 +3,8 @@
 // /v1/halt; faultline_halted follows. Timed from the client's clock.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/harness/concurrent_client.h"
@@ -266,6 +268,35 @@ load = 10
   ASSERT_EQ(api_send(proxy.admin(), "DELETE", "/v1/halt").status(), 200);
   EXPECT_TRUE(eventually([&] { return workers() >= 1; }, Millis(3000)))
       << "cpu stress not restored by the unhalt";
+}
+
+// A halt that runtime.state_dir cannot keep still stops every fault now, and the answer says
+// that a restart will not keep it.
+TEST(KillSwitchPersistence, AnUnwritableStateDirWarnsButTheHaltHolds) {
+  HttpUpstream up;
+  TempDir temp;
+  const std::string state = temp.path() + "/state";
+  ASSERT_TRUE(std::filesystem::create_directory(state));
+  ConfigSpec spec;
+  ListenerSpec listener;
+  listener.upstream = up.address();
+  spec.listeners.push_back(listener);
+  spec.runtime_extra = "state_dir = \"" + state + "\"";
+  spec.tail = "[[experiments]]\nname = \"errors\"\n[[experiments.faults]]\ntype = \"abort\"\n";
+  ADMIN_START_PROXY(proxy, config_toml(spec));
+  EXPECT_EQ(proxy_get(proxy.listener("main"), "/x").status(), 503);
+  // The directory is replaced by a file: nothing can be written under it, even as root.
+  std::filesystem::remove_all(state);
+  std::ofstream(state) << "not a directory\n";
+
+  ApiReply halted = api_send(proxy.admin(), "POST", "/v1/halt");
+  ASSERT_EQ(halted.status(), 200) << halted;
+  EXPECT_EQ(halted.json["halted"], true) << halted;
+  EXPECT_NE(halted.json.value("warning", "").find("not persisted in runtime.state_dir"),
+            std::string::npos)
+      << halted;
+  EXPECT_EQ(proxy_get(proxy.listener("main"), "/x").status(), 200) << "the halt did not hold";
+  EXPECT_EQ(api_get(proxy.admin(), "/v1/status").json["halted"], true);
 }
 
 }  // namespace
