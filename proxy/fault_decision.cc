@@ -6,7 +6,7 @@
 
 namespace faultline::proxy {
 
-bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::RequestHead& head,
+bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::RequestHead& head,
                     faults::Plan& plan) {
   const faults::Snapshot* f = snapshot.faults.get();
   if (!f) return false;
@@ -18,7 +18,7 @@ bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::Requ
          !plan.applied.empty();
 }
 
-bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
+bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                     const sockaddr* peer, faults::Plan& plan) {
   const faults::Snapshot* f = snapshot.faults.get();
   if (!f || f->listeners[listener].per_connection.empty()) return false;
@@ -29,7 +29,7 @@ bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
   return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
 }
 
-void release_plan(Worker&, const Snapshot& snapshot, faults::Plan& plan) {
+void release_plan(Worker&, const ActiveConfig& snapshot, faults::Plan& plan) {
   if (plan.held_slots.empty()) return;
   if (snapshot.faults) faults::release(*snapshot.faults, plan);
   plan.held_slots.clear();

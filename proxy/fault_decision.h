@@ -8,19 +8,19 @@
 
 #include "faults/plan.h"
 #include "faults/request.h"
-#include "proxy/snapshot.h"
+#include "proxy/active_config.h"
 
 namespace faultline::proxy {
 
 class Worker;
 
 // Fills `plan` for one request; returns false when there is nothing to do (fast path).
-bool decide_request(Worker& worker, const Snapshot& snapshot, const faults::RequestHead& head,
+bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::RequestHead& head,
                     faults::Plan& plan);
 // Fills `plan` for a new connection (TCP listeners, and reset-at-connect on HTTP).
-bool decide_connect(Worker& worker, const Snapshot& snapshot, uint32_t listener,
+bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                     const sockaddr* peer, faults::Plan& plan);
 // Gives back what the plan holds (max_active slots) once the request or connection ends.
-void release_plan(Worker& worker, const Snapshot& snapshot, faults::Plan& plan);
+void release_plan(Worker& worker, const ActiveConfig& snapshot, faults::Plan& plan);
 
 }  // namespace faultline::proxy

@@ -12,7 +12,7 @@ namespace {
 constexpr size_t kThreadStack = 512 * 1024;
 }
 
-Worker::Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds,
+Worker::Worker(unsigned index, ActiveConfigPtr snapshot, std::vector<int> listen_fds,
                SharedState& shared, ListenerProtocolFactory make_protocol)
     : index_(index),
       snapshot_(std::move(snapshot)),
@@ -122,7 +122,7 @@ void Worker::on_inbox(uv_async_t* async) {
   for (auto& fn : batch) fn(*w);
 }
 
-void Worker::publish(SnapshotPtr snapshot) {
+void Worker::publish(ActiveConfigPtr snapshot) {
   post([snapshot = std::move(snapshot)](Worker& w) mutable {
     // Idle upstream connections to an address a reload changed must not be reused.
     for (auto& l : w.listeners_) {

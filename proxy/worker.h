@@ -14,11 +14,11 @@
 
 #include "config/result.h"
 #include "faults/rng.h"
+#include "proxy/active_config.h"
 #include "proxy/io/acceptor.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/write_op.h"
-#include "proxy/snapshot.h"
 #include "proxy/stats.h"
 
 namespace faultline::proxy {
@@ -70,7 +70,7 @@ struct WorkerListener final : Acceptor::Owner {
 
 class Worker {
  public:
-  Worker(unsigned index, SnapshotPtr snapshot, std::vector<int> listen_fds, SharedState& shared,
+  Worker(unsigned index, ActiveConfigPtr snapshot, std::vector<int> listen_fds, SharedState& shared,
          ListenerProtocolFactory make_protocol);
   ~Worker();
   Worker(const Worker&) = delete;
@@ -83,17 +83,17 @@ class Worker {
 
   // Thread-safe: runs `fn` on the worker's thread.
   void post(std::function<void(Worker&)> fn);
-  void publish(SnapshotPtr snapshot);  // thread-safe
-  void drain();                        // thread-safe: stop accepting, close idle connections
-  void stop();                         // thread-safe: close everything; the loop then ends
-  void halt_changed();                 // thread-safe: release connections waiting on faults
+  void publish(ActiveConfigPtr snapshot);  // thread-safe
+  void drain();                            // thread-safe: stop accepting, close idle connections
+  void stop();                             // thread-safe: close everything; the loop then ends
+  void halt_changed();                     // thread-safe: release connections waiting on faults
 
   size_t live_connections() const { return live_.load(std::memory_order_relaxed); }
 
   // ---- for sessions (worker thread only) ----
   uv_loop_t* loop() { return &loop_; }
   unsigned index() const { return index_; }
-  const SnapshotPtr& snapshot() const { return snapshot_; }
+  const ActiveConfigPtr& snapshot() const { return snapshot_; }
   SlabPool& slabs() { return slabs_; }
   faults::Rng& rng() { return rng_; }
   WriteOpPool& write_ops() { return write_ops_; }
@@ -115,7 +115,7 @@ class Worker {
   void close_all();
 
   unsigned index_;
-  SnapshotPtr snapshot_;
+  ActiveConfigPtr snapshot_;
   SharedState& shared_;
   uv_loop_t loop_{};
   uv_async_t inbox_{};

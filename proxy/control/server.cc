@@ -37,29 +37,30 @@ Server::Server(std::shared_ptr<const config::Config> config, Options options)
 
 Server::~Server() = default;
 
-Result<SnapshotPtr> Server::build_snapshot(std::shared_ptr<const config::Config> config,
-                                           const std::vector<faults::ApiExperiment>& api) const {
-  auto snap = std::make_shared<Snapshot>();
+Result<ActiveConfigPtr> Server::build_snapshot(
+    std::shared_ptr<const config::Config> config,
+    const std::vector<faults::ApiExperiment>& api) const {
+  auto snap = std::make_shared<ActiveConfig>();
   for (const auto& l : config->listeners) {
     auto addr = resolve(l.upstream, false);
     if (!addr)
-      return Result<SnapshotPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
+      return Result<ActiveConfigPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
     UpstreamAddress u;
     u.addr = *addr;
     u.len = addr->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     snap->upstreams.push_back(u);
   }
   config::Diagnostics diags(config->file);
-  SnapshotPtr previous = snapshot();
+  ActiveConfigPtr previous = snapshot();
   snap->faults = faults::build_snapshot(config, api, previous ? previous->faults.get() : nullptr,
                                         run_, faults::Clock::now(), diags);
   if (!snap->faults) {
     std::string error =
         diags.items().empty() ? "invalid experiments" : diags.items().front().format();
-    return Result<SnapshotPtr>::failure(error);
+    return Result<ActiveConfigPtr>::failure(error);
   }
   snap->config = std::move(config);
-  return SnapshotPtr(std::move(snap));
+  return ActiveConfigPtr(std::move(snap));
 }
 
 int Server::run() {
@@ -313,7 +314,7 @@ admin::Outcome Server::reload() {
     check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
     if (!budget.ok()) error = budget.items().front().format();
   }
-  SnapshotPtr snapshot;
+  ActiveConfigPtr snapshot;
   std::shared_ptr<const config::Config> next;
   if (error.empty()) {
     next = std::make_shared<const config::Config>(std::move(*loaded));

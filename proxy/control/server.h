@@ -16,10 +16,10 @@
 
 #include "config/schema.h"
 #include "faults/snapshot.h"
+#include "proxy/active_config.h"
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/control/expiry_audit.h"
-#include "proxy/snapshot.h"
 #include "proxy/stress/background_stress.h"
 #include "proxy/worker.h"
 
@@ -62,7 +62,7 @@ class Server {
   std::vector<admin::ExperimentView> experiments() const;
   std::optional<admin::ExperimentView> experiment(const std::string& name) const;
   admin::AuditLog& audit() { return audit_; }
-  SnapshotPtr snapshot() const;
+  ActiveConfigPtr snapshot() const;
 
   // Backend support (any thread).
   bool ready() const;
@@ -78,11 +78,12 @@ class Server {
   static void on_wakeup(uv_async_t* async);
   // Resolves upstreams and compiles experiments (config + API) into a new snapshot; on error
   // the first diagnostic is the message. Caller holds control_mutex_.
-  Result<SnapshotPtr> build_snapshot(std::shared_ptr<const config::Config> config,
-                                     const std::vector<faults::ApiExperiment>& api) const;
-  void publish(SnapshotPtr snapshot);  // caller holds control_mutex_
-  void update_background_load();       // main thread
-  std::optional<admin::ExperimentView> view_of(const Snapshot& snap, const std::string& name) const;
+  Result<ActiveConfigPtr> build_snapshot(std::shared_ptr<const config::Config> config,
+                                         const std::vector<faults::ApiExperiment>& api) const;
+  void publish(ActiveConfigPtr snapshot);  // caller holds control_mutex_
+  void update_background_load();           // main thread
+  std::optional<admin::ExperimentView> view_of(const ActiveConfig& snap,
+                                               const std::string& name) const;
   static void on_tick(uv_timer_t* timer);
   void add_fault_metrics(admin::MetricsSample& sample) const;
   admin::StatusReport::ExperimentCounts experiment_counts() const;
@@ -104,7 +105,7 @@ class Server {
   std::mutex control_mutex_;  // serialises reloads and API changes
   std::vector<faults::ApiExperiment> api_;
   uint64_t next_revision_ = 1;
-  SnapshotPtr snapshot_;  // current; guarded by mutex_
+  ActiveConfigPtr snapshot_;  // current; guarded by mutex_
   admin::AuditLog audit_;
   BackgroundStresses stresses_;
   std::atomic<bool> stress_dirty_{false};

@@ -39,12 +39,12 @@ admin::ExperimentView view_for_admin(const faults::ExperimentView& v) {
 
 }  // namespace
 
-SnapshotPtr Server::snapshot() const {
+ActiveConfigPtr Server::snapshot() const {
   std::lock_guard lock(mutex_);
   return snapshot_;
 }
 
-void Server::publish(SnapshotPtr snapshot) {
+void Server::publish(ActiveConfigPtr snapshot) {
   {
     std::lock_guard lock(mutex_);
     snapshot_ = snapshot;
@@ -61,7 +61,7 @@ void Server::on_tick(uv_timer_t* timer) {
 }
 
 void Server::update_background_load() {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   if (!snap || !snap->faults) return;
   stresses_.update(*snap->faults, faults::Clock::now());
 }
@@ -125,7 +125,7 @@ admin::Outcome Server::remove_experiment(const std::string& name) {
 
 admin::ExperimentOutcome Server::pause_experiment(const std::string& name, bool paused) {
   std::lock_guard control(control_mutex_);
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   if (!faults::set_paused(*snap->faults, name, paused))
     return failure(Verdict::kNotFound, "no experiment named " + name);
   if (const faults::CompiledExperiment* e = snap->faults->find(name); !paused && e->run->held()) {
@@ -144,7 +144,7 @@ admin::ExperimentOutcome Server::pause_experiment(const std::string& name, bool 
   return o;
 }
 
-std::optional<admin::ExperimentView> Server::view_of(const Snapshot& snap,
+std::optional<admin::ExperimentView> Server::view_of(const ActiveConfig& snap,
                                                      const std::string& name) const {
   for (const auto& v : faults::experiment_views(*snap.faults, faults::Clock::now()))
     if (v.experiment->name == name) return view_for_admin(v);
@@ -152,7 +152,7 @@ std::optional<admin::ExperimentView> Server::view_of(const Snapshot& snap,
 }
 
 std::vector<admin::ExperimentView> Server::experiments() const {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   std::vector<admin::ExperimentView> out;
   if (!snap || !snap->faults) return out;
   for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now()))
@@ -161,13 +161,13 @@ std::vector<admin::ExperimentView> Server::experiments() const {
 }
 
 std::optional<admin::ExperimentView> Server::experiment(const std::string& name) const {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   if (!snap || !snap->faults) return std::nullopt;
   return view_of(*snap, name);
 }
 
 admin::StatusReport::ExperimentCounts Server::experiment_counts() const {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   admin::StatusReport::ExperimentCounts counts;
   if (snap && snap->faults) {
     for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
@@ -183,7 +183,7 @@ admin::StatusReport::ExperimentCounts Server::experiment_counts() const {
 }
 
 void Server::add_fault_metrics(admin::MetricsSample& sample) const {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   if (!snap || !snap->faults) return;
   for (const auto& v : faults::experiment_views(*snap->faults, faults::Clock::now())) {
     sample.experiments.push_back(

@@ -35,7 +35,7 @@ void Server::stop_config_watch() {
 }
 
 void Server::audit_expiries() {
-  SnapshotPtr snap = snapshot();
+  ActiveConfigPtr snap = snapshot();
   if (!snap || !snap->faults) return;
   expiry_audit_.check(*snap->faults, faults::Clock::now(), audit_);
 }

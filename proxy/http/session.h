@@ -24,6 +24,7 @@
 #include <string>
 
 #include "faults/plan.h"
+#include "proxy/active_config.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
@@ -32,7 +33,6 @@
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/request_record.h"
-#include "proxy/snapshot.h"
 
 namespace faultline::proxy {
 
@@ -162,7 +162,7 @@ class HttpSession final : public Connection,
   Worker& worker_;
   WorkerListener& listener_;
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
-  SnapshotPtr snapshot_;
+  ActiveConfigPtr snapshot_;
   uv_tcp_t client_{};
   uv_timer_t client_timer_{};  // idle, header and linger timeouts
   uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close

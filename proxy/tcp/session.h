@@ -11,12 +11,12 @@
 #include <uv.h>
 
 #include "faults/plan.h"
+#include "proxy/active_config.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/request_record.h"
-#include "proxy/snapshot.h"
 #include "proxy/tcp/fault_executor.h"
 
 namespace faultline::proxy {
@@ -77,7 +77,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
 
   Worker& worker_;
   WorkerListener& listener_;
-  SnapshotPtr snapshot_;
+  ActiveConfigPtr snapshot_;
   uv_tcp_t client_{};
   uv_tcp_t upstream_{};
   uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect

@@ -58,7 +58,7 @@ class Upstream {
   std::thread thread_;
 };
 
-inline SnapshotPtr make_snapshot(uint16_t upstream_port, config::Protocol protocol) {
+inline ActiveConfigPtr make_snapshot(uint16_t upstream_port, config::Protocol protocol) {
   auto cfg = std::make_shared<config::Config>();
   config::ListenerConfig l;
   l.name = "test";
@@ -69,7 +69,7 @@ inline SnapshotPtr make_snapshot(uint16_t upstream_port, config::Protocol protoc
   l.response_timeout = std::chrono::milliseconds(2000);
   l.forwarded_for = true;  // the loop tests' upstream echoes X-Forwarded-For
   cfg->listeners.push_back(l);
-  auto snap = std::make_shared<Snapshot>();
+  auto snap = std::make_shared<ActiveConfig>();
   auto addr = resolve(l.upstream, false);
   EXPECT_TRUE(addr.ok());
   snap->upstreams.push_back({*addr, sizeof(sockaddr_in)});

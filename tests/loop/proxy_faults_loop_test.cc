@@ -27,7 +27,7 @@ struct FaultFixture {
     auto cfg = config::load_string(toml, "test.toml", diags);
     EXPECT_TRUE(cfg && diags.ok());
     auto config = std::make_shared<const config::Config>(std::move(*cfg));
-    auto snap = std::make_shared<Snapshot>();
+    auto snap = std::make_shared<ActiveConfig>();
     auto addr = resolve(config->listeners[0].upstream, false);
     snap->upstreams.push_back({*addr, sizeof(sockaddr_in)});
     snap->faults = faults::build_snapshot(config, {}, nullptr, run, faults::Clock::now(), diags);

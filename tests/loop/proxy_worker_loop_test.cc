@@ -32,7 +32,7 @@ struct Fixture {
     EXPECT_EQ(worker->slabs().live_count(), 0u) << "slabs leaked";
     return rc;
   }
-  SnapshotPtr snapshot;
+  ActiveConfigPtr snapshot;
   SharedState shared;
   uint16_t port = 0;
   std::unique_ptr<Worker> worker;

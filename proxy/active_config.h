@@ -1,7 +1,8 @@
 #pragma once
-// The immutable configuration a worker runs with. A reload or an admin change builds a new
-// Snapshot off the workers and posts it to each worker's inbox; a request pins the snapshot
-// it started with (a shared_ptr), so a swap never changes a request mid-flight.
+// The immutable configuration a worker runs with (it holds faults::Snapshot, the compiled
+// experiments). A reload or an admin change builds a new ActiveConfig off the workers and posts
+// it to each worker's inbox; a request pins the one it started with (a shared_ptr), so a swap
+// never changes a request mid-flight.
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -18,12 +19,12 @@ struct UpstreamAddress {
   socklen_t len = 0;
 };
 
-struct Snapshot {
+struct ActiveConfig {
   std::shared_ptr<const config::Config> config;
   std::vector<UpstreamAddress> upstreams;          // by listener index
   std::shared_ptr<const faults::Snapshot> faults;  // compiled experiments; may be null in tests
 };
 
-using SnapshotPtr = std::shared_ptr<const Snapshot>;
+using ActiveConfigPtr = std::shared_ptr<const ActiveConfig>;
 
 }  // namespace faultline::proxy
