@@ -380,6 +380,7 @@ void HttpSession::begin_request() {
   request_start_us_ = now_us();
   exchange_open_ = true;
   method_known_ = outcome_injected_ = stalled_out_ = false;
+  is_head_ = false;  // an error before this request's head is known answers with a body
   close_ending_ = Ending::kClientClosed;
   request_id_ = next_request_id();
   fault_us_ = fault_since_us_ = fault_us_at_upstream_ = 0;

@@ -130,3 +130,27 @@ TEST(HttpSessionTruths, ForwardedForAppendsTheClientWhenEnabled) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// A 400 for a malformed request says why in its body, also when the request before it on the
+// same connection was a HEAD (whose answer has no body): the session forgot to reset that.
+TEST(HttpSessionTruths, ErrorAfterAHeadRequestKeepsItsBody) {
+  HttpUpstream up;
+  up.route("/doc", handlers::fixed(200, std::string(100, 'd')));
+  START_PROXY(proxy, http_config(up.address()));
+  RawClient client(proxy.listener("main"));
+  auto r = client.request(make_request("HEAD", "/doc"));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  r = client.request("GET /doc HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 400);
+  ASSERT_NE(r.head.find("content-length"), nullptr);
+  EXPECT_EQ(*r.head.find("content-length"), std::to_string(r.body.size()));
+  EXPECT_FALSE(r.body.empty()) << r;
+}
+
+}  // namespace
+}  // namespace faultline::harness
