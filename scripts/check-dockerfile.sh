@@ -132,16 +132,28 @@ for c in "${copies[@]}"; do
     if [ -z "$fi_" ] || [ "$fi_" -ge "$s" ]; then bad "COPY --from=$from: no earlier stage named $from"; continue; fi
     runs=${stage_runs[$fi_]} wd=${stage_workdir[$fi_]%/}
     if grep -qE ">>? *$src( |$)" <<< "$runs"; then ok "COPY --from=$from $src: written by a RUN in stage $from"; continue; fi
-    # The CMake binary: WORKDIR/BUILD_DIR/DIR/TARGET, DIR/CMakeLists.txt declares TARGET.
+    # The CMake binary: WORKDIR/BUILD_DIR/OUT/TARGET, where OUT is the folder of the
+    # CMakeLists.txt that declares TARGET, or the ${PROJECT_BINARY_DIR}/OUT it sets as the
+    # target's RUNTIME_OUTPUT_DIRECTORY.
     rel=${src#"$wd"/}
     build_dir=$(grep -oE -- '-B +[^ ]+' <<< "$runs" | head -n1 | awk '{print $2}')
     target=$(basename "$src")
     dir=$(dirname "${rel#"$build_dir"/}")
+    declared=$(grep -rlE --include=CMakeLists.txt "add_executable\\($target[ )]" . 2>/dev/null | head -n1)
+    out_dir=""
+    if [ -n "$declared" ]; then
+      out_dir=$(dirname "${declared#./}")
+      set_out=$(grep -oE "set_target_properties\\($target PROPERTIES RUNTIME_OUTPUT_DIRECTORY [^)]*\\)" "$declared" | head -n1)
+      if [ -n "$set_out" ]; then
+        out_dir=$(sed -nE 's/.*RUNTIME_OUTPUT_DIRECTORY \$\{PROJECT_BINARY_DIR\}\/?([^ )]*)\)/\1/p' <<< "$set_out")
+        [ -n "$out_dir" ] || out_dir="."
+      fi
+    fi
     if [ "$rel" != "$src" ] && [ -n "$build_dir" ] && [[ $rel == "$build_dir"/* ]] \
-      && grep -qE "add_executable\\($target[ )]" "$dir/CMakeLists.txt" 2>/dev/null \
+      && [ -n "$declared" ] && [ "$dir" = "$out_dir" ] \
       && grep -qE -- "--target +$target( |$)" <<< "$runs" \
-      && ! grep -rqs 'RUNTIME_OUTPUT_DIRECTORY' CMakeLists.txt "$dir/CMakeLists.txt"; then
-      ok "COPY --from=$from $src: the $target binary CMake builds (cmake -B $build_dir, $dir/CMakeLists.txt, --target $target)"
+      && ! grep -qs 'RUNTIME_OUTPUT_DIRECTORY' CMakeLists.txt; then
+      ok "COPY --from=$from $src: the $target binary CMake builds (cmake -B $build_dir, ${declared#./}, --target $target)"
     else
       bad "COPY --from=$from $src: stage $from neither writes it in a RUN nor builds it with CMake there"
     fi
