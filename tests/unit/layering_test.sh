@@ -2,9 +2,13 @@
 # The layers of proxy/ (proxy/CMakeLists.txt) as a rule on #include lines: each folder lists
 # the folders it may include from. CMake's link dependencies catch calls against the direction;
 # this catches the includes (a header-only dependency links fine) and keeps nlohmann/json out
-# of the data plane. Usage: layering_test.sh [SOURCE_DIR]
+# of the data plane. With a compiler's include directories it also checks what the data
+# plane's sources pull in transitively (c++ -M).
+# Usage: layering_test.sh [SOURCE_DIR [GENERATED_INCLUDE_DIR LLHTTP_INCLUDE_DIR]]
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+generated=${2:-}
+llhttp_include=${3:-}
 cd "$root"
 
 # folder (files directly in it) -> allowed include prefixes ("proxy/" alone = proxy/*.h only)
@@ -52,6 +56,20 @@ for dir in $no_json; do
     grep -q '#include <nlohmann' "$file" && fail "$file includes nlohmann/json (data plane)"
   done
 done
+
+# Transitively: no data-plane source reaches nlohmann/json or the admin layer through any
+# header chain.
+if [ -n "$generated" ] && [ -n "$llhttp_include" ]; then
+  for dir in $no_json; do
+    for file in "$dir"/*.cc "$dir"/*.h; do
+      [ -e "$file" ] || continue
+      deps=$(${CXX:-c++} -x c++ -std=c++20 -I. -I"$generated" -I"$llhttp_include" -M "$file" 2>&1) ||
+        { fail "$file: c++ -M failed: ${deps%%$'\n'*}"; continue; }
+      bad=$(tr ' \\' '\n\n' <<< "$deps" | grep -E 'nlohmann/|proxy/admin/' | head -n1 || true)
+      [ -z "$bad" ] || fail "$file pulls in $bad through its includes (data plane)"
+    done
+  done
+fi
 
 # Every folder of proxy/ has rules.
 for dir in proxy/*/; do

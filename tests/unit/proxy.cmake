@@ -6,7 +6,8 @@ faultline_add_test(NAME unit_proxy_buffers LABEL unit SOURCES unit/proxy_buffers
 faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_descriptors_test.cc LIBS faultline_proxy)
 
 # The layers of proxy/ (proxy/README.md) as a rule on #include lines.
-add_test(NAME unit_layering COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/layering_test.sh ${PROJECT_SOURCE_DIR})
+add_test(NAME unit_layering COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/layering_test.sh ${PROJECT_SOURCE_DIR}
+         ${PROJECT_BINARY_DIR}/generated ${FAULTLINE_LLHTTP_INCLUDE})
 set_tests_properties(unit_layering PROPERTIES LABELS unit)
 faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy_fault_executors_test.cc LIBS faultline_proxy)
