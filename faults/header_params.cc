@@ -8,38 +8,9 @@
 #include "config/value.h"
 #include "faults/match.h"
 #include "faults/params.h"
+#include "faults/untrusted_text.h"
 
 namespace faultline::faults {
-namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// Echoes an untrusted value in an error message, bounded and printable.
-std::string shown(std::string_view value) {
-  std::string out = "\"";
-  for (size_t i = 0; i < value.size() && i < 64; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    out += (c < 0x20 || c == 0x7f || c == '"') ? '?' : static_cast<char>(c);
-  }
-  if (value.size() > 64) out += "...";
-  return out + "\"";
-}
-
-// A parser's message, which may quote the untrusted value: printable and bounded.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < 160; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-  }
-  return out;
-}
-
-}  // namespace
 
 int ParamReader::header_index(std::string_view key) const {
   const auto params = headers_->trigger->params;
@@ -50,7 +21,7 @@ int ParamReader::header_index(std::string_view key) const {
 
 std::optional<std::string_view> ParamReader::header_text(int index) const {
   if (index < 0) return std::nullopt;
-  if (headers_->present & (1u << index)) return trim(headers_->values[index]);
+  if (headers_->present & (1u << index)) return config::trim_ows(headers_->values[index]);
   const std::string_view fallback = headers_->trigger->params[index].fallback;
   if (fallback.empty()) return std::nullopt;
   return fallback;

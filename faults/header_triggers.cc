@@ -10,26 +10,10 @@
 #include "faults/catalog.h"
 #include "faults/match.h"
 #include "faults/snapshot.h"
+#include "faults/untrusted_text.h"
 
 namespace faultline::faults {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// Echoes an untrusted value in an error message, bounded and printable.
-std::string shown(std::string_view value) {
-  std::string out = "\"";
-  for (size_t i = 0; i < value.size() && i < 64; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    out += (c < 0x20 || c == 0x7f || c == '"') ? '?' : static_cast<char>(c);
-  }
-  if (value.size() > 64) out += "...";
-  return out + "\"";
-}
 
 // Every fault header of the catalogue: which kind's which parameter it sets.
 struct FaultHeader {
@@ -79,7 +63,7 @@ std::string terminal_headers() {
 }
 
 bool parse_percentage(std::string_view raw, double& out, std::string& error) {
-  const std::string_view text = trim(raw);
+  const std::string_view text = config::trim_ows(raw);
   double value = -1;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
@@ -179,7 +163,7 @@ bool opted_in(std::span<const HeaderView> headers, std::string_view name) {
     std::string_view list = header.value;
     while (!list.empty()) {
       const size_t comma = list.find(',');
-      const std::string_view item = trim(list.substr(0, comma));
+      const std::string_view item = config::trim_ows(list.substr(0, comma));
       if (item == name) return true;
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
@@ -213,8 +197,8 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
       allowed = allowed || (peer && cidr.contains(peer));
     if (!allowed) return reject(RejectReason::kSource);
   }
-  if (!settings.token.empty() &&
-      (!raw.has(ChaosHeaders::kToken) || !token_equals(trim(raw.token), settings.token)))
+  if (!settings.token.empty() && (!raw.has(ChaosHeaders::kToken) ||
+                                  !token_equals(config::trim_ows(raw.token), settings.token)))
     return reject(RejectReason::kToken);
 
   HeaderFaults faults;

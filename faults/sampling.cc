@@ -1,5 +1,6 @@
 #include "faults/sampling.h"
 
+#include "config/ascii.h"
 #include "faults/match.h"
 
 namespace faultline::faults {
@@ -22,12 +23,6 @@ bool parse_hex64(std::string_view text, uint64_t& out) {
   return true;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // Maps a 64-bit key to [0, 100).
 double to_percent(uint64_t key) {
   return static_cast<double>(key >> 11) * 0x1.0p-53 * 100.0;
@@ -36,7 +31,7 @@ double to_percent(uint64_t key) {
 }  // namespace
 
 std::optional<uint64_t> trace_id_key(std::string_view traceparent) {
-  const std::string_view value = trim(traceparent);
+  const std::string_view value = config::trim_ows(traceparent);
   // version "-" trace-id "-" parent-id "-" flags; future versions may append fields.
   if (value.size() < 55 || value[2] != '-' || value[35] != '-' || value[52] != '-')
     return std::nullopt;

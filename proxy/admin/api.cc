@@ -42,15 +42,7 @@ AdminResponse text_response(int status, std::string body) {
 bool is_json_content_type(std::string_view content_type) {
   const size_t semi = content_type.find(';');
   std::string_view media = content_type.substr(0, semi);
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  return ascii_iequals(media, "application/json");
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+  return ascii_iequals(config::trim_ows(media), "application/json");
 }
 
 bool is_write(std::string_view method) {
@@ -73,7 +65,7 @@ bool same_origin(std::string_view origin, std::string_view host) {
 bool contains_token(std::string_view values, std::string_view token) {
   while (!values.empty()) {
     const size_t comma = values.find(',');
-    if (ascii_iequals(trim(values.substr(0, comma)), token)) return true;
+    if (ascii_iequals(config::trim_ows(values.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     values.remove_prefix(comma + 1);
   }
@@ -181,7 +173,7 @@ bool AdminApi::authorized(const AdminRequest& request) const {
   if (token_.empty() || bearer_authorized(request.authorization, token_)) return true;
   // The Kubernetes API server's pod proxy drops Authorization (SPEC §7).
   return !request.faultline_token.empty() &&
-         constant_time_equals(trim(request.faultline_token), token_);
+         constant_time_equals(config::trim_ows(request.faultline_token), token_);
 }
 
 std::optional<AdminResponse> AdminApi::refuse_browser_request(const AdminRequest& request) {

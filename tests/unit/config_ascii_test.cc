@@ -51,6 +51,13 @@ TEST(Ascii, IstartsWith) {
   EXPECT_FALSE(ascii_istarts_with("x-chaosy", "x-chaos-"));
 }
 
+TEST(Ascii, TrimOwsRemovesOnlySpacesAndTabs) {
+  EXPECT_EQ(trim_ows(" \t 503 \t"), "503");
+  EXPECT_EQ(trim_ows("a b"), "a b");
+  EXPECT_EQ(trim_ows(" \t "), "");
+  EXPECT_EQ(trim_ows("\r\n5\n"), "\r\n5\n");  // CR/LF are not optional whitespace
+}
+
 TEST(Ascii, IsUsableAtCompileTime) {
   static_assert(ascii_iequals("Host", "HOST"));
   static_assert(!ascii_iequals("Host", "Hosts"));
