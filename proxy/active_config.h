@@ -11,6 +11,7 @@
 
 #include "config/schema.h"
 #include "faults/snapshot.h"
+#include "proxy/io/transport.h"
 
 namespace faultline::proxy {
 
@@ -23,6 +24,18 @@ struct ActiveConfig {
   std::shared_ptr<const config::Config> config;
   std::vector<UpstreamAddress> upstreams;          // by listener index
   std::shared_ptr<const faults::Snapshot> faults;  // compiled experiments; may be null in tests
+  // By listener index (empty or null: plain TCP): the layer under client connections
+  // ([listeners.tls]) and under upstream connections ([listeners.upstream_tls]). Certificates
+  // are read when these are built (start-up, reload), never on a worker.
+  std::vector<std::shared_ptr<TransportLayerFactory>> client_layers;
+  std::vector<std::shared_ptr<TransportLayerFactory>> upstream_layers;
+
+  TransportLayerFactory* client_layer(uint32_t listener) const {
+    return listener < client_layers.size() ? client_layers[listener].get() : nullptr;
+  }
+  TransportLayerFactory* upstream_layer(uint32_t listener) const {
+    return listener < upstream_layers.size() ? upstream_layers[listener].get() : nullptr;
+  }
 };
 
 using ActiveConfigPtr = std::shared_ptr<const ActiveConfig>;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "proxy/io/transport.h"
 #include "proxy/metrics_sample.h"
 
 namespace faultline::proxy {
@@ -29,6 +30,8 @@ struct ListenerStats {
   Counter upstream_errors_connect{0};
   Counter upstream_errors_timeout{0};
   Counter upstream_errors_reset{0};
+  TransportCounters client_tls;    // handshakes with clients ([listeners.tls])
+  TransportCounters upstream_tls;  // handshakes with the upstream ([listeners.upstream_tls])
 
   void record(int status, bool injected, uint64_t duration_us) {
     if (status < 0 || status >= kMaxCode) status = 0;

@@ -53,20 +53,22 @@ HttpSession::HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool&
 HttpSession::~HttpSession() = default;
 
 void HttpSession::start(int fd) {
-  uv_tcp_init(worker_.loop(), &client_);
+  client_.init(worker_.loop(), this);
   uv_timer_init(worker_.loop(), &client_timer_);
   uv_timer_init(worker_.loop(), &fault_timer_);
-  client_.data = client_timer_.data = fault_timer_.data = shutdown_req_.data = this;
+  client_timer_.data = fault_timer_.data = shutdown_req_.data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
-  if (uv_tcp_open(&client_, fd) != 0) {
+  if (client_.open(fd) != 0) {
     ::close(fd);
     close();
     return;
   }
-  uv_tcp_nodelay(&client_, 1);
+  // TLS ([listeners.tls]) when the listener has it; this session sees plaintext either way.
+  client_.attach(snapshot_->client_layer(listener_.index), listener_.stats.client_tls);
+  uv_tcp_nodelay(client_.tcp(), 1);
   int len = sizeof peer_;
-  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer_), &len);
+  uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&peer_), &len);
   format_peer(peer_, client_addr_, sizeof client_addr_);
   req_codec_.init();
 
@@ -124,13 +126,8 @@ void HttpSession::close(bool reset) {
   worker_.remove(this);
   listener_.stats.connection_closed();
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
-  auto* h = reinterpret_cast<uv_handle_t*>(&client_);
   pending_closes_ = 3;
-  if (reset && uv_tcp_close_reset(&client_, on_close) == 0) {
-    // RST instead of FIN.
-  } else {
-    uv_close(h, on_close);
-  }
+  client_.close(on_close, reset);  // RST instead of FIN when `reset`
   uv_close(reinterpret_cast<uv_handle_t*>(&client_timer_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&fault_timer_), on_close);
 }
@@ -183,9 +180,8 @@ void HttpSession::release_faults() {
 
 // ---------------------------------------------------------------- plumbing
 
-uv_stream_t* HttpSession::stream(Side side) {
-  return side == kClient ? reinterpret_cast<uv_stream_t*>(&client_)
-                         : reinterpret_cast<uv_stream_t*>(&upstream_->tcp);
+Transport& HttpSession::transport(Side side) {
+  return side == kClient ? client_ : upstream_->transport;
 }
 
 Outbox& HttpSession::outbox(Side side) {
@@ -207,9 +203,9 @@ void HttpSession::flush(Side side) {
   if (!out.staging) return;
   int rc;
   if (side == kClient) {
-    rc = out.flush(stream(side), this, on_client_written, worker_.write_ops(), worker_.slabs());
+    rc = out.flush(transport(side), this, on_client_written, worker_.write_ops(), worker_.slabs());
   } else {
-    rc = out.flush(stream(side), upstream_, UpstreamConn::on_written, worker_.write_ops(),
+    rc = out.flush(transport(side), upstream_, UpstreamConn::on_written, worker_.write_ops(),
                    worker_.slabs());
   }
   if (rc != 0) {
@@ -292,9 +288,9 @@ void HttpSession::update_reading(Side side) {
     if (want == reading_client_) return;
     reading_client_ = want;
     if (want)
-      uv_read_start(stream(kClient), on_alloc, on_client_read);
+      client_.read_start(on_alloc, on_client_read);
     else
-      uv_read_stop(stream(kClient));
+      client_.read_stop();
   } else {
     if (!upstream_ || !upstream_->connected) return;
     if (want) {
@@ -353,13 +349,13 @@ void HttpSession::on_client_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*
   } else if (nread < 0 && !s->closing_) {
     s->client_eof_ = true;
     s->reading_client_ = false;
-    uv_read_stop(st);
+    s->client_.read_stop();
     if (nread != UV_EOF || s->wait_ == Wait::kLinger) {
       s->close();
     } else if (s->req_ == Req::kTunnel) {
       if (s->upstream_)
-        uv_shutdown(new uv_shutdown_t, s->stream(kUpstream),
-                    [](uv_shutdown_t* r, int) { delete r; });
+        s->upstream_->transport.shutdown(new uv_shutdown_t,
+                                         [](uv_shutdown_t* r, int) { delete r; });
       s->maybe_finish_exchange();
     } else if (s->req_ == Req::kIdle || s->req_ == Req::kHead || s->req_ == Req::kBody ||
                s->wait_ == Wait::kStall || s->wait_ == Wait::kRequestDelay) {
@@ -608,7 +604,8 @@ void HttpSession::connect_upstream() {
   upstream_ = new UpstreamConn(worker_, listener_.index);
   upstream_->session = this;
   const auto& addr = snapshot_->upstreams[listener_.index];
-  int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr));
+  int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr),
+                              snapshot_->upstream_layer(listener_.index));
   if (rc != 0) {
     on_upstream_connected(rc);
     return;
@@ -648,7 +645,9 @@ void HttpSession::resend_on_fresh_connection() {
   upstream_ = new UpstreamConn(worker_, listener_.index);
   upstream_->session = this;
   const auto& addr = snapshot_->upstreams[listener_.index];
-  if (int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr)); rc != 0) {
+  if (int rc = upstream_->connect(reinterpret_cast<const sockaddr*>(&addr.addr),
+                                  snapshot_->upstream_layer(listener_.index));
+      rc != 0) {
     on_upstream_connected(rc);
     return;
   }
@@ -951,7 +950,7 @@ void HttpSession::on_upstream_eof(int status) {
   if (req_ == Req::kTunnel) {
     if (status == UV_EOF) {
       // Half-close: pass the FIN on once everything before it is written.
-      uv_shutdown(&shutdown_req_, stream(kClient), [](uv_shutdown_t* r, int) {
+      client_.shutdown(&shutdown_req_, [](uv_shutdown_t* r, int) {
         auto* s = static_cast<HttpSession*>(r->data);
         if (!s->closing_ && s->client_eof_) s->close();
       });
@@ -1162,7 +1161,7 @@ void HttpSession::linger() {
     close();
     return;
   }
-  if (uv_shutdown(&shutdown_req_, stream(kClient), on_shutdown) != 0) {
+  if (client_.shutdown(&shutdown_req_, on_shutdown) != 0) {
     close();
     return;
   }

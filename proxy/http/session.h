@@ -32,6 +32,7 @@
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
+#include "proxy/io/transport.h"
 #include "proxy/request_record.h"
 
 namespace faultline::proxy {
@@ -152,7 +153,7 @@ class HttpSession final : public Connection,
   void linger();
   void close(bool reset = false);
   void detach_upstream(bool reusable);
-  uv_stream_t* stream(Side side);
+  Transport& transport(Side side);
   Outbox& outbox(Side side);
 
   static constexpr uint8_t kPauseHeld = 1;
@@ -163,7 +164,7 @@ class HttpSession final : public Connection,
   WorkerListener& listener_;
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
   ActiveConfigPtr snapshot_;
-  uv_tcp_t client_{};
+  Transport client_;
   uv_timer_t client_timer_{};  // idle, header and linger timeouts
   uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};

@@ -7,19 +7,20 @@ namespace faultline::proxy {
 
 UpstreamConn::UpstreamConn(Worker& w, uint32_t listener_index)
     : worker(w), listener(listener_index) {
-  uv_tcp_init(worker.loop(), &tcp);
+  transport.init(worker.loop(), this);
   uv_timer_init(worker.loop(), &timer);
-  tcp.data = timer.data = connect_req.data = this;
+  timer.data = connect_req.data = this;
 }
 
-int UpstreamConn::connect(const sockaddr* addr) {
-  return uv_tcp_connect(&connect_req, &tcp, addr, on_connect);
+int UpstreamConn::connect(const sockaddr* addr, TransportLayerFactory* layer) {
+  transport.attach(layer, worker.listener(listener).stats.upstream_tls);
+  return transport.connect(&connect_req, addr, on_connect);
 }
 
 void UpstreamConn::on_connect(uv_connect_t* req, int status) {
   auto* c = static_cast<UpstreamConn*>(req->data);
   if (c->closing) return;
-  if (status == 0) uv_tcp_nodelay(&c->tcp, 1);
+  if (status == 0) uv_tcp_nodelay(c->transport.tcp(), 1);
   if (c->session)
     c->session->on_upstream_connected(status);
   else if (status != 0)
@@ -34,7 +35,7 @@ void UpstreamConn::close() {
   out.discard(worker.write_ops(), worker.slabs());
   read_slot.release(worker.slabs());
   pending_closes = 2;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_close);
+  transport.close(on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_close);
 }
 
@@ -46,13 +47,13 @@ void UpstreamConn::on_close(uv_handle_t* handle) {
 void UpstreamConn::start_reading() {
   if (reading || closing) return;
   reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp), on_alloc, on_read);
+  transport.read_start(on_alloc, on_read);
 }
 
 void UpstreamConn::stop_reading() {
   if (!reading || closing) return;
   reading = false;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
+  transport.read_stop();
 }
 
 void UpstreamConn::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -72,7 +73,7 @@ void UpstreamConn::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
       c->session->on_upstream_data(slab, buf->base, static_cast<size_t>(nread));
     } else {
       c->reading = false;
-      uv_read_stop(stream);
+      c->transport.read_stop();
       c->session->on_upstream_eof(static_cast<int>(nread));
     }
   }

@@ -9,6 +9,7 @@
 #include "proxy/io/connection.h"
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
+#include "proxy/io/transport.h"
 
 namespace faultline::proxy {
 
@@ -20,8 +21,9 @@ class UpstreamConn : public Retirable {
  public:
   UpstreamConn(Worker& worker, uint32_t listener);
 
-  // Connects to `addr`; `on_connected` runs through the session.
-  int connect(const sockaddr* addr);
+  // Connects to `addr` (through `layer`, e.g. TLS, when not null); `on_connected` runs through
+  // the session once the connection can carry the request.
+  int connect(const sockaddr* addr, TransportLayerFactory* layer);
   void close();
   void start_reading();
   void stop_reading();
@@ -31,8 +33,8 @@ class UpstreamConn : public Retirable {
 
   Worker& worker;
   uint32_t listener;
-  uv_tcp_t tcp{};
-  uv_timer_t timer{};  // connect timeout, response timeout, idle expiry in the pool
+  Transport transport;  // the socket (and a TLS layer when the listener originates TLS)
+  uv_timer_t timer{};   // connect timeout, response timeout, idle expiry in the pool
   uv_connect_t connect_req{};
   Outbox out;
   ReadSlot read_slot;

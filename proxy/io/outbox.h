@@ -1,9 +1,10 @@
 #pragma once
-// The write side of one TCP stream: spans are staged into a WriteOp and flushed as one
+// The write side of one stream (a Transport): spans are staged into a WriteOp and flushed as one
 // uv_write (coalesced), and the memory pinned by what is queued but not yet written is counted
 // so that the reader of the other side can be paused above a high-water mark.
 #include <uv.h>
 
+#include "proxy/io/transport.h"
 #include "proxy/io/write_op.h"
 
 namespace faultline::proxy {
@@ -37,13 +38,13 @@ struct Outbox {
   // Hands the staged op to the kernel: with nothing queued it tries a synchronous write first
   // (no write request, no poll-set change); what the socket does not take is queued with
   // uv_write. Returns a libuv error (the op is then released).
-  int flush(uv_stream_t* stream, void* data, uv_write_cb cb, WriteOpPool& ops, SlabPool& slabs) {
+  int flush(Transport& stream, void* data, uv_write_cb cb, WriteOpPool& ops, SlabPool& slabs) {
     WriteOp* op = staging;
     if (!op) return 0;
     staging = nullptr;
     unsigned first = 0;
     if (in_flight == 0) {
-      int n = uv_try_write(stream, op->bufs, op->nbufs);
+      int n = stream.try_write(op->bufs, op->nbufs);
       if (n < 0 && n != UV_EAGAIN) {
         op->release(slabs);
         ops.give_back(op);
@@ -64,7 +65,7 @@ struct Outbox {
       op->bytes = left;
     }
     op->req.data = data;
-    int rc = uv_write(&op->req, stream, op->bufs + first, op->nbufs - first, cb);
+    int rc = stream.write(&op->req, op->bufs + first, op->nbufs - first, cb);
     if (rc != 0) {
       op->release(slabs);
       ops.give_back(op);

@@ -14,27 +14,29 @@ TcpSession::TcpSession(Worker& worker, WorkerListener& listener)
 
 void TcpSession::start(int fd) {
   uv_loop_t* loop = worker_.loop();
-  uv_tcp_init(loop, &client_);
-  uv_tcp_init(loop, &upstream_);
+  client_.init(loop, this);
+  upstream_.init(loop, this);
   uv_timer_init(loop, &timers_[0]);
   uv_timer_init(loop, &timers_[1]);
   uv_timer_init(loop, &close_timer_);
   uv_timer_init(loop, &idle_timer_);
-  client_.data = upstream_.data = timers_[0].data = timers_[1].data = close_timer_.data =
-      idle_timer_.data = this;
+  timers_[0].data = timers_[1].data = close_timer_.data = idle_timer_.data = this;
   connect_req_.data = shutdown_req_[0].data = shutdown_req_[1].data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
-  if (uv_tcp_open(&client_, fd) != 0) {
+  if (client_.open(fd) != 0) {
     ::close(fd);
     close();
     return;
   }
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  uv_tcp_nodelay(&client_, 1);
+  // TLS on either side when the listener has it; the relay sees plaintext either way.
+  client_.attach(snapshot_->client_layer(listener_.index), listener_.stats.client_tls);
+  upstream_.attach(snapshot_->upstream_layer(listener_.index), listener_.stats.upstream_tls);
+  uv_tcp_nodelay(client_.tcp(), 1);
   sockaddr_storage peer{};
   int len = sizeof peer;
-  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
+  uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&peer), &len);
   format_address(reinterpret_cast<sockaddr*>(&peer), client_addr_, sizeof client_addr_);
   logged_ = false;
   request_id_ = next_request_id();
@@ -53,7 +55,7 @@ void TcpSession::fault_reset_at_connect() {
   // RST on the client's first bytes or after a moment, so that the client sees an accepted
   // connection reset rather than racing its own connect() (see HttpSession).
   reset_on_input_ = true;
-  uv_read_start(stream(0), on_alloc, on_client_read);
+  client_.read_start(on_alloc, on_client_read);
   uv_timer_start(&close_timer_, on_timer, 50, 0);
 }
 
@@ -76,8 +78,8 @@ bool TcpSession::faults_halted() const {
 void TcpSession::connect_upstream() {
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   const auto& addr = snapshot_->upstreams[listener_.index];
-  if (uv_tcp_connect(&connect_req_, &upstream_, reinterpret_cast<const sockaddr*>(&addr.addr),
-                     on_connect) != 0) {
+  if (upstream_.connect(&connect_req_, reinterpret_cast<const sockaddr*>(&addr.addr), on_connect) !=
+      0) {
     bump(listener_.stats.upstream_errors_connect);
     ending_ = Ending::kUpstreamConnect;
     close();
@@ -96,7 +98,7 @@ void TcpSession::on_connect(uv_connect_t* req, int status) {
     s->close();  // a failed upstream connect closes the client
     return;
   }
-  uv_tcp_nodelay(&s->upstream_, 1);
+  uv_tcp_nodelay(s->upstream_.tcp(), 1);
   s->connected_ = true;
   s->last_activity_ms_ = uv_now(s->worker_.loop());
   uv_timer_start(&s->idle_timer_, on_idle_timer,
@@ -113,14 +115,14 @@ void TcpSession::update_reading(int side) {
   if (want == reading_[side]) return;
   reading_[side] = want;
   if (want)
-    uv_read_start(stream(side), on_alloc, side == 0 ? on_client_read : on_upstream_read);
+    side_transport(side).read_start(on_alloc, side == 0 ? on_client_read : on_upstream_read);
   else
-    uv_read_stop(stream(side));
+    side_transport(side).read_stop();
 }
 
 void TcpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* s = static_cast<TcpSession*>(h->data);
-  int side = h == reinterpret_cast<uv_handle_t*>(&s->client_) ? 0 : 1;
+  int side = h == s->client_.handle() ? 0 : 1;
   Slab* slab = s->read_slot_[side].fill(s->worker_.slabs());
   *buf = uv_buf_init(slab->data, Slab::kSize);
 }
@@ -162,7 +164,8 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     out_[to].add(worker_.write_ops(), worker_.slabs(), slab, p, send);
     if (dir == 1) downstream_bytes_ += send;
     if (dir == 0) upstream_bytes_ += send;
-    if (out_[to].flush(stream(to), this, on_written, worker_.write_ops(), worker_.slabs()) != 0) {
+    if (out_[to].flush(side_transport(to), this, on_written, worker_.write_ops(),
+                       worker_.slabs()) != 0) {
       close();
       return;
     }
@@ -268,13 +271,13 @@ void TcpSession::side_eof(int side) {
   if (held_[side].slab) return;  // shut down once the held bytes went out
   int to = 1 - side;
   if (to == 0 && executor_.delay_close()) return;  // slow_close (fault_delay_close)
-  if (uv_shutdown(&shutdown_req_[to], stream(to), on_shutdown) != 0) close();
+  if (side_transport(to).shutdown(&shutdown_req_[to], on_shutdown) != 0) close();
 }
 
 void TcpSession::shutdown_client_now() {
   slow_close_pending_ = false;
   uv_timer_stop(&close_timer_);
-  if (uv_shutdown(&shutdown_req_[0], stream(0), on_shutdown) != 0) close();
+  if (client_.shutdown(&shutdown_req_[0], on_shutdown) != 0) close();
 }
 
 void TcpSession::on_shutdown(uv_shutdown_t* req, int status) {
@@ -348,9 +351,8 @@ void TcpSession::close(bool reset) {
   listener_.stats.connection_closed();
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
   pending_closes_ = 6;
-  if (!(reset && uv_tcp_close_reset(&client_, on_close) == 0))
-    uv_close(reinterpret_cast<uv_handle_t*>(&client_), on_close);
-  uv_close(reinterpret_cast<uv_handle_t*>(&upstream_), on_close);
+  client_.close(on_close, reset);
+  upstream_.close(on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timers_[0]), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timers_[1]), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&close_timer_), on_close);

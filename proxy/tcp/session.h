@@ -16,6 +16,7 @@
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
+#include "proxy/io/transport.h"
 #include "proxy/request_record.h"
 #include "proxy/tcp/fault_executor.h"
 
@@ -71,15 +72,14 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   void connect_upstream();
   // The connection's access-log line (one per connection, at close).
   void record(bool reset);
-  uv_stream_t* stream(int side) {
-    return reinterpret_cast<uv_stream_t*>(side == 0 ? &client_ : &upstream_);
-  }
+  Transport& side_transport(int side) { return side == 0 ? client_ : upstream_; }
+  uv_stream_t* stream(int side) { return side_transport(side).stream(); }
 
   Worker& worker_;
   WorkerListener& listener_;
   ActiveConfigPtr snapshot_;
-  uv_tcp_t client_{};
-  uv_tcp_t upstream_{};
+  Transport client_;
+  Transport upstream_;
   uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
   uv_timer_t close_timer_{};  // stall, slow close
   uv_timer_t idle_timer_{};   // listener idle_timeout: no byte read or written either way
