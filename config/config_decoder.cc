@@ -209,6 +209,54 @@ void decode_triggers(const FieldReader& root, HeaderTriggersConfig& out) {
   headers.read("annotate", out.annotate);
 }
 
+// A file key of a TLS table: read, resolved next to the config file, its position kept.
+void read_tls_file(FieldReader& fields, std::string_view key, std::string& out, SourcePos& pos) {
+  if (!fields.read(key, out)) return;
+  if (const Node* n = fields.get(key)) pos = n->pos;
+  if (out.empty()) return;
+  out = resolve_next_to(fields.diags().file(), out);
+}
+
+void decode_tls(const Node& node, const std::string& path, Diagnostics& diags, TlsConfig& out) {
+  out.pos = node.pos;
+  if (!expect_table(node, path, diags)) return;
+  out.enabled = true;
+  FieldReader fields(node, path, diags);
+  fields.reject_unknown({"cert_file", "key_file", "client_ca_file", "min_version", "alpn"});
+  if (fields.require("cert_file")) read_tls_file(fields, "cert_file", out.cert_file, out.cert_pos);
+  if (fields.require("key_file")) read_tls_file(fields, "key_file", out.key_file, out.key_pos);
+  read_tls_file(fields, "client_ca_file", out.client_ca_file, out.client_ca_pos);
+  if (fields.get("cert_file") && out.cert_file.empty())
+    fields.error("cert_file", "must not be empty");
+  if (fields.get("key_file") && out.key_file.empty()) fields.error("key_file", "must not be empty");
+  fields.read_enum<TlsVersion>("min_version", {{"1.2", TlsVersion::k12}, {"1.3", TlsVersion::k13}},
+                               out.min_version);
+  if (fields.read_strings("alpn", out.alpn)) {
+    for (const auto& name : out.alpn)
+      if (name != "h2" && name != "http/1.1") {
+        fields.error("alpn", "expected protocols from h2, http/1.1; got \"" + name + "\"");
+        break;
+      }
+  }
+}
+
+void decode_upstream_tls(const Node& node, const std::string& path, Diagnostics& diags,
+                         UpstreamTlsConfig& out) {
+  out.pos = node.pos;
+  if (!expect_table(node, path, diags)) return;
+  FieldReader fields(node, path, diags);
+  fields.reject_unknown({"enabled", "server_name", "ca_file", "verify", "cert_file", "key_file"});
+  fields.read("enabled", out.enabled);  // SPEC §9: off unless enabled = true
+  fields.read("server_name", out.server_name);
+  read_tls_file(fields, "ca_file", out.ca_file, out.ca_pos);
+  fields.read("verify", out.verify);
+  read_tls_file(fields, "cert_file", out.cert_file, out.cert_pos);
+  read_tls_file(fields, "key_file", out.key_file, out.key_pos);
+  if (out.cert_file.empty() != out.key_file.empty())
+    fields.error(out.cert_file.empty() ? "key_file" : "cert_file",
+                 "cert_file and key_file go together (the client certificate and its key)");
+}
+
 ListenerConfig decode_listener(const Node& table, const std::string& path, Diagnostics& diags) {
   ListenerConfig out;
   out.pos = table.pos;
@@ -216,7 +264,8 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
   FieldReader fields(table, path, diags);
   fields.reject_unknown({"name", "listen", "upstream", "protocol", "connect_timeout",
                          "response_timeout", "idle_timeout", "header_timeout", "max_connections",
-                         "max_header_bytes", "upstream_idle_timeout", "forwarded_for"});
+                         "max_header_bytes", "upstream_idle_timeout", "forwarded_for", "tls",
+                         "upstream_tls"});
   if (fields.require("name") && fields.read("name", out.name) && !valid_listener_name(out.name))
     fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
   if (fields.require("listen")) fields.read("listen", out.listen);
@@ -245,6 +294,9 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
     else
       out.max_header_bytes = header_bytes;
   }
+  if (const Node* tls = fields.get("tls")) decode_tls(*tls, fields.path("tls"), diags, out.tls);
+  if (const Node* tls = fields.get("upstream_tls"))
+    decode_upstream_tls(*tls, fields.path("upstream_tls"), diags, out.upstream_tls);
   if (out.protocol == Protocol::kTcp) {
     // A tcp listener relays a byte stream: no request head, no response, so these keys would
     // be silently ignored. Refuse them when written; their defaults stay silent.

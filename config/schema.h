@@ -59,6 +59,30 @@ struct HeaderTriggersConfig {
   bool annotate = true;
 };
 
+// SPEC §9 [listeners.tls]: terminate TLS from clients. File paths are resolved next to the
+// config file; `*_pos` is where the key naming the file was written (for start-up errors).
+enum class TlsVersion { k12, k13 };
+struct TlsConfig {
+  bool enabled = false;  // the table is present
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set: require client certificates signed by it (mTLS)
+  TlsVersion min_version = TlsVersion::k12;
+  std::vector<std::string> alpn{"h2", "http/1.1"};  // offered where the listener serves it
+  SourcePos pos, cert_pos, key_pos, client_ca_pos;
+};
+
+// SPEC §9 [listeners.upstream_tls]: originate TLS to the upstream.
+struct UpstreamTlsConfig {
+  bool enabled = false;
+  std::string server_name;  // SNI and the name verified; empty: the upstream host
+  std::string ca_file;      // empty: the system trust store
+  bool verify = true;
+  std::string cert_file;  // client certificate for upstream mTLS
+  std::string key_file;
+  SourcePos pos, ca_pos, cert_pos, key_pos;
+};
+
 struct ListenerConfig {
   std::string name;
   HostPort listen;
@@ -75,6 +99,8 @@ struct ListenerConfig {
   uint32_t max_connections = 10000;
   bool max_connections_set = false;  // written in the file; else it may shrink to the fd limit
   ByteSize max_header_bytes{64 * 1024};
+  TlsConfig tls;
+  UpstreamTlsConfig upstream_tls;
   SourcePos pos;
 };
 

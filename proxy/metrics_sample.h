@@ -31,6 +31,15 @@ struct MetricsSample {
     uint64_t upstream_errors_connect = 0;
     uint64_t upstream_errors_timeout = 0;
     uint64_t upstream_errors_reset = 0;
+    // SPEC §9 (filled for listeners with [listeners.tls] / [listeners.upstream_tls]).
+    bool tls = false;
+    bool upstream_tls = false;
+    int64_t tls_cert_expiry = 0;  // Unix time of the serving certificate's notAfter
+    uint64_t tls_handshakes_ok = 0;
+    uint64_t tls_handshakes_error = 0;
+    uint64_t upstream_tls_handshakes_ok = 0;
+    uint64_t upstream_tls_handshakes_error = 0;
+    uint64_t upstream_tls_resumed = 0;
   };
   struct Injected {
     std::string source;  // experiment name or "header"

@@ -25,6 +25,11 @@ void ListenerStats::add_to(MetricsSample::Listener& out) const {
   out.upstream_errors_connect += load(upstream_errors_connect);
   out.upstream_errors_timeout += load(upstream_errors_timeout);
   out.upstream_errors_reset += load(upstream_errors_reset);
+  out.tls_handshakes_ok += load(client_tls.handshakes_ok);
+  out.tls_handshakes_error += load(client_tls.handshakes_error);
+  out.upstream_tls_handshakes_ok += load(upstream_tls.handshakes_ok);
+  out.upstream_tls_handshakes_error += load(upstream_tls.handshakes_error);
+  out.upstream_tls_resumed += load(upstream_tls.resumed);
 }
 
 }  // namespace faultline::proxy

@@ -3,8 +3,8 @@
 # Usage: scripts/install-deps.sh [build|test|bench|fuzz]...
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libuv1-dev libspdlog-dev libtomlplusplus-dev node-llhttp
-       nlohmann-json3-dev libcli11-dev)
-test=(libgtest-dev libgmock-dev curl prometheus)
+       nlohmann-json3-dev libcli11-dev libssl-dev)
+test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3)
 bench=(wrk haproxy nginx)
 fuzz=(clang libclang-rt-14-dev)
 want=("${build[@]}")

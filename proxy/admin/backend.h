@@ -57,6 +57,10 @@ struct StatusReport {
     uint64_t upstream_errors_connect = 0;
     uint64_t upstream_errors_timeout = 0;
     uint64_t upstream_errors_reset = 0;
+    // [listeners.tls]: the serving certificate (SPEC §9); tls = false without it.
+    bool tls = false;
+    int64_t tls_cert_not_after = 0;  // Unix time
+    std::string tls_cert_serial;     // hex
   };
   struct ExperimentCounts {
     uint64_t active = 0;

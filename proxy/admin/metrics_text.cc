@@ -136,6 +136,48 @@ void render_listener_gauges(std::string& out, const MetricsSample& s) {
   }
 }
 
+// SPEC §9, for listeners that terminate or originate TLS.
+void render_tls(std::string& out, const MetricsSample& s) {
+  bool any = false, any_upstream = false;
+  for (const auto& l : s.listeners) {
+    any = any || l.tls;
+    any_upstream = any_upstream || l.upstream_tls;
+  }
+  if (any) {
+    family(out, "faultline_tls_handshakes_total", "counter",
+           "TLS handshakes with clients by result (ok, error).");
+    for (const auto& l : s.listeners) {
+      if (!l.tls) continue;
+      sample(out, "faultline_tls_handshakes_total", {{"listener", l.name}, {"result", "ok"}},
+             l.tls_handshakes_ok);
+      sample(out, "faultline_tls_handshakes_total", {{"listener", l.name}, {"result", "error"}},
+             l.tls_handshakes_error);
+    }
+    family(out, "faultline_tls_cert_expiry_seconds", "gauge",
+           "Unix time of the serving certificate's notAfter.");
+    for (const auto& l : s.listeners)
+      if (l.tls)
+        sample(out, "faultline_tls_cert_expiry_seconds", {{"listener", l.name}}, l.tls_cert_expiry);
+  }
+  if (any_upstream) {
+    family(out, "faultline_upstream_tls_handshakes_total", "counter",
+           "TLS handshakes with the upstream by result (ok, error).");
+    for (const auto& l : s.listeners) {
+      if (!l.upstream_tls) continue;
+      sample(out, "faultline_upstream_tls_handshakes_total",
+             {{"listener", l.name}, {"result", "ok"}}, l.upstream_tls_handshakes_ok);
+      sample(out, "faultline_upstream_tls_handshakes_total",
+             {{"listener", l.name}, {"result", "error"}}, l.upstream_tls_handshakes_error);
+    }
+    family(out, "faultline_upstream_tls_resumed_total", "counter",
+           "Upstream TLS handshakes that resumed an earlier session (a subset of the ok ones).");
+    for (const auto& l : s.listeners)
+      if (l.upstream_tls)
+        sample(out, "faultline_upstream_tls_resumed_total", {{"listener", l.name}},
+               l.upstream_tls_resumed);
+  }
+}
+
 void render_faults(std::string& out, const MetricsSample& s) {
   family(out, "faultline_faults_injected_total", "counter",
          "Faults injected, by experiment (or header) and fault type.");
@@ -208,6 +250,7 @@ std::string render_metrics(const MetricsSample& s) {
   render_requests(out, s);
   render_durations(out, s);
   render_listener_gauges(out, s);
+  render_tls(out, s);
   render_faults(out, s);
   render_process(out, s);
   return out;

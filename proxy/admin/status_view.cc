@@ -1,5 +1,9 @@
 #include "proxy/admin/status_view.h"
 
+#include <chrono>
+
+#include "proxy/admin/time_format.h"
+
 namespace faultline::proxy::admin {
 namespace {
 
@@ -35,6 +39,13 @@ nlohmann::json status_view(const StatusReport& report) {
                                {{"connect", l.upstream_errors_connect},
                                 {"timeout", l.upstream_errors_timeout},
                                 {"reset", l.upstream_errors_reset}}}});
+    if (l.tls) {
+      j["listeners"].back()["tls"] = {
+          {"cert_not_after",
+           format_rfc3339_utc(std::chrono::system_clock::from_time_t(l.tls_cert_not_after))},
+          {"cert_expiry_seconds", l.tls_cert_not_after},
+          {"cert_serial", l.tls_cert_serial}};
+    }
   }
   const StatusReport::ExperimentCounts& e = report.experiments;
   j["experiments"] = {{"active", e.active},

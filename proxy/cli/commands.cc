@@ -11,6 +11,7 @@
 #include "faults/snapshot.h"
 #include "proxy/control/descriptor_budget.h"
 #include "proxy/control/server.h"
+#include "proxy/control/tls_layers.h"
 
 namespace faultline::proxy {
 
@@ -83,6 +84,7 @@ int check_command(const std::string& config_path, const std::string& experiment_
   config::Diagnostics diags(path);
   auto cfg = faults::load_checked_config(path, diags);
   if (cfg && diags.ok()) check_descriptor_budget(*cfg, diags);  // as `run` will (server.cc)
+  if (cfg && diags.ok()) build_tls_layers(*cfg, diags);         // certificates, as `run` reads them
   print_errors(diags);
   if (!cfg || !diags.ok()) return 1;
   std::printf("%s: ok\n", path.c_str());

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>  // the ready file (FAULTLINE_READY_FILE)
 
@@ -59,6 +60,11 @@ Result<ActiveConfigPtr> Server::build_snapshot(
         diags.items().empty() ? "invalid experiments" : diags.items().front().format();
     return Result<ActiveConfigPtr>::failure(error);
   }
+  {
+    std::lock_guard lock(mutex_);
+    snap->client_layers = tls_.client;
+    snap->upstream_layers = tls_.upstream;
+  }
   snap->config = std::move(config);
   return ActiveConfigPtr(std::move(snap));
 }
@@ -86,6 +92,18 @@ int Server::run() {
   }
   const config::Config& cfg = *config_;
   run_ = std::make_shared<faults::RunState>(n);
+  {
+    // Certificates: read once here and on each reload, never on a worker.
+    config::Diagnostics tls_diags(cfg.file);
+    auto tls = build_tls_layers(cfg, tls_diags);
+    if (!tls) {
+      log::fatal(tls_diags.items().front().format());
+      log::shutdown();
+      return 2;
+    }
+    std::lock_guard lock(mutex_);
+    tls_ = std::move(*tls);
+  }
   auto snapshot = build_snapshot(config_, api_);
   if (!snapshot) {
     log::fatal(snapshot.error());
@@ -314,6 +332,20 @@ admin::Outcome Server::reload() {
     check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
     if (!budget.ok()) error = budget.items().front().format();
   }
+  // Certificates are re-read on every reload; bad ones leave the running ones in place.
+  std::optional<TlsLayers> tls;
+  if (error.empty()) {
+    config::Diagnostics tls_diags(current->file);
+    tls = build_tls_layers(*loaded, tls_diags);
+    if (!tls) error = tls_diags.items().front().format();
+  }
+  TlsLayers previous_tls;
+  bool tls_swapped = false;
+  if (error.empty()) {
+    std::lock_guard lock(mutex_);
+    previous_tls = std::exchange(tls_, std::move(*tls));
+    tls_swapped = true;
+  }
   ActiveConfigPtr snapshot;
   std::shared_ptr<const config::Config> next;
   if (error.empty()) {
@@ -329,6 +361,7 @@ admin::Outcome Server::reload() {
     ++reloads_error_;
     {
       std::lock_guard lock(mutex_);
+      if (tls_swapped) tls_ = std::move(previous_tls);  // the snapshot failed: keep the old
       last_reload_ = {admin::StatusReport::ReloadResult::kError, error};
     }
     log::main().error("reload failed, keeping the running config: {}", error);
@@ -376,7 +409,14 @@ admin::MetricsSample Server::metrics() const {
     admin::MetricsSample::Listener out;
     out.name = l.name;
     out.http = l.protocol == config::Protocol::kHttp;
+    out.tls = l.tls.enabled;
+    out.upstream_tls = l.upstream_tls.enabled;
     sample.listeners.push_back(std::move(out));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < sample.listeners.size() && i < tls_.cert_expiry.size(); ++i)
+      sample.listeners[i].tls_cert_expiry = tls_.cert_expiry[i];
   }
   for (const auto& w : workers_) {
     for (size_t i = 0; i < sample.listeners.size() && i < w->listener_count(); ++i)
@@ -411,10 +451,14 @@ admin::StatusReport Server::status() const {
     out.upstream_errors_connect = l.upstream_errors_connect;
     out.upstream_errors_timeout = l.upstream_errors_timeout;
     out.upstream_errors_reset = l.upstream_errors_reset;
+    out.tls = l.tls;
+    out.tls_cert_not_after = l.tls_cert_expiry;
     report.listeners.push_back(std::move(out));
   }
   report.experiments = experiment_counts();
   std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < report.listeners.size() && i < tls_.cert_serial.size(); ++i)
+    report.listeners[i].tls_cert_serial = tls_.cert_serial[i];
   report.last_reload = last_reload_;
   return report;
 }

@@ -20,6 +20,7 @@
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/control/expiry_audit.h"
+#include "proxy/control/tls_layers.h"
 #include "proxy/stress/background_stress.h"
 #include "proxy/worker.h"
 
@@ -106,6 +107,7 @@ class Server {
   std::vector<faults::ApiExperiment> api_;
   uint64_t next_revision_ = 1;
   ActiveConfigPtr snapshot_;  // current; guarded by mutex_
+  TlsLayers tls_;             // certificates in use (built at start-up and reload); mutex_
   admin::AuditLog audit_;
   BackgroundStresses stresses_;
   std::atomic<bool> stress_dirty_{false};
@@ -113,7 +115,10 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminHost> admin_;
   std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
-  ExpiryAudit expiry_audit_;                   // main loop
+  // With watch_config: the TLS certificate, key and CA files (their directories, like the
+  // config file's), read at start-up; a change reloads.
+  std::vector<std::unique_ptr<ConfigWatch>> tls_watches_;
+  ExpiryAudit expiry_audit_;  // main loop
   uv_loop_t loop_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
   uv_timer_t drain_timer_{};

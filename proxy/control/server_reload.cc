@@ -1,5 +1,7 @@
 // Server: reloads that do not come through the admin API (SIGHUP, the config file watch) and
 // the expiry audit. Both land in the audit trail like API changes do.
+#include <algorithm>
+
 #include "proxy/control/config_watch.h"
 #include "proxy/control/server.h"
 #include "proxy/log.h"
@@ -28,10 +30,33 @@ void Server::start_config_watch() {
     return;
   }
   log::main().info("watching {} for config changes", config_watch_->directory());
+  // Certificates and keys: a change (a renewal, a Kubernetes Secret's `..data` swap) reloads,
+  // and a bad file is refused like any failed reload.
+  std::vector<std::string> files;
+  for (const auto& l : cfg.listeners) {
+    for (const std::string* f :
+         {&l.tls.cert_file, &l.tls.key_file, &l.tls.client_ca_file, &l.upstream_tls.ca_file,
+          &l.upstream_tls.cert_file, &l.upstream_tls.key_file}) {
+      if (!f->empty() && std::find(files.begin(), files.end(), *f) == files.end())
+        files.push_back(*f);
+    }
+  }
+  for (const std::string& file : files) {
+    auto watch = std::make_unique<ConfigWatch>(&loop_, file, [this, file] {
+      log::main().info("TLS file {} changed: reloading {}", file, config()->file);
+      reload_and_audit("watch");
+    });
+    if (auto st = watch->start(); !st) {
+      log::main().error("runtime.watch_config: {}; reload with SIGHUP instead", st.error());
+      continue;
+    }
+    tls_watches_.push_back(std::move(watch));
+  }
 }
 
 void Server::stop_config_watch() {
   if (config_watch_) config_watch_->close();
+  for (auto& watch : tls_watches_) watch->close();
 }
 
 void Server::audit_expiries() {

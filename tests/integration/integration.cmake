@@ -31,6 +31,10 @@ set(FAULTLINE_PENDING_TESTS)
 list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
   http_session_upstream_idle http_session_memory http_session_truths)
 
+# TLS termination and origination (issue 11), with real clients (curl, openssl, gnutls-cli,
+# python3).
+list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
 

@@ -290,6 +290,16 @@ const BadConfig kBadConfigs[] = {
      "[admin]\ntoken_file = \"/nonexistent/faultline-token\"\n",
      {"test.toml:2:1: admin.token_file: cannot read \"/nonexistent/faultline-token\": No such "
       "file or directory"}},
+    {"tls_old_version_and_unknown_alpn",
+     kListener + "[listeners.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n"
+                 "min_version = \"1.1\"\nalpn = [\"spdy/3\"]\n",
+     {"test.toml:8:1: listeners[0].tls.min_version: expected one of 1.2|1.3, got \"1.1\"",
+      "test.toml:9:1: listeners[0].tls.alpn: expected protocols from h2, http/1.1; got "
+      "\"spdy/3\""}},
+    {"upstream_tls_cert_without_key",
+     kListener + "[listeners.upstream_tls]\nenabled = true\ncert_file = \"c.pem\"\n",
+     {"test.toml:7:1: listeners[0].upstream_tls.cert_file: cert_file and key_file go together "
+      "(the client certificate and its key)"}},
     {"admin_token_file_empty_path",
      "[admin]\ntoken_file = \"\"\n",
      {"test.toml:2:1: admin.token_file: must not be empty (leave it out for no auth)"}},

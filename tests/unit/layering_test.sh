@@ -20,13 +20,17 @@ declare -A allowed=(
   [proxy]="config/ faults/ proxy/io/ proxy/"
   [proxy/http]="config/ faults/ proxy/io/ proxy/ proxy/http/"
   [proxy/tcp]="config/ faults/ proxy/io/ proxy/ proxy/tcp/"
+  [proxy/tls]="config/ faults/ proxy/io/ proxy/ proxy/tls/"
   [proxy/stress]="config/ faults/ proxy/stress/"
   [proxy/admin]="config/ faults/ proxy/io/ proxy/ proxy/http/head.h proxy/http/status_reason.h proxy/admin/"
-  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/tcp/ proxy/stress/ proxy/admin/ proxy/control/"
+  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/control/"
   [proxy/cli]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/admin/ proxy/control/ proxy/cli/"
 )
 # The data plane never parses JSON.
-no_json="faults faults/kinds proxy/io proxy proxy/http proxy/tcp proxy/stress"
+no_json="faults faults/kinds proxy/io proxy proxy/http proxy/tcp proxy/tls proxy/stress"
+# Sessions never know whether they run on TLS: OpenSSL stays behind the Transport seam
+# (proxy/io/transport.h), in proxy/tls/.
+no_openssl="faults faults/kinds proxy/io proxy proxy/http proxy/tcp proxy/stress"
 
 failures=0
 fail() { echo "layering: $*" >&2; failures=$((failures + 1)); }
@@ -57,6 +61,13 @@ for dir in $no_json; do
   done
 done
 
+for dir in $no_openssl; do
+  for file in "$dir"/*.h "$dir"/*.cc; do
+    [ -e "$file" ] || continue
+    grep -q '#include <openssl/' "$file" && fail "$file includes OpenSSL (only proxy/tls/ may)"
+  done
+done
+
 # Transitively: no data-plane source reaches nlohmann/json or the admin layer through any
 # header chain.
 if [ -n "$generated" ] && [ -n "$llhttp_include" ]; then
@@ -67,6 +78,10 @@ if [ -n "$generated" ] && [ -n "$llhttp_include" ]; then
         { fail "$file: c++ -M failed: ${deps%%$'\n'*}"; continue; }
       bad=$(tr ' \\' '\n\n' <<< "$deps" | grep -E 'nlohmann/|proxy/admin/' | head -n1 || true)
       [ -z "$bad" ] || fail "$file pulls in $bad through its includes (data plane)"
+      if [[ " $no_openssl " == *" $dir "* ]]; then
+        bad=$(tr ' \\' '\n\n' <<< "$deps" | grep -E '/openssl/|proxy/tls/' | head -n1 || true)
+        [ -z "$bad" ] || fail "$file pulls in $bad through its includes (sessions stay unaware of TLS)"
+      fi
     done
   done
 fi

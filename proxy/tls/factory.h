@@ -1,0 +1,37 @@
+#pragma once
+// The TransportLayerFactory of a TLS listener: a TlsLayer per connection, on the context the
+// configuration that accepted (or opened) the connection was built with. A reload builds new
+// factories, so connections already open keep their session and context.
+#include <memory>
+
+#include "proxy/io/transport.h"
+#include "proxy/tls/context.h"
+
+namespace faultline::proxy::tls {
+
+// Termination: the server side of every accepted connection.
+class ServerLayerFactory final : public TransportLayerFactory {
+ public:
+  ServerLayerFactory(std::shared_ptr<const ServerContext> context, uint64_t handshake_timeout_ms)
+      : context_(std::move(context)), handshake_timeout_ms_(handshake_timeout_ms) {}
+  TransportLayer* make(Transport& transport, TransportCounters& counters) override;
+  const ServerContext& context() const { return *context_; }
+
+ private:
+  std::shared_ptr<const ServerContext> context_;
+  uint64_t handshake_timeout_ms_;
+};
+
+// Origination: the client side of every upstream connection (SNI, name verification,
+// resumption of the upstream's last session).
+class ClientLayerFactory final : public TransportLayerFactory {
+ public:
+  explicit ClientLayerFactory(std::shared_ptr<ClientContext> context)
+      : context_(std::move(context)) {}
+  TransportLayer* make(Transport& transport, TransportCounters& counters) override;
+
+ private:
+  std::shared_ptr<ClientContext> context_;
+};
+
+}  // namespace faultline::proxy::tls

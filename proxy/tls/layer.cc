@@ -1,0 +1,426 @@
+#include "proxy/tls/layer.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "proxy/log.h"
+
+namespace faultline::proxy::tls {
+
+namespace {
+constexpr size_t kRawReadSize = 16 * 1024 + 512;  // one TLS record and its header
+constexpr size_t kPlainReadSize = 64 * 1024;      // what the session's alloc_cb is asked for
+
+std::string last_error() {
+  unsigned long e = ERR_peek_last_error();
+  if (e == 0) return "protocol error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+}  // namespace
+
+// Ciphertext handed to uv_write, with the session's write it completes (if any).
+struct TlsLayer::CipherWrite {
+  uv_write_t req;
+  TlsLayer* layer;
+  uv_write_t* session_req;
+  uv_write_cb cb;
+  char data[];
+};
+
+// A session write made before the handshake finished; its buffers stay valid until its
+// callback (the session's WriteOp holds them).
+struct TlsLayer::PendingWrite {
+  uv_write_t* req;
+  const uv_buf_t* bufs;
+  unsigned nbufs;
+  uv_write_cb cb;
+  PendingWrite* next = nullptr;
+};
+
+TlsLayer::TlsLayer(Transport& transport, SSL* ssl, Role role, uint64_t handshake_timeout_ms,
+                   TransportCounters& counters, std::shared_ptr<const void> owner)
+    : transport_(transport),
+      ssl_(ssl),
+      role_(role),
+      counters_(counters),
+      owner_(std::move(owner)),
+      handshake_timeout_ms_(handshake_timeout_ms) {
+  uv_timer_init(transport_.loop(), &timer_);
+  timer_.data = this;
+  if (!ssl_) return;  // accept()/connected() fail the handshake
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(rbio_, -1);  // an empty read BIO means "more to come", not EOF
+  SSL_set_bio(ssl_, rbio_, wbio_);    // the SSL owns both
+  if (role_ == Role::kServer)
+    SSL_set_accept_state(ssl_);
+  else
+    SSL_set_connect_state(ssl_);
+}
+
+TlsLayer::~TlsLayer() {
+  if (ssl_) SSL_free(ssl_);
+}
+
+std::string_view TlsLayer::sni() const {
+  const char* name = ssl_ ? SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name) : nullptr;
+  return name ? std::string_view(name) : std::string_view();
+}
+
+// ---------------------------------------------------------------- handshake
+
+void TlsLayer::accept() {
+  handshake_started_ = true;
+  if (!ssl_) {
+    handshake_failed(UV_ENOMEM, "cannot create the TLS connection");
+    return;
+  }
+  if (handshake_timeout_ms_ > 0) uv_timer_start(&timer_, on_timer, handshake_timeout_ms_, 0);
+  update_raw_reading();
+}
+
+void TlsLayer::connected(uv_connect_t* req, uv_connect_cb cb) {
+  connect_req_ = req;
+  connect_cb_ = cb;
+  handshake_started_ = true;
+  if (!ssl_) {
+    handshake_failed(UV_ENOMEM, "cannot create the TLS connection");
+    return;
+  }
+  if (handshake_timeout_ms_ > 0) uv_timer_start(&timer_, on_timer, handshake_timeout_ms_, 0);
+  handshake_step();  // the ClientHello
+  if (!detached_) update_raw_reading();
+}
+
+void TlsLayer::handshake_step() {
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl_);
+  int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, r);
+  // Our flight (or an alert) goes out whatever happened.
+  int sent = send_output(nullptr, nullptr);
+  if (r == 1) {
+    if (sent != 0)
+      handshake_failed(sent, "cannot write to the socket");
+    else
+      handshake_finished();
+    return;
+  }
+  if (err == SSL_ERROR_WANT_READ) {
+    if (sent != 0)
+      handshake_failed(sent, "cannot write to the socket");
+    else if (raw_eof_)
+      handshake_failed(UV_ECONNRESET, "the peer closed the connection during the handshake");
+    return;
+  }
+  std::string why = last_error();
+  if (role_ == Role::kClient && SSL_get_verify_result(ssl_) != X509_V_OK) {
+    const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+    why = std::string("certificate verification failed: ") +
+          X509_verify_cert_error_string(SSL_get_verify_result(ssl_)) + " (expected name \"" +
+          (name                      ? name
+           : SSL_get0_peername(ssl_) ? SSL_get0_peername(ssl_)
+                                     : "") +
+          "\")";
+  }
+  handshake_failed(UV_EPROTO, why.c_str());
+}
+
+void TlsLayer::handshake_finished() {
+  handshake_done_ = true;
+  uv_timer_stop(&timer_);
+  TransportCounters::bump(counters_.handshakes_ok);
+  if (SSL_session_reused(ssl_)) TransportCounters::bump(counters_.resumed);
+  const unsigned char* proto = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(ssl_, &proto, &len);
+  if (proto) alpn_.assign(reinterpret_cast<const char*>(proto), len);
+  flush_pending_writes();
+  if (detached_) return;
+  if (pending_shutdown_) {
+    uv_shutdown_t* req = pending_shutdown_;
+    pending_shutdown_ = nullptr;
+    if (int rc = shutdown(req, pending_shutdown_cb_); rc != 0) pending_shutdown_cb_(req, rc);
+    if (detached_) return;
+  }
+  if (connect_cb_) {
+    uv_connect_cb cb = connect_cb_;
+    connect_cb_ = nullptr;
+    cb(connect_req_, 0);
+    if (detached_) return;
+  }
+  update_raw_reading();
+  if (want_read_) deliver();  // application data that came with the last handshake flight
+}
+
+void TlsLayer::handshake_failed(int status, const char* why) {
+  if (failed_) return;
+  failed_ = true;
+  uv_timer_stop(&timer_);
+  TransportCounters::bump(counters_.handshakes_error);
+  update_raw_reading();
+  if (role_ == Role::kClient) {
+    log::http().warn("upstream TLS handshake failed: {}", why);
+  } else {
+    log::http().debug("client TLS handshake failed: {}", why);
+  }
+  if (end_status_ == 0) end_status_ = status;
+  if (connect_cb_) {
+    uv_connect_cb cb = connect_cb_;
+    connect_cb_ = nullptr;
+    cb(connect_req_, status);
+    return;
+  }
+  if (want_read_) deliver();
+}
+
+// ---------------------------------------------------------------- reading
+
+void TlsLayer::update_raw_reading() {
+  bool want =
+      !detached_ && !raw_eof_ && !failed_ && handshake_started_ && (!handshake_done_ || want_read_);
+  if (want == raw_reading_) return;
+  raw_reading_ = want;
+  if (want)
+    uv_read_start(transport_.stream(), on_raw_alloc, on_raw_read);
+  else
+    uv_read_stop(transport_.stream());
+}
+
+void TlsLayer::on_raw_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<TlsLayer*>(Transport::from(h)->layer());
+  if (!self->raw_buf_) self->raw_buf_.reset(new char[kRawReadSize]);
+  *buf = uv_buf_init(self->raw_buf_.get(), kRawReadSize);
+}
+
+void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<TlsLayer*>(Transport::from(reinterpret_cast<uv_handle_t*>(s))->layer());
+  if (!self || self->detached_ || nread == 0) return;
+  if (nread > 0) {
+    BIO_write(self->rbio_, buf->base, static_cast<int>(nread));
+  } else {
+    self->raw_eof_ = true;
+    if (nread != UV_EOF) self->end_status_ = static_cast<int>(nread);
+    self->update_raw_reading();
+  }
+  if (!self->handshake_done_) {
+    if (!self->failed_) self->handshake_step();
+    return;
+  }
+  self->deliver();
+}
+
+int TlsLayer::read_start(uv_alloc_cb alloc_cb, uv_read_cb read_cb) {
+  alloc_cb_ = alloc_cb;
+  read_cb_ = read_cb;
+  want_read_ = true;
+  update_raw_reading();
+  // Plaintext (or the end) already here would wait for the socket's next bytes otherwise.
+  if (handshake_done_ || failed_) schedule();
+  return 0;
+}
+
+int TlsLayer::read_stop() {
+  want_read_ = false;
+  update_raw_reading();
+  return 0;
+}
+
+void TlsLayer::schedule() {
+  if (handshake_done_ || failed_) uv_timer_start(&timer_, on_timer, 0, 0);
+}
+
+void TlsLayer::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<TlsLayer*>(t->data);
+  if (self->detached_) return;
+  if (!self->handshake_done_ && !self->failed_) {
+    self->handshake_failed(UV_ETIMEDOUT, "the handshake did not finish in time");
+    return;
+  }
+  if (self->want_read_) self->deliver();
+}
+
+void TlsLayer::deliver() {
+  static uv_buf_t none = uv_buf_init(nullptr, 0);
+  while (want_read_ && !detached_ && !ended_) {
+    if (failed_ || (end_status_ != 0 && handshake_done_ && SSL_pending(ssl_) == 0 &&
+                    BIO_ctrl_pending(rbio_) == 0)) {
+      deliver_end(end_status_);
+      return;
+    }
+    if (SSL_pending(ssl_) == 0 && BIO_ctrl_pending(rbio_) == 0) {
+      if (raw_eof_) {
+        // The socket ended without close_notify (SSL_read would have said ZERO_RETURN).
+        deliver_end(end_status_ ? end_status_ : role_ == Role::kServer ? UV_EOF : UV_ECONNRESET);
+      }
+      return;
+    }
+    uv_buf_t buf = none;
+    alloc_cb_(transport_.handle(), kPlainReadSize, &buf);
+    ERR_clear_error();
+    int n = SSL_read(ssl_, buf.base, static_cast<int>(buf.len));
+    int err = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, n);
+    send_output(nullptr, nullptr);  // tickets, KeyUpdate replies, alerts
+    if (n > 0) {
+      read_cb_(transport_.stream(), n, &buf);
+      continue;
+    }
+    read_cb_(transport_.stream(), 0, &buf);  // gives the buffer back
+    if (detached_ || !want_read_) return;
+    if (err == SSL_ERROR_WANT_READ) {
+      if (raw_eof_ && BIO_ctrl_pending(rbio_) == 0 && SSL_pending(ssl_) == 0) continue;
+      if (raw_eof_) deliver_end(role_ == Role::kServer ? UV_EOF : UV_ECONNRESET);  // cut record
+      return;
+    }
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      deliver_end(UV_EOF);  // close_notify
+    } else {
+      log::http().debug("TLS read failed: {}", last_error());
+      deliver_end(UV_EPROTO);
+    }
+    return;
+  }
+}
+
+void TlsLayer::deliver_end(int status) {
+  if (ended_) return;
+  if (status == 0) status = UV_EOF;
+  end_status_ = status;
+  if (!want_read_) return;  // on the next read_start
+  ended_ = true;
+  uv_buf_t none = uv_buf_init(nullptr, 0);
+  read_cb_(transport_.stream(), status, &none);
+}
+
+// ---------------------------------------------------------------- writing
+
+int TlsLayer::try_write(const uv_buf_t*, unsigned) {
+  return UV_EAGAIN;  // everything goes through write(): it must be encrypted first
+}
+
+int TlsLayer::write(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) {
+  if (detached_) return UV_ECANCELED;
+  if (failed_) return UV_EPROTO;
+  req->handle = transport_.stream();
+  req->cb = cb;
+  if (!handshake_done_) {
+    auto* p = new PendingWrite{req, bufs, nbufs, cb};
+    if (pending_tail_)
+      pending_tail_->next = p;
+    else
+      pending_head_ = p;
+    pending_tail_ = p;
+    return 0;
+  }
+  return encrypt(req, bufs, nbufs, cb);
+}
+
+int TlsLayer::encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) {
+  for (unsigned i = 0; i < nbufs; ++i) {
+    if (bufs[i].len == 0) continue;
+    ERR_clear_error();
+    // A memory BIO takes everything: SSL_write writes the whole buffer or fails.
+    if (SSL_write(ssl_, bufs[i].base, static_cast<int>(bufs[i].len)) <= 0) {
+      log::http().debug("TLS write failed: {}", last_error());
+      return UV_EPROTO;
+    }
+  }
+  return send_output(req, cb);
+}
+
+int TlsLayer::send_output(uv_write_t* session_req, uv_write_cb cb) {
+  size_t n = BIO_ctrl_pending(wbio_);
+  if (n == 0 && !session_req) return 0;
+  auto* w = static_cast<CipherWrite*>(std::malloc(sizeof(CipherWrite) + n));
+  if (!w) return UV_ENOMEM;
+  w->layer = this;
+  w->session_req = session_req;
+  w->cb = cb;
+  if (n > 0) BIO_read(wbio_, w->data, static_cast<int>(n));
+  uv_buf_t buf = uv_buf_init(w->data, static_cast<unsigned>(n));
+  int rc = uv_write(&w->req, transport_.stream(), &buf, 1, on_cipher_written);
+  if (rc != 0) {
+    std::free(w);
+    return rc;
+  }
+  ++writes_in_flight_;
+  return 0;
+}
+
+void TlsLayer::on_cipher_written(uv_write_t* req, int status) {
+  auto* w =
+      reinterpret_cast<CipherWrite*>(reinterpret_cast<char*>(req) - offsetof(CipherWrite, req));
+  TlsLayer* self = w->layer;
+  --self->writes_in_flight_;
+  if (w->session_req) w->cb(w->session_req, status);
+  std::free(w);
+  self->maybe_free();
+}
+
+void TlsLayer::flush_pending_writes() {
+  while (pending_head_ && !detached_) {
+    PendingWrite* p = pending_head_;
+    pending_head_ = p->next;
+    if (!pending_head_) pending_tail_ = nullptr;
+    int rc = encrypt(p->req, p->bufs, p->nbufs, p->cb);
+    uv_write_t* req = p->req;
+    uv_write_cb cb = p->cb;
+    delete p;
+    if (rc != 0) cb(req, rc);
+  }
+}
+
+int TlsLayer::shutdown(uv_shutdown_t* req, uv_shutdown_cb cb) {
+  if (detached_) return UV_ECANCELED;
+  if (failed_) return UV_EPROTO;
+  if (!handshake_done_) {
+    if (pending_shutdown_) return UV_EALREADY;
+    pending_shutdown_ = req;
+    pending_shutdown_cb_ = cb;
+    return 0;
+  }
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // close_notify, then the FIN once everything before it is written
+  if (int rc = send_output(nullptr, nullptr); rc != 0) return rc;
+  return uv_shutdown(req, transport_.stream(), cb);
+}
+
+// ---------------------------------------------------------------- end
+
+void TlsLayer::detach() {
+  if (detached_) return;
+  detached_ = true;
+  if (raw_reading_) uv_read_stop(transport_.stream());
+  raw_reading_ = false;
+  // Writes and a shutdown that never reached the socket complete as cancelled, as libuv
+  // completes its own when the socket closes.
+  while (pending_head_) {
+    PendingWrite* p = pending_head_;
+    pending_head_ = p->next;
+    p->cb(p->req, UV_ECANCELED);
+    delete p;
+  }
+  pending_tail_ = nullptr;
+  if (pending_shutdown_) {
+    uv_shutdown_t* req = pending_shutdown_;
+    pending_shutdown_ = nullptr;
+    pending_shutdown_cb_(req, UV_ECANCELED);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_timer_closed);
+}
+
+void TlsLayer::on_timer_closed(uv_handle_t* h) {
+  auto* self = static_cast<TlsLayer*>(h->data);
+  self->timer_closed_ = true;
+  self->maybe_free();
+}
+
+void TlsLayer::maybe_free() {
+  if (detached_ && timer_closed_ && writes_in_flight_ == 0) delete this;
+}
+
+}  // namespace faultline::proxy::tls

@@ -1,0 +1,112 @@
+#pragma once
+// TLS under a session (proxy/io/transport.h): OpenSSL with memory BIOs on the libuv stream.
+// Ciphertext read from the socket goes into the read BIO; plaintext comes out of SSL_read
+// into the slab the session's alloc_cb hands out, and reaches the session's read_cb as if the
+// socket had produced it. The session's writes are encrypted at once (the plaintext is
+// copied into records, so its slabs are free as soon as the ciphertext is queued) and the
+// session's write callback runs when the ciphertext is written.
+//
+// Rules kept here: the write BIO is drained after every SSL call (TLS 1.3 tickets, KeyUpdate
+// and alerts are produced by reads and handshake steps); the thread's error queue is cleared
+// before every call; a handshake that does not finish in time (server side: the listener's
+// header_timeout) or fails is counted and ends the connection. A peer that closes without
+// close_notify: the client side of a termination sees an ordinary EOF (the HTTP session knows
+// whether its framing was complete: a cut request is a client that went away, an idle
+// connection closes normally); an upstream that does so (origination) is an error, so a
+// response delimited by the connection's end is never taken as complete when it was cut.
+//
+// Memory per connection, beyond the session's own: a 16 KiB read buffer for ciphertext, the
+// SSL object (about 6 KiB) and, only while a record is in flight, OpenSSL's record buffers
+// (about 34 KiB, given back when idle: SSL_MODE_RELEASE_BUFFERS) and the ciphertext of
+// writes not yet taken by the kernel (bounded by the session's write queue high-water mark).
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proxy/io/transport.h"
+
+namespace faultline::proxy::tls {
+
+class TlsLayer final : public TransportLayer {
+ public:
+  enum class Role : uint8_t { kServer, kClient };
+  // Takes `ssl` (its BIOs are set here). `owner` keeps the context alive as long as the layer.
+  TlsLayer(Transport& transport, SSL* ssl, Role role, uint64_t handshake_timeout_ms,
+           TransportCounters& counters, std::shared_ptr<const void> owner);
+  ~TlsLayer() override;
+
+  int read_start(uv_alloc_cb alloc_cb, uv_read_cb read_cb) override;
+  int read_stop() override;
+  int try_write(const uv_buf_t* bufs, unsigned nbufs) override;
+  int write(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) override;
+  int shutdown(uv_shutdown_t* req, uv_shutdown_cb cb) override;
+  void connected(uv_connect_t* req, uv_connect_cb cb) override;
+  void detach() override;
+  bool handshake_done() const override { return handshake_done_; }
+  std::string_view alpn() const override { return alpn_; }
+
+  // Starts the server side's handshake (reads the ClientHello).
+  void accept();
+  // The server name the client asked for (SNI), empty if none.
+  std::string_view sni() const;
+
+ private:
+  struct CipherWrite;
+  struct PendingWrite;
+  static void on_raw_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_cipher_written(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_timer_closed(uv_handle_t* h);
+
+  void update_raw_reading();
+  void advance();  // handshake step or plaintext delivery, as far as the bytes go
+  void handshake_step();
+  void handshake_finished();
+  void handshake_failed(int status, const char* why);
+  void deliver();
+  void deliver_end(int status);
+  // Queues what OpenSSL wrote (handshake, alerts, records); `session_req`/`cb` complete with
+  // it. Returns a libuv error.
+  int send_output(uv_write_t* session_req, uv_write_cb cb);
+  int encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb);
+  void flush_pending_writes();
+  void schedule();
+  void maybe_free();
+
+  Transport& transport_;
+  SSL* ssl_;
+  BIO* rbio_;  // ciphertext from the socket (OpenSSL reads it)
+  BIO* wbio_;  // ciphertext for the socket (OpenSSL writes it)
+  Role role_;
+  TransportCounters& counters_;
+  std::shared_ptr<const void> owner_;
+  uv_timer_t timer_{};  // handshake timeout, then deferred delivery
+  uv_alloc_cb alloc_cb_ = nullptr;
+  uv_read_cb read_cb_ = nullptr;
+  uv_connect_t* connect_req_ = nullptr;
+  uv_connect_cb connect_cb_ = nullptr;
+  PendingWrite* pending_head_ = nullptr;  // session writes before the handshake finished
+  PendingWrite* pending_tail_ = nullptr;
+  uv_shutdown_t* pending_shutdown_ = nullptr;
+  uv_shutdown_cb pending_shutdown_cb_ = nullptr;
+  std::unique_ptr<char[]> raw_buf_;
+  std::string alpn_;
+  uint64_t handshake_timeout_ms_;
+  unsigned writes_in_flight_ = 0;
+  int end_status_ = 0;  // EOF or an error waiting to reach the session
+  bool want_read_ = false;
+  bool raw_reading_ = false;
+  bool raw_eof_ = false;
+  bool handshake_started_ = false;
+  bool handshake_done_ = false;
+  bool failed_ = false;
+  bool ended_ = false;  // end_status_ reached the session
+  bool detached_ = false;
+  bool timer_closed_ = false;
+};
+
+}  // namespace faultline::proxy::tls

@@ -1,0 +1,152 @@
+// TLS origination ([listeners.upstream_tls], SPEC §9) to a real TLS upstream (Python's ssl
+// and http.server): SNI and name verification against server_name, the CA file, verify =
+// false, session resumption counted, and a wrong name answered 502 with a clear log line.
+#include <signal.h>
+
+#include "tests/integration/tls_support.h"
+
+namespace faultline::harness {
+namespace {
+
+// An HTTPS server in a Python child: /hello answers on a keep-alive connection, /close closes
+// the connection after answering (so the next request needs a new TLS connection).
+class PythonTlsUpstream {
+ public:
+  PythonTlsUpstream(const std::string& cert, const std::string& key) {
+    const std::string script =
+        "import http.server, ssl, sys\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    protocol_version = 'HTTP/1.1'\n"
+        "    def do_GET(self):\n"
+        "        body = b'hello from tls upstream\\n'\n"
+        "        self.send_response(200)\n"
+        "        self.send_header('Content-Length', str(len(body)))\n"
+        "        if self.path == '/close':\n"
+        "            self.send_header('Connection', 'close')\n"
+        "            self.close_connection = True\n"
+        "        self.end_headers()\n"
+        "        self.wfile.write(body)\n"
+        "    def log_message(self, *args):\n"
+        "        pass\n"
+        "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+        "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+        "srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+        "srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
+        "print(srv.server_address[1], flush=True)\n"
+        "srv.serve_forever()\n";
+    const std::string path = dir_.write("upstream.py", script);
+    out_ = dir_.path() + "/out";
+    pid_ = spawn_process({"python3", path, cert, key}, {}, out_, dir_.path() + "/err");
+    eventually(
+        [&] {
+          std::string text = read(out_);
+          if (text.find('\n') == std::string::npos) return false;
+          port_ = std::stoi(text);
+          return true;
+        },
+        10s);
+  }
+  ~PythonTlsUpstream() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      wait_child(pid_, Millis(5000));
+    }
+  }
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string errors() const { return read(dir_.path() + "/err"); }
+
+ private:
+  static std::string read(const std::string& path) {
+    std::string s;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char buf[1024];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+      std::fclose(f);
+    }
+    return s;
+  }
+  TempDir dir_;
+  std::string out_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class TlsOrigination : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pki_.ok()) << pki_.error();
+    ASSERT_GT(up_.port(), 0) << up_.errors();
+  }
+  std::string config(const std::string& upstream_tls) {
+    return http_config(up_.address(),
+                       "\n[listeners.upstream_tls]\nenabled = true\n" + upstream_tls);
+  }
+  double metric(const ProxyProcess& proxy, const std::string& series) {
+    return metric_value(admin_get(proxy, "/metrics").body, series);
+  }
+
+  TestPki pki_;
+  PythonTlsUpstream up_{pki_.cert(), pki_.key()};
+};
+
+TEST_F(TlsOrigination, VerifiedUpstreamAnswersAndRepeatConnectionsResume) {
+  START_PROXY(proxy, config("server_name = \"localhost\"\nca_file = \"" + pki_.ca() + "\"\n"));
+  for (int i = 0; i < 3; ++i) {
+    // /close: the upstream ends each connection, so every request needs a new handshake.
+    auto r = one_request(proxy.listener("main"), get_request("/close", {{"Connection", "close"}}));
+    ASSERT_TRUE(r.complete()) << to_string(r.io);
+    EXPECT_EQ(r.status(), 200);
+    EXPECT_EQ(r.body, "hello from tls upstream\n");
+  }
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 3);
+  EXPECT_GE(metric(proxy, "faultline_upstream_tls_resumed_total{listener=\"main\"}"), 1)
+      << "repeat connections to the same upstream did full handshakes";
+}
+
+TEST_F(TlsOrigination, KeepAliveUpstreamConnectionIsReused) {
+  START_PROXY(proxy, config("server_name = \"localhost\"\nca_file = \"" + pki_.ca() + "\"\n"));
+  RawClient client(proxy.listener("main"));
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.request(get_request("/hello"), 10s);
+    ASSERT_TRUE(r.complete()) << to_string(r.io);
+    EXPECT_EQ(r.body, "hello from tls upstream\n");
+  }
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 1);
+}
+
+TEST_F(TlsOrigination, WrongNameGives502AndSaysWhy) {
+  START_PROXY(proxy, config("server_name = \"wrong.example\"\nca_file = \"" + pki_.ca() + "\"\n"));
+  auto r = one_request(proxy.listener("main"), get_request("/hello", {{"Connection", "close"}}));
+  ASSERT_TRUE(r.complete()) << to_string(r.io);
+  EXPECT_EQ(r.status(), 502);
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"error\"}"),
+      1);
+  EXPECT_TRUE(eventually([&] {
+    const std::string err = proxy.stderr_text();
+    return err.find("certificate verification failed") != std::string::npos &&
+           err.find("wrong.example") != std::string::npos;
+  })) << proxy.stderr_text();
+}
+
+TEST_F(TlsOrigination, UntrustedUpstreamIsRefusedUnlessVerifyIsOff) {
+  // The system store does not know the test CA.
+  {
+    START_PROXY(proxy, config("server_name = \"localhost\"\n"));
+    auto r = one_request(proxy.listener("main"), get_request("/hello", {{"Connection", "close"}}));
+    ASSERT_TRUE(r.complete()) << to_string(r.io);
+    EXPECT_EQ(r.status(), 502);
+  }
+  START_PROXY(proxy, config("verify = false\n"));
+  auto r = one_request(proxy.listener("main"), get_request("/hello", {{"Connection", "close"}}));
+  ASSERT_TRUE(r.complete()) << to_string(r.io);
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_EQ(r.body, "hello from tls upstream\n");
+}
+
+}  // namespace
+}  // namespace faultline::harness
