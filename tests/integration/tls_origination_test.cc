@@ -18,6 +18,21 @@ class PythonTlsUpstream {
         "class H(http.server.BaseHTTPRequestHandler):\n"
         "    protocol_version = 'HTTP/1.1'\n"
         "    def do_GET(self):\n"
+        "        if self.path.startswith('/eof'):\n"
+        "            # A body delimited by the connection's end; /eof-clean ends the TLS\n"
+        "            # session with close_notify first, /eof-cut just closes the socket.\n"
+        "            self.send_response(200)\n"
+        "            self.send_header('Connection', 'close')\n"
+        "            self.end_headers()\n"
+        "            self.wfile.write(b'eof body\\n')\n"
+        "            self.wfile.flush()\n"
+        "            self.close_connection = True\n"
+        "            if self.path == '/eof-clean':\n"
+        "                try:\n"
+        "                    self.connection.unwrap()\n"
+        "                except Exception:\n"
+        "                    pass\n"
+        "            return\n"
         "        body = b'hello from tls upstream\\n'\n"
         "        self.send_response(200)\n"
         "        self.send_header('Content-Length', str(len(body)))\n"
@@ -131,6 +146,20 @@ TEST_F(TlsOrigination, WrongNameGives502AndSaysWhy) {
     return err.find("certificate verification failed") != std::string::npos &&
            err.find("wrong.example") != std::string::npos;
   })) << proxy.stderr_text();
+}
+
+TEST_F(TlsOrigination, UpstreamEndWithoutCloseNotifyIsNotACompleteBody) {
+  START_PROXY(proxy, config("server_name = \"localhost\"\nca_file = \"" + pki_.ca() + "\"\n"));
+  auto clean =
+      one_request(proxy.listener("main"), get_request("/eof-clean", {{"Connection", "close"}}));
+  EXPECT_TRUE(clean.complete()) << to_string(clean.io);
+  EXPECT_EQ(clean.body, "eof body\n");
+  // Without close_notify the end of the connection may be a truncation: the client sees the
+  // cut (a reset), not a complete body.
+  auto cut =
+      one_request(proxy.listener("main"), get_request("/eof-cut", {{"Connection", "close"}}));
+  EXPECT_EQ(cut.io, IoStatus::kReset) << to_string(cut.io);
+  EXPECT_EQ(metric(proxy, "faultline_upstream_errors_total{listener=\"main\",kind=\"reset\"}"), 1);
 }
 
 TEST_F(TlsOrigination, UntrustedUpstreamIsRefusedUnlessVerifyIsOff) {
