@@ -70,6 +70,23 @@ struct Plan {
 
   Duration close_delay{0};  // slow_close: wait before closing the client connection
 
+  // TCP only. blackhole: a direction's bytes are read and dropped, and the connection closes
+  // `blackhole_close_after` after accept (0 = never). limit_data: the connection closes
+  // cleanly once that many bytes went through a direction (0 = no limit). slice: a
+  // direction's bytes go out in pieces of `average` +/- `variation` bytes, `delay` apart.
+  struct Slice {
+    uint64_t average = 0;  // 0 = not sliced
+    uint64_t variation = 0;
+    Duration delay{0};
+  };
+  bool upstream_blackhole = false;
+  bool downstream_blackhole = false;
+  Duration blackhole_close_after{0};
+  uint64_t upstream_limit = 0;
+  uint64_t downstream_limit = 0;
+  Slice upstream_slice;
+  Slice downstream_slice;
+
   // Value for x-chaos-injected ("latency=500ms@header, abort=503@checkout-errors");
   // empty when nothing was injected or annotation is off.
   std::string injected;
@@ -92,7 +109,9 @@ struct Plan {
     return request_delay.count() == 0 && response_delay.count() == 0 &&
            upstream_chunk_delay.count() == 0 && downstream_chunk_delay.count() == 0 &&
            terminal == Terminal::kNone && upstream_rate == 0 && downstream_rate == 0 &&
-           close_delay.count() == 0 && bad_request.empty();
+           close_delay.count() == 0 && bad_request.empty() && !upstream_blackhole &&
+           !downstream_blackhole && upstream_limit == 0 && downstream_limit == 0 &&
+           upstream_slice.average == 0 && downstream_slice.average == 0;
   }
 };
 

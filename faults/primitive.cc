@@ -1,6 +1,7 @@
 #include "faults/primitive.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace faultline::faults {
 namespace {
@@ -61,6 +62,19 @@ AppliedFault describe(const Primitive& primitive, bool tcp, Duration delay) {
     case Op::kDelayClose:
       out.ms = primitive.amount.count();
       break;
+    case Op::kBlackhole:
+      out.ms = primitive.amount.count();
+      out.where = direction_name(primitive.direction);
+      break;
+    case Op::kLimitData:
+      out.after_bytes = primitive.after_bytes;
+      out.where = direction_name(primitive.direction);
+      break;
+    case Op::kSlice:
+      out.after_bytes = primitive.after_bytes;
+      out.ms = primitive.amount.count();
+      out.where = direction_name(primitive.direction);
+      break;
     case Op::kThrottle:
       out.rate = primitive.rate;
       out.where = direction_name(primitive.direction);
@@ -78,6 +92,8 @@ void cap_delays(Plan& plan, Duration max) {
   plan.downstream_chunk_delay = std::min(plan.downstream_chunk_delay, max);
   plan.close_delay = std::min(plan.close_delay, max);
   plan.stall_for = std::min(plan.stall_for, max);
+  plan.upstream_slice.delay = std::min(plan.upstream_slice.delay, max);
+  plan.downstream_slice.delay = std::min(plan.downstream_slice.delay, max);
   // The records say what was applied: latencies share their phase's (or direction's) budget
   // in the order they were added.
   int64_t request_left = plan.request_delay.count();
@@ -142,6 +158,26 @@ Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, 
     case Op::kDelayClose:
       plan.close_delay = std::max(plan.close_delay, primitive.amount);
       break;
+    case Op::kBlackhole:
+      plan.upstream_blackhole = plan.upstream_blackhole || up;
+      plan.downstream_blackhole = plan.downstream_blackhole || down;
+      // The earliest close wins; 0 (never) gives way to any time.
+      if (primitive.amount.count() > 0 && (plan.blackhole_close_after.count() == 0 ||
+                                           primitive.amount < plan.blackhole_close_after))
+        plan.blackhole_close_after = primitive.amount;
+      break;
+    case Op::kLimitData:
+      if (up) limit(plan.upstream_limit, primitive.after_bytes);
+      if (down) limit(plan.downstream_limit, primitive.after_bytes);
+      break;
+    case Op::kSlice: {
+      // The smallest pieces win.
+      const Plan::Slice slice{primitive.after_bytes, primitive.size_variation, primitive.amount};
+      for (auto [on, target] :
+           {std::pair{up, &plan.upstream_slice}, std::pair{down, &plan.downstream_slice}})
+        if (on && (target->average == 0 || slice.average < target->average)) *target = slice;
+      break;
+    }
   }
   return Duration{0};
 }

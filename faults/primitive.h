@@ -10,7 +10,17 @@
 
 namespace faultline::faults {
 
-enum class Op : uint8_t { kDelay, kRespond, kReset, kStall, kThrottle, kDelayClose };
+enum class Op : uint8_t {
+  kDelay,
+  kRespond,
+  kReset,
+  kStall,
+  kThrottle,
+  kDelayClose,
+  kBlackhole,  // TCP: drop a direction's bytes; close after `amount` (0 = never)
+  kLimitData,  // TCP: close cleanly once `after_bytes` went through a direction
+  kSlice,      // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
+};
 enum class Phase : uint8_t { kRequest, kResponse };                // HTTP
 enum class Direction : uint8_t { kUpstream, kDownstream, kBoth };  // TCP streams, bodies
 
@@ -22,7 +32,8 @@ struct Primitive {
   Duration jitter{0};  // kDelay: uniform +/- around amount
   uint64_t rate = 0;   // kThrottle, bytes per second
   ResetPoint reset_point = ResetPoint::kRequest;
-  uint64_t after_bytes = 0;
+  uint64_t after_bytes = 0;                  // kReset, kLimitData; kSlice: the average piece size
+  uint64_t size_variation = 0;               // kSlice
   std::shared_ptr<const Response> response;  // kRespond
 
   bool terminal() const { return op == Op::kRespond || op == Op::kReset || op == Op::kStall; }

@@ -244,6 +244,16 @@ void json_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
                      f.rate);
     } else if (f.kind == "slow_close") {
       fmt::format_to(std::back_inserter(out), R"(,"delay_ms":{})", f.ms);
+    } else if (f.kind == "blackhole") {
+      fmt::format_to(std::back_inserter(out), R"(,"direction":"{}","close_after_ms":{})", f.where,
+                     f.ms);
+    } else if (f.kind == "limit_data") {
+      fmt::format_to(std::back_inserter(out), R"(,"direction":"{}","bytes":{})", f.where,
+                     f.after_bytes);
+    } else if (f.kind == "slice") {
+      fmt::format_to(std::back_inserter(out),
+                     R"(,"direction":"{}","average_size":{},"delay_ms":{})", f.where, f.after_bytes,
+                     f.ms);
     }
     out.push_back('}');
   }
@@ -264,6 +274,10 @@ void text_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
       append(out, f.where);
     else if (f.kind == "bandwidth")
       fmt::format_to(std::back_inserter(out), "{}B/s", f.rate);
+    else if (f.kind == "blackhole")
+      append(out, f.where);
+    else if (f.kind == "limit_data" || f.kind == "slice")
+      fmt::format_to(std::back_inserter(out), "{}B", f.after_bytes);
     else
       fmt::format_to(std::back_inserter(out), "{}ms", f.ms);
     out.push_back('@');

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the fault kinds' decoders.
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,27 @@ inline std::string annotation(std::string_view kind, std::string_view value,
   out += '@';
   out += source;
   return out;
+}
+
+// TCP-only kinds (blackhole, limit_data, slice): an error when the experiment also runs on an
+// http listener, where a byte stream has no meaning of its own.
+inline void require_tcp(ParamReader& reader, const KindContext& context, std::string_view kind) {
+  if (!context.on_http) return;
+  reader.error("type", std::string(kind) +
+                           " applies to tcp listeners only; this experiment runs on an http "
+                           "listener (set listeners = [...] to tcp listeners)");
+}
+
+// A byte count >= `min` (an integer key), or nullopt with the error reported.
+inline std::optional<uint64_t> byte_count(ParamReader& reader, std::string_view key, int64_t min) {
+  const auto value = reader.integer(key);
+  if (!value) return std::nullopt;
+  if (*value < min) {
+    reader.error(
+        key, "expected a byte count >= " + std::to_string(min) + ", got " + std::to_string(*value));
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(*value);
 }
 
 inline Direction direction_from(const std::string& text) {

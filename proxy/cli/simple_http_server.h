@@ -1,5 +1,6 @@
 #pragma once
-// A small HTTP/1.1 server on a libuv loop for the demo's embedded upstream and for tests: it
+// A small HTTP/1.1 server on a libuv loop for the demo's embedded upstream and for tests: the
+// shared server engine (proxy/http/server_engine.h) without timeouts or a connection cap; it
 // buffers each request (head and body bounded), calls a handler and answers with
 // Content-Length, keeping connections alive; a client that does not read its answers stops
 // being read. Not for the proxy's data path.
@@ -7,12 +8,12 @@
 
 #include <functional>
 #include <string>
-#include <unordered_set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "config/result.h"
-#include "proxy/io/acceptor.h"
+#include "proxy/http/server_engine.h"
 
 namespace faultline::proxy {
 
@@ -31,40 +32,28 @@ struct SimpleResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-class SimpleHttpServer : private Acceptor::Owner {
+class SimpleHttpServer : private HttpServerEngine::Handler {
  public:
   using Handler = std::function<SimpleResponse(const SimpleRequest&)>;
   static constexpr size_t kMaxBody = 8 << 20;
   static constexpr size_t kMaxHead = 64 << 10;  // request line + headers; 431 beyond
 
   SimpleHttpServer(uv_loop_t* loop, Handler handler);
-  ~SimpleHttpServer();
+  ~SimpleHttpServer() = default;
   SimpleHttpServer(const SimpleHttpServer&) = delete;
   SimpleHttpServer& operator=(const SimpleHttpServer&) = delete;
 
   Status listen(const std::string& host, uint16_t port);
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return engine_.port(); }
   // Closes the listener and every connection; `on_closed` runs when all handles are closed.
-  void close(std::function<void()> on_closed);
+  void close(std::function<void()> on_closed) { engine_.close(std::move(on_closed)); }
 
  private:
-  friend class SimpleConnection;
-  // Acceptor::Owner: pauses on EMFILE instead of spinning in libuv's accept loop.
-  bool reserve_slot() override { return !closing_; }
-  void release_slot() override {}
-  void accepted(int fd) override;
-  void connection_closed(class SimpleConnection* c);
-  void maybe_closed();
+  ServerAnswer answer(const ServerRequest& request, bool keep_alive) override;
+  std::string refusal(int status, const std::string& message) override;
 
-  uv_loop_t* loop_;
   Handler handler_;
-  Acceptor acceptor_;
-  bool listening_ = false;
-  bool listener_closed_ = false;
-  bool closing_ = false;
-  uint16_t port_ = 0;
-  std::function<void()> on_closed_;
-  std::unordered_set<class SimpleConnection*> connections_;
+  HttpServerEngine engine_;
 };
 
 }  // namespace faultline::proxy

@@ -1,5 +1,7 @@
 #include "proxy/tcp/fault_executor.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -15,9 +17,49 @@ bool TcpFaultExecutor::carry_out_at_connect(uint64_t now_ms, uint64_t idle_timeo
     hooks_.fault_stall(plan_.stall_for.count() > 0 ? plan_.stall_for.count() : idle_timeout_ms);
     return false;
   }
+  if (plan_.blackhole_close_after.count() > 0)
+    hooks_.fault_close_after(static_cast<uint64_t>(plan_.blackhole_close_after.count()));
+  random_ = (now_ms + 1) * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<uintptr_t>(this);
   if (plan_.upstream_rate) bucket_[0].reset(plan_.upstream_rate, now_ms);
   if (plan_.downstream_rate) bucket_[1].reset(plan_.downstream_rate, now_ms);
   return true;
+}
+
+uint64_t TcpFaultExecutor::next_random() {
+  if (random_ == 0) random_ = 0x2545F4914F6CDD1Dull;
+  random_ ^= random_ << 13;
+  random_ ^= random_ >> 7;
+  random_ ^= random_ << 17;
+  return random_;
+}
+
+TcpFaultExecutor::Chunk TcpFaultExecutor::shape(int dir, Chunk c) {
+  const faults::Plan::Slice& slice = dir == 0 ? plan_.upstream_slice : plan_.downstream_slice;
+  if (slice.average > 0) {
+    // average +/- variation, at least 1 byte; the rest waits `delay` (the session waits at
+    // least 1 ms, so that each piece leaves as its own write).
+    const uint64_t spread = slice.variation * 2 + 1;
+    const uint64_t piece =
+        std::max<uint64_t>(1, slice.average - slice.variation + next_random() % spread);
+    if (c.send > piece) {
+      c.send = static_cast<size_t>(piece);
+      c.hold = true;
+      c.delay = false;
+      c.reset = false;  // the rest comes back here, and resets once it is all out
+      c.wait_ms = std::max<uint64_t>(c.wait_ms, static_cast<uint64_t>(slice.delay.count()));
+    }
+  }
+  const uint64_t limit = dir == 0 ? plan_.upstream_limit : plan_.downstream_limit;
+  if (limit > 0) {
+    const uint64_t left = limit > relayed_[dir] ? limit - relayed_[dir] : 0;
+    if (c.send >= left) {
+      c.send = static_cast<size_t>(left);
+      c.hold = false;
+      c.end = true;
+    }
+  }
+  relayed_[dir] += c.send;
+  return c;
 }
 
 bool TcpFaultExecutor::delay_close() {

@@ -1,8 +1,9 @@
 #pragma once
 // Carries out the faults::Plan of one TCP connection (decided at accept by proxy/executor.h)
 // through hooks the session provides: reset at connect, stall, delay the FIN to the client
-// (slow_close); and, per relayed chunk, what may go now (chunk delay, bandwidth, reset after
-// N bytes to the client) as plain arithmetic the session acts on.
+// (slow_close), close after a time (blackhole); and, per relayed chunk, what may go now (chunk
+// delay, bandwidth, reset after N bytes to the client, dropped bytes of a blackhole, pieces of
+// a slice, the end of a limit_data) as plain arithmetic the session acts on.
 //
 // It knows nothing of libuv or sockets: the session owns the timers, the held chunks and the
 // sockets. Without a plan a chunk costs inline checks only; hooks are called on fault paths.
@@ -25,6 +26,8 @@ class TcpFaultExecutor final {
     virtual void fault_stall(uint64_t ms) = 0;
     // Holds the FIN to the client for at least `ms` (slow_close).
     virtual void fault_delay_close(uint64_t ms) = 0;
+    // Closes the connection after at least `ms` (blackhole's close_after).
+    virtual void fault_close_after(uint64_t ms) = 0;
     // The kill switch is on: delays that have not started yet do not start.
     virtual bool faults_halted() const = 0;
 
@@ -39,6 +42,9 @@ class TcpFaultExecutor final {
     bool delay;        // the wait is a latency (at least wait_ms of real time), not bandwidth
     bool reset;        // reset the client once `send` bytes went out
     uint64_t wait_ms;  // how long the held rest waits (the session waits at least 1 ms)
+    bool end = false;  // limit_data: close cleanly (FIN both ways) once `send` bytes went out;
+                       // the rest is dropped. With send == n and no hold, the rest of a
+                       // blackholed chunk (n - send) is dropped too.
   };
 
   explicit TcpFaultExecutor(Hooks& hooks) : hooks_(hooks) {}
@@ -70,6 +76,10 @@ class TcpFaultExecutor final {
         return reset_cap(dir, c, sent_down);
       }
     }
+    if (active_ && (dir == 0 ? plan_.upstream_blackhole : plan_.downstream_blackhole)) {
+      c.send = 0;  // read and dropped
+      return c;
+    }
     if (bucket_[dir].limited()) {
       uint64_t avail = bucket_[dir].available(now_ms());
       c.send = n < avail ? n : static_cast<size_t>(avail);
@@ -79,7 +89,8 @@ class TcpFaultExecutor final {
         c.wait_ms = bucket_[dir].wait_ms(n - c.send);
       }
     }
-    return reset_cap(dir, c, sent_down);
+    c = reset_cap(dir, c, sent_down);
+    return active_ ? shape(dir, c) : c;
   }
 
   // The upstream ended its stream (EOF): true when slow_close holds the client's FIN (the hook
@@ -90,6 +101,10 @@ class TcpFaultExecutor final {
   void release();
 
  private:
+  // slice and limit_data on a chunk about to be relayed.
+  Chunk shape(int dir, Chunk c);
+  uint64_t next_random();
+
   Chunk reset_cap(int dir, Chunk c, uint64_t sent_down) const {
     if (dir == 1 && active_ && plan_.terminal == faults::Terminal::kReset &&
         plan_.reset_point != faults::ResetPoint::kConnect) {
@@ -107,6 +122,8 @@ class TcpFaultExecutor final {
   faults::Plan plan_;
   bool active_ = false;
   TokenBucket bucket_[2];
+  uint64_t relayed_[2] = {0, 0};  // per direction, for limit_data
+  uint64_t random_ = 0;           // slice sizes (xorshift64; seeded at connect)
 };
 
 }  // namespace faultline::proxy

@@ -71,6 +71,11 @@ void TcpSession::fault_delay_close(uint64_t ms) {
   start_timer_at_least(&close_timer_, on_timer, ms);
 }
 
+void TcpSession::fault_close_after(uint64_t ms) {
+  close_after_pending_ = true;
+  start_timer_at_least(&close_timer_, on_timer, ms);
+}
+
 bool TcpSession::faults_halted() const {
   return worker_.shared().halted.load(std::memory_order_relaxed);
 }
@@ -169,6 +174,10 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
       close();
       return;
     }
+  }
+  if (chunk.end) {
+    end_cleanly();
+    return;
   }
   if (reset_pending_) {
     update_reading(0);
@@ -270,14 +279,39 @@ void TcpSession::side_eof(int side) {
   update_reading(side);
   if (held_[side].slab) return;  // shut down once the held bytes went out
   int to = 1 - side;
+  if (shutdown_sent_[to]) return;                  // ended by limit_data already
   if (to == 0 && executor_.delay_close()) return;  // slow_close (fault_delay_close)
+  shutdown_sent_[to] = true;
   if (side_transport(to).shutdown(&shutdown_req_[to], on_shutdown) != 0) close();
 }
 
 void TcpSession::shutdown_client_now() {
   slow_close_pending_ = false;
   uv_timer_stop(&close_timer_);
+  shutdown_sent_[0] = true;
   if (client_.shutdown(&shutdown_req_[0], on_shutdown) != 0) close();
+}
+
+// limit_data reached: what was relayed goes out, then FIN both ways (after a slow_close's
+// delay for the client); nothing more is read or relayed in either direction.
+void TcpSession::end_cleanly() {
+  for (int dir : {0, 1}) {
+    if (held_[dir].slab) worker_.slabs().unref(held_[dir].slab);
+    held_[dir] = {};
+    if (waiting_[dir]) uv_timer_stop(&timers_[dir]);
+    waiting_[dir] = false;
+    eof_[dir] = true;
+    update_reading(dir);
+  }
+  for (int side : {1, 0}) {
+    if (shutdown_sent_[side] || (side == 0 && slow_close_pending_)) continue;
+    if (side == 0 && executor_.delay_close()) continue;  // slow_close holds the client's FIN
+    shutdown_sent_[side] = true;
+    if (side_transport(side).shutdown(&shutdown_req_[side], on_shutdown) != 0) {
+      close();
+      return;
+    }
+  }
 }
 
 void TcpSession::on_shutdown(uv_shutdown_t* req, int status) {
@@ -308,6 +342,10 @@ void TcpSession::release_faults() {
     return;
   }
   if (slow_close_pending_) shutdown_client_now();
+  if (close_after_pending_) {
+    close_after_pending_ = false;
+    uv_timer_stop(&close_timer_);
+  }
   for (int dir : {0, 1})
     if (waiting_[dir]) resume(dir);
 }

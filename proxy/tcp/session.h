@@ -59,6 +59,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   void fault_reset_at_connect() override;
   void fault_stall(uint64_t ms) override;
   void fault_delay_close(uint64_t ms) override;
+  void fault_close_after(uint64_t ms) override;
   bool faults_halted() const override;
 
   void on_read(int side, ssize_t nread, const uv_buf_t* buf);
@@ -69,6 +70,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   void close(bool reset = false);
   void finish();
   void shutdown_client_now();
+  void end_cleanly();
   void connect_upstream();
   // The connection's access-log line (one per connection, at close).
   void record(bool reset);
@@ -93,11 +95,13 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   bool reading_[2] = {false, false};
   bool eof_[2] = {false, false};
   bool shut_[2] = {false, false};  // shutdown of this side completed
+  bool shutdown_sent_[2] = {false, false};
   bool waiting_[2] = {false, false};
   bool closing_ = false;
   bool stalled_ = false;
   bool reset_pending_ = false;
   bool slow_close_pending_ = false;
+  bool close_after_pending_ = false;  // blackhole's close_after runs on close_timer_
   bool reset_on_input_ = false;
   int pending_closes_ = 0;
   uint64_t last_activity_ms_ = 0;  // loop time of the last read or completed write

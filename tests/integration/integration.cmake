@@ -17,6 +17,7 @@ set(FAULTLINE_INTEGRATION_TESTS
   fault_sampling
   fault_headers
   fault_tcp
+  fault_tcp_stream
   fault_admin
   fault_reload
   fault_slow_close

@@ -17,3 +17,5 @@ faultline_add_test(NAME unit_admin_ctl_url LABEL unit
   SOURCES unit/admin_ctl_url_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_admin_simple_http_server LABEL loop
   SOURCES loop/admin_simple_http_server_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME loop_http_server_engine LABEL loop
+  SOURCES loop/http_server_engine_test.cc LIBS faultline_proxy)

@@ -5,6 +5,7 @@
 #include "config/loader.h"
 #include "faults/catalog.h"
 #include "faults/experiment.h"
+#include "faults/primitive.h"
 #include "faults_fixtures.h"
 
 namespace faultline::faults {
@@ -43,7 +44,9 @@ void expect_error(const Compiled& result, const std::string& path, const std::st
 }
 
 TEST(FaultCatalog, ListsEveryKindInOrder) {
-  EXPECT_EQ(known_kinds(), "latency, abort, reset, stall, bandwidth, slow_close, cpu");
+  EXPECT_EQ(known_kinds(),
+            "latency, abort, reset, stall, bandwidth, slow_close, cpu, blackhole, limit_data, "
+            "slice");
   EXPECT_NE(find_kind("latency"), nullptr);
   EXPECT_EQ(find_kind("lag"), nullptr);
   EXPECT_EQ(kind_name(kind_index("stall")), "stall");
@@ -394,6 +397,95 @@ percentage = 10.0
   ASSERT_NE(snapshot, nullptr);
   ASSERT_EQ(snapshot->experiments.size(), 1u);
   EXPECT_DOUBLE_EQ(snapshot->experiments[0].faults[0].percentage, 10.0);
+}
+
+TEST(BlackholeKind, DirectionAndCloseAfterOnTcpOnly) {
+  auto r = compile(fault("blackhole", {{"close_after", str("2s")}}), config::Protocol::kTcp);
+  ASSERT_TRUE(r.ok);
+  const Primitive& p = r.experiment.faults[0].primitives[0];
+  EXPECT_EQ(p.op, Op::kBlackhole);
+  EXPECT_EQ(p.amount, 2s);
+  EXPECT_EQ(p.direction, Direction::kBoth);
+  EXPECT_EQ(r.experiment.faults[0].annotation, "blackhole=both@e1");
+  auto never =
+      compile(fault("blackhole", {{"direction", str("upstream")}}), config::Protocol::kTcp);
+  ASSERT_TRUE(never.ok);
+  EXPECT_EQ(never.experiment.faults[0].primitives[0].amount, 0s);
+  EXPECT_EQ(never.experiment.faults[0].primitives[0].direction, Direction::kUpstream);
+  expect_error(compile(fault("blackhole", {})), "experiments[0].faults[0].type",
+               "tcp listeners only");
+  expect_error(compile(fault("blackhole", {{"close_after", str("1h")}}), config::Protocol::kTcp),
+               "experiments[0].faults[0].close_after", "exceeds safety.max_delay");
+}
+
+TEST(LimitDataKind, BytesRequiredAndPositive) {
+  auto r = compile(fault("limit_data", {{"bytes", integer(500)}}), config::Protocol::kTcp);
+  ASSERT_TRUE(r.ok);
+  const Primitive& p = r.experiment.faults[0].primitives[0];
+  EXPECT_EQ(p.op, Op::kLimitData);
+  EXPECT_EQ(p.after_bytes, 500u);
+  EXPECT_EQ(p.direction, Direction::kDownstream);
+  expect_error(compile(fault("limit_data", {}), config::Protocol::kTcp),
+               "experiments[0].faults[0].bytes", "missing key");
+  expect_error(compile(fault("limit_data", {{"bytes", integer(0)}}), config::Protocol::kTcp),
+               "experiments[0].faults[0].bytes", ">= 1");
+  expect_error(compile(fault("limit_data", {{"bytes", integer(5)}})),
+               "experiments[0].faults[0].type", "tcp listeners only");
+}
+
+TEST(SliceKind, SizesAndDelay) {
+  auto r = compile(fault("slice", {{"average_size", integer(64)},
+                                   {"size_variation", integer(16)},
+                                   {"delay", str("5ms")}}),
+                   config::Protocol::kTcp);
+  ASSERT_TRUE(r.ok);
+  const Primitive& p = r.experiment.faults[0].primitives[0];
+  EXPECT_EQ(p.op, Op::kSlice);
+  EXPECT_EQ(p.after_bytes, 64u);
+  EXPECT_EQ(p.size_variation, 16u);
+  EXPECT_EQ(p.amount, 5ms);
+  expect_error(compile(fault("slice", {}), config::Protocol::kTcp),
+               "experiments[0].faults[0].average_size", "missing key");
+  expect_error(
+      compile(fault("slice", {{"average_size", integer(8)}, {"size_variation", integer(8)}}),
+              config::Protocol::kTcp),
+      "experiments[0].faults[0].size_variation", "below average_size");
+}
+
+TEST(TcpStreamPrimitives, FoldIntoThePlan) {
+  Rng rng(1);
+  Plan plan;
+  Primitive hole;
+  hole.op = Op::kBlackhole;
+  hole.direction = Direction::kDownstream;
+  hole.amount = 3s;
+  apply(hole, config::Protocol::kTcp, rng, plan, "blackhole", "e1");
+  Primitive hole2 = hole;
+  hole2.amount = 1s;
+  apply(hole2, config::Protocol::kTcp, rng, plan, "blackhole", "e2");
+  EXPECT_FALSE(plan.upstream_blackhole);
+  EXPECT_TRUE(plan.downstream_blackhole);
+  EXPECT_EQ(plan.blackhole_close_after, 1s) << "the earliest close wins";
+  Primitive limit;
+  limit.op = Op::kLimitData;
+  limit.direction = Direction::kBoth;
+  limit.after_bytes = 100;
+  apply(limit, config::Protocol::kTcp, rng, plan, "limit_data", "e1");
+  limit.after_bytes = 50;
+  limit.direction = Direction::kUpstream;
+  apply(limit, config::Protocol::kTcp, rng, plan, "limit_data", "e2");
+  EXPECT_EQ(plan.upstream_limit, 50u);
+  EXPECT_EQ(plan.downstream_limit, 100u);
+  Primitive slice;
+  slice.op = Op::kSlice;
+  slice.direction = Direction::kDownstream;
+  slice.after_bytes = 10;
+  slice.amount = 2ms;
+  apply(slice, config::Protocol::kTcp, rng, plan, "slice", "e1");
+  EXPECT_EQ(plan.downstream_slice.average, 10u);
+  EXPECT_EQ(plan.upstream_slice.average, 0u);
+  EXPECT_FALSE(plan.empty());
+  EXPECT_TRUE(Plan{}.empty());
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ declare -A allowed=(
   [proxy/tcp]="config/ faults/ proxy/io/ proxy/ proxy/tcp/"
   [proxy/tls]="config/ faults/ proxy/io/ proxy/ proxy/tls/"
   [proxy/stress]="config/ faults/ proxy/stress/"
-  [proxy/admin]="config/ faults/ proxy/io/ proxy/ proxy/http/head.h proxy/http/status_reason.h proxy/admin/"
+  [proxy/admin]="config/ faults/ proxy/io/ proxy/ proxy/http/head.h proxy/http/status_reason.h proxy/http/server_engine.h proxy/admin/"
   [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/control/"
   [proxy/cli]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/admin/ proxy/control/ proxy/cli/"
 )
