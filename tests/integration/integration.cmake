@@ -31,8 +31,12 @@ set(FAULTLINE_PENDING_TESTS)
 list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
   http_session_upstream_idle http_session_memory http_session_truths)
 
+# Latency distributions (SPEC §12): a client-side histogram through the proxy.
+list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
+list(APPEND FAULTLINE_SERIAL_TESTS fault_latency_distribution)
 
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
@@ -59,3 +63,4 @@ endif()
 faultline_add_test(NAME integration_operator_truth LABEL integration TIMEOUT 180
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/operator_truth_test.cc LIBS faultline_admin_test_support)
 add_dependencies(integration_operator_truth faultline)
+
