@@ -12,12 +12,13 @@ extern const FaultKind kStallKind;
 extern const FaultKind kBandwidthKind;
 extern const FaultKind kSlowCloseKind;
 extern const FaultKind kCpuKind;
+extern const FaultKind kMemoryKind;
 
 namespace {
 // Order is the counters' index order; append new kinds at the end.
 const FaultKind* const kCatalog[] = {
     &kLatencyKind,   &kAbortKind,     &kResetKind, &kStallKind,
-    &kBandwidthKind, &kSlowCloseKind, &kCpuKind,
+    &kBandwidthKind, &kSlowCloseKind, &kCpuKind,   &kMemoryKind,
 };
 static_assert(std::size(kCatalog) <= kMaxKinds, "raise kMaxKinds");
 }  // namespace

@@ -34,9 +34,12 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 # Latency distributions (SPEC §12): a client-side histogram through the proxy.
 list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)
 
+# The memory fault (SPEC §12): RSS of the proxy in /proc.
+list(APPEND FAULTLINE_INTEGRATION_TESTS fault_memory)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
-list(APPEND FAULTLINE_SERIAL_TESTS fault_latency_distribution)
+list(APPEND FAULTLINE_SERIAL_TESTS fault_latency_distribution fault_memory)
 
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
