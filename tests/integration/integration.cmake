@@ -67,3 +67,10 @@ faultline_add_test(NAME integration_operator_truth LABEL integration TIMEOUT 180
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/operator_truth_test.cc LIBS faultline_admin_test_support)
 add_dependencies(integration_operator_truth faultline)
 
+# SPEC §11 fleet control: `ctl --k8s` through the real kubectl proxy in front of a fake
+# Kubernetes API server (Python) and three real faultline processes.
+faultline_add_test(NAME integration_fleet_ctl LABEL integration TIMEOUT 240
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fleet_ctl_test.cc LIBS faultline_admin_test_support)
+add_dependencies(integration_fleet_ctl faultline)
+target_compile_definitions(integration_fleet_ctl PRIVATE
+  FLEET_FAKE_KUBE_API="${CMAKE_CURRENT_LIST_DIR}/fleet/fake_kube_api.py")

@@ -17,3 +17,6 @@ faultline_add_test(NAME unit_admin_ctl_url LABEL unit
   SOURCES unit/admin_ctl_url_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_admin_simple_http_server LABEL loop
   SOURCES loop/admin_simple_http_server_test.cc LIBS faultline_proxy)
+# `ctl --k8s` (SPEC §11): which pods of a PodList get the verb.
+faultline_add_test(NAME unit_fleet_pods LABEL unit
+  SOURCES unit/fleet_pods_test.cc LIBS faultline_cli)
