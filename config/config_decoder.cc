@@ -166,7 +166,8 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
   if (node == nullptr) return;
   FieldReader safety(*node, "safety", root.diags());
   safety.reject_unknown(
-      {"exclude_paths", "max_delay", "default_duration", "max_duration", "max_cpu_cores"});
+      {"exclude_paths", "max_delay", "default_duration", "max_duration", "max_cpu_cores",
+       "max_memory"});
   if (safety.read_strings("exclude_paths", out.exclude_paths)) {
     for (size_t i = 0; i < out.exclude_paths.size(); ++i) {
       if (out.exclude_paths[i].starts_with('/')) continue;
@@ -191,6 +192,8 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
     else
       out.max_cpu_cores = cores;
   }
+  if (safety.read("max_memory", out.max_memory) && out.max_memory.bytes == 0)
+    safety.error("max_memory", "must be greater than 0");
 }
 
 void decode_triggers(const FieldReader& root, HeaderTriggersConfig& out) {

@@ -49,6 +49,7 @@ struct SafetyConfig {
   Duration default_duration = 15min;
   Duration max_duration = 4h;
   double max_cpu_cores = 1;
+  ByteSize max_memory{512ULL * 1024 * 1024};  // SPEC §12: cap on memory faults' summed size
 };
 
 struct HeaderTriggersConfig {

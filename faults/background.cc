@@ -18,13 +18,14 @@ Demand background_demand(const Snapshot& snapshot, std::string_view stress, Time
       if (!fault.background || fault.background->stress != stress) continue;
       const BackgroundLoad& load = *fault.background;
       amount += load.amount;
+      demand.ramp = std::max(demand.ramp, load.ramp);
       work += load.amount * load.intensity / 100.0;
       // Every fault of a snapshot compiled against the same safety table: one cap.
       cap = capped ? std::min(cap, load.cap) : load.cap;
       capped = true;
     }
   }
-  if (amount <= 0) return demand;
+  if (amount <= 0) return Demand{};
   demand.amount = std::min(amount, cap);
   work = std::min(work, demand.amount);
   demand.intensity = work / demand.amount * 100.0;

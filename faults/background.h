@@ -5,6 +5,7 @@
 // (proxy/stress/background_stress.h); neither side knows which stresses exist.
 #include <string_view>
 
+#include "config/value.h"
 #include "faults/time.h"
 
 namespace faultline::faults {
@@ -13,16 +14,18 @@ struct Snapshot;
 
 // One background fault, as its kind compiled it.
 struct BackgroundLoad {
-  std::string_view stress;  // the stress that runs it ("cpu"): a string literal of the kind
-  double amount = 0;        // how much of the resource, in the stress's unit (cpu: cores)
-  double intensity = 100;   // percent of `amount` used (cpu: load)
-  double cap = 0;           // safety cap on the summed amount (cpu: safety.max_cpu_cores)
+  std::string_view stress;   // the stress that runs it ("cpu"): a string literal of the kind
+  double amount = 0;         // how much of the resource, in the stress's unit (cpu: cores)
+  double intensity = 100;    // percent of `amount` used (cpu: load)
+  double cap = 0;            // safety cap on the summed amount (cpu: safety.max_cpu_cores)
+  config::Duration ramp{0};  // how long the stress takes to reach `amount` (memory: ramp)
 };
 
 // What one stress should do now.
 struct Demand {
-  double amount = 0;     // summed over active experiments, <= the cap
-  double intensity = 0;  // the summed work (amount x intensity) spread over `amount`, percent
+  double amount = 0;         // summed over active experiments, <= the cap
+  double intensity = 0;      // the summed work (amount x intensity) spread over `amount`, percent
+  config::Duration ramp{0};  // the longest ramp of the loads summed
   bool idle() const { return amount <= 0 || intensity <= 0; }
   friend bool operator==(const Demand&, const Demand&) = default;
 };

@@ -12,6 +12,7 @@ extern const FaultKind kStallKind;
 extern const FaultKind kBandwidthKind;
 extern const FaultKind kSlowCloseKind;
 extern const FaultKind kCpuKind;
+extern const FaultKind kMemoryKind;
 extern const FaultKind kBlackholeKind;
 extern const FaultKind kLimitDataKind;
 extern const FaultKind kSliceKind;
@@ -19,8 +20,8 @@ extern const FaultKind kSliceKind;
 namespace {
 // Order is the counters' index order; append new kinds at the end.
 const FaultKind* const kCatalog[] = {
-    &kLatencyKind,   &kAbortKind, &kResetKind,     &kStallKind,     &kBandwidthKind,
-    &kSlowCloseKind, &kCpuKind,   &kBlackholeKind, &kLimitDataKind, &kSliceKind,
+    &kLatencyKind, &kAbortKind,  &kResetKind,     &kStallKind,     &kBandwidthKind, &kSlowCloseKind,
+    &kCpuKind,     &kMemoryKind, &kBlackholeKind, &kLimitDataKind, &kSliceKind,
 };
 static_assert(std::size(kCatalog) <= kMaxKinds, "raise kMaxKinds");
 }  // namespace

@@ -7,11 +7,7 @@ namespace faultline::faults {
 namespace {
 
 Duration sample_delay(const Primitive& primitive, Rng& rng) {
-  if (primitive.jitter.count() == 0) return primitive.amount;
-  const double offset =
-      (rng.uniform01() * 2.0 - 1.0) * static_cast<double>(primitive.jitter.count());
-  const auto value = primitive.amount.count() + static_cast<int64_t>(offset);
-  return Duration{std::max<int64_t>(0, value)};
+  return draw_latency(primitive.distribution, primitive.amount, primitive.jitter, rng);
 }
 
 // The lowest limit wins; 0 means unlimited.

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "config/schema.h"
+#include "faults/latency_distribution.h"
 #include "faults/plan.h"
 #include "faults/rng.h"
 
@@ -29,8 +30,9 @@ struct Primitive {
   Phase phase = Phase::kRequest;
   Direction direction = Direction::kBoth;
   Duration amount{0};  // delay, stall duration, close delay
-  Duration jitter{0};  // kDelay: uniform +/- around amount
-  uint64_t rate = 0;   // kThrottle, bytes per second
+  Duration jitter{0};  // kDelay: the spread of `distribution` around amount
+  LatencyDistribution distribution = LatencyDistribution::kUniform;  // kDelay
+  uint64_t rate = 0;                                                 // kThrottle, bytes per second
   ResetPoint reset_point = ResetPoint::kRequest;
   uint64_t after_bytes = 0;                  // kReset, kLimitData; kSlice: the average piece size
   uint64_t size_variation = 0;               // kSlice

@@ -57,6 +57,7 @@ struct MetricsSample {
   std::vector<std::pair<std::string, uint64_t>> header_triggers_rejected;  // reason -> count
   bool halted = false;
   int cpu_stress_workers = 0;
+  uint64_t memory_stress_bytes = 0;
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;
 };

@@ -216,6 +216,8 @@ void render_process(std::string& out, const MetricsSample& s) {
   sample(out, "faultline_halted", {}, static_cast<int64_t>(s.halted ? 1 : 0));
   family(out, "faultline_cpu_stress_workers", "gauge", "CPU stress threads currently burning.");
   sample(out, "faultline_cpu_stress_workers", {}, static_cast<int64_t>(s.cpu_stress_workers));
+  family(out, "faultline_memory_stress_bytes", "gauge", "Bytes held by memory faults.");
+  sample(out, "faultline_memory_stress_bytes", {}, s.memory_stress_bytes);
   family(out, "faultline_config_reloads_total", "counter", "Config reloads by result.");
   sample(out, "faultline_config_reloads_total", {{"result", "ok"}}, s.reloads_ok);
   sample(out, "faultline_config_reloads_total", {{"result", "error"}}, s.reloads_error);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proxy/cli/ctl_client.h"
+#include "proxy/cli/fleet.h"
 
 namespace faultline::proxy {
 namespace {
@@ -17,7 +18,8 @@ constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9901";
 constexpr const char* kFlags = "[--admin URL] [--token T] [--json]";
 constexpr const char* kExitCodes =
     "exit codes: 0 ok, 1 the admin API answered with an error, 2 usage or invalid FILE, "
-    "3 admin API unreachable, 4 missing or wrong token";
+    "3 admin API unreachable, 4 missing or wrong token, 5 (--k8s) some pod failed or none "
+    "matched";
 
 // One verb of `faultline ctl`: its subcommand, the one argument it takes if any, and the call.
 struct Verb {
@@ -105,6 +107,8 @@ class CtlCommandLine {
   std::string argument_;  // the parsed verb's NAME or FILE
   CLI::Option* json_flag_ = nullptr;
   std::vector<VerbCommand> verb_commands_;
+  bool k8s_ = false;  // SPEC §11: every matching pod, through the API server (fleet.h)
+  FleetOptions fleet_;
 };
 
 CtlCommandLine::CtlCommandLine() {
@@ -117,6 +121,26 @@ CtlCommandLine::CtlCommandLine() {
       ->envname("FAULTLINE_TOKEN")
       ->type_name("T");
   json_flag_ = app_.add_flag("--json", json_, "print the raw JSON answer, and errors as JSON");
+  app_.add_flag("--k8s", k8s_,
+                "send the verb to every running pod matching -l, through the Kubernetes API "
+                "server's pod proxy (kubectl proxy); one row per pod");
+  app_.add_option("-n,--namespace", fleet_.namespace_name,
+                  "with --k8s: the pods' namespace (default: the kubeconfig context's)")
+      ->type_name("NS");
+  app_.add_option("-l,--selector", fleet_.selector, "with --k8s: a label selector (app=checkout)")
+      ->type_name("SELECTOR");
+  app_.add_option("--k8s-proxy", fleet_.proxy_url,
+                  "with --k8s: a running `kubectl proxy` URL instead of starting one")
+      ->type_name("URL");
+  app_.add_option("--parallel", fleet_.parallel, "with --k8s: pods talked to at once")
+      ->type_name("N")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app_.add_option("--admin-port", fleet_.admin_port,
+                  "with --k8s: the admin port (default: the faultline container's port named "
+                  "\"faultline-admin\" or \"admin\", else 9901)")
+      ->type_name("PORT")
+      ->check(CLI::Range(1, 65535));
   app_.footer(std::string("The options go before or after the verb.\n") + kExitCodes);
   const std::string verb_footer = std::string("--admin URL, --token T and --json (see ") +
                                   "`faultline ctl --help`) go before or after the verb.\n" +
@@ -210,6 +234,23 @@ int CtlCommandLine::run(const std::vector<std::string>& args, std::ostream& out,
   std::string problem = shape_problem(args, verb);
   if (problem.empty()) problem = required_error;
   if (!problem.empty()) return usage(client, err, problem, verb);
+  if (k8s_) {
+    // Standard input can be read once, not once per pod.
+    if (verb->verb->name == "apply" && argument_ == "-")
+      return usage(client, err, "--k8s apply needs a FILE, not - (standard input)", verb);
+    fleet_.json = json_wanted();
+    const bool json = fleet_.json;
+    const Verb* chosen = verb->verb;
+    return run_fleet(
+        fleet_, chosen->name,
+        [&](const std::string& url, std::ostream& pod_out, std::ostream& pod_err) {
+          CtlClient pod_client(pod_out, pod_err, json);
+          const int pod_connected = pod_client.connect(url, token_);
+          if (pod_connected != kCtlOk) return pod_connected;
+          return chosen->run(pod_client, argument_);
+        },
+        out, err);
+  }
   const int connected = client.connect(admin_url_.empty() ? kDefaultAdminUrl : admin_url_, token_);
   if (connected != kCtlOk) return connected;
   return verb->verb->run(client, argument_);

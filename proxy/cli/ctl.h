@@ -19,6 +19,7 @@ inline constexpr int kCtlApiError = 1;  // the admin API answered with an error 
 inline constexpr int kCtlUsage = 2;     // unknown verb, missing argument, unreadable/invalid FILE
 inline constexpr int kCtlUnreachable = 3;   // no HTTP answer from the admin address
 inline constexpr int kCtlUnauthorized = 4;  // 401: missing or wrong token
+inline constexpr int kCtlFleetFailed = 5;   // --k8s: some pod failed, or no pod matched
 
 // Runs `faultline ctl ARGS...` (`args`: what follows `ctl`): [--admin URL] [--token T] [--json]
 // VERB [NAME|FILE], the flags before or after the verb; --help alone or after a verb prints

@@ -206,6 +206,10 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
   if (!token.empty()) {
     request += "Authorization: Bearer ";
     request += token;
+    // Also as x-faultline-token (SPEC §7): the Kubernetes API server's pod proxy, the way
+    // `ctl --k8s` and a pod-proxy --admin URL go, drops Authorization.
+    request += "\r\nx-faultline-token: ";
+    request += token;
     request += "\r\n";
   }
   if (!json_body.empty() || method == "POST" || method == "PUT") {

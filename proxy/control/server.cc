@@ -426,6 +426,7 @@ admin::MetricsSample Server::metrics() const {
   sample.reloads_ok = reloads_ok_;
   sample.reloads_error = reloads_error_;
   sample.cpu_stress_workers = stresses_.workers("cpu");
+  sample.memory_stress_bytes = static_cast<uint64_t>(stresses_.level("memory"));
   add_fault_metrics(sample);
   return sample;
 }

@@ -1,12 +1,14 @@
 #include "proxy/stress/background_stress.h"
 
 #include "proxy/stress/cpu_stress.h"
+#include "proxy/stress/memory_stress.h"
 
 namespace faultline::proxy {
 
 // The registry: one line per background stress.
 BackgroundStresses::BackgroundStresses() {
   stresses_.push_back(std::make_unique<CpuStress>());
+  stresses_.push_back(std::make_unique<MemoryStress>());
 }
 
 BackgroundStresses::~BackgroundStresses() {
@@ -25,6 +27,12 @@ void BackgroundStresses::stop_all() {
 int BackgroundStresses::workers(std::string_view name) const {
   for (const auto& stress : stresses_)
     if (stress->name() == name) return stress->workers();
+  return 0;
+}
+
+double BackgroundStresses::level(std::string_view name) const {
+  for (const auto& stress : stresses_)
+    if (stress->name() == name) return stress->level();
   return 0;
 }
 

@@ -23,6 +23,9 @@ class BackgroundStress {
   virtual void stop() = 0;
   // Threads generating load now (for metrics); any thread may call.
   virtual int workers() const = 0;
+  // How much of its resource the stress holds now, in its Demand's unit (memory: bytes); for
+  // metrics, any thread. Stresses whose load is not an amount held (cpu) report 0.
+  virtual double level() const { return 0; }
 };
 
 // One of each registered stress.
@@ -38,6 +41,8 @@ class BackgroundStresses {
   void stop_all();  // main loop only
   // workers() of the stress called `name`; 0 when there is none. Any thread.
   int workers(std::string_view name) const;
+  // level() of the stress called `name`; 0 when there is none. Any thread.
+  double level(std::string_view name) const;
 
  private:
   std::vector<std::unique_ptr<BackgroundStress>> stresses_;

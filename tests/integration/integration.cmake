@@ -36,8 +36,15 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 # python3).
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
 
+# Latency distributions (SPEC §12): a client-side histogram through the proxy.
+list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)
+
+# The memory fault (SPEC §12): RSS of the proxy in /proc.
+list(APPEND FAULTLINE_INTEGRATION_TESTS fault_memory)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
+list(APPEND FAULTLINE_SERIAL_TESTS fault_latency_distribution fault_memory)
 
 foreach(area ${FAULTLINE_INTEGRATION_TESTS})
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
@@ -64,3 +71,11 @@ endif()
 faultline_add_test(NAME integration_operator_truth LABEL integration TIMEOUT 180
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/operator_truth_test.cc LIBS faultline_admin_test_support)
 add_dependencies(integration_operator_truth faultline)
+
+# SPEC §11 fleet control: `ctl --k8s` through the real kubectl proxy in front of a fake
+# Kubernetes API server (Python) and three real faultline processes.
+faultline_add_test(NAME integration_fleet_ctl LABEL integration TIMEOUT 240
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fleet_ctl_test.cc LIBS faultline_admin_test_support)
+add_dependencies(integration_fleet_ctl faultline)
+target_compile_definitions(integration_fleet_ctl PRIVATE
+  FLEET_FAKE_KUBE_API="${CMAKE_CURRENT_LIST_DIR}/fleet/fake_kube_api.py")

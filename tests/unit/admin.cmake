@@ -19,3 +19,7 @@ faultline_add_test(NAME loop_admin_simple_http_server LABEL loop
   SOURCES loop/admin_simple_http_server_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_http_server_engine LABEL loop
   SOURCES loop/http_server_engine_test.cc LIBS faultline_proxy)
+
+# `ctl --k8s` (SPEC §11): which pods of a PodList get the verb.
+faultline_add_test(NAME unit_fleet_pods LABEL unit
+  SOURCES unit/fleet_pods_test.cc LIBS faultline_cli)

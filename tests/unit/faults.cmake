@@ -6,6 +6,7 @@ faultline_add_test(NAME unit_faults LABEL unit
     unit/faults_decide_test.cc
     unit/faults_header_triggers_test.cc
     unit/faults_path_index_test.cc
+    unit/faults_latency_distribution_test.cc
   LIBS faultline_faults)
 
 # CpuStress lives in proxy/ but has no libuv dependency; compiled here so the test does not
@@ -45,3 +46,10 @@ faultline_add_test(NAME unit_faults_config_check LABEL unit
 faultline_add_test(NAME unit_integer_fields LABEL unit
   SOURCES unit/config_integer_fields_test.cc
   LIBS faultline_faults)
+
+# The memory fault (SPEC §12): its kind, and MemoryStress (proxy/, no libuv) compiled in as
+# unit_cpu_stress does with CpuStress. It measures this process's RSS: run alone.
+faultline_add_test(NAME unit_memory_stress LABEL unit
+  SOURCES unit/faults_memory_test.cc ${PROJECT_SOURCE_DIR}/proxy/stress/memory_stress.cc
+  LIBS faultline_faults Threads::Threads)
+set_tests_properties(unit_memory_stress PROPERTIES RUN_SERIAL TRUE)
