@@ -1,6 +1,7 @@
 #include "proxy/tls/context.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -40,6 +41,21 @@ std::string openssl_error(const std::string& file) {
   }
   ERR_clear_error();
   return "\"" + file + "\": " + why;
+}
+
+std::string mismatch(const std::string& cert, const std::string& key) {
+  return "\"" + key + "\" does not match the certificate in \"" + cert + "\"";
+}
+
+bool parses_as_key(const std::string& file) {
+  FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) return false;
+  EVP_PKEY* pkey = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  ERR_clear_error();
+  if (!pkey) return false;
+  EVP_PKEY_free(pkey);
+  return true;
 }
 
 bool readable(const std::string& file, std::string& why) {
@@ -83,13 +99,16 @@ bool load_identity(SSL_CTX* ctx, const std::string& cert, const config::SourcePo
     return false;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = {key_key, key_pos, "not a PEM private key: " + openssl_error(key)};
+    // OpenSSL refuses a key that does not match the loaded certificate here already: say
+    // which of the two it is.
+    const std::string detail = openssl_error(key);
+    error = {key_key, key_pos,
+             parses_as_key(key) ? mismatch(cert, key) : "not a PEM private key: " + detail};
     return false;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    error = {key_key, key_pos,
-             "\"" + key + "\" does not match the certificate in \"" + cert + "\""};
+    error = {key_key, key_pos, mismatch(cert, key)};
     return false;
   }
   return true;
