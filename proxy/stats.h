@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "proxy/metrics_sample.h"
+#include "proxy/series_stats.h"
 
 namespace faultline::proxy {
 
@@ -29,8 +30,10 @@ struct ListenerStats {
   Counter upstream_errors_connect{0};
   Counter upstream_errors_timeout{0};
   Counter upstream_errors_reset{0};
+  SeriesCounters series;  // GET /v1/timeseries and stop conditions
 
-  void record(int status, bool injected, uint64_t duration_us) {
+  // `faulted`: any fault was applied, whether or not it decided the outcome.
+  void record(int status, bool injected, uint64_t duration_us, bool faulted = false) {
     if (status < 0 || status >= kMaxCode) status = 0;
     bump(requests_by_code[status][injected ? 1 : 0]);
     double seconds = static_cast<double>(duration_us) / 1e6;
@@ -39,6 +42,7 @@ struct ListenerStats {
     bump(duration_buckets[b]);
     bump(duration_count);
     bump(duration_sum_us, duration_us);
+    series.record(status, injected, faulted, duration_us);
   }
   void connection_opened() {
     connections_active.store(connections_active.load(std::memory_order_relaxed) + 1,

@@ -31,6 +31,9 @@ set(FAULTLINE_PENDING_TESTS)
 list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
   http_session_upstream_idle http_session_memory http_session_truths)
 
+# Game days (issue 13): the time series and stop conditions.
+list(APPEND FAULTLINE_INTEGRATION_TESTS game_day)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
 

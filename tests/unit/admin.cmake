@@ -17,3 +17,7 @@ faultline_add_test(NAME unit_admin_ctl_url LABEL unit
   SOURCES unit/admin_ctl_url_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME loop_admin_simple_http_server LABEL loop
   SOURCES loop/admin_simple_http_server_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_timeseries LABEL unit
+  SOURCES unit/admin_timeseries_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_console LABEL unit
+  SOURCES unit/admin_console_test.cc LIBS faultline_proxy)
