@@ -165,9 +165,8 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
   const Node* node = section(root, "safety");
   if (node == nullptr) return;
   FieldReader safety(*node, "safety", root.diags());
-  safety.reject_unknown(
-      {"exclude_paths", "max_delay", "default_duration", "max_duration", "max_cpu_cores",
-       "max_memory"});
+  safety.reject_unknown({"exclude_paths", "max_delay", "default_duration", "max_duration",
+                         "max_cpu_cores", "max_memory", "stop_conditions"});
   if (safety.read_strings("exclude_paths", out.exclude_paths)) {
     for (size_t i = 0; i < out.exclude_paths.size(); ++i) {
       if (out.exclude_paths[i].starts_with('/')) continue;
@@ -194,6 +193,74 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
   }
   if (safety.read("max_memory", out.max_memory) && out.max_memory.bytes == 0)
     safety.error("max_memory", "must be greater than 0");
+}
+
+// The time series keeps 10 minutes (proxy/timeseries.h); a longer window could not be read.
+constexpr Duration kMaxStopWindow = std::chrono::minutes(10);
+
+StopCondition decode_stop_condition(const Node& table, const std::string& path,
+                                    const Config& config, Diagnostics& diags) {
+  StopCondition out;
+  FieldReader fields(table, path, diags);
+  fields.reject_unknown({"name", "listener", "metric", "above", "window", "min_requests"});
+  if (fields.require("name")) fields.read("name", out.name);
+  if (fields.read("listener", out.listener)) {
+    const bool known = std::any_of(config.listeners.begin(), config.listeners.end(),
+                                   [&](const ListenerConfig& l) { return l.name == out.listener; });
+    if (!known) fields.error("listener", "no listener named \"" + out.listener + "\"");
+  }
+  const bool metric_ok = fields.require("metric") &&
+                         fields.read_enum<StopMetric>("metric",
+                                                      {{"error_rate", StopMetric::kErrorRate},
+                                                       {"p99", StopMetric::kP99},
+                                                       {"p50", StopMetric::kP50}},
+                                                      out.metric);
+  // `above` is a fraction or a duration depending on the metric.
+  if (fields.require("above") && metric_ok) {
+    if (out.metric == StopMetric::kErrorRate) {
+      if (fields.read_number("above", 0, 1, out.above_fraction) && out.above_fraction >= 1)
+        fields.error("above", "an error rate above 1 can never hold; use a fraction below 1");
+    } else if (fields.read("above", out.above_latency) && out.above_latency.count() <= 0) {
+      fields.error("above", "must be greater than 0");
+    }
+  }
+  if (fields.read("window", out.window)) {
+    if (out.window < std::chrono::seconds(1))
+      fields.error("window", "must be at least 1s");
+    else if (out.window > kMaxStopWindow)
+      fields.error("window", "at most 10m (the time series keeps 10 minutes)");
+  }
+  int64_t min_requests = 0;
+  if (fields.read_integer("min_requests", 1, 1'000'000'000, min_requests))
+    out.min_requests = static_cast<uint64_t>(min_requests);
+  return out;
+}
+
+// After listeners: a condition names one.
+void decode_stop_conditions(const FieldReader& root, Config& config) {
+  const Node* safety = root.get("safety");
+  if (safety == nullptr || !safety->is_table()) return;
+  const Node* node = safety->find("stop_conditions");
+  if (node == nullptr) return;
+  Diagnostics& diags = root.diags();
+  if (node->kind != Node::Kind::kArray) {
+    diags.error(*node, "safety.stop_conditions",
+                "expected an array of tables ([[safety.stop_conditions]]), got " +
+                    std::string(Node::kind_name(node->kind)));
+    return;
+  }
+  for (size_t i = 0; i < node->items.size(); ++i) {
+    const Node& table = node->items[i];
+    const std::string path = index_path("safety.stop_conditions", i);
+    if (!expect_table(table, path, diags)) continue;
+    StopCondition condition = decode_stop_condition(table, path, config, diags);
+    for (const auto& earlier : config.safety.stop_conditions) {
+      if (!condition.name.empty() && earlier.name == condition.name)
+        diags.error(*table.find("name"), join_path(path, "name"),
+                    "duplicate stop condition name \"" + condition.name + "\"");
+    }
+    config.safety.stop_conditions.push_back(std::move(condition));
+  }
 }
 
 void decode_triggers(const FieldReader& root, HeaderTriggersConfig& out) {
@@ -386,6 +453,7 @@ std::optional<Config> decode_config(const Node& root, const std::string& file, D
   decode_safety(fields, config.safety);
   decode_triggers(fields, config.header_triggers);
   decode_listeners(fields, config);
+  decode_stop_conditions(fields, config);
   decode_experiments(fields, config);  // after listeners and safety: it checks against them
   return config;
 }

@@ -43,6 +43,19 @@ struct RuntimeConfig {
   std::string state_dir;
 };
 
+// [[safety.stop_conditions]] (SPEC §11): halt when requests that no fault touched do worse
+// than `above` over `window`.
+enum class StopMetric { kErrorRate, kP99, kP50 };
+struct StopCondition {
+  std::string name;
+  std::string listener;  // empty = every listener
+  StopMetric metric = StopMetric::kErrorRate;
+  double above_fraction = 0;  // error_rate
+  Duration above_latency{0};  // p99, p50
+  Duration window = std::chrono::seconds(30);
+  uint64_t min_requests = 20;
+};
+
 struct SafetyConfig {
   std::vector<std::string> exclude_paths{"/healthz", "/readyz", "/livez", "/metrics"};
   Duration max_delay = 30s;
@@ -50,6 +63,7 @@ struct SafetyConfig {
   Duration max_duration = 4h;
   double max_cpu_cores = 1;
   ByteSize max_memory{512ULL * 1024 * 1024};  // SPEC §12: cap on memory faults' summed size
+  std::vector<StopCondition> stop_conditions;
 };
 
 struct HeaderTriggersConfig {

@@ -56,6 +56,7 @@ struct MetricsSample {
   std::vector<Experiment> experiments;
   std::vector<std::pair<std::string, uint64_t>> header_triggers_rejected;  // reason -> count
   bool halted = false;
+  std::vector<std::pair<std::string, uint64_t>> stop_conditions_triggered;  // name -> count
   int cpu_stress_workers = 0;
   uint64_t memory_stress_bytes = 0;
   uint64_t reloads_ok = 0;

@@ -32,7 +32,8 @@ std::string_view ending_name(Ending ending) {
 }
 
 void finish_record(ListenerStats& stats, const RequestRecord& record) {
-  if (record.protocol == "http") stats.record(record.status, record.injected, record.total_us);
+  if (record.protocol == "http")
+    stats.record(record.status, record.injected, record.total_us, !record.faults.empty());
   if (log::access_enabled()) log::access(record);
 }
 

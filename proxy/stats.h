@@ -7,6 +7,7 @@
 
 #include "proxy/io/transport.h"
 #include "proxy/metrics_sample.h"
+#include "proxy/series_stats.h"
 
 namespace faultline::proxy {
 
@@ -33,7 +34,10 @@ struct ListenerStats {
   TransportCounters client_tls;    // handshakes with clients ([listeners.tls])
   TransportCounters upstream_tls;  // handshakes with the upstream ([listeners.upstream_tls])
 
-  void record(int status, bool injected, uint64_t duration_us) {
+  SeriesCounters series;  // GET /v1/timeseries and stop conditions
+
+  // `faulted`: any fault was applied, whether or not it decided the outcome.
+  void record(int status, bool injected, uint64_t duration_us, bool faulted = false) {
     if (status < 0 || status >= kMaxCode) status = 0;
     bump(requests_by_code[status][injected ? 1 : 0]);
     double seconds = static_cast<double>(duration_us) / 1e6;
@@ -42,6 +46,7 @@ struct ListenerStats {
     bump(duration_buckets[b]);
     bump(duration_count);
     bump(duration_sum_us, duration_us);
+    series.record(status, injected, faulted, duration_us);
   }
   void connection_opened() {
     connections_active.store(connections_active.load(std::memory_order_relaxed) + 1,

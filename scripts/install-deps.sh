@@ -4,7 +4,7 @@
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libuv1-dev libspdlog-dev libtomlplusplus-dev node-llhttp
        nlohmann-json3-dev libcli11-dev libssl-dev)
-test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3)
+test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs)
 bench=(wrk haproxy nginx)
 fuzz=(clang libclang-rt-14-dev)
 want=("${build[@]}")

@@ -9,6 +9,8 @@
 #include "proxy/admin/experiment_view.h"
 #include "proxy/admin/metrics_text.h"
 #include "proxy/admin/status_view.h"
+#include "proxy/admin/timeseries_view.h"
+#include "proxy/admin/ui_assets.h"
 
 namespace faultline::proxy::admin {
 
@@ -43,6 +45,14 @@ bool is_json_content_type(std::string_view content_type) {
   const size_t semi = content_type.find(';');
   std::string_view media = content_type.substr(0, semi);
   return ascii_iequals(config::trim_ows(media), "application/json");
+}
+
+// "application/toml": an experiment body as a TOML table, or a file with one [[experiments]]
+// (what `ctl apply` reads; the console's apply box sends it as typed).
+bool is_toml_content_type(std::string_view content_type) {
+  const size_t semi = content_type.find(';');
+  std::string_view media = content_type.substr(0, semi);
+  return ascii_iequals(config::trim_ows(media), "application/toml");
 }
 
 bool is_write(std::string_view method) {
@@ -80,6 +90,28 @@ std::string_view strip_query(std::string_view target) {
   return target.substr(0, target.find_first_of("?#"));
 }
 
+// The raw value of `key` in the target's query string; nullopt when absent. Values here
+// (listener names, durations) never need percent-decoding.
+std::optional<std::string_view> query_param(std::string_view target, std::string_view key) {
+  const size_t question = target.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+// The time series keeps at least this much (proxy/timeseries.h).
+constexpr std::chrono::seconds kMaxTimeseriesWindow{600};
+
 // The one place a Backend verdict becomes an HTTP status (SPEC §4).
 int http_status(Verdict verdict) {
   switch (verdict) {
@@ -101,6 +133,15 @@ int http_status(Verdict verdict) {
   return 500;
 }
 
+// Adds "line" (TOML bodies know where a key was) to a JSON error response.
+AdminResponse with_line(AdminResponse r, int line) {
+  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (!body.is_object()) return r;
+  body["line"] = line;
+  r.body = dump(body) + "\n";
+  return r;
+}
+
 nlohmann::json experiment_body(const ExperimentOutcome& outcome) {
   return outcome.experiment ? experiment_view(*outcome.experiment) : nlohmann::json(nullptr);
 }
@@ -116,6 +157,14 @@ std::optional<RouteMatch> match_route(std::string_view path) {
   if (path == "/v1/halt") return RouteMatch{Route::kHalt, {}};
   if (path == "/v1/reload") return RouteMatch{Route::kReload, {}};
   if (path == "/v1/events") return RouteMatch{Route::kEvents, {}};
+  if (path == "/v1/timeseries") return RouteMatch{Route::kTimeseries, {}};
+  if (path == "/ui") return RouteMatch{Route::kUiRedirect, {}};
+  if (path == "/favicon.ico") return RouteMatch{Route::kUi, "favicon.svg"};
+  if (path.starts_with("/ui/")) {
+    std::string_view file = path.substr(4);
+    if (!find_ui_file(file)) return std::nullopt;
+    return RouteMatch{Route::kUi, std::string(file)};
+  }
   if (!path.starts_with(kExperimentsPrefix)) return std::nullopt;
   std::string_view rest = path.substr(kExperimentsPrefix.size());
   const size_t slash = rest.find('/');
@@ -135,6 +184,9 @@ std::string_view allowed_methods(Route route) {
     case Route::kMetrics:
     case Route::kStatus:
     case Route::kEvents:
+    case Route::kTimeseries:
+    case Route::kUi:
+    case Route::kUiRedirect:
       return "GET";
     case Route::kExperiments:
       return "GET, POST";
@@ -151,7 +203,8 @@ std::string_view allowed_methods(Route route) {
 }
 
 bool route_requires_token(Route route) {
-  return !(route == Route::kHealthz || route == Route::kReadyz || route == Route::kMetrics);
+  return !(route == Route::kHealthz || route == Route::kReadyz || route == Route::kMetrics ||
+           route == Route::kUi || route == Route::kUiRedirect);
 }
 
 AdminResponse error_response(int status, std::string_view error, std::string_view field) {
@@ -185,7 +238,12 @@ std::optional<AdminResponse> AdminApi::refuse_browser_request(const AdminRequest
   if (!is_write(request.method)) return std::nullopt;
   // A browser sends Origin with every POST, PUT and DELETE. A page from another origin must
   // not drive the admin API, token or not (a "simple" POST needs no CORS preflight).
-  if (!request.origin.empty() && !same_origin(request.origin, request.host)) {
+  // Behind a reverse proxy that rewrites Host (the API server's pod proxy), the console's
+  // own writes carry an Origin that is not Host; the browser then still says same-origin,
+  // which no page from another origin can make it say (Sec-Fetch-* are browser-set).
+  const bool browser_same_origin = config::trim_ows(request.sec_fetch_site) == "same-origin";
+  if (!request.origin.empty() && !same_origin(request.origin, request.host) &&
+      !browser_same_origin) {
     return error_response(403, "cross-origin request refused (Origin \"" + request.origin +
                                    "\" is not this admin API)");
   }
@@ -234,9 +292,12 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   // Every write that carries a body or declares a type must declare JSON: HTML forms and
   // fetch() without a preflight can only send text/plain, form or multipart types. A bodiless
   // write with no Content-Type (`curl -X POST .../v1/halt`) stays valid.
+  const bool experiment_body =
+      match->route == Route::kExperiments || match->route == Route::kExperiment;
   if (is_write(request.method) && is_v1(path) &&
       (!request.body.empty() || !request.content_type.empty()) &&
-      !is_json_content_type(request.content_type)) {
+      !is_json_content_type(request.content_type) &&
+      !(experiment_body && is_toml_content_type(request.content_type))) {
     return error_response(
         415, "request body must be application/json, got \"" + request.content_type + "\"");
   }
@@ -260,6 +321,22 @@ AdminResponse AdminApi::dispatch(const RouteMatch& match, const AdminRequest& re
       return json_response(200, status_view(backend_.status()));
     case Route::kEvents:
       return json_response(200, audit_.to_json());
+    case Route::kTimeseries:
+      return timeseries(request);
+    case Route::kUi: {
+      const UiFile file = *find_ui_file(name);
+      AdminResponse r;
+      r.content_type = std::string(ui_content_type(file.name));
+      r.body = std::string(file.body);
+      r.headers = ui_headers();
+      return r;
+    }
+    case Route::kUiRedirect: {
+      // Relative, so it also works behind a path prefix (the API server's pod proxy).
+      AdminResponse r = text_response(308, "the console is at ui/\n");
+      r.headers.emplace_back("Location", "ui/");
+      return r;
+    }
     case Route::kExperiments:
       if (m == "GET") {
         nlohmann::json list = nlohmann::json::array();
@@ -304,6 +381,38 @@ AdminResponse AdminApi::dispatch(const RouteMatch& match, const AdminRequest& re
   return error_response(500, "unhandled route");
 }
 
+// GET /v1/timeseries?listener=NAME&window=10m; without a listener, every listener.
+AdminResponse AdminApi::timeseries(const AdminRequest& request) {
+  std::chrono::seconds window = kMaxTimeseriesWindow;
+  if (std::optional<std::string_view> text = query_param(request.target, "window")) {
+    Result<config::Duration> parsed = config::parse_duration(*text);
+    if (!parsed) return error_response(400, "window: " + parsed.error(), "window");
+    if (*parsed < std::chrono::seconds(1) || *parsed > kMaxTimeseriesWindow)
+      return error_response(400, "window must be between 1s and 10m", "window");
+    window = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+  }
+  std::vector<std::string> names;
+  std::optional<std::string_view> listener = query_param(request.target, "listener");
+  if (listener)
+    names.emplace_back(*listener);
+  else
+    names = backend_.listener_names();
+  nlohmann::json listeners = nlohmann::json::array();
+  for (const std::string& name : names) {
+    std::optional<std::vector<SecondBucket>> seconds = backend_.timeseries(name, window.count());
+    if (!seconds) return error_response(404, "no listener named \"" + name + "\"", "listener");
+    listeners.push_back(timeseries_view(name, *seconds));
+  }
+  nlohmann::json body;
+  if (listener)
+    body = std::move(listeners[0]);
+  else
+    body["listeners"] = std::move(listeners);
+  body["window_seconds"] = window.count();
+  body["interval_seconds"] = 1;
+  return json_response(200, body);
+}
+
 // POST /v1/experiments (path_name empty) and PUT /v1/experiments/{name}.
 AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::string& path_name,
                                     bool replace_allowed) {
@@ -319,10 +428,24 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
   // One strict parse of the untrusted body: nesting, size and duplicate keys are refused
   // while parsing, before anything recursive walks the document (parse_json).
   config::Diagnostics diags;
-  std::optional<config::Node> doc = config::parse_json(request.body, diags);
+  const bool toml = is_toml_content_type(request.content_type);
+  std::optional<config::Node> doc =
+      toml ? config::parse_toml(request.body, "", diags) : config::parse_json(request.body, diags);
   if (!doc) {
     const config::Diagnostic& first = diags.items().front();
-    return reject(400, first.message, first.path, path_name);
+    AdminResponse r = reject(400, first.message, first.path, path_name);
+    if (first.pos.line > 0) r = with_line(r, first.pos.line);
+    return r;
+  }
+  if (toml && doc->is_table()) {
+    // A file with exactly one [[experiments]] table is that experiment, as in `ctl apply`.
+    const config::Node* experiments = doc->find("experiments");
+    if (experiments != nullptr && doc->fields.size() == 1) {
+      if (experiments->kind != config::Node::Kind::kArray || experiments->items.size() != 1)
+        return reject(400, "expected exactly one [[experiments]] table", "experiments", path_name);
+      config::Node only = experiments->items[0];
+      doc = std::move(only);
+    }
   }
   if (!doc->is_table())
     return reject(400, "expected one experiment as a JSON object", {}, path_name);
@@ -360,10 +483,15 @@ AdminResponse AdminApi::put_or_post(const AdminRequest& request, const std::stri
       // Every problem at once, so an operator fixes the body in one round trip.
       nlohmann::json body = nlohmann::json::parse(r.body);
       nlohmann::json all = nlohmann::json::array();
-      for (const auto& d : diags.items()) all.push_back({{"error", d.message}, {"field", d.path}});
+      for (const auto& d : diags.items()) {
+        nlohmann::json item = {{"error", d.message}, {"field", d.path}};
+        if (d.pos.line > 0) item["line"] = d.pos.line;  // TOML bodies
+        all.push_back(std::move(item));
+      }
       body["errors"] = std::move(all);
       r.body = dump(body) + "\n";
     }
+    if (first.pos.line > 0) r = with_line(r, first.pos.line);
     return r;
   }
   ExperimentOutcome outcome = backend_.create(std::move(experiment), replace_allowed);

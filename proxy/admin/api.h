@@ -50,6 +50,9 @@ enum class Route {
   kHalt,
   kReload,
   kEvents,
+  kTimeseries,  // /v1/timeseries
+  kUi,          // /ui/{file}: the web console (name = the file; "" = index.html)
+  kUiRedirect,  // /ui -> ui/
 };
 
 struct RouteMatch {
@@ -61,7 +64,8 @@ struct RouteMatch {
 std::optional<RouteMatch> match_route(std::string_view path);
 // The Allow header value of a route, e.g. "GET, POST".
 std::string_view allowed_methods(Route route);
-// /v1/* needs the bearer token when one is configured; /healthz, /readyz, /metrics never.
+// /v1/* needs the bearer token when one is configured; /healthz, /readyz, /metrics and the
+// console's files never (the console asks for the token and sends it to /v1).
 bool route_requires_token(Route route);
 
 // Builds the JSON error body {"error": ..., "field": ...}; `field` is left out when empty.
@@ -86,6 +90,7 @@ class AdminApi {
   // origin; nullopt when neither applies.
   std::optional<AdminResponse> refuse_browser_request(const AdminRequest& request);
   AdminResponse dispatch(const RouteMatch& match, const AdminRequest& request);
+  AdminResponse timeseries(const AdminRequest& request);
   AdminResponse put_or_post(const AdminRequest& request, const std::string& path_name,
                             bool replace_allowed);
   // The HTTP answer to a Backend outcome: its verdict's status, the error, or `body` on

@@ -17,6 +17,7 @@
 #include "config/value.h"
 #include "faults/experiment_state.h"
 #include "proxy/metrics_sample.h"
+#include "proxy/timeseries.h"
 
 namespace faultline::proxy::admin {
 
@@ -76,6 +77,8 @@ struct StatusReport {
   std::string version;
   std::chrono::seconds uptime{0};
   bool halted = false;
+  // Why, while halted: "admin API", a stop condition's breach, "restored from state_dir".
+  std::string halt_reason;
   bool draining = false;
   std::vector<Listener> listeners;  // in config order
   ExperimentCounts experiments;
@@ -149,6 +152,16 @@ class Backend {
   virtual Outcome reload() = 0;
 
   virtual MetricsSample metrics() const = 0;
+
+  // GET /v1/timeseries (SPEC §11): the last `seconds` one-second buckets of a listener,
+  // oldest first; nullopt for an unknown listener. Listener names in config order.
+  virtual std::optional<std::vector<SecondBucket>> timeseries(const std::string& listener,
+                                                              int64_t seconds) const {
+    (void)listener;
+    (void)seconds;
+    return std::nullopt;
+  }
+  virtual std::vector<std::string> listener_names() const { return {}; }
 };
 
 }  // namespace faultline::proxy::admin

@@ -214,6 +214,10 @@ void render_faults(std::string& out, const MetricsSample& s) {
 void render_process(std::string& out, const MetricsSample& s) {
   family(out, "faultline_halted", "gauge", "1 while the kill switch is on.");
   sample(out, "faultline_halted", {}, static_cast<int64_t>(s.halted ? 1 : 0));
+  family(out, "faultline_stop_conditions_triggered_total", "counter",
+         "Halts caused by a stop condition ([[safety.stop_conditions]]).");
+  for (const auto& [name, count] : s.stop_conditions_triggered)
+    sample(out, "faultline_stop_conditions_triggered_total", {{"name", name}}, count);
   family(out, "faultline_cpu_stress_workers", "gauge", "CPU stress threads currently burning.");
   sample(out, "faultline_cpu_stress_workers", {}, static_cast<int64_t>(s.cpu_stress_workers));
   family(out, "faultline_memory_stress_bytes", "gauge", "Bytes held by memory faults.");

@@ -26,6 +26,7 @@ nlohmann::json status_view(const StatusReport& report) {
   j["version"] = report.version;
   j["uptime_seconds"] = report.uptime.count();
   j["halted"] = report.halted;
+  if (report.halted && !report.halt_reason.empty()) j["halt_reason"] = report.halt_reason;
   j["draining"] = report.draining;
   j["listeners"] = nlohmann::json::array();
   for (const StatusReport::Listener& l : report.listeners) {

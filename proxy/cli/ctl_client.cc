@@ -293,8 +293,10 @@ int CtlClient::status() {
     return kCtlOk;
   }
   // The kill switch first: it is the one line nobody may miss during a game day.
-  if (s.value("halted", false))
+  if (s.value("halted", false)) {
     out_ << "HALTED: every fault is stopped (`faultline ctl unhalt` to resume)\n";
+    if (s.contains("halt_reason")) out_ << "  why: " << scalar_text(s["halt_reason"]) << '\n';
+  }
   // Scalars and small objects as "key: value" lines, the important ones first; arrays of
   // objects (listeners) as tables below.
   std::vector<std::string> keys = {"version",  "uptime_seconds", "halted",

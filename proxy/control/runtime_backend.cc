@@ -53,5 +53,14 @@ admin::Outcome RuntimeBackend::reload() {
 admin::MetricsSample RuntimeBackend::metrics() const {
   return server_.metrics();
 }
+std::optional<std::vector<SecondBucket>> RuntimeBackend::timeseries(const std::string& listener,
+                                                                    int64_t seconds) const {
+  return server_.timeseries(listener, seconds);
+}
+std::vector<std::string> RuntimeBackend::listener_names() const {
+  std::vector<std::string> names;
+  for (const auto& l : server_.config()->listeners) names.push_back(l.name);
+  return names;
+}
 
 }  // namespace faultline::proxy

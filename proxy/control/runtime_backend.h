@@ -22,6 +22,9 @@ class RuntimeBackend final : public admin::Backend {
   admin::HaltOutcome halt(bool halted) override;
   admin::Outcome reload() override;
   admin::MetricsSample metrics() const override;
+  std::optional<std::vector<SecondBucket>> timeseries(const std::string& listener,
+                                                      int64_t seconds) const override;
+  std::vector<std::string> listener_names() const override;
 
  private:
   Server& server_;

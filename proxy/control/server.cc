@@ -123,6 +123,7 @@ int Server::run() {
     }
     run_->set_halted(*halted);
     shared_->halted.store(*halted);
+    if (*halted) halt_reason_ = "restored from runtime.state_dir at start-up";
   }
 
   // Bind everything before starting any thread: a port in use is exit 2.
@@ -382,7 +383,15 @@ admin::Outcome Server::reload() {
   return {};
 }
 
-admin::HaltOutcome Server::set_halted(bool halted) {
+admin::HaltOutcome Server::set_halted(bool halted, std::string reason) {
+  {
+    std::lock_guard lock(halt_mutex_);
+    halt_reason_ = halted ? std::move(reason) : std::string();
+  }
+  if (!halted)
+    watch_since_ = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   run_->set_halted(halted);
   shared_->halted.store(halted);
   for (auto& w : workers_) w->halt_changed();
@@ -423,6 +432,16 @@ admin::MetricsSample Server::metrics() const {
       w->listener(static_cast<uint32_t>(i)).stats.add_to(sample.listeners[i]);
   }
   sample.halted = halted();
+  {
+    // Every configured condition's series exists from start-up, at 0 (SPEC §7).
+    std::lock_guard lock(halt_mutex_);
+    for (const auto& condition : cfg->safety.stop_conditions) {
+      uint64_t count = 0;
+      for (const auto& [name, n] : stop_triggered_)
+        if (name == condition.name) count = n;
+      sample.stop_conditions_triggered.emplace_back(condition.name, count);
+    }
+  }
   sample.reloads_ok = reloads_ok_;
   sample.reloads_error = reloads_error_;
   sample.cpu_stress_workers = stresses_.workers("cpu");
@@ -438,6 +457,10 @@ admin::StatusReport Server::status() const {
   report.uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   report.halted = sample.halted;
+  if (report.halted) {
+    std::lock_guard lock(halt_mutex_);
+    report.halt_reason = halt_reason_;
+  }
   report.draining = shared_ && shared_->draining.load();
   auto cfg = config();
   for (size_t i = 0; i < sample.listeners.size(); ++i) {

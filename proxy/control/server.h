@@ -22,6 +22,7 @@
 #include "proxy/control/expiry_audit.h"
 #include "proxy/control/tls_layers.h"
 #include "proxy/stress/background_stress.h"
+#include "proxy/timeseries.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {
@@ -55,7 +56,8 @@ class Server {
   // Thread-safe controls (used by signals, the admin Backend and tests).
   void request_drain();
   admin::Outcome reload();
-  admin::HaltOutcome set_halted(bool halted);
+  // `reason` is what /v1/status shows while halted.
+  admin::HaltOutcome set_halted(bool halted, std::string reason = "admin API");
   admin::ExperimentOutcome create_experiment(config::ExperimentConfig experiment,
                                              bool replace_allowed);
   admin::Outcome remove_experiment(const std::string& name);
@@ -71,6 +73,9 @@ class Server {
   admin::MetricsSample metrics() const;
   admin::StatusReport status() const;
   std::shared_ptr<const config::Config> config() const;
+  // GET /v1/timeseries: the last `seconds` seconds of one listener; nullopt if unknown.
+  std::optional<std::vector<SecondBucket>> timeseries(const std::string& listener,
+                                                      int64_t seconds) const;
 
  private:
   friend class AdminHost;
@@ -97,6 +102,10 @@ class Server {
   void start_config_watch();
   void stop_config_watch();
   void audit_expiries();
+  // server_watch.cc, once a second on the main loop: one bucket per listener into the time
+  // series, then the stop conditions over it.
+  void sample_timeseries(int64_t now);
+  void check_stop_conditions(int64_t now);
 
   std::shared_ptr<const config::Config> config_;
   Options options_;
@@ -131,6 +140,14 @@ class Server {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> reloads_ok_{0}, reloads_error_{0};
   admin::StatusReport::LastReload last_reload_;
+  TimeseriesStore timeseries_;
+  std::vector<std::pair<std::string, SeriesTotals>> series_previous_;  // main loop
+  // Stop conditions look only at seconds after this one (the last unhalt), so an unhalt is
+  // not undone at once by the same readings that caused the halt.
+  std::atomic<int64_t> watch_since_{0};
+  mutable std::mutex halt_mutex_;  // halt_reason_, stop_triggered_
+  std::string halt_reason_;
+  std::vector<std::pair<std::string, uint64_t>> stop_triggered_;  // name -> count
 };
 
 }  // namespace faultline::proxy

@@ -58,6 +58,11 @@ void Server::on_tick(uv_timer_t* timer) {
   auto* self = static_cast<Server*>(timer->data);
   self->update_background_load();
   self->audit_expiries();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  self->sample_timeseries(now);
+  self->check_stop_conditions(now);
 }
 
 void Server::update_background_load() {

@@ -42,6 +42,9 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)
 # The memory fault (SPEC §12): RSS of the proxy in /proc.
 list(APPEND FAULTLINE_INTEGRATION_TESTS fault_memory)
 
+# Game days (issue 13): the time series and stop conditions.
+list(APPEND FAULTLINE_INTEGRATION_TESTS game_day)
+
 # CPU-heavy or timing-tight areas run alone, so ctest -j2 cannot skew their clocks.
 set(FAULTLINE_SERIAL_TESTS http_large_bodies fault_latency fault_bandwidth fault_cpu)
 list(APPEND FAULTLINE_SERIAL_TESTS fault_latency_distribution fault_memory)

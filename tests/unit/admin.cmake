@@ -23,3 +23,8 @@ faultline_add_test(NAME loop_http_server_engine LABEL loop
 # `ctl --k8s` (SPEC §11): which pods of a PodList get the verb.
 faultline_add_test(NAME unit_fleet_pods LABEL unit
   SOURCES unit/fleet_pods_test.cc LIBS faultline_cli)
+
+faultline_add_test(NAME unit_admin_timeseries LABEL unit
+  SOURCES unit/admin_timeseries_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_admin_console LABEL unit
+  SOURCES unit/admin_console_test.cc LIBS faultline_proxy)

@@ -173,6 +173,31 @@ class FakeBackend : public Backend {
       s.experiments.push_back({name, e.matched, !e.paused && !halted_});
     return s;
   }
+  // The time series: what set_series() stored, the last `seconds` entries of it.
+  void set_series(const std::string& listener, std::vector<SecondBucket> seconds) {
+    std::lock_guard lock(mutex_);
+    series_[listener] = std::move(seconds);
+  }
+  std::optional<std::vector<SecondBucket>> timeseries(const std::string& listener,
+                                                      int64_t seconds) const override {
+    std::lock_guard lock(mutex_);
+    auto it = series_.find(listener);
+    if (it == series_.end()) return std::nullopt;
+    last_series_window_ = seconds;
+    std::vector<SecondBucket> out = it->second;
+    if (out.size() > static_cast<size_t>(seconds)) out.erase(out.begin(), out.end() - seconds);
+    return out;
+  }
+  std::vector<std::string> listener_names() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> names;
+    for (const auto& [name, s] : series_) names.push_back(name);
+    return names;
+  }
+  int64_t last_series_window() const {
+    std::lock_guard lock(mutex_);
+    return last_series_window_;
+  }
 
  private:
   static Outcome error(Verdict verdict, std::string message, std::string field = {}) {
@@ -194,6 +219,8 @@ class FakeBackend : public Backend {
 
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::vector<SecondBucket>> series_;
+  mutable int64_t last_series_window_ = 0;
   bool ready_ = true;
   mutable bool throw_on_status_ = false;
   bool halted_ = false;

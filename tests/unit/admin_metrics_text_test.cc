@@ -30,6 +30,7 @@ MetricsSample known_sample() {
   s.experiments = {{"checkout-latency", 35, true}};
   s.header_triggers_rejected = {{"token", 3}};
   s.halted = true;
+  s.stop_conditions_triggered = {{"users-failing", 1}, {"slow-users", 0}};
   s.cpu_stress_workers = 2;
   s.reloads_ok = 5;
   s.reloads_error = 1;
@@ -84,6 +85,10 @@ faultline_header_triggers_rejected_total{reason="token"} 3
 # HELP faultline_halted 1 while the kill switch is on.
 # TYPE faultline_halted gauge
 faultline_halted 1
+# HELP faultline_stop_conditions_triggered_total Halts caused by a stop condition ([[safety.stop_conditions]]).
+# TYPE faultline_stop_conditions_triggered_total counter
+faultline_stop_conditions_triggered_total{name="users-failing"} 1
+faultline_stop_conditions_triggered_total{name="slow-users"} 0
 # HELP faultline_cpu_stress_workers CPU stress threads currently burning.
 # TYPE faultline_cpu_stress_workers gauge
 faultline_cpu_stress_workers 2
@@ -104,7 +109,8 @@ TEST(AdminMetricsText, EmptySampleStillDescribesEveryFamily) {
         "faultline_connections_active gauge", "faultline_upstream_errors_total counter",
         "faultline_faults_injected_total counter", "faultline_experiment_matched_total counter",
         "faultline_experiment_active gauge", "faultline_header_triggers_rejected_total counter",
-        "faultline_halted gauge", "faultline_cpu_stress_workers gauge",
+        "faultline_halted gauge", "faultline_stop_conditions_triggered_total counter",
+        "faultline_cpu_stress_workers gauge",
         "faultline_config_reloads_total counter"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family;
   }

@@ -68,3 +68,22 @@ TEST(AdminStatusView, NoListenersIsAnEmptyArray) {
 
 }  // namespace
 }  // namespace faultline::proxy::admin
+
+namespace faultline::proxy::admin {
+namespace {
+
+// Why the proxy is halted (an operator, a stop condition, a restart): only while halted.
+TEST(AdminStatusView, HaltReasonOnlyWhileHalted) {
+  StatusReport r;
+  r.halted = true;
+  r.halt_reason = "auto-halt: stop condition \"users-failing\": error_rate 0.213 above 0.1";
+  EXPECT_EQ(status_view(r)["halt_reason"], r.halt_reason);
+  r.halted = false;
+  EXPECT_FALSE(status_view(r).contains("halt_reason"));
+  r.halted = true;
+  r.halt_reason.clear();
+  EXPECT_FALSE(status_view(r).contains("halt_reason"));
+}
+
+}  // namespace
+}  // namespace faultline::proxy::admin
