@@ -186,6 +186,9 @@ struct TcpHooks final : TcpFaultExecutor::Hooks {
   void fault_delay_close(uint64_t ms) override {
     calls.push_back("delay_close " + std::to_string(ms));
   }
+  void fault_close_after(uint64_t ms) override {
+    calls.push_back("close_after " + std::to_string(ms));
+  }
   bool faults_halted() const override { return false; }
 };
 
