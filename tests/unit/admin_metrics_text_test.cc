@@ -31,6 +31,7 @@ MetricsSample known_sample() {
   s.header_triggers_rejected = {{"token", 3}};
   s.halted = true;
   s.cpu_stress_workers = 2;
+  s.memory_stress_bytes = 128ULL << 20;
   s.reloads_ok = 5;
   s.reloads_error = 1;
   return s;
@@ -87,6 +88,9 @@ faultline_halted 1
 # HELP faultline_cpu_stress_workers CPU stress threads currently burning.
 # TYPE faultline_cpu_stress_workers gauge
 faultline_cpu_stress_workers 2
+# HELP faultline_memory_stress_bytes Bytes held by memory faults.
+# TYPE faultline_memory_stress_bytes gauge
+faultline_memory_stress_bytes 134217728
 # HELP faultline_config_reloads_total Config reloads by result.
 # TYPE faultline_config_reloads_total counter
 faultline_config_reloads_total{result="ok"} 5
