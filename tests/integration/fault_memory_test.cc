@@ -46,7 +46,8 @@ TEST(FaultMemory, RssRisesBySizeWithinTheRampAndFallsBackAfterHalt) {
   EXPECT_GE(elapsed_ms(created), 900) << "128MiB appeared before the 1s ramp";
   EXPECT_LE(rss_growth_kib(proxy, baseline), 128 * kMiBInKiB + 32 * kMiBInKiB)
       << "held more than the size";
-  EXPECT_EQ(memory_gauge(proxy), 128LL << 20);
+  EXPECT_TRUE(eventually([&] { return memory_gauge(proxy) == (128LL << 20); }, Millis(3000)))
+      << "gauge " << memory_gauge(proxy);
 
   ASSERT_EQ(admin_call(proxy, "POST", "/v1/halt").status(), 200);
   EXPECT_TRUE(

@@ -32,6 +32,7 @@ MetricsSample known_sample() {
   s.halted = true;
   s.stop_conditions_triggered = {{"users-failing", 1}, {"slow-users", 0}};
   s.cpu_stress_workers = 2;
+  s.memory_stress_bytes = 128ULL << 20;
   s.reloads_ok = 5;
   s.reloads_error = 1;
   return s;
@@ -92,6 +93,9 @@ faultline_stop_conditions_triggered_total{name="slow-users"} 0
 # HELP faultline_cpu_stress_workers CPU stress threads currently burning.
 # TYPE faultline_cpu_stress_workers gauge
 faultline_cpu_stress_workers 2
+# HELP faultline_memory_stress_bytes Bytes held by memory faults.
+# TYPE faultline_memory_stress_bytes gauge
+faultline_memory_stress_bytes 134217728
 # HELP faultline_config_reloads_total Config reloads by result.
 # TYPE faultline_config_reloads_total counter
 faultline_config_reloads_total{result="ok"} 5
