@@ -94,7 +94,7 @@ TEST_F(TlsReload, SecretSwapServesTheNewCertificateAndKeepsOpenConnections) {
       "'): time.sleep(0.02)\n"
       "print('second', b'200' in get(), flush=True)\n";
   const std::string out = dir.path() + "/client.out";
-  pid_t client = spawn_process({"python3", dir.write("client.py", script)}, {}, out,
+  pid_t client = spawn_process({"/usr/bin/env", "python3", dir.write("client.py", script)}, {}, out,
                                dir.path() + "/client.err");
   auto client_output = [&] { return run_shell("cat " + q(out)).out; };
   ASSERT_TRUE(
