@@ -57,7 +57,9 @@ AdminRequest admin_request(const ServerRequest& in) {
   request.target = in.target;
   request.body = in.body;
   request.client = in.client;
-  for (const auto& [name, value] : in.headers) {
+  for (const auto& header : in.headers) {
+    const auto& name = header.first;
+    const auto& value = header.second;  // a named copy: clang 14 cannot capture a binding
     auto keep = [&](std::string& slot) {
       if (!slot.empty()) slot += ", ";
       slot += value;

@@ -21,7 +21,9 @@ void Server::sample_timeseries(int64_t now) {
     for (size_t i = 0; i < totals.size() && i < w->listener_count(); ++i)
       w->listener(static_cast<uint32_t>(i)).stats.series.add_to(totals[i].second);
   }
-  for (const auto& [name, now_totals] : totals) {
+  for (const auto& entry : totals) {
+    const std::string& name = entry.first;  // not a binding: clang 14 cannot capture one
+    const auto& now_totals = entry.second;
     auto previous = std::find_if(series_previous_.begin(), series_previous_.end(),
                                  [&](const auto& p) { return p.first == name; });
     // A listener's counters start at 0 with the worker, so the first bucket is its total.
