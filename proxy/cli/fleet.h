@@ -15,8 +15,8 @@ namespace faultline::proxy {
 
 struct FleetOptions {
   std::string namespace_name;  // empty: the kubeconfig context's namespace, else "default"
-  std::string selector;   // a label selector, as kubectl -l takes it ("app=checkout")
-  std::string proxy_url;  // empty: start `kubectl proxy --port=0`
+  std::string selector;        // a label selector, as kubectl -l takes it ("app=checkout")
+  std::string proxy_url;       // empty: start `kubectl proxy --port=0`
   std::string kubectl = "kubectl";
   int parallel = 10;  // pods talked to at once
   int admin_port =

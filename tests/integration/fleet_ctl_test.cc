@@ -245,8 +245,8 @@ TEST_F(FleetCtl, ApplyIsIdempotentAndUnreadyPodsAreSkippedForOtherVerbs) {
 // Without -n, the kubeconfig context's namespace ("team"), as kubectl would.
 TEST_F(FleetCtl, NoMatchingPodIsExit5) {
   FakeCluster cluster(pod_list());
-  CommandResult r = run_faultline({"ctl", "--k8s", "-l", "app=nothing", "status"},
-                                  Millis(30000), {cluster.kubeconfig_env()});
+  CommandResult r = run_faultline({"ctl", "--k8s", "-l", "app=nothing", "status"}, Millis(30000),
+                                  {cluster.kubeconfig_env()});
   ASSERT_TRUE(r.status);
   EXPECT_EQ(r.status->code, 5) << r.out << r.err;
   EXPECT_NE(r.err.find("no running, ready pod with a faultline container matches -l app=nothing "

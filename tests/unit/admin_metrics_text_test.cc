@@ -114,8 +114,7 @@ TEST(AdminMetricsText, EmptySampleStillDescribesEveryFamily) {
         "faultline_faults_injected_total counter", "faultline_experiment_matched_total counter",
         "faultline_experiment_active gauge", "faultline_header_triggers_rejected_total counter",
         "faultline_halted gauge", "faultline_stop_conditions_triggered_total counter",
-        "faultline_cpu_stress_workers gauge",
-        "faultline_config_reloads_total counter"}) {
+        "faultline_cpu_stress_workers gauge", "faultline_config_reloads_total counter"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family;
   }
   EXPECT_NE(text.find("\nfaultline_halted 0\n"), std::string::npos);
