@@ -104,8 +104,9 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
   return pid;
 }
 
-static ExitStatus decode(int status) {
+static ExitStatus decode(int status, const rusage& usage) {
   ExitStatus s;
+  s.max_rss_kib = usage.ru_maxrss;
   s.exited = WIFEXITED(status);
   if (s.exited) s.code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) s.signal = WTERMSIG(status);
@@ -116,8 +117,9 @@ std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
     int status = 0;
-    pid_t rc = ::waitpid(pid, &status, WNOHANG);
-    if (rc == pid) return decode(status);
+    rusage usage{};
+    pid_t rc = ::wait4(pid, &status, WNOHANG, &usage);
+    if (rc == pid) return decode(status, usage);
     if (rc < 0 && errno != EINTR) return ExitStatus{};
     if (Clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(Millis(5));

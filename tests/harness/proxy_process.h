@@ -38,6 +38,7 @@ struct ExitStatus {
   bool exited = false;  // normal exit (code valid); otherwise killed by `signal`
   int code = -1;
   int signal = 0;
+  long max_rss_kib = 0;  // this child's own peak resident set (wait4), not its siblings'
   std::string str() const;
 };
 
