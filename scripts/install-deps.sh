@@ -21,6 +21,12 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The console and Toxiproxy-client tests need npm: NodeSource's nodejs carries it, Debian's
+# nodejs does not (Debian packages it apart).
+if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null &&
+   ! apt-cache show nodejs 2>/dev/null | grep -q '^Provides:.*\bnpm\b'; then
+  missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
