@@ -29,6 +29,7 @@
 #include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
 #include "proxy/io/connection.h"
+#include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
@@ -165,8 +166,8 @@ class HttpSession final : public Connection,
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
   ActiveConfigPtr snapshot_;
   Transport client_;
-  uv_timer_t client_timer_{};  // idle, header and linger timeouts
-  uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close
+  LazyTimer client_timer_;    // idle, header and reset-at-connect timeouts
+  uv_timer_t fault_timer_{};  // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};
   UpstreamConn* upstream_ = nullptr;
   HttpCodec req_codec_{HttpCodec::Kind::kRequest};

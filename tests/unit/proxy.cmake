@@ -14,3 +14,4 @@ faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy
 faultline_add_test(NAME unit_proxy_timeseries LABEL unit SOURCES unit/proxy_timeseries_test.cc LIBS faultline_core)
 faultline_add_test(NAME unit_control_stop_conditions LABEL unit
   SOURCES unit/control_stop_conditions_test.cc LIBS faultline_control)
+faultline_add_test(NAME unit_proxy_lazy_timer LABEL unit SOURCES unit/proxy_lazy_timer_test.cc LIBS faultline_io)
