@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [build|test|bench|fuzz]...
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libuv1-dev libspdlog-dev libtomlplusplus-dev node-llhttp
-       nlohmann-json3-dev libcli11-dev libssl-dev)
-test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs)
+       nlohmann-json3-dev libcli11-dev libssl-dev libnghttp2-dev)
+test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs
+      nghttp2-client python3-grpcio)
 bench=(wrk haproxy nginx)
 fuzz=(clang libclang-rt-14-dev)
 want=("${build[@]}")

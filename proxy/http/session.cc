@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "proxy/fault_decision.h"
+#include "proxy/http/grpc.h"
 #include "proxy/http/upstream.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
@@ -533,9 +534,14 @@ void HttpSession::fault_delay_close(uint64_t ms) {
   wait_for(Wait::kSlowClose, ms);
 }
 
-void HttpSession::fault_respond(int status, std::string_view body, std::string_view headers) {
+void HttpSession::fault_respond(int status, std::string_view body, std::string_view headers,
+                                std::string_view content_type) {
   outcome_injected_ = true;
-  respond_locally(status, body, headers, false);
+  respond_locally(status, body, headers, false, content_type);
+}
+
+bool HttpSession::request_is_grpc() const {
+  return is_grpc_content_type(req_codec_.head().find("content-type"));
 }
 
 void HttpSession::fault_refuse(std::string_view why) {
@@ -716,7 +722,7 @@ void HttpSession::reject(int status, std::string_view body) {
 }
 
 void HttpSession::respond_locally(int status, std::string_view body, std::string_view headers,
-                                  bool close_conn) {
+                                  bool close_conn, std::string_view content_type) {
   if (closing_) return;
   client_timer_.stop();
   if (resp_ != Resp::kNone && resp_ != Resp::kHead) {
@@ -737,7 +743,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
   std::string_view injected = executor_.injected();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
-                                     slab->data, Slab::kSize);
+                                     slab->data, Slab::kSize, content_type);
   if (len == 0) len = write_simple_response(status, {}, true, {}, {}, slab->data, Slab::kSize);
   emit(kClient, slab, slab->data, len);
   worker_.slabs().unref(slab);

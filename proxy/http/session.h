@@ -107,7 +107,9 @@ class HttpSession final : public Connection,
   void fault_stall(uint64_t ms) override;
   void fault_delay_response(uint64_t ms) override;
   void fault_delay_close(uint64_t ms) override;
-  void fault_respond(int status, std::string_view body, std::string_view headers) override;
+  void fault_respond(int status, std::string_view body, std::string_view headers,
+                     std::string_view content_type) override;
+  bool request_is_grpc() const override;
   void fault_refuse(std::string_view why) override;
   void fault_reset() override;
   void fault_forward() override;
@@ -122,7 +124,8 @@ class HttpSession final : public Connection,
   void upstream_ready();
   void request_complete();
   void reject(int status, std::string_view body);
-  void respond_locally(int status, std::string_view body, std::string_view headers, bool close);
+  void respond_locally(int status, std::string_view body, std::string_view headers, bool close,
+                       std::string_view content_type = "text/plain");
   // Response side.
   void process_upstream(Slab* slab, const char* p, size_t n);
   bool on_response_head();

@@ -82,3 +82,11 @@ faultline_add_test(NAME integration_fleet_ctl LABEL integration TIMEOUT 240
 add_dependencies(integration_fleet_ctl faultline)
 target_compile_definitions(integration_fleet_ctl PRIVATE
   FLEET_FAKE_KUBE_API="${CMAKE_CURRENT_LIST_DIR}/fleet/fake_kube_api.py")
+
+# HTTP/2 and gRPC (issue 10, SPEC §8): the config keys through `faultline check`, gRPC aborts
+# of requests that arrive over HTTP/1.1.
+foreach(area h2_config_check h2_grpc_http1_abort)
+  faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
+  add_dependencies(integration_${area} faultline)
+endforeach()
