@@ -1161,7 +1161,12 @@ void HttpSession::linger() {
   // unread request bytes do not turn our close into a RST that destroys the response.
   if (closing_ || wait_ == Wait::kLinger) return;
   detach_upstream(false);
-  if (client_eof_ || req_ == Req::kTunnel) {
+  // A client that asked to close (Connection: close, HTTP/1.0) and whose request was read to
+  // its end has nothing more to send: close now, as nginx does, rather than half-close and
+  // wait for its FIN (a shutdown, a read and a timer less per connection). Bytes sent anyway
+  // would make the close a reset; that is the client breaking its own Connection: close.
+  const bool client_done = !client_keep_alive_ && req_ == Req::kDone && !held_[kClient].slab;
+  if (client_eof_ || req_ == Req::kTunnel || client_done) {
     close();
     return;
   }

@@ -7,6 +7,7 @@
 #   BENCH_ROUNDS=1 BENCH_ROWS="direct haproxy" BENCH_ENGINE_ROWS="" tests/bench/run.sh
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
 #   (BENCH_CALLGRIND_KEEP=DIR also keeps the profiles there, for callgrind_annotate)
+#   BENCH_STRACE=1 tests/bench/run.sh       # system calls per request under strace -c instead
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,12 +25,14 @@ upstream_workers=${BENCH_UPSTREAM_WORKERS:-2}
 pin=${BENCH_PIN:-0}                  # 1: proxy on CPU 0, wrk and upstream on CPU 1
 callgrind=${BENCH_CALLGRIND:-0}
 callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-2000}
+strace_mode=${BENCH_STRACE:-0}
 out=${BENCH_OUT:-}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ "${BENCH_NO_INSTALL:-0}" = 1 ] || "$root/scripts/install-deps.sh" bench
+[ "$strace_mode" = 1 ] && { command -v strace >/dev/null || die "BENCH_STRACE=1 needs strace (apt-get install strace)"; }
 [ "$callgrind" = 1 ] && { command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"; }
 
 tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
@@ -376,7 +379,10 @@ stop_proxy() {
 }
 
 scenario_path() { case "$1" in 1mib) echo /1m.bin ;; *) echo /small ;; esac; }
-scenario_args() { case "$1" in close) echo "-H Connection:close" ;; esac; }
+# wrk's extra arguments for a scenario, one per line. "Connection: close" needs its space: wrk
+# takes a header's value from two characters after the colon, so "Connection:close" went out
+# as "Connection: lose" and the connections were kept alive.
+scenario_args() { case "$1" in close) printf '%s\n' -H "Connection: close" ;; esac; }
 
 # --- one scenario -----------------------------------------------------------------------------
 # Every row of a scenario is started up front, then measured in rounds, round-robin, so that
@@ -399,7 +405,7 @@ run_scenario() { # run_scenario SCENARIO ROW...
   local scenario=$1 row port url round cpu0 cpu1 up0 up1 line
   shift
   local -a live=() extra
-  read -r -a extra <<<"$(scenario_args "$scenario")"
+  mapfile -t extra < <(scenario_args "$scenario")
   for row in "$@"; do
     port=$upstream_port
     [ "$row" = direct ] || port=$(free_port)
@@ -634,6 +640,70 @@ run_callgrind() {
   done
 }
 
+# --- strace mode ------------------------------------------------------------------------------
+# System calls per request: each proxy under `strace -f -c` (every thread, every call) for one
+# wrk run of the scenario, minus a run with no requests (start-up, one probe connection,
+# shutdown), divided by the requests wrk completed. strace slows the proxy, so read the counts,
+# not the times; epoll_wait's share depends on how many connections are ready per wake-up.
+strace_calls() { # strace_calls ROW SCENARIO SECONDS: prints "CALLS REQUESTS"
+  local row=$1 scenario=$2 secs=$3 port out traced="" i requests=0 cmd=()
+  port=$(free_port)
+  out="$tmp/strace.$row.$scenario.$secs"
+  case "$row" in
+    haproxy) write_haproxy_cfg "$port"
+      cmd=(haproxy -db -f "$tmp/haproxy.cfg") ;;
+    nginx) write_nginx_cfg "$port" "master_process off;"
+      cmd=(nginx -p "$tmp/nginx-proxy" -c "$tmp/nginx-proxy/nginx.conf" -e "$tmp/nginx-proxy/error.log") ;;
+    faultline*)
+      local admin; admin=$(free_port)
+      faultline_config "$row" "$port" "$admin" >"$tmp/$row.toml"
+      cmd=("$faultline_bin" run --config "$tmp/$row.toml") ;;
+  esac
+  strace -f -c -o "$out" "${cmd[@]}" >"$tmp/st-$row.log" 2>&1 &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_port "$port" "$proxy_pid" || { log "strace $row: did not start"; stop_proxy; return 1; }
+  if [ "$secs" -gt 0 ]; then
+    local -a extra
+    mapfile -t extra < <(scenario_args "$scenario")
+    wrk_once "$secs" "http://127.0.0.1:$port$(scenario_path "$scenario")" "$tmp/st-wrk" "${extra[@]}"
+    requests=$(awk '/requests in/ { print $1; exit }' "$tmp/st-wrk")
+  fi
+  # Stop the proxy itself (signalling strace would detach and leave it running); strace writes
+  # its summary when the proxy exits.
+  traced=$(pgrep -P "$proxy_pid" | head -1)
+  [ -n "$traced" ] && kill -TERM "$traced" 2>/dev/null
+  for i in $(seq 1 100); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
+  stop_proxy
+  [ -s "$out" ] || { log "strace $row: no summary written"; return 1; }
+  echo "$(awk '$NF == "total" { print $4; exit }' "$out") ${requests:-0}"
+}
+
+scenario_label() {
+  case "$1" in small) echo "small keep-alive" ;; close) echo "new connection per request" ;; *) echo "$1" ;; esac
+}
+
+run_strace() {
+  echo "System calls per request under strace -f -c (strace $(strace -V | head -1 | awk '{print $NF}')), wrk -c$conns for ${secs} s per row,"
+  echo "minus a run without requests; every thread and every call of the proxy counted."
+  echo
+  echo "| scenario | proxy | requests | system calls per request |"
+  echo "|---|---|---:|---:|"
+  local scenario row base run
+  for scenario in $scenarios; do
+    [ "$scenario" = 1mib ] && continue
+    for row in $rows; do
+      [ "$row" = direct ] && continue
+      case "$row" in faultline*) [ -z "$faultline_problem" ] || continue ;; esac
+      base=$(strace_calls "$row" "$scenario" 0) && run=$(strace_calls "$row" "$scenario" "$secs") ||
+        { echo "| $(scenario_label "$scenario") | $(row_label "$row") | failed | |"; continue; }
+      set -- $base $run
+      [ "$4" -gt 0 ] || { echo "| $(scenario_label "$scenario") | $(row_label "$row") | 0 | |"; continue; }
+      echo "| $(scenario_label "$scenario") | $(row_label "$row") | $4 | $(awk -v a="$1" -v b="$3" -v n="$4" 'BEGIN { printf "%.2f", (b - a) / n }') |"
+    done
+  done
+}
+
 # --- main -------------------------------------------------------------------------------------
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 case " $rows $engine_rows " in *" faultline"*) find_faultline ;; esac
@@ -643,6 +713,8 @@ case " $engine_rows " in *" faultline-"*) [ -n "$faultline_problem" ] || check_e
 
 if [ "$callgrind" = 1 ]; then
   report=$(run_callgrind)
+elif [ "$strace_mode" = 1 ]; then
+  report=$(run_strace)
 else
   for scenario in $scenarios; do
     if [ "$scenario" = small ]; then

@@ -240,6 +240,27 @@ TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
 
 // SPEC §7 (issue 8 item 17): the labelled series of configured listeners and experiments
 // exist from start-up at 0, before any traffic, and new experiments' series from creation.
+// A client that sent Connection: close and whose request was read to its end gets a close,
+// not a half-close held open until its own FIN (up to 2 s): the proxy's side is gone at once
+// while the client still holds its socket.
+TEST_F(Metrics, AConnectionCloseClientIsReleasedWithoutWaitingForItsFin) {
+  RawClient client(main_);
+  auto r = client.request(get_request("/ok", {{"Connection", "close"}}));
+  ASSERT_EQ(r.status(), 200) << r;
+  EXPECT_EQ(client.wait_for_activity(std::chrono::seconds(5)), IoStatus::kEof);
+  const auto start = Clock::now();
+  std::string text;
+  EXPECT_TRUE(eventually(
+      [&] {
+        text = scrape(admin_);
+        return metric(text, "faultline_connections_active", {{"listener", "main"}}) == 0.0;
+      },
+      Millis(5000)))
+      << text;
+  EXPECT_LT(ms_between(start, Clock::now()), 1000)
+      << "the proxy kept its side open (linger) for the client";
+}
+
 TEST_F(Metrics, ConfiguredSeriesExistAtZeroFromStartUp) {
   std::string text = scrape(admin_);
   ASSERT_FALSE(text.empty());
