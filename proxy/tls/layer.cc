@@ -396,6 +396,13 @@ void TlsLayer::detach() {
   detached_ = true;
   if (raw_reading_) uv_read_stop(transport_.stream());
   raw_reading_ = false;
+  // OpenSSL marks the session of a connection freed without close_notify sent as not
+  // resumable (SSL_free -> ssl_clear_bad_session), and an upstream connection mostly ends
+  // that way (the upstream closes, a pool evicts it). A session that ended in a fatal alert
+  // was already removed when the alert went out; any other may be resumed by the next
+  // connection to this upstream.
+  if (ssl_ && handshake_done_ && !failed_)
+    SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
   // Writes and a shutdown that never reached the socket complete as cancelled, as libuv
   // completes its own when the socket closes.
   while (pending_head_) {
