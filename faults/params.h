@@ -58,6 +58,7 @@ class ParamReader {
   // Both follow config/number.h: an integer field accepts 10.0, refuses 10.5.
   std::optional<int64_t> integer(std::string_view key);
   std::optional<double> number(std::string_view key);  // integer or finite float
+  std::optional<bool> boolean(std::string_view key);   // config only: no header carries one
   // A string that must be one of `allowed`.
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> allowed);

@@ -87,6 +87,12 @@ struct Plan {
   Slice upstream_slice;
   Slice downstream_slice;
 
+  // TLS listeners, decided in the client's ClientHello: hold the handshake this long, then
+  // (with handshake_abort) fail it with fatal alert `handshake_alert`, or a TCP reset when 0.
+  Duration handshake_delay{0};
+  bool handshake_abort = false;
+  uint8_t handshake_alert = 0;
+
   // Value for x-chaos-injected ("latency=500ms@header, abort=503@checkout-errors");
   // empty when nothing was injected or annotation is off.
   std::string injected;
@@ -111,7 +117,8 @@ struct Plan {
            terminal == Terminal::kNone && upstream_rate == 0 && downstream_rate == 0 &&
            close_delay.count() == 0 && bad_request.empty() && !upstream_blackhole &&
            !downstream_blackhole && upstream_limit == 0 && downstream_limit == 0 &&
-           upstream_slice.average == 0 && downstream_slice.average == 0;
+           upstream_slice.average == 0 && downstream_slice.average == 0 &&
+           handshake_delay.count() == 0 && !handshake_abort;
   }
 };
 

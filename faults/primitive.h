@@ -18,9 +18,11 @@ enum class Op : uint8_t {
   kStall,
   kThrottle,
   kDelayClose,
-  kBlackhole,  // TCP: drop a direction's bytes; close after `amount` (0 = never)
-  kLimitData,  // TCP: close cleanly once `after_bytes` went through a direction
-  kSlice,      // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
+  kBlackhole,       // TCP: drop a direction's bytes; close after `amount` (0 = never)
+  kLimitData,       // TCP: close cleanly once `after_bytes` went through a direction
+  kSlice,           // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
+  kHandshakeDelay,  // TLS: hold the handshake for `amount` after the ClientHello
+  kHandshakeAbort,  // TLS: fail the handshake with fatal alert `alert` (0: a TCP reset)
 };
 enum class Phase : uint8_t { kRequest, kResponse };                // HTTP
 enum class Direction : uint8_t { kUpstream, kDownstream, kBoth };  // TCP streams, bodies
@@ -36,6 +38,7 @@ struct Primitive {
   ResetPoint reset_point = ResetPoint::kRequest;
   uint64_t after_bytes = 0;                  // kReset, kLimitData; kSlice: the average piece size
   uint64_t size_variation = 0;               // kSlice
+  uint8_t alert = 0;                         // kHandshakeAbort: TLS alert code; 0 = reset
   std::shared_ptr<const Response> response;  // kRespond
 
   bool terminal() const { return op == Op::kRespond || op == Op::kReset || op == Op::kStall; }
