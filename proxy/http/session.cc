@@ -734,7 +734,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
     close_conn = true;
   }
   Slab* slab = worker_.slabs().acquire();
-  std::string_view injected = executor_.injected();
+  std::string_view injected = injected_value();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
                                      slab->data, Slab::kSize);
@@ -910,6 +910,16 @@ bool HttpSession::on_response_head() {
   return true;
 }
 
+std::string_view HttpSession::injected_value() {
+  // The connection's first response also names what its TLS handshake suffered.
+  const std::string_view handshake = first_response_ ? client_.injected() : std::string_view();
+  first_response_ = false;
+  if (handshake.empty()) return executor_.injected();
+  first_injected_.assign(handshake);
+  if (!executor_.injected().empty()) first_injected_.append(", ").append(executor_.injected());
+  return first_injected_;
+}
+
 void HttpSession::emit_response_head() {
   Slab* slab = worker_.slabs().acquire();
   RewriteOptions o;
@@ -918,7 +928,7 @@ void HttpSession::emit_response_head() {
   o.keep_transfer_encoding = !dechunk_ && !client_http10_;
   o.connection_close = close_after_ && !resp_upgrade_;
   o.connection_keep_alive = !close_after_ && client_http10_;
-  o.injected = executor_.injected();
+  o.injected = injected_value();
   size_t len = write_response_head(resp_codec_.head(), status_, o, slab->data, Slab::kSize);
   if (len == 0) {
     worker_.slabs().unref(slab);

@@ -210,6 +210,11 @@ class HttpSession final : public Connection,
   bool req_body_sent_ = false;
   Resend resend_ = Resend::kNone;
   HttpFaultExecutor executor_{*this};
+  // x-chaos-injected of a response: this request's faults, plus on the connection's first
+  // response those of its transport (a delayed TLS handshake), kept in first_injected_.
+  std::string_view injected_value();
+  bool first_response_ = true;
+  std::string first_injected_;
   // The exchange's log facts (proxy/request_record.h).
   bool exchange_open_ = false;                   // a request began and has not been logged yet
   bool method_known_ = false;                    // its head was parsed

@@ -496,6 +496,10 @@ void TlsLayer::enable_faults(Worker* worker, ActiveConfigPtr config, uint32_t li
   listener_ = listener;
 }
 
+std::string_view TlsLayer::injected() const {
+  return plan_ && handshake_done_ ? std::string_view(plan_->injected) : std::string_view();
+}
+
 bool TlsLayer::halted() const {
   return worker_->shared().halted.load(std::memory_order_relaxed);
 }
@@ -557,6 +561,8 @@ void TlsLayer::hold_tick() {
     // The kill switch: the handshake goes on at once, and what follows the delay is dropped.
     std::erase_if(plan_->applied,
                   [](const faults::AppliedFault& f) { return f.kind == "tls_abort"; });
+    if (const size_t abort = plan_->injected.find("tls_abort="); abort != std::string::npos)
+      plan_->injected.erase(abort >= 2 ? abort - 2 : abort);  // with its ", "
   }
   // The client gets the whole handshake timeout again from here: the wait was ours.
   if (handshake_timeout_ms_ > 0) uv_timer_start(&timer_, on_timer, handshake_timeout_ms_, 0);

@@ -58,6 +58,7 @@ class TlsLayer final : public TransportLayer {
   void detach() override;
   bool handshake_done() const override { return handshake_done_; }
   std::string_view alpn() const override { return alpn_; }
+  std::string_view injected() const override;
 
   // Server side on a worker: decide the TLS handshake faults (tls_handshake_delay, tls_abort)
   // of listener `listener` when the ClientHello arrives, with `config`'s experiments. Without
