@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/integration/tls_support.h"
 
@@ -161,6 +162,16 @@ TEST_F(TlsReload, CertificatesNamedByAReloadAreWatched) {
   EXPECT_TRUE(eventually([&] { return served_serial(proxy) == "6001"; }, 5s))
       << "a certificate named by a reload was not watched\n"
       << proxy.stderr_text();
+
+  // The first Secret is no longer named: its swaps reload nothing.
+  const double reloads = metric_value(admin_get(proxy, "/metrics").body,
+                                      "faultline_config_reloads_total{result=\"ok\"}");
+  swap_secret("..v2", pki_.path("rotated.crt"), pki_.path("rotated.key"));
+  std::this_thread::sleep_for(1500ms);  // well past the watch's 200 ms debounce
+  EXPECT_EQ(metric_value(admin_get(proxy, "/metrics").body,
+                         "faultline_config_reloads_total{result=\"ok\"}"),
+            reloads);
+  EXPECT_EQ(served_serial(proxy), "6001");
 }
 
 TEST_F(TlsReload, SighupRereadsTheCertificate) {
