@@ -127,6 +127,43 @@ TEST_F(TlsFaults, HandshakeDelayHoldsMatchingServerNamesOnly) {
   })) << logs(proxy);
 }
 
+// The hold is ours: the listener's handshake timeout (header_timeout) starts after it.
+TEST_F(TlsFaults, DelayLongerThanTheHandshakeTimeoutStillCompletes) {
+  std::string text =
+      config(experiment("slow", "", "type = \"tls_handshake_delay\"\ndelay = \"2s\""));
+  const std::string tls = "\n[listeners.tls]";
+  text.insert(text.find(tls), "\nheader_timeout = \"1s\"");
+  START_PROXY(proxy, text);
+  const std::string held = python_handshake(proxy, "localhost");
+  EXPECT_GE(seconds_of(held), 1.9) << held;
+  EXPECT_EQ(metric(proxy, "faultline_tls_handshakes_total{listener=\"main\",result=\"error\"}"), 0);
+}
+
+// A client that gives up while its handshake is held: the hold ends, the line says so.
+TEST_F(TlsFaults, ClientLeavingDuringTheHoldIsLogged) {
+  START_PROXY(proxy,
+              config(experiment("slow", "", "type = \"tls_handshake_delay\"\ndelay = \"10s\"")));
+  TempDir dir;
+  const std::string script =
+      "import socket, ssl, sys, time\n"
+      "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+      "ctx.check_hostname = False\n"
+      "ctx.verify_mode = ssl.CERT_NONE\n"
+      "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=0.5)\n"
+      "try:\n"
+      "    ctx.wrap_socket(s, server_hostname='localhost')\n"
+      "    print('completed')\n"
+      "except socket.timeout:\n"
+      "    print('gave up')\n";
+  auto r = run_shell("python3 " + q(dir.write("client.py", script)) + " " + port(proxy));
+  EXPECT_EQ(r.out, "gave up\n") << r.err;
+  EXPECT_TRUE(eventually([&] {
+    const std::string err = logs(proxy);
+    return err.find("\"injected\":false,\"ending\":\"client_closed\"") != std::string::npos &&
+           err.find("\"type\":\"tls_handshake_delay\"") != std::string::npos;
+  })) << logs(proxy);
+}
+
 TEST_F(TlsFaults, AbortSendsTheNamedFatalAlert) {
   START_PROXY(proxy, config(experiment("internal", "sni = [\"internal.example.com\"]",
                                        "type = \"tls_abort\"\nalert = \"internal_error\"") +
