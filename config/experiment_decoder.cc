@@ -77,6 +77,22 @@ void decode_headers(FieldReader& match, MatchConfig& out) {
   }
 }
 
+// match.sni: globs over the server name of a TLS ClientHello ("api.example.com", "*.example.com").
+void decode_sni(FieldReader& match, MatchConfig& out) {
+  if (!match.read_strings("sni", out.sni)) return;
+  for (size_t i = 0; i < out.sni.size(); ++i) {
+    const std::string& glob = out.sni[i];
+    const bool ok = !glob.empty() && std::all_of(glob.begin(), glob.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '.' || c == '*' || c == '_';
+    });
+    if (!ok)
+      match.diags().error(match.get("sni")->items[i], index_path(match.path("sni"), i),
+                          "expected a server name glob like \"*.example.com\"");
+    out.sni[i] = lower(glob);
+  }
+}
+
 void decode_sample_by(FieldReader& match, SampleBy& out) {
   std::string text;
   if (!match.read("sample_by", text)) return;
@@ -98,11 +114,13 @@ void decode_match(const FieldReader& experiment, MatchConfig& out) {
   const std::string path = experiment.path("match");
   if (node == nullptr || !expect_table(*node, path, experiment.diags())) return;
   FieldReader match(*node, path, experiment.diags());
-  match.reject_unknown({"paths", "methods", "headers", "sources", "percentage", "sample_by"});
+  match.reject_unknown(
+      {"paths", "methods", "headers", "sources", "sni", "percentage", "sample_by"});
   decode_paths(match, out);
   decode_methods(match, out);
   decode_headers(match, out);
   match.read_cidrs("sources", out.sources);
+  decode_sni(match, out);
   match.read_number("percentage", 0, 100, out.percentage);
   decode_sample_by(match, out.sample_by);
 }

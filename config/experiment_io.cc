@@ -84,6 +84,7 @@ Json match_to_json(const MatchConfig& match) {
   Json sources = Json::array();
   for (const auto& cidr : match.sources) sources.push_back(format_cidr(cidr));
   out["sources"] = std::move(sources);
+  if (!match.sni.empty()) out["sni"] = match.sni;  // TLS faults only: absent otherwise
   out["percentage"] = match.percentage;
   out["sample_by"] = sample_by_text(match.sample_by);
   return out;

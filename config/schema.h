@@ -139,6 +139,7 @@ struct MatchConfig {
   std::vector<std::string> methods;                          // upper-cased; empty = any
   std::vector<std::pair<std::string, std::string>> headers;  // lower-cased name; "*" = present
   std::vector<Cidr> sources;                                 // empty = any
+  std::vector<std::string> sni;  // TLS server-name globs, lower-cased (TLS faults); empty = any
   double percentage = 100.0;
   SampleBy sample_by;
 };

@@ -17,12 +17,16 @@ extern const FaultKind kBlackholeKind;
 extern const FaultKind kLimitDataKind;
 extern const FaultKind kSliceKind;
 extern const FaultKind kGoawayKind;
+extern const FaultKind kTlsHandshakeDelayKind;
+extern const FaultKind kTlsAbortKind;
 
 namespace {
 // Order is the counters' index order; append new kinds at the end.
 const FaultKind* const kCatalog[] = {
-    &kLatencyKind, &kAbortKind,  &kResetKind,     &kStallKind,     &kBandwidthKind, &kSlowCloseKind,
-    &kCpuKind,     &kMemoryKind, &kBlackholeKind, &kLimitDataKind, &kSliceKind,     &kGoawayKind,
+    &kLatencyKind,           &kAbortKind,     &kResetKind, &kStallKind,
+    &kBandwidthKind,         &kSlowCloseKind, &kCpuKind,   &kMemoryKind,
+    &kBlackholeKind,         &kLimitDataKind, &kSliceKind, &kGoawayKind,
+    &kTlsHandshakeDelayKind, &kTlsAbortKind,
 };
 static_assert(std::size(kCatalog) <= kMaxKinds, "raise kMaxKinds");
 }  // namespace

@@ -9,7 +9,7 @@
 namespace faultline::faults {
 
 // Upper bound on catalogue size; per-kind counters are fixed arrays of this size.
-inline constexpr size_t kMaxKinds = 12;
+inline constexpr size_t kMaxKinds = 16;
 
 std::span<const FaultKind* const> catalog();
 // nullptr for an unknown type.

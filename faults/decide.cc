@@ -18,6 +18,7 @@ enum class Moment : uint8_t {
   kRequest,      // HTTP request: everything but reset phase=connect
   kHttpConnect,  // HTTP accept: only reset phase=connect
   kTcpConnect,   // TCP accept: every per-connection fault
+  kHandshake,    // TLS ClientHello: only the handshake faults
 };
 
 uint32_t select_faults(const CompiledExperiment& experiment, Moment moment, bool terminal_taken,
@@ -26,6 +27,7 @@ uint32_t select_faults(const CompiledExperiment& experiment, Moment moment, bool
   for (size_t i = 0; i < experiment.faults.size(); ++i) {
     const CompiledFault& fault = experiment.faults[i];
     if (!fault.per_request) continue;
+    if (fault.at_handshake != (moment == Moment::kHandshake)) continue;
     if (moment == Moment::kRequest && fault.at_connect) continue;
     if (moment == Moment::kHttpConnect && !fault.at_connect) continue;
     if (fault.terminal && terminal_taken) continue;
@@ -166,6 +168,26 @@ Plan decide_connect(const Snapshot& snapshot, const ConnectionHead& head, Rng& r
     const uint32_t chosen =
         select_faults(experiment, http ? Moment::kHttpConnect : Moment::kTcpConnect,
                       plan.terminal != Terminal::kNone, random_key, rng);
+    if (chosen != 0) inject(snapshot, index, chosen, listener.protocol, rng, worker, plan);
+  }
+  cap_delays(snapshot, plan);
+  return plan;
+}
+
+Plan decide_handshake(const Snapshot& snapshot, const HandshakeHead& head, Rng& rng, TimePoint now,
+                      unsigned worker) {
+  Plan plan;
+  if (head.listener_index >= snapshot.listeners.size()) return plan;
+  const ListenerExperiments& listener = snapshot.listeners[head.listener_index];
+  if (listener.per_handshake.empty() || snapshot.run->halted()) return plan;
+  const SampleKey random_key;
+  for (const uint32_t index : listener.per_handshake) {
+    const CompiledExperiment& experiment = snapshot.experiments[index];
+    if (!live(experiment, now) || !experiment.matcher.matches_handshake(head)) continue;
+    if (!sampled(random_key, experiment.percentage, 0, rng)) continue;
+    bump(experiment.run->counters.slot(worker).matched);
+    const uint32_t chosen =
+        select_faults(experiment, Moment::kHandshake, plan.handshake_abort, random_key, rng);
     if (chosen != 0) inject(snapshot, index, chosen, listener.protocol, rng, worker, plan);
   }
   cap_delays(snapshot, plan);

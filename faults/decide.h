@@ -23,6 +23,11 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
 Plan decide_connect(const Snapshot& snapshot, const ConnectionHead& head, Rng& rng, TimePoint now,
                     unsigned worker);
 
+// In a TLS listener's ClientHello: tls_handshake_delay and tls_abort of the experiments whose
+// match.sources and match.sni accept the client. Empty when halted.
+Plan decide_handshake(const Snapshot& snapshot, const HandshakeHead& head, Rng& rng, TimePoint now,
+                      unsigned worker);
+
 // Gives back the max_active slots a plan holds; call once when the request (or connection)
 // ends, with the snapshot that produced the plan. Idempotent (clears plan.held_slots).
 void release(const Snapshot& snapshot, Plan& plan);

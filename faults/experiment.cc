@@ -1,5 +1,7 @@
 #include "faults/experiment.h"
 
+#include <algorithm>
+
 #include "config/value.h"
 #include "faults/catalog.h"
 
@@ -68,6 +70,19 @@ std::string tcp_remedy(const config::ExperimentConfig& experiment, const config:
   if (tcp.empty() || http.empty()) return {};
   return "the experiment has no `listeners`, so it also runs on tcp listener " + tcp +
          ": set listeners = [" + http + "]";
+}
+
+// The first listener the experiment runs on without [listeners.tls] (empty: none), which the
+// TLS handshake kinds cannot apply to.
+std::string plain_listener(const config::ExperimentConfig& experiment,
+                           const config::Config& config) {
+  for (const auto& listener : config.listeners) {
+    const auto& names = experiment.listeners;
+    if (!names.empty() && std::find(names.begin(), names.end(), listener.name) == names.end())
+      continue;
+    if (!listener.tls.enabled) return listener.name;
+  }
+  return {};
 }
 
 bool compile_fault(const config::FaultConfig& fault, const KindContext& context, CompiledFault& out,
@@ -139,7 +154,8 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
     diags.error(experiment.pos, join_path(experiment.path, "faults"),
                 "at most " + std::to_string(kMaxFaultsPerExperiment) + " faults per experiment");
 
-  KindContext context{config.safety, on_http, on_tcp, experiment.name, remedy};
+  const std::string plain = plain_listener(experiment, config);
+  KindContext context{config.safety, on_http, on_tcp, experiment.name, remedy, plain};
   out.faults.clear();
   for (size_t i = 0; i < experiment.faults.size() && i < kMaxFaultsPerExperiment; ++i) {
     const config::FaultConfig& fault = experiment.faults[i];
@@ -154,8 +170,25 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
                   "trigger = \"header\"");
       continue;
     }
+    if (compiled.at_handshake &&
+        (experiment.match.sample_by.kind != config::SampleBy::Kind::kRandom ||
+         out.matcher.needs_request() || experiment.trigger == config::Trigger::kHeader)) {
+      diags.error(fault.params.pos, join_path(fault.path, "type"),
+                  std::string(kind_name(compiled.kind)) +
+                      " is decided in the TLS handshake, before any request exists; it cannot "
+                      "be combined with match paths/methods/headers, sample_by or "
+                      "trigger = \"header\" (match.sources and match.sni apply)");
+      continue;
+    }
+    if (!compiled.at_handshake && !experiment.match.sni.empty()) {
+      diags.error(experiment.pos, join_path(match_path, "sni"),
+                  "match.sni is read from the TLS ClientHello and applies to tls_handshake_delay "
+                  "and tls_abort only; faults[" +
+                      std::to_string(i) + "] is " + fault.type);
+      continue;
+    }
     out.has_background = out.has_background || compiled.background.has_value();
-    if (compiled.per_request) {
+    if (compiled.per_request && !compiled.at_handshake) {
       if (on_tcp || compiled.at_connect) out.has_connect_faults = true;
       if (on_http && !compiled.at_connect) out.has_request_faults = true;
     }

@@ -26,6 +26,9 @@ struct KindContext {
   // Set when the experiment has no `listeners` and so also runs on a tcp listener: the fix to
   // suggest when an HTTP-only fault meets it ("set listeners = [...]"). Empty otherwise.
   std::string_view tcp_remedy;
+  // A listener the experiment runs on that has no [listeners.tls] (empty: none), for the TLS
+  // handshake kinds' error.
+  std::string_view plain_listener;
 };
 
 // One compiled fault of an experiment.
@@ -34,6 +37,7 @@ struct CompiledFault {
   double percentage = 100.0;  // of the experiment's sampled requests
   bool per_request = true;    // false when `background` is set
   bool at_connect = false;    // decided at accept (reset phase=connect)
+  bool at_handshake = false;  // decided in a TLS ClientHello (tls_handshake_delay, tls_abort)
   bool terminal = false;      // ends the request (abort, reset, stall)
   std::vector<Primitive> primitives;
   std::string annotation;  // "latency=500ms@checkout-latency"

@@ -43,6 +43,11 @@ const HeaderView* find_header(std::span<const HeaderView> headers, std::string_v
 
 Matcher::Matcher(const config::MatchConfig& match)
     : paths_(match.paths), methods_(match.methods), sources_(match.sources) {
+  for (const std::string& glob : match.sni) {
+    std::string lowered;
+    for (char c : glob) lowered += config::ascii_lower(c);
+    sni_.push_back(std::move(lowered));
+  }
   for (const auto& [name, value] : match.headers) {
     std::string lowered;
     for (char c : name) lowered += config::ascii_lower(c);
@@ -56,6 +61,18 @@ bool Matcher::matches_source(const sockaddr* peer) const {
   for (const config::Cidr& cidr : sources_)
     if (cidr.contains(peer)) return true;
   return false;
+}
+
+bool Matcher::matches_handshake(const HandshakeHead& head) const {
+  if (!sni_.empty()) {
+    if (head.sni.empty()) return false;
+    std::string name;
+    for (char c : head.sni) name += config::ascii_lower(c);
+    bool any = false;
+    for (const std::string& glob : sni_) any = any || glob_match(glob, name);
+    if (!any) return false;
+  }
+  return matches_source(head.peer);
 }
 
 bool Matcher::matches(const RequestHead& head, std::string_view path) const {

@@ -26,6 +26,9 @@ class Matcher {
   // Everything but sampling; `path` is already stripped of its query.
   bool matches(const RequestHead& head, std::string_view path) const;
   bool matches_source(const sockaddr* peer) const;
+  // A TLS handshake: match.sources and match.sni (globs, case-insensitive; a client without
+  // SNI matches no glob).
+  bool matches_handshake(const HandshakeHead& head) const;
   // True when the matcher looks at the request (paths, methods, headers), which does not
   // exist on TCP listeners or at accept time.
   bool needs_request() const { return !paths_.empty() || !methods_.empty() || !headers_.empty(); }
@@ -36,6 +39,7 @@ class Matcher {
   std::vector<std::string> methods_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::vector<config::Cidr> sources_;
+  std::vector<std::string> sni_;  // lower-cased
 };
 
 }  // namespace faultline::faults

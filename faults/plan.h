@@ -107,6 +107,12 @@ struct Plan {
   bool goaway_graceful = true;
   H2Code goaway_code = H2Code::kNoError;
 
+  // TLS listeners, decided in the client's ClientHello: hold the handshake this long, then
+  // (with handshake_abort) fail it with fatal alert `handshake_alert`, or a TCP reset when 0.
+  Duration handshake_delay{0};
+  bool handshake_abort = false;
+  uint8_t handshake_alert = 0;
+
   // Value for x-chaos-injected ("latency=500ms@header, abort=503@checkout-errors");
   // empty when nothing was injected or annotation is off.
   std::string injected;
@@ -131,7 +137,8 @@ struct Plan {
            terminal == Terminal::kNone && upstream_rate == 0 && downstream_rate == 0 &&
            close_delay.count() == 0 && bad_request.empty() && !upstream_blackhole &&
            !downstream_blackhole && upstream_limit == 0 && downstream_limit == 0 &&
-           upstream_slice.average == 0 && downstream_slice.average == 0 && !goaway;
+           upstream_slice.average == 0 && downstream_slice.average == 0 && !goaway &&
+           handshake_delay.count() == 0 && !handshake_abort;
   }
 };
 

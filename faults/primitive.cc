@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "faults/tls_alerts.h"
+
 namespace faultline::faults {
 namespace {
 
@@ -78,6 +80,13 @@ AppliedFault describe(const Primitive& primitive, bool tcp, Duration delay) {
       out.rate = primitive.rate;
       out.where = direction_name(primitive.direction);
       break;
+    case Op::kHandshakeDelay:
+      out.ms = primitive.amount.count();
+      break;
+    case Op::kHandshakeAbort:
+      out.where =
+          primitive.alert == 0 ? std::string_view("reset") : tls_alert_name(primitive.alert);
+      break;
   }
   return out;
 }
@@ -93,6 +102,7 @@ void cap_delays(Plan& plan, Duration max) {
   plan.stall_for = std::min(plan.stall_for, max);
   plan.upstream_slice.delay = std::min(plan.upstream_slice.delay, max);
   plan.downstream_slice.delay = std::min(plan.downstream_slice.delay, max);
+  plan.handshake_delay = std::min(plan.handshake_delay, max);
   // The records say what was applied: latencies share their phase's (or direction's) budget
   // in the order they were added.
   int64_t request_left = plan.request_delay.count();
@@ -174,6 +184,13 @@ Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, 
     case Op::kLimitData:
       if (up) limit(plan.upstream_limit, primitive.after_bytes);
       if (down) limit(plan.downstream_limit, primitive.after_bytes);
+      break;
+    case Op::kHandshakeDelay:
+      plan.handshake_delay = config::saturating_add(plan.handshake_delay, primitive.amount);
+      break;
+    case Op::kHandshakeAbort:
+      plan.handshake_abort = true;
+      plan.handshake_alert = primitive.alert;
       break;
     case Op::kSlice: {
       // The smallest pieces win.

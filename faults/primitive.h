@@ -18,10 +18,12 @@ enum class Op : uint8_t {
   kStall,
   kThrottle,
   kDelayClose,
-  kBlackhole,  // TCP: drop a direction's bytes; close after `amount` (0 = never)
-  kLimitData,  // TCP: close cleanly once `after_bytes` went through a direction
-  kSlice,      // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
-  kGoaway,     // HTTP/2: GOAWAY with `code`, `graceful`
+  kBlackhole,       // TCP: drop a direction's bytes; close after `amount` (0 = never)
+  kLimitData,       // TCP: close cleanly once `after_bytes` went through a direction
+  kSlice,           // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
+  kGoaway,          // HTTP/2: GOAWAY with `code`, `graceful`
+  kHandshakeDelay,  // TLS: hold the handshake for `amount` after the ClientHello
+  kHandshakeAbort,  // TLS: fail the handshake with fatal alert `alert` (0: a TCP reset)
 };
 enum class Phase : uint8_t { kRequest, kResponse };                // HTTP
 enum class Direction : uint8_t { kUpstream, kDownstream, kBoth };  // TCP streams, bodies
@@ -39,6 +41,7 @@ struct Primitive {
   uint64_t size_variation = 0;               // kSlice
   H2Code code = H2Code::kInternalError;      // kReset on HTTP/2, kGoaway
   bool graceful = true;                      // kGoaway
+  uint8_t alert = 0;                         // kHandshakeAbort: TLS alert code; 0 = reset
   std::shared_ptr<const Response> response;  // kRespond
 
   bool terminal() const { return op == Op::kRespond || op == Op::kReset || op == Op::kStall; }

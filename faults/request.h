@@ -26,4 +26,11 @@ struct ConnectionHead {
   uint32_t listener_index = 0;
 };
 
+// A TLS client's ClientHello, as the TLS handshake faults see it.
+struct HandshakeHead {
+  const sockaddr* peer = nullptr;
+  uint32_t listener_index = 0;
+  std::string_view sni;  // the server name the client asked for; empty without SNI
+};
+
 }  // namespace faultline::faults

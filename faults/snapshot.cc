@@ -61,16 +61,19 @@ void index_listeners(Snapshot& snapshot) {
       if (!names.empty() &&
           std::find(names.begin(), names.end(), config.listeners[l].name) == names.end())
         continue;
-      bool request = false, connection = false;
+      bool request = false, connection = false, handshake = false;
       for (const CompiledFault& fault : experiment.faults) {
         if (!fault.per_request) continue;
-        if (slot.protocol == config::Protocol::kTcp || fault.at_connect)
+        if (fault.at_handshake)
+          handshake = true;
+        else if (slot.protocol == config::Protocol::kTcp || fault.at_connect)
           connection = true;
         else
           request = true;
       }
       if (request) slot.per_request.push_back(e);
       if (connection) slot.per_connection.push_back(e);
+      if (handshake) slot.per_handshake.push_back(e);
     }
     // Below a handful of experiments a straight walk is cheaper than the trie.
     constexpr size_t kPathIndexFrom = 8;

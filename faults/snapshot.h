@@ -29,6 +29,7 @@ struct ListenerExperiments {
   config::Protocol protocol = config::Protocol::kHttp;
   std::vector<uint32_t> per_request;     // HTTP: experiments with request-level faults
   std::vector<uint32_t> per_connection;  // TCP: all faults; HTTP: reset phase=connect
+  std::vector<uint32_t> per_handshake;   // TLS: tls_handshake_delay, tls_abort
   PathIndex path_index;                  // over per_request, once there are enough of them
 };
 

@@ -29,6 +29,19 @@ bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t liste
   return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
 }
 
+bool decide_handshake(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
+                      const sockaddr* peer, std::string_view sni, faults::Plan& plan) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  if (!f || listener >= f->listeners.size() || f->listeners[listener].per_handshake.empty())
+    return false;
+  faults::HandshakeHead head;
+  head.peer = peer;
+  head.listener_index = listener;
+  head.sni = sni;
+  plan = faults::decide_handshake(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
+}
+
 void release_plan(Worker&, const ActiveConfig& snapshot, faults::Plan& plan) {
   if (plan.held_slots.empty()) return;
   if (snapshot.faults) faults::release(*snapshot.faults, plan);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <string_view>
 
 #include "faults/plan.h"
 #include "faults/request.h"
@@ -20,6 +21,10 @@ bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::
 // Fills `plan` for a new connection (TCP listeners, and reset-at-connect on HTTP).
 bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                     const sockaddr* peer, faults::Plan& plan);
+// Fills `plan` for a TLS client's ClientHello (tls_handshake_delay, tls_abort); `sni` is the
+// server name it asked for (empty: none).
+bool decide_handshake(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
+                      const sockaddr* peer, std::string_view sni, faults::Plan& plan);
 // Gives back what the plan holds (max_active slots) once the request or connection ends.
 void release_plan(Worker& worker, const ActiveConfig& snapshot, faults::Plan& plan);
 

@@ -254,6 +254,10 @@ void json_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
       fmt::format_to(std::back_inserter(out),
                      R"(,"direction":"{}","average_size":{},"delay_ms":{})", f.where, f.after_bytes,
                      f.ms);
+    } else if (f.kind == "tls_handshake_delay") {
+      fmt::format_to(std::back_inserter(out), R"(,"delay_ms":{})", f.ms);
+    } else if (f.kind == "tls_abort") {
+      fmt::format_to(std::back_inserter(out), R"(,"alert":"{}")", f.where);  // or "reset"
     }
     out.push_back('}');
   }
@@ -270,7 +274,7 @@ void text_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
     out.push_back('=');
     if (f.kind == "abort")
       fmt::format_to(std::back_inserter(out), "{}", f.status);
-    else if (f.kind == "reset")
+    else if (f.kind == "reset" || f.kind == "tls_abort")
       append(out, f.where);
     else if (f.kind == "bandwidth")
       fmt::format_to(std::back_inserter(out), "{}B/s", f.rate);
@@ -321,7 +325,7 @@ void access(const RequestRecord& r) {
                      r.path.empty() ? std::string_view("-") : r.path);
       append_code(line, r.status);
     } else {
-      fmt::format_to(out, "tcp in={}B", r.bytes_in);
+      fmt::format_to(out, "{} in={}B", r.protocol, r.bytes_in);
     }
     fmt::format_to(out, " {}B {:.3f}ms upstream={:.3f}ms fault={:.3f}ms id={:08x}-{}-{}",
                    r.bytes_out, total_ms, upstream_ms, fault_ms, g_process_tag, r.worker, r.id);

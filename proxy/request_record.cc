@@ -27,6 +27,8 @@ std::string_view ending_name(Ending ending) {
       return "aborted";
     case Ending::kRefused:
       return "refused";
+    case Ending::kTlsAlert:
+      return "tls_alert";
   }
   return "complete";
 }

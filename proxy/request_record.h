@@ -26,6 +26,7 @@ enum class Ending : uint8_t {
   kUpstreamConnect,  // TCP: the upstream could not be reached
   kAborted,          // closed by the proxy (drain timeout, shutdown)
   kRefused,          // over max_connections
+  kTlsAlert,         // an injected fatal TLS alert ended the handshake (tls_abort)
 };
 std::string_view ending_name(Ending ending);
 
@@ -34,7 +35,7 @@ struct RequestRecord {
   std::string_view client;  // peer address text
   uint64_t id = 0;          // per worker, see request_id()
   unsigned worker = 0;
-  std::string_view protocol = "http";  // "http" | "tcp"
+  std::string_view protocol = "http";  // "http" | "tcp" | "tls" (a faulted TLS handshake)
   std::string_view method;             // empty when the head never parsed
   std::string_view path;
   int status = 0;         // status of the response head the client received; 0 = none ("000")

@@ -66,6 +66,7 @@ void WorkerListener::out_of_descriptors() {
 
 Status Worker::start() {
   if (int rc = uv_loop_init(&loop_); rc != 0) return Status::failure(uv_strerror(rc));
+  loop_.data = this;  // Worker::of
   uv_async_init(&loop_, &inbox_, on_inbox);
   inbox_.data = this;
   uv_check_init(&loop_, &reaper_);

@@ -92,6 +92,8 @@ class Worker {
 
   // ---- for sessions (worker thread only) ----
   uv_loop_t* loop() { return &loop_; }
+  // The worker whose loop `loop` is (for layers under a session, which see only its loop).
+  static Worker* of(uv_loop_t* loop) { return static_cast<Worker*>(loop->data); }
   unsigned index() const { return index_; }
   const ActiveConfigPtr& snapshot() const { return snapshot_; }
   SlabPool& slabs() { return slabs_; }

@@ -40,6 +40,17 @@ inline void require_tcp(ParamReader& reader, const KindContext& context, std::st
                            "listener (set listeners = [...] to tcp listeners)");
 }
 
+// TLS handshake kinds (tls_handshake_delay, tls_abort): an error when the experiment also runs
+// on a listener without [listeners.tls], which has no handshake to fault.
+inline void require_tls(ParamReader& reader, const KindContext& context, std::string_view kind) {
+  if (context.plain_listener.empty()) return;
+  reader.error("type", std::string(kind) +
+                           " applies to TLS listeners only; this experiment runs on listener \"" +
+                           std::string(context.plain_listener) +
+                           "\", which has no [listeners.tls] (set listeners = [...] to TLS "
+                           "listeners)");
+}
+
 // A byte count >= `min` (an integer key), or nullopt with the error reported.
 inline std::optional<uint64_t> byte_count(ParamReader& reader, std::string_view key, int64_t min) {
   const auto value = reader.integer(key);

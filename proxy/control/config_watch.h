@@ -36,6 +36,7 @@ class ConfigWatch {
   bool closed() const { return open_handles_ == 0; }
 
   const std::string& directory() const { return directory_; }
+  const std::string& path() const { return path_; }
 
  private:
   static void on_fs_event(uv_fs_event_t* handle, const char* filename, int events, int status);

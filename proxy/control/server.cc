@@ -252,6 +252,7 @@ void Server::request_drain() {
 void Server::on_wakeup(uv_async_t* async) {
   auto* self = static_cast<Server*>(async->data);
   if (self->stress_dirty_.exchange(false)) self->update_background_load();
+  if (self->tls_watch_dirty_.exchange(false)) self->watch_tls_files();
   if (self->drain_requested_) self->begin_drain();
 }
 
@@ -377,6 +378,8 @@ admin::Outcome Server::reload() {
   log::set_level(next->log.level);
   log::set_access_enabled(next->log.access_log);
   publish(snapshot);
+  tls_watch_dirty_ = true;  // the new config may name other certificate files
+  uv_async_send(&wakeup_);
   if (admin_) admin_->set_token(next->admin.token);
   if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
   log::main().info("reloaded {}", next->file);

@@ -101,6 +101,8 @@ class Server {
   void reload_and_audit(const char* client);
   void start_config_watch();
   void stop_config_watch();
+  // Main loop: watches the TLS files the running config names (start-up, after a reload).
+  void watch_tls_files();
   void audit_expiries();
   // server_watch.cc, once a second on the main loop: one bucket per listener into the time
   // series, then the stop conditions over it.
@@ -124,10 +126,12 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminHost> admin_;
   std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
-  // With watch_config: the TLS certificate, key and CA files (their directories, like the
-  // config file's), read at start-up; a change reloads.
+  // With watch_config: the TLS certificate, key and CA files the running config names (their
+  // directories, like the config file's); a change reloads. Main loop.
   std::vector<std::unique_ptr<ConfigWatch>> tls_watches_;
-  ExpiryAudit expiry_audit_;  // main loop
+  std::vector<std::unique_ptr<ConfigWatch>> retired_tls_watches_;  // closing
+  std::atomic<bool> tls_watch_dirty_{false};  // a reload changed the config: re-sync
+  ExpiryAudit expiry_audit_;                  // main loop
   uv_loop_t loop_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
   uv_timer_t drain_timer_{};

@@ -30,8 +30,12 @@ void Server::start_config_watch() {
     return;
   }
   log::main().info("watching {} for config changes", config_watch_->directory());
-  // Certificates and keys: a change (a renewal, a Kubernetes Secret's `..data` swap) reloads,
-  // and a bad file is refused like any failed reload.
+  watch_tls_files();
+}
+
+namespace {
+// The certificate, key and CA files `cfg` names, each once.
+std::vector<std::string> tls_files(const config::Config& cfg) {
   std::vector<std::string> files;
   for (const auto& l : cfg.listeners) {
     for (const std::string* f :
@@ -41,7 +45,30 @@ void Server::start_config_watch() {
         files.push_back(*f);
     }
   }
+  return files;
+}
+}  // namespace
+
+void Server::watch_tls_files() {
+  if (!config_watch_ || config_watch_->closed() || draining_) return;
+  // Certificates and keys: a change (a renewal, a Kubernetes Secret's `..data` swap) reloads,
+  // and a bad file is refused like any failed reload. The set follows the running config, so
+  // files a reload names are watched from then on and files it no longer names are not.
+  const std::vector<std::string> files = tls_files(*config());
+  for (auto it = tls_watches_.begin(); it != tls_watches_.end();) {
+    if (std::find(files.begin(), files.end(), (*it)->path()) != files.end()) {
+      ++it;
+      continue;
+    }
+    (*it)->close();  // its handles close on the loop; the object waits for that
+    retired_tls_watches_.push_back(std::move(*it));
+    it = tls_watches_.erase(it);
+  }
+  std::erase_if(retired_tls_watches_, [](const auto& w) { return w->closed(); });
   for (const std::string& file : files) {
+    if (std::any_of(tls_watches_.begin(), tls_watches_.end(),
+                    [&](const auto& w) { return w->path() == file; }))
+      continue;
     auto watch = std::make_unique<ConfigWatch>(&loop_, file, [this, file] {
       log::main().info("TLS file {} changed: reloading {}", file, config()->file);
       reload_and_audit("watch");

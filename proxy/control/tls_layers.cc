@@ -29,7 +29,7 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
       const auto timeout =
           l.protocol == config::Protocol::kHttp ? l.header_timeout : l.idle_timeout;
       out.client[i] = std::make_shared<tls::ServerLayerFactory>(
-          std::move(ctx), static_cast<uint64_t>(timeout.count()));
+          std::move(ctx), static_cast<uint64_t>(timeout.count()), static_cast<uint32_t>(i));
     }
     if (l.upstream_tls.enabled) {
       auto ctx = tls::make_client_context(l.upstream_tls, l.upstream.host,

@@ -740,7 +740,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
     close_conn = true;
   }
   Slab* slab = worker_.slabs().acquire();
-  std::string_view injected = executor_.injected();
+  std::string_view injected = injected_value();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
                                      slab->data, Slab::kSize, content_type);
@@ -915,6 +915,16 @@ bool HttpSession::on_response_head() {
   return true;
 }
 
+std::string_view HttpSession::injected_value() {
+  // The connection's first response also names what its TLS handshake suffered.
+  const std::string_view handshake = first_response_ ? client_.injected() : std::string_view();
+  first_response_ = false;
+  if (handshake.empty()) return executor_.injected();
+  first_injected_.assign(handshake);
+  if (!executor_.injected().empty()) first_injected_.append(", ").append(executor_.injected());
+  return first_injected_;
+}
+
 void HttpSession::emit_response_head() {
   Slab* slab = worker_.slabs().acquire();
   RewriteOptions o;
@@ -923,7 +933,7 @@ void HttpSession::emit_response_head() {
   o.keep_transfer_encoding = !dechunk_ && !client_http10_;
   o.connection_close = close_after_ && !resp_upgrade_;
   o.connection_keep_alive = !close_after_ && client_http10_;
-  o.injected = executor_.injected();
+  o.injected = injected_value();
   size_t len = write_response_head(resp_codec_.head(), status_, o, slab->data, Slab::kSize);
   if (len == 0) {
     worker_.slabs().unref(slab);
@@ -1165,12 +1175,13 @@ void HttpSession::linger() {
   // its end has nothing more to send: close now, as nginx does, rather than half-close and
   // wait for its FIN (a shutdown, a read and a timer less per connection). Bytes sent anyway
   // would make the close a reset; that is the client breaking its own Connection: close.
+  // Over TLS the close_notify goes first: the close follows the shutdown's completion.
   const bool client_done = !client_keep_alive_ && req_ == Req::kDone && !held_[kClient].slab;
-  if (client_eof_ || req_ == Req::kTunnel || client_done) {
+  if (client_eof_ || req_ == Req::kTunnel || (client_done && !client_.layered())) {
     close();
     return;
   }
-  if (client_.shutdown(&shutdown_req_, on_shutdown) != 0) {
+  if (client_.shutdown(&shutdown_req_, client_done ? on_shutdown_close : on_shutdown) != 0) {
     close();
     return;
   }
@@ -1182,6 +1193,11 @@ void HttpSession::linger() {
 void HttpSession::on_shutdown(uv_shutdown_t* req, int status) {
   auto* s = static_cast<HttpSession*>(req->data);
   if (status != 0 && !s->closing_) s->close();
+}
+
+void HttpSession::on_shutdown_close(uv_shutdown_t* req, int /*status*/) {
+  auto* s = static_cast<HttpSession*>(req->data);
+  if (!s->closing_) s->close();
 }
 
 void HttpSession::on_client_timer(uv_timer_t* t) {

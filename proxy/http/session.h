@@ -97,6 +97,7 @@ class HttpSession final : public Connection,
   static void on_client_timer(uv_timer_t* t);
   static void on_fault_timer(uv_timer_t* t);
   static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_shutdown_close(uv_shutdown_t* req, int status);  // no linger after it
   static void on_close(uv_handle_t* h);
 
   // The de-chunked response body (HTTP/1.0 client, chunked response).
@@ -214,6 +215,11 @@ class HttpSession final : public Connection,
   bool req_body_sent_ = false;
   Resend resend_ = Resend::kNone;
   HttpFaultExecutor executor_{*this};
+  // x-chaos-injected of a response: this request's faults, plus on the connection's first
+  // response those of its transport (a delayed TLS handshake), kept in first_injected_.
+  std::string_view injected_value();
+  bool first_response_ = true;
+  std::string first_injected_;
   // The exchange's log facts (proxy/request_record.h).
   bool exchange_open_ = false;                   // a request began and has not been logged yet
   bool method_known_ = false;                    // its head was parsed

@@ -51,6 +51,9 @@ class TransportLayer {
   virtual bool handshake_done() const = 0;
   // The protocol the peer agreed on (ALPN), empty if none.
   virtual std::string_view alpn() const = 0;
+  // The x-chaos-injected value of faults the layer applied to the connection (a delayed TLS
+  // handshake), for the connection's first response; empty if none.
+  virtual std::string_view injected() const { return {}; }
 };
 
 // Makes the layer for one connection of a listener (one per listener and direction, shared by
@@ -139,6 +142,7 @@ class Transport final {
 
   bool handshake_done() const { return layer_ ? layer_->handshake_done() : true; }
   std::string_view alpn() const { return layer_ ? layer_->alpn() : std::string_view(); }
+  std::string_view injected() const { return layer_ ? layer_->injected() : std::string_view(); }
 
  private:
   static void on_connect(uv_connect_t* req, int status) {

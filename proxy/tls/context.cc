@@ -10,6 +10,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "proxy/tls/layer.h"
+
 namespace faultline::proxy::tls {
 
 namespace {
@@ -166,6 +168,8 @@ std::shared_ptr<const ServerContext> make_server_context(const config::TlsConfig
     SSL_CTX_set_client_CA_list(ctx, names);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
+  // The TLS handshake faults are decided when the ClientHello arrives (proxy/tls/layer.h).
+  SSL_CTX_set_client_hello_cb(ctx, on_client_hello, nullptr);
   // Stateless tickets let clients resume; one per handshake is enough.
   SSL_CTX_set_num_tickets(ctx, 1);
   for (const std::string& name : tls.alpn) {

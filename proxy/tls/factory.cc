@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include "proxy/tls/layer.h"
+#include "proxy/worker.h"
 
 namespace faultline::proxy::tls {
 
@@ -18,6 +19,12 @@ TransportLayer* ServerLayerFactory::make(Transport& transport, TransportCounters
   SSL* ssl = SSL_new(context_->ctx.get());  // null: the layer fails the handshake
   auto* layer = new TlsLayer(transport, ssl, TlsLayer::Role::kServer, handshake_timeout_ms_,
                              counters, context_);
+  if (listener_) {
+    // Made on the worker's thread for a session it just accepted: its configuration now is
+    // the session's.
+    if (Worker* worker = Worker::of(transport.loop()))
+      layer->enable_faults(worker, worker->snapshot(), *listener_);
+  }
   layer->accept();
   return layer;
 }

@@ -2,7 +2,9 @@
 // The TransportLayerFactory of a TLS listener: a TlsLayer per connection, on the context the
 // configuration that accepted (or opened) the connection was built with. A reload builds new
 // factories, so connections already open keep their session and context.
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "proxy/io/transport.h"
 #include "proxy/tls/context.h"
@@ -12,14 +14,20 @@ namespace faultline::proxy::tls {
 // Termination: the server side of every accepted connection.
 class ServerLayerFactory final : public TransportLayerFactory {
  public:
-  ServerLayerFactory(std::shared_ptr<const ServerContext> context, uint64_t handshake_timeout_ms)
-      : context_(std::move(context)), handshake_timeout_ms_(handshake_timeout_ms) {}
+  // `listener`: the listener's index on the workers, whose TLS handshake faults apply (none
+  // without it).
+  ServerLayerFactory(std::shared_ptr<const ServerContext> context, uint64_t handshake_timeout_ms,
+                     std::optional<uint32_t> listener = std::nullopt)
+      : context_(std::move(context)),
+        handshake_timeout_ms_(handshake_timeout_ms),
+        listener_(listener) {}
   TransportLayer* make(Transport& transport, TransportCounters& counters) override;
   const ServerContext& context() const { return *context_; }
 
  private:
   std::shared_ptr<const ServerContext> context_;
   uint64_t handshake_timeout_ms_;
+  std::optional<uint32_t> listener_;
 };
 
 // Origination: the client side of every upstream connection (SNI, name verification,

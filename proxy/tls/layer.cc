@@ -2,17 +2,23 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "proxy/fault_decision.h"
 #include "proxy/log.h"
+#include "proxy/worker.h"
 
 namespace faultline::proxy::tls {
 
 namespace {
 constexpr size_t kRawReadSize = 16 * 1024 + 512;  // one TLS record and its header
 constexpr size_t kPlainReadSize = 64 * 1024;      // what the session's alloc_cb is asked for
+// A held handshake looks at the kill switch this often (halt releases it within 100 ms).
+constexpr uint64_t kHaltPollMs = 40;
 
 std::string last_error() {
   unsigned long e = ERR_peek_last_error();
@@ -21,7 +27,32 @@ std::string last_error() {
   ERR_error_string_n(e, buf, sizeof buf);
   return buf;
 }
+
+// The host_name entry of the ClientHello's server_name extension (RFC 6066 §3); empty if none
+// or malformed. Valid during the ClientHello callback.
+std::string_view client_hello_sni(SSL* ssl) {
+  const unsigned char* p = nullptr;
+  size_t len = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) != 1 || len < 2) return {};
+  const size_t list = static_cast<size_t>(p[0]) << 8 | p[1];
+  if (list + 2 != len) return {};
+  p += 2;
+  size_t left = list;
+  while (left >= 3) {
+    const size_t n = static_cast<size_t>(p[1]) << 8 | p[2];
+    if (n + 3 > left) return {};
+    if (p[0] == TLSEXT_NAMETYPE_host_name) return {reinterpret_cast<const char*>(p + 3), n};
+    p += 3 + n;
+    left -= 3 + n;
+  }
+  return {};
+}
 }  // namespace
+
+int on_client_hello(SSL* ssl, int* alert, void*) {
+  auto* layer = static_cast<TlsLayer*>(SSL_get_app_data(ssl));
+  return layer ? layer->client_hello(alert) : SSL_CLIENT_HELLO_SUCCESS;
+}
 
 // Ciphertext handed to uv_write, with the session's write it completes (if any).
 struct TlsLayer::CipherWrite {
@@ -57,6 +88,7 @@ TlsLayer::TlsLayer(Transport& transport, SSL* ssl, Role role, uint64_t handshake
   wbio_ = BIO_new(BIO_s_mem());
   BIO_set_mem_eof_return(rbio_, -1);  // an empty read BIO means "more to come", not EOF
   SSL_set_bio(ssl_, rbio_, wbio_);    // the SSL owns both
+  SSL_set_app_data(ssl_, this);       // on_client_hello
   if (role_ == Role::kServer)
     SSL_set_accept_state(ssl_);
   else
@@ -76,6 +108,7 @@ std::string_view TlsLayer::sni() const {
 
 void TlsLayer::accept() {
   handshake_started_ = true;
+  accepted_ms_ = uv_now(transport_.loop());
   if (!ssl_) {
     handshake_failed(UV_ENOMEM, "cannot create the TLS connection");
     return;
@@ -110,11 +143,18 @@ void TlsLayer::handshake_step() {
       handshake_finished();
     return;
   }
-  if (err == SSL_ERROR_WANT_READ) {
-    if (sent != 0)
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+    if (reset_pending_)
+      inject_reset();
+    else if (sent != 0)
       handshake_failed(sent, "cannot write to the socket");
     else if (raw_eof_)
       handshake_failed(UV_ECONNRESET, "the peer closed the connection during the handshake");
+    return;  // more bytes to come, or a held handshake (hold_tick goes on)
+  }
+  if (aborting_) {
+    // The fatal alert went out with send_output above.
+    handshake_failed(UV_EPROTO, "tls_abort: fatal alert injected");
     return;
   }
   std::string why = last_error();
@@ -135,6 +175,7 @@ void TlsLayer::handshake_finished() {
   uv_timer_stop(&timer_);
   TransportCounters::bump(counters_.handshakes_ok);
   if (SSL_session_reused(ssl_)) TransportCounters::bump(counters_.resumed);
+  record_faults(Ending::kComplete);
   const unsigned char* proto = nullptr;
   unsigned len = 0;
   SSL_get0_alpn_selected(ssl_, &proto, &len);
@@ -160,8 +201,12 @@ void TlsLayer::handshake_finished() {
 void TlsLayer::handshake_failed(int status, const char* why) {
   if (failed_) return;
   failed_ = true;
+  holding_ = false;
   uv_timer_stop(&timer_);
   TransportCounters::bump(counters_.handshakes_error);
+  record_faults(!aborting_       ? Ending::kClientClosed
+                : reset_pending_ ? Ending::kReset
+                                 : Ending::kTlsAlert);
   update_raw_reading();
   if (role_ == Role::kClient) {
     log::http().warn("upstream TLS handshake failed: {}", why);
@@ -208,6 +253,13 @@ void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     self->update_raw_reading();
   }
   if (!self->handshake_done_) {
+    if (self->holding_) {
+      // Held: the ClientHello's successors wait in the read BIO; a client that gives up ends it.
+      if (self->raw_eof_)
+        self->handshake_failed(UV_ECONNRESET,
+                               "the peer closed the connection during the handshake");
+      return;
+    }
     if (!self->failed_) self->handshake_step();
     return;
   }
@@ -237,6 +289,10 @@ void TlsLayer::schedule() {
 void TlsLayer::on_timer(uv_timer_t* t) {
   auto* self = static_cast<TlsLayer*>(t->data);
   if (self->detached_) return;
+  if (self->holding_) {
+    self->hold_tick();
+    return;
+  }
   if (!self->handshake_done_ && !self->failed_) {
     self->handshake_failed(UV_ETIMEDOUT, "the handshake did not finish in time");
     return;
@@ -394,8 +450,17 @@ int TlsLayer::shutdown(uv_shutdown_t* req, uv_shutdown_cb cb) {
 void TlsLayer::detach() {
   if (detached_) return;
   detached_ = true;
+  holding_ = false;
+  record_faults(Ending::kClientClosed);  // a faulted handshake the session ended first
   if (raw_reading_) uv_read_stop(transport_.stream());
   raw_reading_ = false;
+  // OpenSSL marks the session of a connection freed without close_notify sent as not
+  // resumable (SSL_free -> ssl_clear_bad_session), and an upstream connection mostly ends
+  // that way (the upstream closes, a pool evicts it). A session that ended in a fatal alert
+  // was already removed when the alert went out; any other may be resumed by the next
+  // connection to this upstream.
+  if (ssl_ && handshake_done_ && !failed_)
+    SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
   // Writes and a shutdown that never reached the socket complete as cancelled, as libuv
   // completes its own when the socket closes.
   while (pending_head_) {
@@ -421,6 +486,124 @@ void TlsLayer::on_timer_closed(uv_handle_t* h) {
 
 void TlsLayer::maybe_free() {
   if (detached_ && timer_closed_ && writes_in_flight_ == 0) delete this;
+}
+
+// ---------------------------------------------------------------- TLS handshake faults
+
+void TlsLayer::enable_faults(Worker* worker, ActiveConfigPtr config, uint32_t listener) {
+  worker_ = worker;
+  config_ = std::move(config);
+  listener_ = listener;
+}
+
+std::string_view TlsLayer::injected() const {
+  return plan_ && handshake_done_ ? std::string_view(plan_->injected) : std::string_view();
+}
+
+bool TlsLayer::halted() const {
+  return worker_->shared().halted.load(std::memory_order_relaxed);
+}
+
+int TlsLayer::client_hello(int* alert) {
+  if (!worker_) return SSL_CLIENT_HELLO_SUCCESS;
+  if (!faults_decided_) {
+    faults_decided_ = true;
+    decide_faults();
+    if (plan_ && plan_->handshake_delay.count() > 0) {
+      // Hold: OpenSSL calls back again once handshake_step runs after the hold.
+      holding_ = true;
+      const uint64_t now = uv_now(transport_.loop());
+      hold_started_ms_ = now;
+      hold_until_ms_ = now + static_cast<uint64_t>(plan_->handshake_delay.count());
+      uv_timer_start(&timer_, on_timer, std::min<uint64_t>(kHaltPollMs, hold_until_ms_ - now), 0);
+    }
+  }
+  if (holding_) return SSL_CLIENT_HELLO_RETRY;
+  if (plan_ && plan_->handshake_abort && !released_by_halt_ && !halted()) {
+    aborting_ = true;
+    if (plan_->handshake_alert == 0) {
+      reset_pending_ = true;  // handshake_step resets the connection
+      return SSL_CLIENT_HELLO_RETRY;
+    }
+    *alert = plan_->handshake_alert;  // OpenSSL sends it as a fatal alert
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+void TlsLayer::decide_faults() {
+  if (halted()) return;
+  const faults::ListenerExperiments* slot = nullptr;
+  if (const faults::Snapshot* f = config_ ? config_->faults.get() : nullptr;
+      f && listener_ < f->listeners.size())
+    slot = &f->listeners[listener_];
+  if (!slot || slot->per_handshake.empty()) return;  // the common case: nothing to decide
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(transport_.tcp(), reinterpret_cast<sockaddr*>(&peer), &len);
+  auto plan = std::make_unique<faults::Plan>();
+  if (decide_handshake(*worker_, *config_, listener_, reinterpret_cast<sockaddr*>(&peer),
+                       client_hello_sni(ssl_), *plan))
+    plan_ = std::move(plan);
+}
+
+void TlsLayer::hold_tick() {
+  const uint64_t now = uv_now(transport_.loop());
+  const bool halt = halted();
+  if (!halt && now < hold_until_ms_) {
+    uv_timer_start(&timer_, on_timer, std::min(kHaltPollMs, hold_until_ms_ - now), 0);
+    return;
+  }
+  holding_ = false;
+  released_by_halt_ = halt;
+  held_ms_ = now - hold_started_ms_;
+  if (halt) {
+    // The kill switch: the handshake goes on at once, and what follows the delay is dropped.
+    std::erase_if(plan_->applied,
+                  [](const faults::AppliedFault& f) { return f.kind == "tls_abort"; });
+    if (const size_t abort = plan_->injected.find("tls_abort="); abort != std::string::npos)
+      plan_->injected.erase(abort >= 2 ? abort - 2 : abort);  // with its ", "
+  }
+  // The client gets the whole handshake timeout again from here: the wait was ours.
+  if (handshake_timeout_ms_ > 0) uv_timer_start(&timer_, on_timer, handshake_timeout_ms_, 0);
+  handshake_step();
+}
+
+void TlsLayer::inject_reset() {
+  // SO_LINGER 0: the session's close of this socket sends a RST instead of a FIN.
+  uv_os_fd_t fd;
+  if (uv_fileno(transport_.handle(), &fd) == 0) {
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  handshake_failed(UV_ECONNRESET, "tls_abort: reset injected");
+}
+
+void TlsLayer::record_faults(Ending ending) {
+  if (!plan_ || recorded_ || !worker_) return;
+  recorded_ = true;
+  if (listener_ >= worker_->listener_count()) return;
+  WorkerListener& listener = worker_->listener(listener_);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(transport_.tcp(), reinterpret_cast<sockaddr*>(&peer), &len);
+  char client[64];
+  format_address(reinterpret_cast<sockaddr*>(&peer), client, sizeof client);
+  const uint64_t now = uv_now(transport_.loop());
+  if (held_ms_ == 0 && hold_until_ms_ > 0) held_ms_ = now - hold_started_ms_;  // cut short
+  RequestRecord r;
+  r.listener = listener.name;
+  r.client = client;
+  r.id = next_request_id();
+  r.worker = worker_->index();
+  r.protocol = "tls";
+  r.ending = ending;
+  r.injected = aborting_;
+  r.total_us = (now - accepted_ms_) * 1000;
+  r.fault_us = held_ms_ * 1000;
+  r.faults = plan_->applied;
+  finish_record(listener.stats, r);
+  release_plan(*worker_, *config_, *plan_);
 }
 
 }  // namespace faultline::proxy::tls

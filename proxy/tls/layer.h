@@ -26,9 +26,20 @@
 #include <memory>
 #include <string>
 
+#include "faults/plan.h"
+#include "proxy/active_config.h"
 #include "proxy/io/transport.h"
+#include "proxy/request_record.h"
+
+namespace faultline::proxy {
+class Worker;
+}  // namespace faultline::proxy
 
 namespace faultline::proxy::tls {
+
+// OpenSSL's ClientHello callback of server contexts: the layer of the connection decides the
+// TLS handshake faults there (SSL_CLIENT_HELLO_SUCCESS, _RETRY to hold, _ERROR to abort).
+int on_client_hello(SSL* ssl, int* alert, void* arg);
 
 class TlsLayer final : public TransportLayer {
  public:
@@ -47,9 +58,15 @@ class TlsLayer final : public TransportLayer {
   void detach() override;
   bool handshake_done() const override { return handshake_done_; }
   std::string_view alpn() const override { return alpn_; }
+  std::string_view injected() const override;
 
+  // Server side on a worker: decide the TLS handshake faults (tls_handshake_delay, tls_abort)
+  // of listener `listener` when the ClientHello arrives, with `config`'s experiments. Without
+  // this call (the fuzz target) no fault applies.
+  void enable_faults(Worker* worker, ActiveConfigPtr config, uint32_t listener);
   // Starts the server side's handshake (reads the ClientHello).
   void accept();
+  int client_hello(int* alert);  // on_client_hello for this connection
   // The server name the client asked for (SNI), empty if none.
   std::string_view sni() const;
 
@@ -76,6 +93,12 @@ class TlsLayer final : public TransportLayer {
   void flush_pending_writes();
   void schedule();
   void maybe_free();
+  // TLS handshake faults.
+  void decide_faults();
+  void hold_tick();     // the hold's timer: its end, or a halt, releases the handshake
+  void inject_reset();  // tls_abort reset = true: RST instead of a handshake
+  void record_faults(Ending ending);  // the faulted handshake's access-log line, once
+  bool halted() const;
 
   Transport& transport_;
   SSL* ssl_;
@@ -107,6 +130,22 @@ class TlsLayer final : public TransportLayer {
   bool ended_ = false;  // end_status_ reached the session
   bool detached_ = false;
   bool timer_closed_ = false;
+
+  // TLS handshake faults (server side, only with enable_faults).
+  Worker* worker_ = nullptr;
+  ActiveConfigPtr config_;
+  uint32_t listener_ = 0;
+  std::unique_ptr<faults::Plan> plan_;  // only when a fault applies to this handshake
+  uint64_t accepted_ms_ = 0;
+  uint64_t hold_started_ms_ = 0;
+  uint64_t hold_until_ms_ = 0;
+  uint64_t held_ms_ = 0;  // how long the handshake was held
+  bool faults_decided_ = false;
+  bool holding_ = false;
+  bool released_by_halt_ = false;
+  bool aborting_ = false;       // the ClientHello callback failed the handshake (tls_abort)
+  bool reset_pending_ = false;  // ... with a reset rather than an alert
+  bool recorded_ = false;
 };
 
 }  // namespace faultline::proxy::tls

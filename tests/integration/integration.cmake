@@ -35,6 +35,8 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 # TLS termination and origination (issue 11), with real clients (curl, openssl, gnutls-cli,
 # python3).
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
+# TLS handshake faults (SPEC §9): tls_handshake_delay, tls_abort, match.sni.
+list(APPEND FAULTLINE_INTEGRATION_TESTS tls_faults)
 
 # Latency distributions (SPEC §12): a client-side histogram through the proxy.
 list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/integration/tls_support.h"
 
@@ -23,20 +24,26 @@ class TlsReload : public ::testing::Test {
     });
     // A Secret volume: tls.crt -> ..data/tls.crt, ..data -> ..v1 (a timestamped directory).
     secret_ = pki_.dir().path() + "/secret";
-    fs::create_directories(secret_ + "/..v1");
-    fs::copy_file(pki_.cert(), secret_ + "/..v1/tls.crt");
-    fs::copy_file(pki_.key(), secret_ + "/..v1/tls.key");
-    fs::create_directory_symlink("..v1", secret_ + "/..data");
-    fs::create_symlink("..data/tls.crt", secret_ + "/tls.crt");
-    fs::create_symlink("..data/tls.key", secret_ + "/tls.key");
+    make_secret(secret_, pki_.cert(), pki_.key());
+  }
+  // A Secret volume in `dir` holding `cert` and `key` as ..v1.
+  static void make_secret(const std::string& dir, const std::string& cert, const std::string& key) {
+    fs::create_directories(dir + "/..v1");
+    fs::copy_file(cert, dir + "/..v1/tls.crt");
+    fs::copy_file(key, dir + "/..v1/tls.key");
+    fs::create_directory_symlink("..v1", dir + "/..data");
+    fs::create_symlink("..data/tls.crt", dir + "/tls.crt");
+    fs::create_symlink("..data/tls.key", dir + "/tls.key");
   }
   // Points ..data at a new directory holding `cert` and `key`, atomically (rename).
-  void swap_secret(const std::string& version, const std::string& cert, const std::string& key) {
-    fs::create_directories(secret_ + "/" + version);
-    fs::copy_file(cert, secret_ + "/" + version + "/tls.crt");
-    fs::copy_file(key, secret_ + "/" + version + "/tls.key");
-    fs::create_directory_symlink(version, secret_ + "/..data_tmp");
-    fs::rename(secret_ + "/..data_tmp", secret_ + "/..data");
+  void swap_secret(const std::string& version, const std::string& cert, const std::string& key,
+                   std::string secret = "") {
+    if (secret.empty()) secret = secret_;
+    fs::create_directories(secret + "/" + version);
+    fs::copy_file(cert, secret + "/" + version + "/tls.crt");
+    fs::copy_file(key, secret + "/" + version + "/tls.key");
+    fs::create_directory_symlink(version, secret + "/..data_tmp");
+    fs::rename(secret + "/..data_tmp", secret + "/..data");
   }
   // The serial of the certificate a new handshake gets, as openssl prints it ("3001").
   std::string served_serial(const ProxyProcess& proxy) {
@@ -124,6 +131,47 @@ TEST_F(TlsReload, SecretSwapServesTheNewCertificateAndKeepsOpenConnections) {
                      ":127.0.0.1 https://localhost:" + std::to_string(proxy.listener("main").port) +
                      "/hello");
   EXPECT_EQ(r.out, "hello\n") << r.err;
+}
+
+// The files watched follow the running config: a reload that points the listener at another
+// Secret makes that Secret's swaps reload too (and the first one's no longer matters).
+TEST_F(TlsReload, CertificatesNamedByAReloadAreWatched) {
+  ASSERT_TRUE(pki_.issue("second", 0x5001)) << pki_.error();
+  ASSERT_TRUE(pki_.issue("third", 0x6001)) << pki_.error();
+  const std::string other = pki_.dir().path() + "/other-secret";
+  make_secret(other, pki_.path("second.crt"), pki_.path("second.key"));
+  auto config_with = [&](const std::string& secret) {
+    ConfigSpec spec;
+    ListenerSpec l;
+    l.upstream = up_.address();
+    l.extra = tls_table(secret + "/tls.crt", secret + "/tls.key");
+    spec.listeners.push_back(l);
+    spec.runtime_extra = "watch_config = true";
+    return config_toml(spec);
+  };
+  START_PROXY(proxy, config_with(secret_));
+  ASSERT_EQ(served_serial(proxy), "1001");
+
+  // The config watch reloads the rewritten file: the listener now serves the other Secret.
+  proxy.dir().write("faultline.toml", config_with(other));
+  ASSERT_TRUE(eventually([&] { return served_serial(proxy) == "5001"; }, 5s))
+      << proxy.stderr_text();
+
+  // Its ..data swap is seen as well: a new handshake gets the new serial.
+  swap_secret("..v2", pki_.path("third.crt"), pki_.path("third.key"), other);
+  EXPECT_TRUE(eventually([&] { return served_serial(proxy) == "6001"; }, 5s))
+      << "a certificate named by a reload was not watched\n"
+      << proxy.stderr_text();
+
+  // The first Secret is no longer named: its swaps reload nothing.
+  const double reloads = metric_value(admin_get(proxy, "/metrics").body,
+                                      "faultline_config_reloads_total{result=\"ok\"}");
+  swap_secret("..v2", pki_.path("rotated.crt"), pki_.path("rotated.key"));
+  std::this_thread::sleep_for(1500ms);  // well past the watch's 200 ms debounce
+  EXPECT_EQ(metric_value(admin_get(proxy, "/metrics").body,
+                         "faultline_config_reloads_total{result=\"ok\"}"),
+            reloads);
+  EXPECT_EQ(served_serial(proxy), "6001");
 }
 
 TEST_F(TlsReload, SighupRereadsTheCertificate) {

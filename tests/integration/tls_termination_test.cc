@@ -1,7 +1,7 @@
 // TLS termination ([listeners.tls], SPEC §9) with real clients: curl, openssl s_client,
 // gnutls-cli (a second TLS stack) and Python's ssl; mTLS; version floor; bad input (garbage,
-// a stalled handshake, a TLS 1.0-only client) closed and counted; certificate errors at
-// start-up reported at the key that names the file.
+// a stalled handshake, a client silent after the server's flight, a TLS 1.0-only client)
+// closed and counted; certificate errors at start-up reported at the key that names the file.
 #include <signal.h>
 
 #include "tests/integration/tls_support.h"
@@ -157,6 +157,43 @@ TEST_F(TlsTermination, StalledHandshakeIsClosedWithinHeaderTimeout) {
   EXPECT_GE(elapsed_ms(start), 800);
   EXPECT_LT(elapsed_ms(start), 5000);
   EXPECT_TRUE(eventually([&] { return handshakes(proxy, "error") == 1; }));
+}
+
+// A client that sends a whole ClientHello, reads the server's flight and then goes silent
+// (never its Finished) is closed at header_timeout too, and counted.
+TEST_F(TlsTermination, ClientSilentAfterTheServersFlightIsClosedWithinHeaderTimeout) {
+  START_PROXY(proxy, config("", "header_timeout = \"1s\"\nidle_timeout = \"60s\"\n"));
+  TempDir dir;
+  const std::string script =
+      "import socket, ssl, sys, time\n"
+      "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+      "ctx.check_hostname = False\n"
+      "ctx.verify_mode = ssl.CERT_NONE\n"
+      "incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
+      "tls = ctx.wrap_bio(incoming, outgoing, server_hostname='localhost')\n"
+      "try:\n"
+      "    tls.do_handshake()\n"
+      "except ssl.SSLWantReadError:\n"
+      "    pass\n"
+      "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)\n"
+      "s.sendall(outgoing.read())  # the ClientHello\n"
+      "start = time.monotonic()\n"
+      "got = 0\n"
+      "while True:\n"
+      "    data = s.recv(65536)\n"
+      "    if not data:\n"
+      "        break\n"
+      "    got += len(data)  # the server's flight; we never answer it\n"
+      "print('closed %d %.3f' % (got, time.monotonic() - start))\n";
+  auto r = run_shell("python3 " + q(dir.write("client.py", script)) + " " + port(proxy));
+  ASSERT_EQ(r.out.rfind("closed ", 0), 0u) << r.out << r.err;
+  const size_t space = r.out.find(' ', 7);
+  EXPECT_GT(std::stol(r.out.substr(7, space - 7)), 0) << "no server flight: " << r.out;
+  const double seconds = std::stod(r.out.substr(space + 1));
+  EXPECT_GE(seconds, 0.8) << r.out;
+  EXPECT_LT(seconds, 10) << r.out;
+  EXPECT_TRUE(eventually([&] { return handshakes(proxy, "error") == 1; }));
+  EXPECT_EQ(handshakes(proxy, "ok"), 0);
 }
 
 TEST_F(TlsTermination, MutualTlsAcceptsSignedClientsAndRefusesOthers) {

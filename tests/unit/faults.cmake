@@ -7,6 +7,7 @@ faultline_add_test(NAME unit_faults LABEL unit
     unit/faults_header_triggers_test.cc
     unit/faults_path_index_test.cc
     unit/faults_latency_distribution_test.cc
+    unit/faults_tls_test.cc
   LIBS faultline_faults)
 
 # CpuStress lives in proxy/ but has no libuv dependency; compiled here so the test does not

@@ -46,7 +46,7 @@ void expect_error(const Compiled& result, const std::string& path, const std::st
 TEST(FaultCatalog, ListsEveryKindInOrder) {
   EXPECT_EQ(known_kinds(),
             "latency, abort, reset, stall, bandwidth, slow_close, cpu, memory, blackhole, "
-            "limit_data, slice, goaway");
+            "limit_data, slice, goaway, tls_handshake_delay, tls_abort");
   EXPECT_NE(find_kind("latency"), nullptr);
   EXPECT_EQ(find_kind("lag"), nullptr);
   EXPECT_EQ(kind_name(kind_index("stall")), "stall");
