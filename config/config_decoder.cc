@@ -287,16 +287,18 @@ void decode_envoy_headers(const FieldReader& triggers, EnvoyHeadersConfig& out) 
   envoy.read("enabled", out.enabled);
   if (envoy.read("prefix", out.prefix)) {
     bool token = !out.prefix.empty() && out.prefix.back() != '-';
-    for (char& c : out.prefix) {
+    std::string lower;
+    for (const char c : out.prefix) {
       const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
       token = token && (letter || (c >= '0' && c <= '9') || c == '-' || c == '_');
-      c = ascii_lower(c);
+      lower += ascii_lower(c);
     }
     if (!token)
       envoy.error("prefix",
                   "expected a header name prefix like \"x-envoy\" (letters, digits, '-' and '_', "
                   "not ending in '-'), got \"" +
                       out.prefix + "\"");
+    out.prefix = std::move(lower);
   }
   envoy.read_number("abort_percentage", 0, 100, out.abort_percentage);
   envoy.read_number("delay_percentage", 0, 100, out.delay_percentage);
