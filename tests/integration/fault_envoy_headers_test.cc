@@ -3,6 +3,7 @@
 // capped, both abort headers make the HTTP one win, invalid values are ignored (forwarded, not
 // a 400) and counted; tallies over 1,000 requests stay within binomial bounds.
 #include <cmath>
+#include <sstream>
 
 #include "tests/integration/admin/admin_support.h"
 #include "tests/integration/support.h"
@@ -219,6 +220,45 @@ TEST(EnvoyHeaders, InjectedFaultsAreCountedAsEnvoyHeader) {
     return admin_test::metric(text, "faultline_faults_injected_total",
                               {{"experiment", "envoy-header"}, {"fault", "abort"}}) == 2.0;
   })) << text;
+}
+
+// The access log (JSON) names the source of each fault: envoy-header.
+TEST(EnvoyHeaders, AccessLogNamesTheSource) {
+  HttpUpstream up;
+  std::string config = http_config(up.address(), "", envoy_headers());
+  const std::string quiet = "[log]\nlevel = \"warn\"\nformat = \"text\"\naccess_log = false\n";
+  const size_t at = config.find(quiet);
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, quiet.size(),
+                 "[log]\nlevel = \"info\"\nformat = \"json\"\naccess_log = true\n");
+  START_PROXY(proxy, config);
+  ASSERT_EQ(one_request(proxy.listener("main"),
+                        get_request("/logged", {{"x-envoy-fault-delay-request", "20"},
+                                                {"x-envoy-fault-abort-request", "503"}}))
+                .status(),
+            503);
+  nlohmann::json line;
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::istringstream in(proxy.stderr_text());
+        for (std::string text; std::getline(in, text);) {
+          nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+          if (j.is_object() && j.value("logger", "") == "access" &&
+              j.value("path", "") == "/logged")
+            line = j;
+        }
+        return line.is_object();
+      },
+      Millis(8000)))
+      << proxy.stderr_text();
+  ASSERT_EQ(line["faults"].size(), 2u) << line;
+  EXPECT_EQ(line["faults"][0], nlohmann::json({{"type", "latency"},
+                                               {"source", "envoy-header"},
+                                               {"phase", "request"},
+                                               {"delay_ms", 20}}));
+  EXPECT_EQ(line["faults"][1],
+            nlohmann::json({{"type", "abort"}, {"source", "envoy-header"}, {"status", 503}}));
+  EXPECT_EQ(line["injected"], true);
 }
 
 TEST(EnvoyHeaders, StrippedBeforeForwardingUnlessStripIsOff) {
