@@ -167,7 +167,8 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
   if (node == nullptr) return;
   FieldReader safety(*node, "safety", root.diags());
   safety.reject_unknown({"exclude_paths", "max_delay", "default_duration", "max_duration",
-                         "max_cpu_cores", "max_memory", "stop_conditions"});
+                         "max_cpu_cores", "max_memory", "stop_conditions",
+                         "max_goaway_per_second"});
   if (safety.read_strings("exclude_paths", out.exclude_paths)) {
     for (size_t i = 0; i < out.exclude_paths.size(); ++i) {
       if (out.exclude_paths[i].starts_with('/')) continue;
@@ -194,6 +195,9 @@ void decode_safety(const FieldReader& root, SafetyConfig& out) {
   }
   if (safety.read("max_memory", out.max_memory) && out.max_memory.bytes == 0)
     safety.error("max_memory", "must be greater than 0");
+  int64_t goaways = 0;
+  if (safety.read_integer("max_goaway_per_second", 1, 10000, goaways))
+    out.max_goaway_per_second = static_cast<uint32_t>(goaways);
 }
 
 // The time series keeps 10 minutes (proxy/timeseries.h); a longer window could not be read.
@@ -371,7 +375,8 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
   fields.reject_unknown({"name", "listen", "upstream", "protocol", "connect_timeout",
                          "response_timeout", "idle_timeout", "header_timeout", "max_connections",
                          "max_header_bytes", "upstream_idle_timeout", "forwarded_for", "tls",
-                         "upstream_tls"});
+                         "upstream_tls", "upstream_protocol", "h2_max_concurrent_streams",
+                         "h2_initial_window"});
   if (fields.require("name") && fields.read("name", out.name) && !valid_listener_name(out.name))
     fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
   if (fields.require("listen")) fields.read("listen", out.listen);
@@ -403,11 +408,28 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
   if (const Node* tls = fields.get("tls")) decode_tls(*tls, fields.path("tls"), diags, out.tls);
   if (const Node* tls = fields.get("upstream_tls"))
     decode_upstream_tls(*tls, fields.path("upstream_tls"), diags, out.upstream_tls);
+  fields.read_enum<UpstreamProtocol>("upstream_protocol",
+                                     {{"auto", UpstreamProtocol::kAuto},
+                                      {"http1", UpstreamProtocol::kHttp1},
+                                      {"http2", UpstreamProtocol::kHttp2}},
+                                     out.upstream_protocol);
+  int64_t streams = 0;
+  if (fields.read_integer("h2_max_concurrent_streams", 1, 10000, streams))
+    out.h2_max_concurrent_streams = static_cast<uint32_t>(streams);
+  ByteSize window;
+  if (fields.read("h2_initial_window", window)) {
+    // RFC 9113 §6.9.2: at most 2^31-1; below 1KiB a stream would crawl.
+    if (window.bytes < 1024 || window.bytes > (1u << 30))
+      fields.error("h2_initial_window", "must be between 1KiB and 1GiB");
+    else
+      out.h2_initial_window = window;
+  }
   if (out.protocol == Protocol::kTcp) {
     // A tcp listener relays a byte stream: no request head, no response, so these keys would
     // be silently ignored. Refuse them when written; their defaults stay silent.
-    for (std::string_view key : {"response_timeout", "header_timeout", "upstream_idle_timeout",
-                                 "max_header_bytes", "forwarded_for"}) {
+    for (std::string_view key :
+         {"response_timeout", "header_timeout", "upstream_idle_timeout", "max_header_bytes",
+          "forwarded_for", "upstream_protocol", "h2_max_concurrent_streams", "h2_initial_window"}) {
       if (fields.get(key) != nullptr)
         fields.error(key,
                      "applies to http listeners only: a tcp listener relays bytes, with no "

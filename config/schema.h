@@ -17,6 +17,8 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kJson, kText };
 enum class Protocol { kHttp, kTcp };
 enum class Trigger { kAlways, kHeader };
+// SPEC §8: the HTTP version a request is forwarded in; auto = the one it arrived in.
+enum class UpstreamProtocol { kAuto, kHttp1, kHttp2 };
 
 struct AdminConfig {
   HostPort listen{"127.0.0.1", 9901};
@@ -64,6 +66,8 @@ struct SafetyConfig {
   double max_cpu_cores = 1;
   ByteSize max_memory{512ULL * 1024 * 1024};  // SPEC §12: cap on memory faults' summed size
   std::vector<StopCondition> stop_conditions;
+  // SPEC §8: goaway faults per second, process-wide (Go clients reconnect in a tight loop).
+  uint32_t max_goaway_per_second = 10;
 };
 
 struct HeaderTriggersConfig {
@@ -127,6 +131,11 @@ struct ListenerConfig {
   ByteSize max_header_bytes{64 * 1024};
   TlsConfig tls;
   UpstreamTlsConfig upstream_tls;
+  // SPEC §8 (http listeners): the upstream's HTTP version, and what bounds an HTTP/2
+  // connection's memory (streams x window).
+  UpstreamProtocol upstream_protocol = UpstreamProtocol::kAuto;
+  uint32_t h2_max_concurrent_streams = 100;
+  ByteSize h2_initial_window{64 * 1024};
   SourcePos pos;
 };
 

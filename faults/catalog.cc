@@ -16,12 +16,13 @@ extern const FaultKind kMemoryKind;
 extern const FaultKind kBlackholeKind;
 extern const FaultKind kLimitDataKind;
 extern const FaultKind kSliceKind;
+extern const FaultKind kGoawayKind;
 
 namespace {
 // Order is the counters' index order; append new kinds at the end.
 const FaultKind* const kCatalog[] = {
     &kLatencyKind, &kAbortKind,  &kResetKind,     &kStallKind,     &kBandwidthKind, &kSlowCloseKind,
-    &kCpuKind,     &kMemoryKind, &kBlackholeKind, &kLimitDataKind, &kSliceKind,
+    &kCpuKind,     &kMemoryKind, &kBlackholeKind, &kLimitDataKind, &kSliceKind,     &kGoawayKind,
 };
 static_assert(std::size(kCatalog) <= kMaxKinds, "raise kMaxKinds");
 }  // namespace

@@ -120,6 +120,15 @@ std::optional<double> ParamReader::number(std::string_view key) {
   return std::nullopt;
 }
 
+std::optional<bool> ParamReader::boolean(std::string_view key) {
+  if (headers_) return std::nullopt;
+  const Node* node = lookup(key);
+  if (!node) return std::nullopt;
+  if (node->kind == Node::Kind::kBool) return node->boolean;
+  error(key, "expected true or false, got " + describe(*node));
+  return std::nullopt;
+}
+
 std::optional<std::string> ParamReader::choice(std::string_view key,
                                                std::initializer_list<std::string_view> allowed) {
   if (headers_) return header_choice(key);

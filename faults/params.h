@@ -58,6 +58,8 @@ class ParamReader {
   // Both follow config/number.h: an integer field accepts 10.0, refuses 10.5.
   std::optional<int64_t> integer(std::string_view key);
   std::optional<double> number(std::string_view key);  // integer or finite float
+  // true/false; config source only (no header trigger sets a boolean).
+  std::optional<bool> boolean(std::string_view key);
   // A string that must be one of `allowed`.
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> allowed);

@@ -31,6 +31,20 @@ struct Response {
   int status = 503;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // SPEC §8, gRPC requests: -1 = answer with `status`; else a trailers-only response with this
+  // grpc-status and grpc_message, after `after_messages` response messages went through.
+  int grpc_status = -1;
+  std::string grpc_message;
+  uint32_t after_messages = 0;
+};
+
+// HTTP/2 error codes a reset or goaway may carry (RFC 9113 §7).
+enum class H2Code : uint32_t {
+  kNoError = 0x0,
+  kInternalError = 0x2,
+  kRefusedStream = 0x7,
+  kCancel = 0x8,
+  kEnhanceYourCalm = 0xb,
 };
 
 // One fault applied to a request or connection, for the access log (SPEC §7): its kind, its
@@ -65,6 +79,7 @@ struct Plan {
   Terminal terminal = Terminal::kNone;
   ResetPoint reset_point = ResetPoint::kRequest;
   uint64_t reset_after_bytes = 0;
+  H2Code reset_code = H2Code::kInternalError;  // HTTP/2: the RST_STREAM code
   Duration stall_for{0};
   Response respond;
 
@@ -90,6 +105,11 @@ struct Plan {
   uint64_t downstream_limit = 0;
   Slice upstream_slice;
   Slice downstream_slice;
+  // goaway (HTTP/2 connections only): send GOAWAY with `goaway_code`; graceful = the last
+  // processed stream id, else 0 and close.
+  bool goaway = false;
+  bool goaway_graceful = true;
+  H2Code goaway_code = H2Code::kNoError;
 
   // Value for x-chaos-injected ("latency=500ms@header, abort=503@checkout-errors");
   // empty when nothing was injected or annotation is off.
@@ -115,7 +135,7 @@ struct Plan {
            terminal == Terminal::kNone && upstream_rate == 0 && downstream_rate == 0 &&
            close_delay.count() == 0 && bad_request.empty() && !upstream_blackhole &&
            !downstream_blackhole && upstream_limit == 0 && downstream_limit == 0 &&
-           upstream_slice.average == 0 && downstream_slice.average == 0;
+           upstream_slice.average == 0 && downstream_slice.average == 0 && !goaway;
   }
 };
 

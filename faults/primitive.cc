@@ -71,6 +71,9 @@ AppliedFault describe(const Primitive& primitive, bool tcp, Duration delay) {
       out.ms = primitive.amount.count();
       out.where = direction_name(primitive.direction);
       break;
+    case Op::kGoaway:
+      out.where = primitive.graceful ? "graceful" : "immediate";
+      break;
     case Op::kThrottle:
       out.rate = primitive.rate;
       out.where = direction_name(primitive.direction);
@@ -142,6 +145,12 @@ Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, 
       plan.terminal = Terminal::kReset;
       plan.reset_point = primitive.reset_point;
       plan.reset_after_bytes = primitive.after_bytes;
+      plan.reset_code = primitive.code;
+      break;
+    case Op::kGoaway:
+      plan.goaway = true;
+      plan.goaway_graceful = primitive.graceful;
+      plan.goaway_code = primitive.code;
       break;
     case Op::kStall:
       plan.terminal = Terminal::kStall;

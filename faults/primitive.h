@@ -21,6 +21,7 @@ enum class Op : uint8_t {
   kBlackhole,  // TCP: drop a direction's bytes; close after `amount` (0 = never)
   kLimitData,  // TCP: close cleanly once `after_bytes` went through a direction
   kSlice,      // TCP: relay in pieces of `after_bytes` +/- `size_variation`, `amount` apart
+  kGoaway,     // HTTP/2: GOAWAY with `code`, `graceful`
 };
 enum class Phase : uint8_t { kRequest, kResponse };                // HTTP
 enum class Direction : uint8_t { kUpstream, kDownstream, kBoth };  // TCP streams, bodies
@@ -36,6 +37,8 @@ struct Primitive {
   ResetPoint reset_point = ResetPoint::kRequest;
   uint64_t after_bytes = 0;                  // kReset, kLimitData; kSlice: the average piece size
   uint64_t size_variation = 0;               // kSlice
+  H2Code code = H2Code::kInternalError;      // kReset on HTTP/2, kGoaway
+  bool graceful = true;                      // kGoaway
   std::shared_ptr<const Response> response;  // kRespond
 
   bool terminal() const { return op == Op::kRespond || op == Op::kReset || op == Op::kStall; }

@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [build|test|bench|fuzz]...
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libuv1-dev libspdlog-dev libtomlplusplus-dev node-llhttp
-       nlohmann-json3-dev libcli11-dev libssl-dev)
-test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs)
+       nlohmann-json3-dev libcli11-dev libssl-dev libnghttp2-dev)
+test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs
+      nghttp2-client python3-grpcio)
 bench=(wrk haproxy nginx)
 fuzz=(clang libclang-rt-14-dev)
 want=("${build[@]}")
@@ -21,6 +22,12 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The console and Toxiproxy-client tests need npm: NodeSource's nodejs carries it, Debian's
+# nodejs does not (Debian packages it apart).
+if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null &&
+   ! apt-cache show nodejs 2>/dev/null | grep -q '^Provides:.*\bnpm\b'; then
+  missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -58,4 +58,16 @@ inline Direction direction_from(const std::string& text) {
   return Direction::kBoth;
 }
 
+// SPEC §8: the HTTP/2 error codes a reset or goaway may name.
+#define FAULTLINE_H2_CODE_NAMES \
+  { "cancel", "internal_error", "refused_stream", "enhance_your_calm", "no_error" }
+
+inline H2Code h2_code_from(const std::string& text) {
+  if (text == "cancel") return H2Code::kCancel;
+  if (text == "refused_stream") return H2Code::kRefusedStream;
+  if (text == "enhance_your_calm") return H2Code::kEnhanceYourCalm;
+  if (text == "no_error") return H2Code::kNoError;
+  return H2Code::kInternalError;
+}
+
 }  // namespace faultline::faults::kinds

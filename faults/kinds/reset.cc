@@ -1,5 +1,6 @@
 // reset: TCP RST to the client at accept (phase = connect), instead of forwarding
 // (phase = request, HTTP only) or after `after_bytes` of the response (phase = response).
+// On an HTTP/2 stream: RST_STREAM with `code` instead.
 #include "faults/kinds/common.h"
 
 namespace faultline::faults {
@@ -8,6 +9,8 @@ namespace {
 void compile_reset(ParamReader& reader, const KindContext& context, CompiledFault& out) {
   const auto phase = reader.choice("phase", {"connect", "request", "response"});
   const auto after_bytes = reader.integer("after_bytes");
+  // HTTP/2 streams are reset with RST_STREAM(code) instead of a TCP RST (SPEC §8).
+  const auto code = reader.choice("code", FAULTLINE_H2_CODE_NAMES);
   if (after_bytes && *after_bytes < 0)
     reader.error("after_bytes", "expected a byte count >= 0, got " + std::to_string(*after_bytes));
   // Without a phase: after_bytes implies the response; otherwise the earliest point the
@@ -26,6 +29,7 @@ void compile_reset(ParamReader& reader, const KindContext& context, CompiledFaul
 
   Primitive primitive;
   primitive.op = Op::kReset;
+  primitive.code = kinds::h2_code_from(code.value_or("internal_error"));
   if (effective == "connect") {
     primitive.reset_point = ResetPoint::kConnect;
     out.at_connect = true;

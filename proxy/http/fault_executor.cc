@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "proxy/http/grpc.h"
+
 namespace faultline::proxy {
 
 void HttpFaultExecutor::adopt(faults::Plan&& plan) {
@@ -30,8 +32,18 @@ void HttpFaultExecutor::carry_out(uint64_t now_ms, uint64_t idle_timeout_ms) {
   switch (plan.terminal) {
     case faults::Terminal::kRespond: {
       std::string headers;
+      if (plan.respond.grpc_status >= 0 && hooks_.request_is_grpc()) {
+        // SPEC §8 trailers-only answer. HTTP/1.1 has trailers only in chunked bodies, so, as
+        // Envoy does, grpc-status goes in the headers of an empty 200; after_messages needs
+        // HTTP/2's trailers and does not apply here.
+        headers = "grpc-status: " + std::to_string(plan.respond.grpc_status) +
+                  "\r\ngrpc-message: " + grpc_percent_encode(plan.respond.grpc_message) + "\r\n";
+        for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
+        hooks_.fault_respond(200, {}, headers, "application/grpc");
+        return;
+      }
       for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
-      hooks_.fault_respond(plan.respond.status, plan.respond.body, headers);
+      hooks_.fault_respond(plan.respond.status, plan.respond.body, headers, "text/plain");
       return;
     }
     case faults::Terminal::kReset:

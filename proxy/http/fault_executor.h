@@ -30,7 +30,11 @@ class HttpFaultExecutor final {
     // Waits at least `ms` before closing the client connection.
     virtual void fault_delay_close(uint64_t ms) = 0;
     // Answers with an injected response instead of forwarding; the connection stays usable.
-    virtual void fault_respond(int status, std::string_view body, std::string_view headers) = 0;
+    // `headers` are CRLF-terminated lines.
+    virtual void fault_respond(int status, std::string_view body, std::string_view headers,
+                               std::string_view content_type) = 0;
+    // SPEC §8: the request's content-type starts with application/grpc.
+    virtual bool request_is_grpc() const = 0;
     // A header trigger was malformed: 400 with `why`, then close.
     virtual void fault_refuse(std::string_view why) = 0;
     // Resets the client connection now.

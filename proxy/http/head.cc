@@ -299,13 +299,15 @@ size_t write_response_head(const HeadCollector& head, int status, const RewriteO
 
 size_t write_simple_response(int status, std::string_view body, bool close,
                              std::string_view extra_headers, std::string_view injected, char* out,
-                             size_t cap) {
+                             size_t cap, std::string_view content_type) {
   Out o{out, out + cap};
   o.put("HTTP/1.1 ");
   o.put_int(status);
   o.put(" ");
   o.put(reason_phrase(status));
-  o.put("\r\ncontent-type: text/plain\r\ncontent-length: ");
+  o.put("\r\ncontent-type: ");
+  o.put(content_type);
+  o.put("\r\ncontent-length: ");
   o.put_int(static_cast<int>(body.size()));
   o.put("\r\n");
   if (close) o.put("connection: close\r\n");

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "proxy/fault_decision.h"
+#include "proxy/http/grpc.h"
 #include "proxy/http/upstream.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
@@ -54,9 +55,9 @@ HttpSession::~HttpSession() = default;
 
 void HttpSession::start(int fd) {
   client_.init(worker_.loop(), this);
-  uv_timer_init(worker_.loop(), &client_timer_);
+  client_timer_.init(worker_.loop(), this, on_client_timer);
   uv_timer_init(worker_.loop(), &fault_timer_);
-  client_timer_.data = fault_timer_.data = shutdown_req_.data = this;
+  fault_timer_.data = shutdown_req_.data = this;
   worker_.add(this);
   listener_.stats.connection_opened();
   if (client_.open(fd) != 0) {
@@ -89,13 +90,13 @@ void HttpSession::start(int fd) {
       // The RST follows the client's first bytes (or kResetAtConnectMs): a client then sees
       // an accepted connection reset, never a race with its own connect().
       reset_on_input_ = true;
-      uv_timer_start(&client_timer_, on_client_timer, kResetAtConnectMs, 0);
+      client_timer_.start(kResetAtConnectMs);
       update_reading(kClient);
       return;
     }
     release_plan(worker_, *snapshot_, plan);
   }
-  uv_timer_start(&client_timer_, on_client_timer, cfg.idle_timeout.count(), 0);
+  client_timer_.start(cfg.idle_timeout.count());
   update_reading(kClient);
 }
 
@@ -128,7 +129,7 @@ void HttpSession::close(bool reset) {
   worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
   pending_closes_ = 3;
   client_.close(on_close, reset);  // RST instead of FIN when `reset`
-  uv_close(reinterpret_cast<uv_handle_t*>(&client_timer_), on_close);
+  uv_close(client_timer_.handle(), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&fault_timer_), on_close);
 }
 
@@ -383,7 +384,7 @@ void HttpSession::begin_request() {
   status_ = 0;
   resp_bytes_ = 0;
   upstream_start_us_ = upstream_done_us_ = 0;
-  uv_timer_start(&client_timer_, on_client_timer, cfg.header_timeout.count(), 0);
+  client_timer_.start(cfg.header_timeout.count());
 }
 
 void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
@@ -474,7 +475,7 @@ void HttpSession::request_complete() {
 }
 
 void HttpSession::on_request_head() {
-  uv_timer_stop(&client_timer_);
+  client_timer_.stop();
   method_ = req_codec_.method();
   method_known_ = true;
   is_head_ = method_ == HTTP_HEAD;
@@ -533,9 +534,14 @@ void HttpSession::fault_delay_close(uint64_t ms) {
   wait_for(Wait::kSlowClose, ms);
 }
 
-void HttpSession::fault_respond(int status, std::string_view body, std::string_view headers) {
+void HttpSession::fault_respond(int status, std::string_view body, std::string_view headers,
+                                std::string_view content_type) {
   outcome_injected_ = true;
-  respond_locally(status, body, headers, false);
+  respond_locally(status, body, headers, false, content_type);
+}
+
+bool HttpSession::request_is_grpc() const {
+  return is_grpc_content_type(req_codec_.head().find("content-type"));
 }
 
 void HttpSession::fault_refuse(std::string_view why) {
@@ -610,12 +616,12 @@ void HttpSession::connect_upstream() {
     on_upstream_connected(rc);
     return;
   }
-  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
+  upstream_->timer.start_at_least(cfg.connect_timeout.count());
 }
 
 void HttpSession::on_upstream_connected(int status) {
   if (closing_) return;
-  uv_timer_stop(&upstream_->timer);
+  upstream_->timer.stop();
   if (status != 0) {
     bump(listener_.stats.upstream_errors_connect);
     detach_upstream(false);
@@ -651,7 +657,7 @@ void HttpSession::resend_on_fresh_connection() {
     on_upstream_connected(rc);
     return;
   }
-  start_timer_at_least(&upstream_->timer, UpstreamConn::on_timer, cfg.connect_timeout.count());
+  upstream_->timer.start_at_least(cfg.connect_timeout.count());
 }
 
 void HttpSession::resend_head() {
@@ -661,7 +667,7 @@ void HttpSession::resend_head() {
   emit(kUpstream, sent_head_slab_, sent_head_slab_->data, sent_head_len_);
   paused_[kUpstream] = 0;
   update_reading(kUpstream);
-  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
+  upstream_->timer.start(cfg.response_timeout.count());
   flush(kUpstream);
   maybe_finish_exchange();
 }
@@ -709,7 +715,7 @@ void HttpSession::upstream_ready() {
   resend_ = Resend::kNone;
   paused_[kUpstream] = 0;
   update_reading(kUpstream);
-  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, cfg.response_timeout.count(), 0);
+  upstream_->timer.start(cfg.response_timeout.count());
   req_ = Req::kBody;
   resume_held(kClient);  // body bytes that came with the head, or just message completion
   flush(kUpstream);
@@ -721,9 +727,9 @@ void HttpSession::reject(int status, std::string_view body) {
 }
 
 void HttpSession::respond_locally(int status, std::string_view body, std::string_view headers,
-                                  bool close_conn) {
+                                  bool close_conn, std::string_view content_type) {
   if (closing_) return;
-  uv_timer_stop(&client_timer_);
+  client_timer_.stop();
   if (resp_ != Resp::kNone && resp_ != Resp::kHead) {
     close();  // a response is already on its way; the only honest signal left is closing
     return;
@@ -742,7 +748,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
   std::string_view injected = executor_.injected();
   size_t len = write_simple_response(status, is_head_ ? std::string_view() : body,
                                      close_after_ || !client_keep_alive_, headers, injected,
-                                     slab->data, Slab::kSize);
+                                     slab->data, Slab::kSize, content_type);
   if (len == 0) len = write_simple_response(status, {}, true, {}, {}, slab->data, Slab::kSize);
   emit(kClient, slab, slab->data, len);
   worker_.slabs().unref(slab);
@@ -760,8 +766,7 @@ void HttpSession::respond_locally(int status, std::string_view body, std::string
     // Discard the request body (keeps the connection usable), then carry on. A client that
     // never sends the body it announced gets idle_timeout, not a connection held forever.
     req_ = Req::kDiscard;
-    uv_timer_start(&client_timer_, on_client_timer,
-                   snapshot_->config->listeners[listener_.index].idle_timeout.count(), 0);
+    client_timer_.start(snapshot_->config->listeners[listener_.index].idle_timeout.count());
     resume_held(kClient);
   }
   maybe_finish_exchange();
@@ -985,7 +990,7 @@ void HttpSession::on_upstream_eof(int status) {
 
 void HttpSession::arm_upstream_idle_timer() {
   upstream_quiet_since_ms_ = uv_now(worker_.loop());
-  uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, upstream_idle_ms(), 0);
+  upstream_->timer.start(upstream_idle_ms());
 }
 
 uint64_t HttpSession::upstream_idle_ms() const {
@@ -1006,11 +1011,11 @@ void HttpSession::on_upstream_timer() {
     // Nor is an upstream that waits for the rest of the request body (after a 100 Continue
     // or an early response head), like nginx's proxy_read_timeout.
     if (paused_[kUpstream] != 0 || wait_ == Wait::kResponseDelay || req_ == Req::kBody) {
-      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle, 0);
+      upstream_->timer.start(idle);
       return;
     }
     if (quiet < idle) {
-      uv_timer_start(&upstream_->timer, UpstreamConn::on_timer, idle - quiet, 0);
+      upstream_->timer.start(idle - quiet);
       return;
     }
     log::http().debug("upstream silent for {} ms in a response; closing", quiet);
@@ -1045,7 +1050,7 @@ void HttpSession::upstream_failed(int status, bool timeout) {
 
 void HttpSession::start_tunnel() {
   req_ = Req::kTunnel;
-  uv_timer_stop(&client_timer_);
+  client_timer_.stop();
   flush(kClient);
   // Bytes the client sent after its upgrade request belong to the new protocol.
   resume_held(kClient);
@@ -1058,7 +1063,7 @@ void HttpSession::detach_upstream(bool reusable) {
   UpstreamConn* conn = upstream_;
   if (!conn) return;
   upstream_ = nullptr;
-  uv_timer_stop(&conn->timer);
+  conn->timer.stop();
   conn->session = nullptr;
   if (held_[kUpstream].slab) {
     worker_.slabs().unref(held_[kUpstream].slab);
@@ -1137,8 +1142,7 @@ void HttpSession::finish_exchange() {
     return;
   }
   req_ = Req::kIdle;
-  uv_timer_start(&client_timer_, on_client_timer,
-                 snapshot_->config->listeners[listener_.index].idle_timeout.count(), 0);
+  client_timer_.start(snapshot_->config->listeners[listener_.index].idle_timeout.count());
   // Pipelined requests waiting in the held slab go next.
   resume_held(kClient);
   flush(kUpstream);

@@ -29,6 +29,7 @@
 #include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
 #include "proxy/io/connection.h"
+#include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
@@ -106,7 +107,9 @@ class HttpSession final : public Connection,
   void fault_stall(uint64_t ms) override;
   void fault_delay_response(uint64_t ms) override;
   void fault_delay_close(uint64_t ms) override;
-  void fault_respond(int status, std::string_view body, std::string_view headers) override;
+  void fault_respond(int status, std::string_view body, std::string_view headers,
+                     std::string_view content_type) override;
+  bool request_is_grpc() const override;
   void fault_refuse(std::string_view why) override;
   void fault_reset() override;
   void fault_forward() override;
@@ -121,7 +124,8 @@ class HttpSession final : public Connection,
   void upstream_ready();
   void request_complete();
   void reject(int status, std::string_view body);
-  void respond_locally(int status, std::string_view body, std::string_view headers, bool close);
+  void respond_locally(int status, std::string_view body, std::string_view headers, bool close,
+                       std::string_view content_type = "text/plain");
   // Response side.
   void process_upstream(Slab* slab, const char* p, size_t n);
   bool on_response_head();
@@ -165,8 +169,8 @@ class HttpSession final : public Connection,
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
   ActiveConfigPtr snapshot_;
   Transport client_;
-  uv_timer_t client_timer_{};  // idle, header and linger timeouts
-  uv_timer_t fault_timer_{};   // delays, stalls, bandwidth waits, slow close
+  LazyTimer client_timer_;    // idle, header and reset-at-connect timeouts
+  uv_timer_t fault_timer_{};  // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};
   UpstreamConn* upstream_ = nullptr;
   HttpCodec req_codec_{HttpCodec::Kind::kRequest};

@@ -8,8 +8,8 @@ namespace faultline::proxy {
 UpstreamConn::UpstreamConn(Worker& w, uint32_t listener_index)
     : worker(w), listener(listener_index) {
   transport.init(worker.loop(), this);
-  uv_timer_init(worker.loop(), &timer);
-  timer.data = connect_req.data = this;
+  timer.init(worker.loop(), this, on_timer);
+  connect_req.data = this;
 }
 
 int UpstreamConn::connect(const sockaddr* addr, TransportLayerFactory* layer) {
@@ -36,7 +36,7 @@ void UpstreamConn::close() {
   read_slot.release(worker.slabs());
   pending_closes = 2;
   transport.close(on_close);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_close);
+  uv_close(timer.handle(), on_close);
 }
 
 void UpstreamConn::on_close(uv_handle_t* handle) {
@@ -111,7 +111,7 @@ UpstreamConn* UpstreamPool::acquire() {
   UpstreamConn* c = head_;
   if (!c) return nullptr;
   remove(c);
-  uv_timer_stop(&c->timer);
+  c->timer.stop();
   return c;
 }
 
@@ -126,7 +126,7 @@ void UpstreamPool::put(UpstreamConn* c) {
   if (!tail_) tail_ = c;
   ++size_;
   c->start_reading();  // notice the server closing it
-  uv_timer_start(&c->timer, UpstreamConn::on_timer, kIdleExpiryMs, 0);
+  c->timer.start(kIdleExpiryMs);
   if (size_ > kMaxIdle) tail_->close();
 }
 

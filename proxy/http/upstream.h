@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "proxy/io/connection.h"
+#include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/transport.h"
@@ -34,7 +35,7 @@ class UpstreamConn : public Retirable {
   Worker& worker;
   uint32_t listener;
   Transport transport;  // the socket (and a TLS layer when the listener originates TLS)
-  uv_timer_t timer{};   // connect timeout, response timeout, idle expiry in the pool
+  LazyTimer timer;      // connect timeout, response timeout, idle expiry in the pool
   uv_connect_t connect_req{};
   Outbox out;
   ReadSlot read_slot;

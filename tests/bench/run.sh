@@ -6,6 +6,7 @@
 #   tests/bench/run.sh                      # full run, about 3.5 minutes with the defaults
 #   BENCH_ROUNDS=1 BENCH_ROWS="direct haproxy" BENCH_ENGINE_ROWS="" tests/bench/run.sh
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
+#   (BENCH_CALLGRIND_KEEP=DIR also keeps the profiles there, for callgrind_annotate)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -601,6 +602,8 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   for i in $(seq 1 200); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
   stop_proxy
   [ -s "$cg" ] || { log "callgrind $row: no profile written (did the proxy exit cleanly on SIGTERM?)"; return 1; }
+  # BENCH_CALLGRIND_KEEP=DIR keeps the profiles for callgrind_annotate.
+  [ -z "${BENCH_CALLGRIND_KEEP:-}" ] || { mkdir -p "$BENCH_CALLGRIND_KEEP"; cp "$cg" "$BENCH_CALLGRIND_KEEP/"; }
   awk '/^(summary|totals):/ { print $2; exit }' "$cg"
 }
 

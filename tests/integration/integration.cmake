@@ -87,3 +87,11 @@ target_compile_definitions(integration_fleet_ctl PRIVATE
 faultline_add_test(NAME integration_fault_envoy_headers LABEL integration TIMEOUT 240
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/fault_envoy_headers_test.cc LIBS faultline_admin_test_support)
 add_dependencies(integration_fault_envoy_headers faultline)
+
+# HTTP/2 and gRPC (issue 10, SPEC §8): the config keys through `faultline check`, gRPC aborts
+# of requests that arrive over HTTP/1.1.
+foreach(area h2_config_check h2_grpc_http1_abort)
+  faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
+  add_dependencies(integration_${area} faultline)
+endforeach()

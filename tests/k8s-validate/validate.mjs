@@ -170,6 +170,15 @@ const MIB = 2 ** 20;
 const PER_CONNECTION_BYTES = 0.7 * MIB;
 const PROCESS_BYTES = 32 * MIB;
 const DEFAULT_MAX_CONNECTIONS = 10000;  // SPEC §2
+const DEFAULT_MAX_MEMORY = 512 * MIB;   // SPEC §12: safety.max_memory, what memory faults may hold
+
+// A faultline byte size: "512MiB", "64KiB", "1GiB", "100B" or a plain integer of bytes.
+function parseByteSize(v) {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/.exec(String(v));
+  if (!m) return NaN;
+  return Number(m[1]) * { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[m[2] ?? 'B'];
+}
 
 const LOOPBACK_LISTEN = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/;
 
@@ -195,10 +204,19 @@ function sidecarConfigProblems(id, c, toml) {
   }
   const connections = (config.listeners ?? []).reduce((n, l) => n + (l.max_connections ?? DEFAULT_MAX_CONNECTIONS), 0);
   const need = PROCESS_BYTES + connections * PER_CONNECTION_BYTES;
+  // A memory fault holds up to safety.max_memory on top: above the limit, the game day's
+  // memory fault would get the sidecar OOM-killed, and the app's traffic with it.
+  const maxMemoryText = config.safety?.max_memory;
+  const maxMemory = maxMemoryText === undefined ? DEFAULT_MAX_MEMORY : parseByteSize(maxMemoryText);
+  const memoryNote = `safety.max_memory ${maxMemoryText ?? '512MiB (default)'}`;
   if (limits.memory === undefined) {
     problems.push(`${where}: no memory limit; max_connections ${connections} needs ${(need / MIB).toFixed(1)} MiB`);
   } else if (parseQuantity(limits.memory) < need) {
     problems.push(`${where}: memory limit ${limits.memory} cannot hold max_connections ${connections}: 32 MiB + ${connections} x 0.7 MiB per connection = ${(need / MIB).toFixed(1)} MiB`);
+  } else if (Number.isNaN(maxMemory)) {
+    problems.push(`${where}: safety.max_memory ${JSON.stringify(maxMemoryText)} is not a byte size`);
+  } else if (parseQuantity(limits.memory) < need + maxMemory) {
+    problems.push(`${where}: memory limit ${limits.memory} cannot hold max_connections ${connections} and ${memoryNote}: ${(need / MIB).toFixed(1)} MiB + ${(maxMemory / MIB).toFixed(1)} MiB of memory faults = ${((need + maxMemory) / MIB).toFixed(1)} MiB; lower safety.max_memory`);
   }
   const admin = config.admin ?? {};
   const listen = admin.listen ?? "127.0.0.1:9901";

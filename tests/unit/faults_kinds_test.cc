@@ -46,7 +46,7 @@ void expect_error(const Compiled& result, const std::string& path, const std::st
 TEST(FaultCatalog, ListsEveryKindInOrder) {
   EXPECT_EQ(known_kinds(),
             "latency, abort, reset, stall, bandwidth, slow_close, cpu, memory, blackhole, "
-            "limit_data, slice");
+            "limit_data, slice, goaway");
   EXPECT_NE(find_kind("latency"), nullptr);
   EXPECT_EQ(find_kind("lag"), nullptr);
   EXPECT_EQ(kind_name(kind_index("stall")), "stall");
@@ -174,6 +174,47 @@ TEST(AbortKind, RejectsBadValues) {
                "experiments[0].faults[0].headers", "line break");
   expect_error(compile(fault("abort", {{"headers", table({{"Content-Length", str("1")}})}})),
                "experiments[0].faults[0].headers", "set by faultline");
+}
+
+TEST(AbortKind, GrpcStatusMessageAndAfterMessages) {
+  auto r = compile(fault("abort", {{"grpc_status", integer(14)},
+                                   {"grpc_message", str("down")},
+                                   {"after_messages", integer(3)}}));
+  ASSERT_TRUE(r.ok) << r.first()->message;
+  const auto& response = *r.experiment.faults[0].primitives[0].response;
+  EXPECT_EQ(response.grpc_status, 14);
+  EXPECT_EQ(response.grpc_message, "down");
+  EXPECT_EQ(response.after_messages, 3u);
+  // SPEC §8: a non-gRPC request gets 200 with the message as body.
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "down\n");
+  EXPECT_EQ(r.experiment.faults[0].annotation, "abort=grpc-14@e1");
+
+  auto both = compile(fault("abort", {{"status", integer(503)}, {"grpc_status", integer(8)}}));
+  ASSERT_TRUE(both.ok);
+  EXPECT_EQ(both.experiment.faults[0].primitives[0].response->status, 503);
+  EXPECT_EQ(both.experiment.faults[0].primitives[0].response->grpc_status, 8);
+
+  auto plain = compile(fault("abort", {}));
+  EXPECT_EQ(plain.experiment.faults[0].primitives[0].response->grpc_status, -1);
+}
+
+TEST(ResetKind, Http2Codes) {
+  auto r = compile(fault("reset", {{"code", str("enhance_your_calm")}}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].code, H2Code::kEnhanceYourCalm);
+  auto d = compile(fault("reset", {}));
+  EXPECT_EQ(d.experiment.faults[0].primitives[0].code, H2Code::kInternalError);
+}
+
+TEST(GoawayKind, CodeAndGraceful) {
+  auto r = compile(fault("goaway", {}));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].op, Op::kGoaway);
+  EXPECT_EQ(r.experiment.faults[0].primitives[0].code, H2Code::kNoError);
+  EXPECT_TRUE(r.experiment.faults[0].primitives[0].graceful);
+  expect_error(compile(fault("goaway", {}), config::Protocol::kTcp),
+               "experiments[0].faults[0].type", "HTTP/2 connections");
 }
 
 TEST(AbortKind, IsAnErrorOnTcpListeners) {

@@ -12,3 +12,6 @@ set_tests_properties(unit_layering PROPERTIES LABELS unit)
 faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy_fault_executors_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_timeseries LABEL unit SOURCES unit/proxy_timeseries_test.cc LIBS faultline_core)
+faultline_add_test(NAME unit_control_stop_conditions LABEL unit
+  SOURCES unit/control_stop_conditions_test.cc LIBS faultline_control)
+faultline_add_test(NAME unit_proxy_lazy_timer LABEL unit SOURCES unit/proxy_lazy_timer_test.cc LIBS faultline_io)

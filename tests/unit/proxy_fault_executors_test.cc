@@ -16,6 +16,7 @@ namespace {
 struct HttpHooks final : HttpFaultExecutor::Hooks {
   std::vector<std::string> calls;
   bool halted = false;
+  bool grpc = false;
   void fault_delay_request(uint64_t ms) override { calls.push_back("delay " + std::to_string(ms)); }
   void fault_stall(uint64_t ms) override { calls.push_back("stall " + std::to_string(ms)); }
   void fault_delay_response(uint64_t ms) override {
@@ -24,10 +25,13 @@ struct HttpHooks final : HttpFaultExecutor::Hooks {
   void fault_delay_close(uint64_t ms) override {
     calls.push_back("delay_close " + std::to_string(ms));
   }
-  void fault_respond(int status, std::string_view body, std::string_view headers) override {
+  void fault_respond(int status, std::string_view body, std::string_view headers,
+                     std::string_view content_type) override {
     calls.push_back("respond " + std::to_string(status) + " " + std::string(body) + " " +
-                    std::string(headers));
+                    std::string(headers) +
+                    (content_type == "text/plain" ? "" : "[" + std::string(content_type) + "]"));
   }
+  bool request_is_grpc() const override { return grpc; }
   void fault_refuse(std::string_view why) override {
     calls.push_back("refuse " + std::string(why));
   }
@@ -37,6 +41,29 @@ struct HttpHooks final : HttpFaultExecutor::Hooks {
 };
 
 using std::chrono::milliseconds;
+
+// SPEC §8 over HTTP/1.1: a gRPC request gets grpc-status in the headers of an empty 200 (as
+// Envoy answers); a plain request matched by the same abort gets the HTTP status and body.
+TEST(HttpFaultExecutor, AGrpcAbortAnswersAGrpcRequestTrailersOnly) {
+  HttpHooks hooks;
+  HttpFaultExecutor x(hooks);
+  x.begin_request();
+  faults::Plan& plan = x.fresh_plan();
+  plan.terminal = faults::Terminal::kRespond;
+  plan.respond.status = 200;
+  plan.respond.body = "down 100%\n";
+  plan.respond.grpc_status = 14;
+  plan.respond.grpc_message = "down 100%";
+  x.set_active(true);
+  hooks.grpc = true;
+  x.carry_out(0, 60000);
+  hooks.grpc = false;
+  x.carry_out(0, 60000);
+  EXPECT_EQ(hooks.calls,
+            (std::vector<std::string>{
+                "respond 200  grpc-status: 14\r\ngrpc-message: down 100%25\r\n[application/grpc]",
+                "respond 200 down 100%\n "}));
+}
 
 TEST(HttpFaultExecutor, ALatencyThenAnAbortAnswersAfterTheDelay) {
   HttpHooks hooks;
