@@ -181,16 +181,27 @@ void apply_envoy_headers(const Snapshot& snapshot, const EnvoyHeaders& raw, Rng&
     delay.amount = config::Duration(static_cast<int64_t>(std::min(*request.delay_ms, max_ms)));
     inject(delay, "latency", config::format_duration(delay.amount), rng, annotate, counters, plan);
   }
-  if (request.http_status && plan.terminal == Terminal::kNone &&
-      drawn(request.abort_percentage, rng)) {
-    // Both abort headers valid: the HTTP status wins, as in Envoy.
+  const bool abort_asked = request.http_status || request.grpc_status;
+  if (abort_asked && plan.terminal == Terminal::kNone && drawn(request.abort_percentage, rng)) {
     auto response = std::make_shared<Response>();
-    response->status = *request.http_status;
     response->body = "fault filter abort";
+    std::string value;
+    if (request.http_status) {
+      // Both abort headers valid: the HTTP status wins, as in Envoy.
+      response->status = *request.http_status;
+      value = std::to_string(*request.http_status);
+    } else {
+      // A gRPC request gets a trailers-only 200 with this grpc-status (the executor's
+      // business); any other request a 200 with the body, as Envoy answers both.
+      response->status = 200;
+      response->grpc_status = *request.grpc_status;
+      response->grpc_message = "fault filter abort";
+      value = "grpc-" + std::to_string(*request.grpc_status);
+    }
     Primitive respond;
     respond.op = Op::kRespond;
     respond.response = std::move(response);
-    inject(respond, "abort", std::to_string(*request.http_status), rng, annotate, counters, plan);
+    inject(respond, "abort", value, rng, annotate, counters, plan);
   }
 }
 

@@ -51,6 +51,13 @@ std::vector<HttpResponse> pipelined(const Endpoint& to, const std::string& reque
   return responses;
 }
 
+// A unary gRPC call over HTTP/1.1 (an empty message).
+std::string grpc_request(const std::string& path, std::vector<Header> extra = {}) {
+  extra.push_back({"Content-Type", "application/grpc"});
+  extra.push_back({"TE", "trailers"});
+  return make_request("POST", path, extra, std::string("\0\0\0\0\0", 5));
+}
+
 TEST(EnvoyHeaders, IgnoredAndForwardedUntouchedUnlessEnabled) {
   HttpUpstream up;
   START_PROXY(proxy, http_config(up.address()));
@@ -117,11 +124,42 @@ TEST(EnvoyHeaders, BothAbortHeadersTheHttpOneWins) {
   HttpUpstream up;
   START_PROXY(proxy, http_config(up.address(), "", envoy_headers()));
   auto r = one_request(proxy.listener("main"),
-                       get_request("/both", {{"x-envoy-fault-abort-grpc-request", "14"},
-                                             {"x-envoy-fault-abort-request", "429"}}));
+                       grpc_request("/both", {{"x-envoy-fault-abort-grpc-request", "14"},
+                                              {"x-envoy-fault-abort-request", "429"}}));
   EXPECT_EQ(r.status(), 429) << r;
+  EXPECT_FALSE(r.head.has("grpc-status")) << r;
   EXPECT_EQ(r.body, "fault filter abort");
   EXPECT_EQ(injected(r), "abort=429@envoy-header");
+}
+
+// Over HTTP/1.1, as Envoy answers: HTTP 200, content-type application/grpc, grpc-status and
+// grpc-message as headers, an empty body.
+TEST(EnvoyHeaders, GrpcAbortIsTrailersOnly) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", envoy_headers()));
+  auto r = one_request(proxy.listener("main"),
+                       grpc_request("/pkg.Svc/Call", {{"x-envoy-fault-abort-grpc-request", "14"}}));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  ASSERT_TRUE(r.head.has("content-type")) << r;
+  EXPECT_EQ(*r.head.find("content-type"), "application/grpc");
+  ASSERT_TRUE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(*r.head.find("grpc-status"), "14");
+  ASSERT_TRUE(r.head.has("grpc-message")) << r;
+  EXPECT_EQ(*r.head.find("grpc-message"), "fault filter abort");
+  EXPECT_EQ(r.body_bytes, 0u);
+  EXPECT_EQ(injected(r), "abort=grpc-14@envoy-header");
+  // A request that is not gRPC gets a 200 with the body.
+  r = one_request(proxy.listener("main"),
+                  get_request("/plain", {{"x-envoy-fault-abort-grpc-request", "14"}}));
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_FALSE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(r.body, "fault filter abort");
+  // Out of 0..16: ignored, the call goes upstream.
+  r = one_request(proxy.listener("main"),
+                  grpc_request("/pkg.Svc/Call", {{"x-envoy-fault-abort-grpc-request", "17"}}));
+  EXPECT_FALSE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(up.requests_seen(), 1u);
 }
 
 TEST(EnvoyHeaders, DelayAbortAndThroughputTalliesAreIndependent) {

@@ -182,7 +182,33 @@ TEST(EnvoyHeaders, HttpAbortWinsOverGrpcAbort) {
   r.headers = {{"x-envoy-fault-abort-grpc-request", "14"}, {"x-envoy-fault-abort-request", "429"}};
   const Plan plan = decide(*engine.snapshot, r.head(), rng, t0(), 0);
   EXPECT_EQ(plan.respond.status, 429);
+  EXPECT_EQ(plan.respond.grpc_status, -1);
   EXPECT_EQ(plan.injected, "abort=429@envoy-header");
+}
+
+TEST(EnvoyHeaders, GrpcAbortIsA200WithTheGrpcStatus) {
+  auto config = envoy_config();
+  config->envoy_headers.abort_percentage = 0;  // the abort percentage governs it too
+  Engine engine;
+  ASSERT_TRUE(engine.build(envoy_config()));
+  Rng rng(1);
+  Request r;
+  r.headers = {{"x-envoy-fault-abort-grpc-request", "14"}};
+  const Plan plan = decide(*engine.snapshot, r.head(), rng, t0(), 0);
+  EXPECT_EQ(plan.terminal, Terminal::kRespond);
+  EXPECT_EQ(plan.respond.status, 200);
+  EXPECT_EQ(plan.respond.grpc_status, 14);
+  EXPECT_EQ(plan.respond.grpc_message, "fault filter abort");
+  EXPECT_EQ(plan.respond.body, "fault filter abort");
+  EXPECT_EQ(plan.injected, "abort=grpc-14@envoy-header");
+  // An invalid HTTP status leaves the gRPC one.
+  r.headers = {{"x-envoy-fault-abort-request", "99"}, {"x-envoy-fault-abort-grpc-request", "3"}};
+  EXPECT_EQ(decide(*engine.snapshot, r.head(), rng, t0(), 0).respond.grpc_status, 3);
+  EXPECT_EQ(envoy_invalid(engine), 1u);
+
+  ASSERT_TRUE(engine.build(config));
+  r.headers = {{"x-envoy-fault-abort-grpc-request", "14"}};
+  EXPECT_TRUE(decide(*engine.snapshot, r.head(), rng, t0(), 0).empty());
 }
 
 TEST(EnvoyHeaders, TheGatesOfHeaderTriggersApply) {
