@@ -1,5 +1,6 @@
 #include "proxy/http/head.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -25,6 +26,22 @@ struct Out {
     }
     std::memcpy(p, s.data(), s.size());
     p += s.size();
+  }
+  // "name: value\r\n" with one bounds check: the per-field path of every forwarded head.
+  void put_field(std::string_view name, std::string_view value) {
+    const size_t need = name.size() + value.size() + 4;
+    if (!ok || static_cast<size_t>(end - p) < need) {
+      ok = false;
+      return;
+    }
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
   void put_int(int v) {
     char buf[16];
@@ -60,6 +77,37 @@ bool named_in_connection(const HeadCollector& head, std::string_view name) {
                               [&](std::string_view token) { return ascii_iequals(token, name); });
 }
 
+// The tokens of every Connection header, gathered once per head: checking each field against
+// them then costs a few compares, where re-reading the Connection headers per field was
+// quadratic (and most responses carry `Connection: keep-alive`).
+class ConnectionTokens {
+ public:
+  explicit ConnectionTokens(const HeadCollector& head) {
+    any_connection_token(head, [&](std::string_view token) {
+      if (token.empty()) return false;
+      if (count_ == kMax) {
+        overflow_ = true;
+        return true;
+      }
+      tokens_[count_++] = token;
+      return false;
+    });
+  }
+  bool any() const { return count_ > 0; }
+  bool names(const HeadCollector& head, std::string_view name) const {
+    if (overflow_) return named_in_connection(head, name);
+    for (size_t i = 0; i < count_; ++i)
+      if (tokens_[i].size() == name.size() && ascii_iequals(tokens_[i], name)) return true;
+    return false;
+  }
+
+ private:
+  static constexpr size_t kMax = 8;
+  std::array<std::string_view, kMax> tokens_{};
+  size_t count_ = 0;
+  bool overflow_ = false;  // more tokens than kMax: fall back to reading the headers
+};
+
 bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
   switch (name.size()) {
     case 2:
@@ -78,7 +126,7 @@ bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
 }
 
 void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out) {
-  bool has_connection_header = head.has("connection");
+  const ConnectionTokens connection_tokens(head);
   std::string_view xff_prev;
   size_t xff_count = 0;
   for (size_t i = 0; i < head.count(); ++i) {
@@ -93,13 +141,11 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     }
     // A framing header stays even if Connection names it (the session refuses such heads;
     // dropping one here would let the body be read as another request).
-    if (has_connection_header && !is_framing_header(name) && named_in_connection(head, name)) {
+    if (connection_tokens.any() && !is_framing_header(name) &&
+        connection_tokens.names(head, name)) {
       if (!(o.keep_upgrade && ascii_iequals(name, "upgrade"))) continue;
     }
-    out.put(name);
-    out.put(": ");
-    out.put(head.value(i));
-    out.put("\r\n");
+    out.put_field(name, head.value(i));
   }
   if (!o.forwarded_for.empty()) {
     out.put("X-Forwarded-For: ");

@@ -61,6 +61,22 @@ TEST(HttpHead, RemovesHopByHopAndConnectionNamedHeaders) {
   EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
 }
 
+// The Connection tokens are gathered once per head, at most 8 kept; beyond that the rewrite
+// reads the headers again. Both ways name the same fields, in any Connection header.
+TEST(HttpHead, ManyConnectionTokensAcrossHeadersAllCount) {
+  auto h = collect("/", {{"Host", "x"},
+                         {"Connection", "a1, a2, a3, a4, a5"},
+                         {"connection", "a6 ,a7,, a8, X-Ninth, X-Tenth"},
+                         {"X-Ninth", "9"},
+                         {"a1", "1"},
+                         {"X-TENTH", "10"},
+                         {"X-Kept", "k"}});
+  RewriteOptions o;
+  EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\nX-Kept: k\r\n\r\n");
+  auto few = collect("/", {{"Host", "x"}, {"Connection", "X-Gone"}, {"x-gone", "1"}, {"X-K", "k"}});
+  EXPECT_EQ(request(few, o), "GET / HTTP/1.1\r\nHost: x\r\nX-K: k\r\n\r\n");
+}
+
 TEST(HttpHead, KeepsUpgradeForUpgradeRequests) {
   auto h = collect("/ws", {{"Host", "x"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
   RewriteOptions o;
