@@ -13,34 +13,44 @@ namespace {
 
 using nlohmann::json;
 
+// How a flag's text goes into the experiment's JSON.
+enum class Value : uint8_t { kText, kNumber, kBool };
+
 // One fault key with its own flag.
 struct KeyFlag {
   const char* key;
   const char* flag;  // nullptr: "--" + key with '-' for '_'
-  bool number;
+  Value value;
   const char* help;
 };
 
 constexpr KeyFlag kKeyFlags[] = {
-    {"delay", nullptr, false, "latency, slow_close, slice: the delay (\"500ms\")"},
-    {"jitter", nullptr, false, "latency: the spread around --delay (\"100ms\")"},
-    {"distribution", nullptr, false, "latency: uniform | normal | lognormal"},
-    {"phase", nullptr, false, "latency: request | response; reset: connect | request | response"},
-    {"direction", nullptr, false, "tcp faults, bandwidth: upstream | downstream | both"},
-    {"status", nullptr, true, "abort: the HTTP status (200..599)"},
-    {"body", nullptr, false, "abort: the response body"},
-    {"after_bytes", nullptr, true, "reset: after this many bytes of the response"},
-    {"duration", "--stall-for", false,
+    {"delay", nullptr, Value::kText, "latency, slow_close, slice: the delay (\"500ms\")"},
+    {"jitter", nullptr, Value::kText, "latency: the spread around --delay (\"100ms\")"},
+    {"distribution", nullptr, Value::kText, "latency: uniform | normal | lognormal"},
+    {"phase", nullptr, Value::kText,
+     "latency: request | response; reset: connect | request | response"},
+    {"direction", nullptr, Value::kText, "tcp faults, bandwidth: upstream | downstream | both"},
+    {"status", nullptr, Value::kNumber, "abort: the HTTP status (200..599)"},
+    {"body", nullptr, Value::kText, "abort: the response body"},
+    {"after_bytes", nullptr, Value::kNumber, "reset: after this many bytes of the response"},
+    {"duration", "--stall-for", Value::kText,
      "stall: how long to hold (\"5s\"; 0 = until the client leaves)"},
-    {"rate", nullptr, false, "bandwidth: the rate (\"16KiB/s\")"},
-    {"cores", nullptr, true, "cpu: cores to burn"},
-    {"load", nullptr, true, "cpu: load per core, 1..100"},
-    {"size", nullptr, false, "memory: how much (\"256MiB\")"},
-    {"ramp", nullptr, false, "memory: time to reach --size (\"30s\")"},
-    {"close_after", nullptr, false, "blackhole: close after this long (\"10s\"; 0 = never)"},
-    {"bytes", nullptr, true, "limit_data: close after this many bytes"},
-    {"average_size", nullptr, true, "slice: the average piece in bytes"},
-    {"size_variation", nullptr, true, "slice: the piece size's variation in bytes"},
+    {"rate", nullptr, Value::kText, "bandwidth: the rate (\"16KiB/s\")"},
+    {"cores", nullptr, Value::kNumber, "cpu: cores to burn"},
+    {"load", nullptr, Value::kNumber, "cpu: load per core, 1..100"},
+    {"size", nullptr, Value::kText, "memory: how much (\"256MiB\")"},
+    {"ramp", nullptr, Value::kText, "memory: time to reach --size (\"30s\")"},
+    {"close_after", nullptr, Value::kText, "blackhole: close after this long (\"10s\"; 0 = never)"},
+    {"bytes", nullptr, Value::kNumber, "limit_data: close after this many bytes"},
+    {"average_size", nullptr, Value::kNumber, "slice: the average piece in bytes"},
+    {"size_variation", nullptr, Value::kNumber, "slice: the piece size's variation in bytes"},
+    {"grpc_status", nullptr, Value::kNumber, "abort: a gRPC status 0..16 for gRPC requests"},
+    {"grpc_message", nullptr, Value::kText, "abort: the grpc-message with --grpc-status"},
+    {"after_messages", nullptr, Value::kNumber,
+     "abort: response messages of a gRPC stream let through first"},
+    {"code", nullptr, Value::kText, "reset (HTTP/2 streams), goaway: the HTTP/2 error code"},
+    {"graceful", nullptr, Value::kBool, "goaway: true (open streams finish) or false"},
 };
 
 std::string flag_of(const KeyFlag& k) {
@@ -101,10 +111,10 @@ void AddFlags::declare(CLI::App& add) {
       ->group("Fault");
   for (const KeyFlag& k : kKeyFlags) {
     const std::string flag = flag_of(k);
-    CLI::Option* option =
-        add.add_option(flag, text_[flag], k.help)->type_name(k.number ? "N" : "VALUE");
+    const char* type = k.value == Value::kNumber ? "N" : k.value == Value::kBool ? "BOOL" : "VALUE";
+    CLI::Option* option = add.add_option(flag, text_[flag], k.help)->type_name(type);
     option->group("Fault");
-    keys_.push_back({k.key, flag, k.number, option});
+    keys_.push_back({k.key, flag, static_cast<uint8_t>(k.value), option});
   }
   repeatable(add, "--header", abort_headers_, "abort: a response header NAME=VALUE (repeatable)",
              "NAME=VALUE")
@@ -170,8 +180,16 @@ bool AddFlags::build(const std::string& name, json& experiment, std::string& err
   for (const KeyOption& k : keys_) {
     if (k.option->count() == 0) continue;
     const std::string& text = text_.at(k.flag);
-    if (!k.number) {
+    if (k.value == static_cast<uint8_t>(Value::kText)) {
       fault[k.key] = text;
+      continue;
+    }
+    if (k.value == static_cast<uint8_t>(Value::kBool)) {
+      if (text != "true" && text != "false") {
+        error = k.flag + " expects true or false, got \"" + text + "\"";
+        return false;
+      }
+      fault[k.key] = text == "true";
       continue;
     }
     json number;

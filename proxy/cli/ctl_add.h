@@ -5,6 +5,7 @@
 // --duration is the experiment's), any key can be given as --set KEY=VALUE, and the
 // experiment's own keys have theirs (--listener, --percentage, --duration/--ttl, --path ...).
 // The server validates the result exactly as it validates `ctl apply`.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ class AddFlags {
   struct KeyOption {
     std::string key;
     std::string flag;
-    bool number = false;  // sent as a JSON number
+    uint8_t value = 0;  // ctl_add.cc's Value: text, number or true/false
     CLI::Option* option = nullptr;
   };
 

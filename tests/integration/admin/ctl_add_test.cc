@@ -81,6 +81,21 @@ TEST_F(CtlAdd, AbortWithBodyHeadersAndMatch) {
   EXPECT_EQ(proxy_get(main(), "/other").status(), 200) << "--path did not narrow the match";
 }
 
+// SPEC §8 over HTTP/1.1: a gRPC call gets grpc-status in the headers of an empty 200.
+TEST_F(CtlAdd, GrpcAbortAnswersGrpcCalls) {
+  add_ok({"grpc-down", "--type", "abort", "--grpc-status", "14", "--grpc-message", "try later",
+          "--path", "/pkg.Svc/*", "--listener", "main"});
+  RawClient client(main());
+  const auto r = client.request(make_request(
+      "POST", "/pkg.Svc/Call", {{"Content-Type", "application/grpc"}, {"TE", "trailers"}},
+      std::string("\0\0\0\0\0", 5)));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200);
+  ASSERT_TRUE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(*r.head.find("grpc-status"), "14");
+  EXPECT_EQ(up_.requests_seen(), 0u);
+}
+
 TEST_F(CtlAdd, ResetAndStallEndTheRequest) {
   add_ok({"resets", "--type", "reset", "--phase", "request", "--path", "/reset", "--listener",
           "main"});
@@ -122,6 +137,8 @@ TEST_F(CtlAdd, EveryFaultTypeHasItsFlags) {
        "--listener", "tcp", "--match-percentage", "0"},
       {"k-limit-data", "--type", "limit_data", "--bytes", "5", "--listener", "tcp",
        "--match-percentage", "0"},
+      {"k-goaway", "--type", "goaway", "--code", "enhance_your_calm", "--graceful", "false",
+       "--listener", "main", "--match-percentage", "0"},
       {"k-slice", "--type", "slice", "--average-size", "10", "--size-variation", "2", "--delay",
        "1ms", "--listener", "tcp", "--match-percentage", "0"},
   };
@@ -138,6 +155,7 @@ TEST_F(CtlAdd, EveryFaultTypeHasItsFlags) {
   EXPECT_EQ(definition("k-cpu")["faults"][0]["cores"], 0.1);
   EXPECT_EQ(definition("k-reset")["faults"][0]["after_bytes"], 10);
   EXPECT_EQ(definition("k-stall")["faults"][0]["duration"], "1s");
+  EXPECT_EQ(definition("k-goaway")["faults"][0]["graceful"], false);
   // `add --help` names the types --type takes.
   const CommandResult help = ctl({"add", "--help"});
   EXPECT_EQ(exit_code(help), 0) << describe(help);
@@ -170,6 +188,9 @@ TEST_F(CtlAdd, BadFlagsFailWithCtlsExitCodes) {
       {{"add", "x"}, 2, "--type"},
       {{"add", "x", "--type", "latncy", "--delay", "1s"}, 2, "unknown fault type \"latncy\""},
       {{"add", "x", "--type", "abort", "--status", "five"}, 2, "--status expects a number"},
+      {{"add", "x", "--type", "goaway", "--graceful", "yes"},
+       2,
+       "--graceful expects true or false"},
       {{"add", "x", "--type", "latency", "--dealy", "1s"}, 2, "unknown option \"--dealy\""},
       {{"add", "x", "--type", "abort", "--header", "retry-after"},
        2,
