@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/ascii.h"
 #include "config/field_reader.h"
 #include "config/loader.h"
 #include "config/validate.h"
@@ -267,20 +268,55 @@ void decode_stop_conditions(const FieldReader& root, Config& config) {
   }
 }
 
-void decode_triggers(const FieldReader& root, HeaderTriggersConfig& out) {
-  const Node* node = section(root, "triggers");
-  if (node == nullptr) return;
-  FieldReader triggers(*node, "triggers", root.diags());
-  triggers.reject_unknown({"headers"});
+void decode_header_triggers(const FieldReader& triggers, HeaderTriggersConfig& out) {
   const Node* headers_node = section(triggers, "headers");
   if (headers_node == nullptr) return;
-  FieldReader headers(*headers_node, "triggers.headers", root.diags());
+  FieldReader headers(*headers_node, "triggers.headers", triggers.diags());
   headers.reject_unknown({"enabled", "token", "allow_from", "strip", "annotate"});
   headers.read("enabled", out.enabled);
   headers.read("token", out.token);
   headers.read_cidrs("allow_from", out.allow_from);
   headers.read("strip", out.strip);
   headers.read("annotate", out.annotate);
+}
+
+// SPEC §10.1. The prefix becomes part of header names: a token without a trailing '-'
+// ("x-envoy" gives "x-envoy-fault-delay-request"), kept in lower case for matching.
+void decode_envoy_headers(const FieldReader& triggers, EnvoyHeadersConfig& out) {
+  const Node* node = section(triggers, "envoy_headers");
+  if (node == nullptr) return;
+  FieldReader envoy(*node, "triggers.envoy_headers", triggers.diags());
+  envoy.reject_unknown({"enabled", "prefix", "abort_percentage", "delay_percentage",
+                        "throughput_percentage", "strip"});
+  envoy.read("enabled", out.enabled);
+  if (envoy.read("prefix", out.prefix)) {
+    bool token = !out.prefix.empty() && out.prefix.back() != '-';
+    std::string lower;
+    for (const char c : out.prefix) {
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      token = token && (letter || (c >= '0' && c <= '9') || c == '-' || c == '_');
+      lower += ascii_lower(c);
+    }
+    if (!token)
+      envoy.error("prefix",
+                  "expected a header name prefix like \"x-envoy\" (letters, digits, '-' and '_', "
+                  "not ending in '-'), got \"" +
+                      out.prefix + "\"");
+    out.prefix = std::move(lower);
+  }
+  envoy.read_number("abort_percentage", 0, 100, out.abort_percentage);
+  envoy.read_number("delay_percentage", 0, 100, out.delay_percentage);
+  envoy.read_number("throughput_percentage", 0, 100, out.throughput_percentage);
+  envoy.read("strip", out.strip);
+}
+
+void decode_triggers(const FieldReader& root, Config& config) {
+  const Node* node = section(root, "triggers");
+  if (node == nullptr) return;
+  FieldReader triggers(*node, "triggers", root.diags());
+  triggers.reject_unknown({"headers", "envoy_headers"});
+  decode_header_triggers(triggers, config.header_triggers);
+  decode_envoy_headers(triggers, config.envoy_headers);
 }
 
 // A file key of a TLS table: read, resolved next to the config file, its position kept.
@@ -473,7 +509,7 @@ std::optional<Config> decode_config(const Node& root, const std::string& file, D
   decode_log(fields, config.log);
   decode_runtime(fields, config.runtime);
   decode_safety(fields, config.safety);
-  decode_triggers(fields, config.header_triggers);
+  decode_triggers(fields, config);
   decode_listeners(fields, config);
   decode_stop_conditions(fields, config);
   decode_experiments(fields, config);  // after listeners and safety: it checks against them

@@ -38,9 +38,10 @@ void decode_name(FieldReader& fields, ExperimentConfig& out) {
   if (!fields.require("name") || !fields.read("name", out.name)) return;
   if (out.name.empty() || !std::all_of(out.name.begin(), out.name.end(), is_name_char)) {
     fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
-  } else if (out.name == "header") {
-    // Metrics and x-chaos-injected name the source of header-triggered faults "header".
-    fields.error("name", "\"header\" is reserved for per-request header triggers");
+  } else if (out.name == "header" || out.name == "envoy-header") {
+    // Metrics and x-chaos-injected name the source of header-triggered faults "header", and
+    // of Envoy fault headers "envoy-header" (SPEC §10.1).
+    fields.error("name", "\"" + out.name + "\" is reserved for per-request header triggers");
   }
 }
 

@@ -78,6 +78,17 @@ struct HeaderTriggersConfig {
   bool annotate = true;
 };
 
+// SPEC §10.1 [triggers.envoy_headers]: Envoy's fault headers (PREFIX-fault-*). The
+// percentages cap the numerators the -percentage headers may ask for.
+struct EnvoyHeadersConfig {
+  bool enabled = false;
+  std::string prefix = "x-envoy";  // lower case once decoded
+  double abort_percentage = 100.0;
+  double delay_percentage = 100.0;
+  double throughput_percentage = 100.0;
+  bool strip = true;  // remove PREFIX-fault-* request headers before forwarding
+};
+
 // SPEC §9 [listeners.tls]: terminate TLS from clients. File paths are resolved next to the
 // config file; `*_pos` is where the key naming the file was written (for start-up errors).
 enum class TlsVersion { k12, k13 };
@@ -176,6 +187,7 @@ struct Config {
   RuntimeConfig runtime;
   SafetyConfig safety;
   HeaderTriggersConfig header_triggers;
+  EnvoyHeadersConfig envoy_headers;
   std::vector<ListenerConfig> listeners;
   std::vector<ExperimentConfig> experiments;
 };

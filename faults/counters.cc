@@ -36,6 +36,8 @@ std::string_view reject_reason_name(RejectReason reason) {
       return "invalid";
     case RejectReason::kUnknownExperiment:
       return "unknown_experiment";
+    case RejectReason::kEnvoyInvalid:
+      return "envoy_invalid";
   }
   return "unknown";
 }

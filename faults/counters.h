@@ -44,15 +44,17 @@ class ExperimentCounters {
   std::unique_ptr<ExperimentCounterSlot[]> slots_;
 };
 
-// Header-trigger counters (metrics source "header").
+// Header-trigger counters (metrics source "header"; Envoy's headers have their own,
+// source "envoy-header").
 enum class RejectReason : uint8_t {
   kToken,              // x-chaos-token missing or wrong
   kSource,             // client outside triggers.headers.allow_from
   kInvalid,            // unparsable or out-of-bounds value (answered 400)
   kUnknownExperiment,  // x-chaos-experiment names no experiment (the rest still apply)
+  kEnvoyInvalid,       // an Envoy fault header's value, ignored (SPEC §10.1; one per value)
 };
-inline constexpr size_t kRejectReasons = 4;
-// "token", "source", "invalid", "unknown_experiment"
+inline constexpr size_t kRejectReasons = 5;
+// "token", "source", "invalid", "unknown_experiment", "envoy_invalid"
 std::string_view reject_reason_name(RejectReason reason);
 
 struct alignas(64) HeaderCounterSlot {

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "faults/apply_fault.h"
+#include "faults/envoy_headers.h"
 #include "faults/header_triggers.h"
 #include "faults/match.h"
 #include "faults/sampling.h"
@@ -96,7 +97,8 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
   Plan plan;
   if (head.listener_index >= snapshot.listeners.size()) return plan;
   const ListenerExperiments& listener = snapshot.listeners[head.listener_index];
-  if (listener.per_request.empty() && !snapshot.triggers.enabled) return plan;  // fast path
+  if (listener.per_request.empty() && !snapshot.triggers.enabled && !snapshot.envoy.enabled)
+    return plan;  // fast path
   if (listener.protocol != config::Protocol::kHttp || snapshot.run->halted()) return plan;
   const std::string_view path = strip_query(head.path);
   // Exclusion is checked lazily: most requests match nothing and carry no x-chaos-* header.
@@ -106,15 +108,27 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
     return excluded == 1;
   };
 
+  // Header triggers first: x-chaos-*, then Envoy's fault headers, both behind the gates of
+  // [triggers.headers] (whose x-chaos-token the Envoy headers need too when a token is set).
   bool triggers_accepted = false;
-  if (snapshot.triggers.enabled) {
+  if (snapshot.triggers.enabled || snapshot.envoy.enabled) {
     const ChaosHeaders raw = scan_chaos_headers(head.headers);
-    if (raw.any()) {
+    const EnvoyHeaders envoy = snapshot.envoy.enabled
+                                   ? scan_envoy_headers(head.headers, snapshot.envoy.fault_prefix)
+                                   : EnvoyHeaders{};
+    const bool chaos = snapshot.triggers.enabled && raw.any();
+    if (chaos || envoy.any_fault()) {
       if (is_excluded()) return plan;
-      triggers_accepted = apply_header_triggers(snapshot, raw, head.peer, rng, worker, plan);
-      if (!plan.bad_request.empty()) return plan;
-      if (triggers_accepted && raw.has(ChaosHeaders::kExperiment))
-        check_opt_ins(snapshot, raw.experiment, worker, plan);
+      triggers_accepted = pass_header_gates(snapshot, raw, head.peer, worker, plan);
+      if (triggers_accepted && chaos) {
+        apply_header_triggers(snapshot, raw, rng, worker, plan);
+        if (!plan.bad_request.empty()) return plan;
+        if (raw.has(ChaosHeaders::kExperiment))
+          check_opt_ins(snapshot, raw.experiment, worker, plan);
+      }
+      if (triggers_accepted && envoy.any_fault())
+        apply_envoy_headers(snapshot, envoy, rng, worker, plan);
+      triggers_accepted = triggers_accepted && chaos;
     }
   }
   // Returns false when the request turns out to be excluded: nothing applies then.

@@ -181,13 +181,11 @@ bool token_equals(std::string_view given, std::string_view expected) {
   return difference == 0;
 }
 
-bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, const sockaddr* peer,
-                           Rng& rng, unsigned worker, Plan& plan) {
-  if (!raw.any()) return false;
+bool pass_header_gates(const Snapshot& snapshot, const ChaosHeaders& raw, const sockaddr* peer,
+                       unsigned worker, Plan& plan) {
   const HeaderTriggerSettings& settings = snapshot.triggers;
-  HeaderCounterSlot& counters = snapshot.run->header_counters.slot(worker);
   auto reject = [&](RejectReason reason) {
-    bump(counters.rejected[static_cast<size_t>(reason)]);
+    bump(snapshot.run->header_counters.slot(worker).rejected[static_cast<size_t>(reason)]);
     plan.trigger_rejected = static_cast<int8_t>(reason);
     return false;
   };
@@ -200,22 +198,29 @@ bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, co
   if (!settings.token.empty() && (!raw.has(ChaosHeaders::kToken) ||
                                   !token_equals(config::trim_ows(raw.token), settings.token)))
     return reject(RejectReason::kToken);
+  return true;
+}
 
+void apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, Rng& rng,
+                           unsigned worker, Plan& plan) {
+  if (!raw.any()) return;
+  const HeaderTriggerSettings& settings = snapshot.triggers;
+  HeaderCounterSlot& counters = snapshot.run->header_counters.slot(worker);
   HeaderFaults faults;
   std::string error;
   if (!compile_header_faults(raw, snapshot.config->safety, faults, error)) {
     plan.bad_request = std::move(error);
-    reject(RejectReason::kInvalid);
-    return true;
+    bump(counters.rejected[static_cast<size_t>(RejectReason::kInvalid)]);
+    plan.trigger_rejected = static_cast<int8_t>(RejectReason::kInvalid);
+    return;
   }
   if (!raw.any_fault() ||
       !(faults.percentage >= 100.0 || rng.uniform01() * 100.0 < faults.percentage))
-    return true;
+    return;
   for (const CompiledFault& fault : faults.faults) {
     apply_fault(fault, config::Protocol::kHttp, rng, plan, /*experiment=*/{}, settings.annotate);
     bump(counters.injected[fault.kind]);
   }
-  return true;
 }
 
 }  // namespace faultline::faults

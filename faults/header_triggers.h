@@ -68,12 +68,16 @@ bool opted_in(std::span<const HeaderView> headers, std::string_view name);
 // Constant-time comparison (timing reveals at most the expected length).
 bool token_equals(std::string_view given, std::string_view expected);
 
-// decide()'s header step: gates (token, allow_from), compiles, samples x-chaos-percentage and
-// folds the faults into `plan` (or sets plan.bad_request). Returns true when the request may
-// use header triggers (so x-chaos-experiment opt-ins count).
-// `raw` is scan_chaos_headers(headers) (decide() scans once to skip excluded-path checks
-// when no x-chaos-* header is present).
-bool apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, const sockaddr* peer,
-                           Rng& rng, unsigned worker, Plan& plan);
+// The gates of [triggers.headers] (allow_from, then token), which x-chaos-* and Envoy's fault
+// headers both pass: false, with the reason counted and set in plan.trigger_rejected, when the
+// request may not use header triggers. `raw` carries x-chaos-token.
+bool pass_header_gates(const Snapshot& snapshot, const ChaosHeaders& raw, const sockaddr* peer,
+                       unsigned worker, Plan& plan);
+
+// decide()'s x-chaos-* step, once the gates passed: compiles, samples x-chaos-percentage and
+// folds the faults into `plan` (or sets plan.bad_request). `raw` is scan_chaos_headers(headers)
+// (decide() scans once to skip excluded-path checks when no x-chaos-* header is present).
+void apply_header_triggers(const Snapshot& snapshot, const ChaosHeaders& raw, Rng& rng,
+                           unsigned worker, Plan& plan);
 
 }  // namespace faultline::faults

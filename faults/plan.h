@@ -52,13 +52,17 @@ enum class H2Code : uint32_t {
 // that produced the plan (or at string literals), which the request pins.
 struct AppliedFault {
   std::string_view kind;        // catalogue name: "latency", "abort", ...
-  std::string_view experiment;  // empty: from x-chaos-* request headers
+  std::string_view experiment;  // empty: from x-chaos-* headers; kEnvoyHeaderSource: Envoy's
   std::string_view where;       // latency/reset phase, or direction of a TCP delay/bandwidth
   int64_t ms = -1;              // latency delay, stall duration, slow_close delay; -1 = n/a
   int status = 0;               // abort
   uint64_t rate = 0;            // bandwidth, bytes per second
   uint64_t after_bytes = 0;     // reset
 };
+
+// The source of faults asked for by Envoy's fault headers (SPEC §10.1), in x-chaos-injected,
+// the access log and metrics; no experiment may take this name.
+inline constexpr std::string_view kEnvoyHeaderSource = "envoy-header";
 
 // Why a request's x-chaos-* headers were ignored (values of faults::RejectReason), for the
 // proxy's debug log; kNoRejection when they were not.

@@ -47,7 +47,7 @@ class RunState {
  public:
   // `workers`: number of worker threads (resolved, > 0); sizes every counter array.
   explicit RunState(unsigned workers)
-      : workers_(workers ? workers : 1), header_counters(workers_) {}
+      : workers_(workers ? workers : 1), header_counters(workers_), envoy_counters(workers_) {}
   RunState(const RunState&) = delete;
   RunState& operator=(const RunState&) = delete;
 
@@ -63,6 +63,7 @@ class RunState {
 
  public:
   HeaderCounters header_counters;
+  HeaderCounters envoy_counters;  // Envoy fault headers: injected only (rejections count above)
 };
 
 }  // namespace faultline::faults

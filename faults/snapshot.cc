@@ -144,6 +144,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   snapshot->max_delay = config->safety.max_delay;
   const auto& triggers = config->header_triggers;
   snapshot->triggers = {triggers.enabled, triggers.annotate, triggers.token, triggers.allow_from};
+  snapshot->envoy = envoy_header_settings(config->envoy_headers);
   return snapshot;
 }
 

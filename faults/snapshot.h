@@ -9,6 +9,7 @@
 
 #include "config/diagnostics.h"
 #include "config/schema.h"
+#include "faults/envoy_headers.h"
 #include "faults/experiment.h"
 #include "faults/path_index.h"
 #include "faults/run_state.h"
@@ -47,6 +48,7 @@ struct Snapshot {
   std::vector<ListenerExperiments> listeners;   // indexed like config->listeners
   std::vector<std::string> exclude_paths;       // exact or glob
   HeaderTriggerSettings triggers;
+  EnvoyHeaderSettings envoy;  // [triggers.envoy_headers]; gated by `triggers`' token, allow_from
   config::Duration max_delay{0};
   bool any_background = false;  // some experiment has a background fault (cpu)
 

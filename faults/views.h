@@ -21,5 +21,9 @@ std::vector<ExperimentView> experiment_views(const Snapshot& snapshot, TimePoint
 inline HeaderTotals header_totals(const RunState& run) {
   return run.header_counters.sum();
 }
+// Envoy fault headers: injected per kind (source "envoy-header").
+inline HeaderTotals envoy_header_totals(const RunState& run) {
+  return run.envoy_counters.sum();
+}
 
 }  // namespace faultline::faults

@@ -11,7 +11,9 @@ bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::
   const faults::Snapshot* f = snapshot.faults.get();
   if (!f) return false;
   // Fast path: nothing can apply to this listener.
-  if (!f->triggers.enabled && f->listeners[head.listener_index].per_request.empty()) return false;
+  if (!f->triggers.enabled && !f->envoy.enabled &&
+      f->listeners[head.listener_index].per_request.empty())
+    return false;
   plan = faults::decide(*f, head, worker.rng(), faults::Clock::now(), worker.index());
   log_ignored_triggers(plan, head.peer);
   return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty() ||

@@ -223,6 +223,8 @@ void json_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
     fmt::format_to(std::back_inserter(out), R"({{"type":"{}")", f.kind);
     if (f.experiment.empty()) {
       append(out, R"(,"source":"header")");
+    } else if (f.experiment == faults::kEnvoyHeaderSource) {
+      append(out, R"(,"source":"envoy-header")");
     } else {
       append(out, R"(,"source":"experiment","experiment":")");
       json_escape(f.experiment, out);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/cli/ctl_add.h"
 #include "proxy/cli/ctl_client.h"
 #include "proxy/cli/fleet.h"
 
@@ -21,36 +22,49 @@ constexpr const char* kExitCodes =
     "3 admin API unreachable, 4 missing or wrong token, 5 (--k8s) some pod failed or none "
     "matched";
 
+// What a verb is called with: its NAME or FILE, and for `add` the experiment its flags built.
+struct VerbInput {
+  std::string argument;
+  nlohmann::json experiment;
+  bool replace = false;
+};
+
 // One verb of `faultline ctl`: its subcommand, the one argument it takes if any, and the call.
 struct Verb {
   std::string name;
   std::string help;
   std::string argument;  // "NAME", "FILE", or empty for none
   std::string argument_help;
-  std::function<int(CtlClient&, const std::string&)> run;
+  std::function<int(CtlClient&, const VerbInput&)> run;
+  bool add_flags = false;  // takes AddFlags (ctl_add.h)
 
   std::string synopsis() const { return argument.empty() ? name : name + " " + argument; }
 };
 
 const std::vector<Verb>& verbs() {
   using C = CtlClient;
-  using A = const std::string&;
+  using A = const VerbInput&;
   static const std::vector<Verb> table = {
       {"status", "show the proxy's state: halt, version, uptime, listeners, last reload", "", "",
        [](C& c, A) { return c.status(); }},
       {"ls", "list the experiments with their state, counters and expiry", "", "",
        [](C& c, A) { return c.ls(); }},
       {"get", "show one experiment: state, counters and definition", "NAME",
-       "the experiment to show", [](C& c, A name) { return c.get(name); }},
+       "the experiment to show", [](C& c, A in) { return c.get(in.argument); }},
       {"apply", "create or replace one experiment from a TOML or JSON file", "FILE",
        "the experiment file, TOML or JSON; - reads standard input",
-       [](C& c, A file) { return c.apply(file); }},
+       [](C& c, A in) { return c.apply(in.argument); }},
+      {"add",
+       "create an experiment with one fault from flags: add NAME --type KIND [--delay D] "
+       "[--listener L] [--percentage P] [--duration D] ... (`ctl add --help` lists them)",
+       "NAME", "the experiment to create",
+       [](C& c, A in) { return c.add(in.argument, in.experiment, in.replace); }, true},
       {"pause", "pause an experiment", "NAME", "the experiment to pause",
-       [](C& c, A name) { return c.pause(name); }},
+       [](C& c, A in) { return c.pause(in.argument); }},
       {"resume", "resume a paused experiment", "NAME", "the experiment to resume",
-       [](C& c, A name) { return c.resume(name); }},
+       [](C& c, A in) { return c.resume(in.argument); }},
       {"rm", "stop and remove an experiment", "NAME", "the experiment to remove",
-       [](C& c, A name) { return c.rm(name); }},
+       [](C& c, A in) { return c.rm(in.argument); }},
       {"halt", "the kill switch: stop every fault and ignore header triggers until unhalt", "", "",
        [](C& c, A) { return c.halt(); }},
       {"unhalt", "let faults apply again after a halt", "", "", [](C& c, A) { return c.unhalt(); }},
@@ -107,6 +121,7 @@ class CtlCommandLine {
   std::string argument_;  // the parsed verb's NAME or FILE
   CLI::Option* json_flag_ = nullptr;
   std::vector<VerbCommand> verb_commands_;
+  AddFlags add_flags_;
   bool k8s_ = false;  // SPEC §11: every matching pod, through the API server (fleet.h)
   FleetOptions fleet_;
 };
@@ -155,6 +170,7 @@ CtlCommandLine::CtlCommandLine() {
     if (!verb.argument.empty())
       argument =
           sub->add_option(verb.argument, argument_, verb.argument_help)->required()->type_name("");
+    if (verb.add_flags) add_flags_.declare(*sub);
     verb_commands_.push_back({&verb, sub, argument});
   }
   // Exactly one verb: once it is parsed, no later word is taken for another verb (an
@@ -234,6 +250,9 @@ int CtlCommandLine::run(const std::vector<std::string>& args, std::ostream& out,
   std::string problem = shape_problem(args, verb);
   if (problem.empty()) problem = required_error;
   if (!problem.empty()) return usage(client, err, problem, verb);
+  VerbInput input{argument_, {}, add_flags_.replace()};
+  if (verb->verb->add_flags && !add_flags_.build(argument_, input.experiment, problem))
+    return usage(client, err, problem, verb);
   if (k8s_) {
     // Standard input can be read once, not once per pod.
     if (verb->verb->name == "apply" && argument_ == "-")
@@ -247,13 +266,13 @@ int CtlCommandLine::run(const std::vector<std::string>& args, std::ostream& out,
           CtlClient pod_client(pod_out, pod_err, json);
           const int pod_connected = pod_client.connect(url, token_);
           if (pod_connected != kCtlOk) return pod_connected;
-          return chosen->run(pod_client, argument_);
+          return chosen->run(pod_client, input);
         },
         out, err);
   }
   const int connected = client.connect(admin_url_.empty() ? kDefaultAdminUrl : admin_url_, token_);
   if (connected != kCtlOk) return connected;
-  return verb->verb->run(client, argument_);
+  return verb->verb->run(client, input);
 }
 
 }  // namespace

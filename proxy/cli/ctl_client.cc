@@ -448,6 +448,15 @@ int CtlClient::apply(const std::string& file) {
   return kCtlOk;
 }
 
+int CtlClient::add(const std::string& name, const json& experiment, bool replace) {
+  Answer a = replace ? call("PUT", "/v1/experiments/" + name, dump(experiment))
+                     : call("POST", "/v1/experiments", dump(experiment));
+  if (a.code != kCtlOk) return a.code;
+  if (print_json(a)) return kCtlOk;
+  out_ << "experiment " << name << (a.status == 201 ? " created" : " replaced") << '\n';
+  return kCtlOk;
+}
+
 int CtlClient::events() {
   Answer a = call("GET", "/v1/events");
   if (a.code != kCtlOk) return a.code;

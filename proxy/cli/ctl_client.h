@@ -32,6 +32,9 @@ class CtlClient {
   int ls();
   int get(const std::string& name);
   int apply(const std::string& file);  // "-" reads standard input
+  // Creates `experiment` (POST; 409 when `name` exists), or with `replace` creates or
+  // replaces it (PUT).
+  int add(const std::string& name, const nlohmann::json& experiment, bool replace);
   int pause(const std::string& name);
   int resume(const std::string& name);
   int rm(const std::string& name);

@@ -214,6 +214,16 @@ void Server::add_fault_metrics(admin::MetricsSample& sample) const {
                                     faults::kind_name(k)) != std::end(kHeaderKinds)))
         sample.injected.push_back(
             {"header", std::string(faults::kind_name(k)), header.injected[k]});
+    // Envoy's fault headers (SPEC §10.1): latency, abort and bandwidth, from the start when on.
+    const faults::HeaderTotals envoy = faults::envoy_header_totals(*run_);
+    constexpr std::string_view kEnvoyKinds[] = {"latency", "abort", "bandwidth"};
+    const bool envoy_on = snap->faults->envoy.enabled;
+    for (size_t k = 0; k < faults::kMaxKinds; ++k)
+      if (envoy.injected[k] > 0 ||
+          (envoy_on && std::find(std::begin(kEnvoyKinds), std::end(kEnvoyKinds),
+                                 faults::kind_name(k)) != std::end(kEnvoyKinds)))
+        sample.injected.push_back({std::string(faults::kEnvoyHeaderSource),
+                                   std::string(faults::kind_name(k)), envoy.injected[k]});
     for (size_t r = 0; r < faults::kRejectReasons; ++r)
       sample.header_triggers_rejected.emplace_back(
           std::string(faults::reject_reason_name(static_cast<faults::RejectReason>(r))),

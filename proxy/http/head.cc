@@ -133,6 +133,7 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     std::string_view name = head.name(i);
     if (is_hop_by_hop(name, o)) continue;
     if (o.strip_chaos && ascii_istarts_with(name, "x-chaos-")) continue;
+    if (!o.strip_prefix.empty() && ascii_istarts_with(name, o.strip_prefix)) continue;
     if (!o.forwarded_for.empty() && ascii_iequals(name, "x-forwarded-for")) {
       // Joined below into one field with the client appended.
       if (xff_count++ == 0) xff_prev = head.value(i);

@@ -112,6 +112,8 @@ bool is_token(std::string_view s);
 // How to rewrite a head for the other side.
 struct RewriteOptions {
   bool strip_chaos = false;            // drop x-chaos-* (requests, triggers.headers.strip)
+  std::string_view strip_prefix;       // drop headers starting with it (requests: Envoy's
+                                       // "x-envoy-fault-", triggers.envoy_headers.strip)
   bool keep_upgrade = false;           // keep Upgrade and send "Connection: upgrade"
   bool keep_transfer_encoding = true;  // body framing is relayed as received
   std::string_view forwarded_for;      // append to X-Forwarded-For (requests); empty = none

@@ -690,6 +690,11 @@ void HttpSession::upstream_ready() {
   const auto& triggers = snapshot_->config->header_triggers;
   RewriteOptions o;
   o.strip_chaos = triggers.strip;
+  // Envoy's fault headers are faultline's to read only while it reads them: disabled, they go
+  // through untouched (to an Envoy upstream, say).
+  if (const faults::Snapshot* faults = snapshot_->faults.get();
+      faults && faults->envoy.enabled && faults->envoy.strip)
+    o.strip_prefix = faults->envoy.fault_prefix;
   o.keep_upgrade = upgrade_requested_;
   if (cfg.forwarded_for) o.forwarded_for = client_addr_;
   size_t len = write_request_head(req_codec_.head(),

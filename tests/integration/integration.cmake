@@ -85,6 +85,11 @@ add_dependencies(integration_fleet_ctl faultline)
 target_compile_definitions(integration_fleet_ctl PRIVATE
   FLEET_FAKE_KUBE_API="${CMAKE_CURRENT_LIST_DIR}/fleet/fake_kube_api.py")
 
+# Envoy's fault headers (SPEC §10.1, issue 12): from the client's side, with metrics.
+faultline_add_test(NAME integration_fault_envoy_headers LABEL integration TIMEOUT 240
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fault_envoy_headers_test.cc LIBS faultline_admin_test_support)
+add_dependencies(integration_fault_envoy_headers faultline)
+
 # HTTP/2 and gRPC (issue 10, SPEC §8): the config keys through `faultline check`, gRPC aborts
 # of requests that arrive over HTTP/1.1.
 foreach(area h2_config_check h2_grpc_http1_abort)

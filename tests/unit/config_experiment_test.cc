@@ -121,6 +121,9 @@ TEST(DecodeExperimentJson, ErrorsCarryRelativeFieldPaths) {
   EXPECT_EQ(
       json_errors(R"({"name": "header", "faults": [{"type": "abort"}]})"),
       std::vector<std::string>{"name: \"header\" is reserved for per-request header triggers"});
+  EXPECT_EQ(json_errors(R"({"name": "envoy-header", "faults": [{"type": "abort"}]})"),
+            std::vector<std::string>{
+                "name: \"envoy-header\" is reserved for per-request header triggers"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1.5})"),
             std::vector<std::string>{"max_active: expected an integer, got float"});
   EXPECT_EQ(json_errors(R"({"name": "x", "faults": [{"type": "abort"}], "max_active": 1e300})"),

@@ -172,6 +172,25 @@ TEST(LoadConfig, EmptyFileGetsDefaults) {
   EXPECT_TRUE(config.experiments.empty());
 }
 
+// SPEC §10.1: off by default; the prefix is kept in lower case for matching.
+TEST(LoadConfig, EnvoyHeaders) {
+  const Config defaults = load_ok("");
+  EXPECT_FALSE(defaults.envoy_headers.enabled);
+  EXPECT_EQ(defaults.envoy_headers.prefix, "x-envoy");
+  EXPECT_EQ(defaults.envoy_headers.abort_percentage, 100.0);
+  EXPECT_TRUE(defaults.envoy_headers.strip);
+  const Config config = load_ok(
+      "[triggers.envoy_headers]\nenabled = true\nprefix = \"X-Mesh\"\nabort_percentage = 12.5\n"
+      "delay_percentage = 0\nthroughput_percentage = 50\nstrip = false\n");
+  EXPECT_TRUE(config.envoy_headers.enabled);
+  EXPECT_EQ(config.envoy_headers.prefix, "x-mesh");
+  EXPECT_EQ(config.envoy_headers.abort_percentage, 12.5);
+  EXPECT_EQ(config.envoy_headers.delay_percentage, 0.0);
+  EXPECT_EQ(config.envoy_headers.throughput_percentage, 50.0);
+  EXPECT_FALSE(config.envoy_headers.strip);
+  EXPECT_FALSE(config.header_triggers.enabled);
+}
+
 TEST(LoadConfig, ListenerAndExperimentDefaults) {
   Config config = load_ok(R"(
 [[listeners]]
@@ -339,6 +358,14 @@ const BadConfig kBadConfigs[] = {
       "test.toml:5:29: triggers.headers.allow_from[1]: invalid CIDR \"10.1.0.0/8\": host bits "
       "are set below the prefix; did you mean \"10.0.0.0/8\"?",
       "test.toml:7:1: triggers.headers.annotat: unknown key (did you mean \"annotate\"?)"}},
+    {"envoy_headers",
+     "[triggers.envoy_headers]\nprefix = \"x-envoy-\"\nabort_percentage = 101.0\n"
+     "delay_percentage = -1\nstrp = false\n",
+     {"test.toml:2:1: triggers.envoy_headers.prefix: expected a header name prefix like "
+      "\"x-envoy\" (letters, digits, '-' and '_', not ending in '-'), got \"x-envoy-\"",
+      "test.toml:3:1: triggers.envoy_headers.abort_percentage: must be between 0 and 100",
+      "test.toml:4:1: triggers.envoy_headers.delay_percentage: must be between 0 and 100",
+      "test.toml:5:1: triggers.envoy_headers.strp: unknown key (did you mean \"strip\"?)"}},
     {"listeners_not_array",
      "listeners = \"web\"\n",
      {"test.toml:1:1: listeners: expected an array of tables ([[listeners]]), got string"}},

@@ -5,6 +5,7 @@ faultline_add_test(NAME unit_faults LABEL unit
     unit/faults_match_test.cc
     unit/faults_decide_test.cc
     unit/faults_header_triggers_test.cc
+    unit/faults_envoy_headers_test.cc
     unit/faults_path_index_test.cc
     unit/faults_latency_distribution_test.cc
     unit/faults_tls_test.cc

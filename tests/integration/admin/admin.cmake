@@ -14,7 +14,8 @@ set(FAULTLINE_ADMIN_TESTS
   ctl
   reload_restart
   events_signal_expiry
-  hostile_clients)
+  hostile_clients
+  ctl_add)
 set(FAULTLINE_PENDING_ADMIN_TESTS)
 # Timing-tight tests run alone so that a parallel ctest cannot skew their clocks.
 set(FAULTLINE_SERIAL_ADMIN_TESTS halt live_changes)
