@@ -298,7 +298,7 @@ void access(const RequestRecord& r) {
     fmt::format_to(out, R"("id":"{:08x}-{}-{}","listener":")", g_process_tag, r.worker, r.id);
     json_escape(r.listener, line);
     fmt::format_to(out, R"(","protocol":"{}","client":"{}")", r.protocol, r.client);
-    if (r.protocol == "http") {
+    if (r.protocol != "tcp") {
       append(line, R"(,"method":")");
       json_escape(r.method, line);
       append(line, R"(","path":")");
@@ -316,7 +316,7 @@ void access(const RequestRecord& r) {
     json_faults(line, r.faults);
   } else {
     fmt::format_to(out, "{} {} ", r.listener, r.client.empty() ? std::string_view("-") : r.client);
-    if (r.protocol == "http") {
+    if (r.protocol != "tcp") {
       fmt::format_to(out, "{} {} ", r.method.empty() ? std::string_view("-") : r.method,
                      r.path.empty() ? std::string_view("-") : r.path);
       append_code(line, r.status);

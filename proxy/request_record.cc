@@ -32,7 +32,8 @@ std::string_view ending_name(Ending ending) {
 }
 
 void finish_record(ListenerStats& stats, const RequestRecord& record) {
-  if (record.protocol == "http")
+  // Every HTTP exchange, HTTP/1.1 or an HTTP/2 stream; a TCP connection is not a request.
+  if (record.protocol != "tcp")
     stats.record(record.status, record.injected, record.total_us, !record.faults.empty());
   if (log::access_enabled()) log::access(record);
 }

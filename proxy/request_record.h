@@ -34,7 +34,7 @@ struct RequestRecord {
   std::string_view client;  // peer address text
   uint64_t id = 0;          // per worker, see request_id()
   unsigned worker = 0;
-  std::string_view protocol = "http";  // "http" | "tcp"
+  std::string_view protocol = "http";  // "http" | "http2" | "tcp"
   std::string_view method;             // empty when the head never parsed
   std::string_view path;
   int status = 0;         // status of the response head the client received; 0 = none ("000")
