@@ -1,6 +1,7 @@
 #include "proxy/http2/session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -147,6 +148,7 @@ void Http2Session::drain() {
   nghttp2_submit_goaway(server_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(server_), NGHTTP2_NO_ERROR, nullptr,
                         0);
+  goaway_sent_ = true;
   pump();
 }
 
@@ -338,8 +340,48 @@ void Http2Session::pump() {
   in_pump_ = false;
   if (closing_) return;
   if (!nghttp2_session_want_read(server_) && !nghttp2_session_want_write(server_) &&
+      client_.queued() == 0) {
+    close();
+    return;
+  }
+  // After our GOAWAY (drain, goaway fault) the connection ends with its last stream.
+  if (goaway_sent_ && streams_.empty() && !nghttp2_session_want_write(server_) &&
       client_.queued() == 0)
     close();
+}
+
+namespace {
+// SPEC §8: at most safety.max_goaway_per_second goaway faults per process (Go clients
+// reconnect in a tight loop). One word: the second in the high half, the count in the low.
+std::atomic<uint64_t> g_goaway_window{0};
+
+bool take_goaway_token(uint32_t per_second) {
+  const uint64_t second = uv_hrtime() / 1'000'000'000;
+  uint64_t seen = g_goaway_window.load(std::memory_order_relaxed);
+  for (;;) {
+    const uint64_t count = (seen >> 32) == second ? (seen & 0xffffffffu) : 0;
+    if (count >= per_second) return false;
+    const uint64_t next = (second << 32) | (count + 1);
+    if (g_goaway_window.compare_exchange_weak(seen, next, std::memory_order_relaxed)) return true;
+  }
+}
+}  // namespace
+
+// The goaway fault: once per connection, within the process-wide rate. Graceful: the last
+// processed stream id (this one included), open streams finish; otherwise 0, and the
+// connection closes once the GOAWAY is out.
+void Http2Session::goaway_fault(const faults::Plan& plan) {
+  if (goaway_fault_done_) return;
+  goaway_fault_done_ = true;
+  if (!take_goaway_token(snapshot_->config->safety.max_goaway_per_second)) return;
+  const uint32_t code = static_cast<uint32_t>(plan.goaway_code);
+  if (plan.goaway_graceful) {
+    nghttp2_submit_goaway(server_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(server_), code, nullptr, 0);
+    goaway_sent_ = true;
+    return;
+  }
+  nghttp2_session_terminate_session2(server_, 0, code);
 }
 
 // ---------------------------------------------------------------- nghttp2 callbacks
@@ -600,6 +642,8 @@ void Http2Session::request_head(H2Stream& s) {
     return;
   }
   const faults::Plan& plan = s.executor.plan();
+  if (plan.goaway) goaway_fault(plan);
+  if (closing_) return;
   if (!plan.bad_request.empty() && s.grpc) {
     // A malformed x-chaos-* header on a gRPC call: INVALID_ARGUMENT naming the header.
     grpc_trailers_only(s, 3, plan.bad_request);

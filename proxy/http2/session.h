@@ -96,6 +96,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   void upstream_failed(bool timeout);
   void fail_stream(H2Stream& s, bool timeout);
   void grpc_trailers_only(H2Stream& s, int grpc_status, std::string_view message);
+  void goaway_fault(const faults::Plan& plan);
   void maybe_free(H2Stream& s);
   void finish_record(H2Stream& s);
   void pump();  // sends what both nghttp2 sessions have to send; closes when all is done
@@ -120,6 +121,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   bool up_connected_ = false;
   bool up_failed_ = false;
   bool in_pump_ = false;
+  bool goaway_sent_ = false;             // graceful GOAWAY out: close with the last stream
+  bool goaway_fault_done_ = false;       // the goaway fault applies once per connection
   std::vector<int32_t> pending_resets_;  // client stream ids whose reset after bytes is due
   int pending_closes_ = 0;
 };

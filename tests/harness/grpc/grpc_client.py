@@ -8,6 +8,8 @@
           "size": len(response), "trailers": {...}}  (payloads too large for argv)
   grpc_client.py TARGET stream COUNT SIZE [k=v ...]
       -> {"code": ..., "messages": [sha256 hex of each], "sizes": [...], "trailers": {...}}
+  grpc_client.py TARGET slow MS [k=v ...]
+      -> {"code": ..., "details": ..., "ms": elapsed}  (the upstream answers after MS)
   grpc_client.py TARGET tally N [k=v ...]
       -> {"codes": {"OK": n, "UNAVAILABLE": m, ...}}   (N sequential unary calls, one channel)
   grpc_client.py TARGET race SLOW_MS [k=v ...]
@@ -78,6 +80,14 @@ def main():
             pass
         out = {"code": call.code().name, "details": call.details() or "", "messages": messages,
                "sizes": sizes, "trailers": dict(call.trailing_metadata() or ())}
+    elif cmd == "slow":
+        start = time.monotonic()
+        try:
+            slow(sys.argv[3].encode(), metadata=metadata(sys.argv[4:]), timeout=60)
+            out = {"code": "OK", "details": ""}
+        except grpc.RpcError as e:
+            out = {"code": e.code().name, "details": e.details() or ""}
+        out["ms"] = (time.monotonic() - start) * 1000
     elif cmd == "tally":
         codes = {}
         for _ in range(int(sys.argv[3])):
