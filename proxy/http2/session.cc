@@ -52,6 +52,28 @@ std::string grpc_percent_encode(std::string_view text) {
   return out;
 }
 
+// What nghttp2 enforces itself: past it, a connection error. Ours (`limit`) comes first.
+uint32_t nghttp2_streams_limit(uint32_t limit) {
+  return limit * 2 + 16;
+}
+
+// Rewrites SETTINGS_MAX_CONCURRENT_STREAMS in the server's first SETTINGS frame, at the start
+// of `bytes` (nghttp2 sends it before anything else), to `limit`.
+void advertise_streams_limit(std::string& bytes, uint32_t limit) {
+  if (bytes.size() < 9 || bytes[3] != NGHTTP2_SETTINGS || (bytes[4] & NGHTTP2_FLAG_ACK)) return;
+  const size_t length = (size_t{static_cast<uint8_t>(bytes[0])} << 16) |
+                        (size_t{static_cast<uint8_t>(bytes[1])} << 8) |
+                        static_cast<uint8_t>(bytes[2]);
+  if (bytes.size() < 9 + length) return;
+  for (size_t at = 9; at + 6 <= 9 + length; at += 6) {
+    const uint16_t id = static_cast<uint16_t>((static_cast<uint8_t>(bytes[at]) << 8) |
+                                              static_cast<uint8_t>(bytes[at + 1]));
+    if (id != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+    for (int i = 0; i < 4; ++i)
+      bytes[at + 2 + i] = static_cast<char>((limit >> (24 - 8 * i)) & 0xff);
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- lifecycle
@@ -89,8 +111,13 @@ void Http2Session::start(int fd, std::string_view bytes) {
   nghttp2_option_del(option);
 
   const uint32_t window = static_cast<uint32_t>(cfg.h2_initial_window.bytes);
+  // nghttp2 1.52 ends the connection (GOAWAY PROTOCOL_ERROR) when a client exceeds the limit
+  // it acknowledged; SPEC §8 wants that stream refused (RFC 9113 §5.1.2 allows either). So
+  // nghttp2 is told a looser limit, the client sees the configured one (patched into our first
+  // SETTINGS frame on its way out) and on_begin_headers refuses the streams beyond it.
+  max_streams_ = cfg.h2_max_concurrent_streams;
   const nghttp2_settings_entry to_client[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg.h2_max_concurrent_streams},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, nghttp2_streams_limit(max_streams_)},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(cfg.max_header_bytes.bytes)},
   };
@@ -321,6 +348,10 @@ void Http2Session::pump() {
       }
       if (!batch.empty()) {
         produced = true;
+        if (side == 0 && !settings_patched_) {
+          settings_patched_ = true;
+          advertise_streams_limit(batch, max_streams_);
+        }
         socket.write(std::move(batch));
       }
     }
@@ -396,6 +427,13 @@ int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* fra
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
   const int32_t id = frame->hd.stream_id;
+  if (self->open_client_streams_ >= self->max_streams_) {
+    // Beyond h2_max_concurrent_streams: refused, never seen by the rest of the session (its
+    // headers and data find no stream and are dropped).
+    nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
+  ++self->open_client_streams_;
   auto s = std::make_unique<H2Stream>(*self, id);
   s->snapshot = self->worker_.snapshot();
   s->start_us = now_us();
@@ -511,6 +549,7 @@ int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32
   if (s == nullptr) return 0;
   if (self->is_client(ng)) {
     s->client_closed = true;
+    --self->open_client_streams_;
     if (s->up_id >= 0 && !s->up_closed)
       nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
     if (s->timer) uv_timer_stop(s->timer);

@@ -121,6 +121,9 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   bool up_connected_ = false;
   bool up_failed_ = false;
   bool in_pump_ = false;
+  uint32_t max_streams_ = 0;          // h2_max_concurrent_streams, as the client sees it
+  uint32_t open_client_streams_ = 0;  // streams the client has open (not refused)
+  bool settings_patched_ = false;
   bool goaway_sent_ = false;             // graceful GOAWAY out: close with the last stream
   bool goaway_fault_done_ = false;       // the goaway fault applies once per connection
   std::vector<int32_t> pending_resets_;  // client stream ids whose reset after bytes is due

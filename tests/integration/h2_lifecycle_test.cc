@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "h2_frames.h"
 #include "h2_support.h"
 
 namespace faultline::harness {
@@ -119,6 +120,64 @@ TEST(H2Lifecycle, SigtermDrainLetsAnOpenStreamFinish) {
   ASSERT_TRUE(exit.has_value()) << "still running after the stream finished";
   EXPECT_TRUE(exit->exited && exit->code == 0) << exit->str();
   proxy.forget_exit_check();
+}
+
+}  // namespace
+}  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// A client that opens more streams than h2_max_concurrent_streams gets RST_STREAM
+// (REFUSED_STREAM) for the extra one; the streams within the limit and the connection live on.
+void expect_refused_beyond_the_limit(bool ack_settings) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.address(), "h2_max_concurrent_streams = 2"));
+  RawClient client(proxy.listener("main"));
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.send(std::string(h2::kPreface) + h2::frame(h2::kSettings, 0, 0, "")),
+            IoStatus::kOk);
+  if (ack_settings) {
+    auto first = h2::read_frames(client, Millis(5000), [](const std::vector<h2::Frame>& f) {
+      return !f.empty() && f.back().type == h2::kSettings && !(f.back().flags & h2::kAck);
+    });
+    ASSERT_FALSE(first.empty());
+    // The client is told the configured limit (SETTINGS_MAX_CONCURRENT_STREAMS, id 3).
+    const std::string& settings = first.back().payload;
+    uint32_t advertised = 0;
+    for (size_t at = 0; at + 6 <= settings.size(); at += 6) {
+      if (settings[at] != 0 || settings[at + 1] != 3) continue;
+      for (int i = 2; i < 6; ++i)
+        advertised = (advertised << 8) | static_cast<uint8_t>(settings[at + i]);
+    }
+    EXPECT_EQ(advertised, 2u);
+    ASSERT_EQ(client.send(h2::frame(h2::kSettings, h2::kAck, 0, "")), IoStatus::kOk);
+    std::this_thread::sleep_for(200ms);  // the proxy has taken the ACK: the limit is in force
+  }
+  // Three requests whose bodies never end: three open streams, one too many.
+  ASSERT_EQ(client.send(h2::post_headers(1) + h2::post_headers(3) + h2::post_headers(5)),
+            IoStatus::kOk);
+  auto frames = h2::read_frames(client, Millis(5000), [](const std::vector<h2::Frame>& f) {
+    return f.back().type == h2::kRstStream || f.back().type == h2::kGoaway;
+  });
+  bool refused = false;
+  for (const auto& f : frames) {
+    EXPECT_NE(f.type, h2::kGoaway) << "the connection was ended, code " << f.code();
+    EXPECT_FALSE(f.type == h2::kRstStream && f.stream != 5) << "stream " << f.stream << " reset";
+    if (f.type == h2::kRstStream && f.stream == 5) {
+      EXPECT_EQ(f.code(), 0x7u) << "RST_STREAM code";
+      refused = true;
+    }
+  }
+  EXPECT_TRUE(refused) << "no RST_STREAM for stream 5 among " << frames.size() << " frames";
+}
+
+TEST(H2Limits, StreamsBeyondTheLimitAreRefusedBeforeTheSettingsAck) {
+  expect_refused_beyond_the_limit(false);
+}
+
+TEST(H2Limits, StreamsBeyondTheLimitAreRefusedAfterTheSettingsAck) {
+  expect_refused_beyond_the_limit(true);
 }
 
 }  // namespace
