@@ -306,6 +306,7 @@ void access(const RequestRecord& r) {
       fmt::format_to(out, R"(","status":{},"code":")", r.status);
       append_code(line, r.status);
       line.push_back('"');
+      if (r.grpc_status >= 0) fmt::format_to(out, R"(,"grpc_status":{})", r.grpc_status);
     } else {
       fmt::format_to(out, R"(,"bytes_in":{})", r.bytes_in);
     }
@@ -320,6 +321,7 @@ void access(const RequestRecord& r) {
       fmt::format_to(out, "{} {} ", r.method.empty() ? std::string_view("-") : r.method,
                      r.path.empty() ? std::string_view("-") : r.path);
       append_code(line, r.status);
+      if (r.grpc_status >= 0) fmt::format_to(out, " grpc-status={}", r.grpc_status);
     } else {
       fmt::format_to(out, "tcp in={}B", r.bytes_in);
     }

@@ -34,7 +34,9 @@ std::string_view ending_name(Ending ending) {
 void finish_record(ListenerStats& stats, const RequestRecord& record) {
   // Every HTTP exchange, HTTP/1.1 or an HTTP/2 stream; a TCP connection is not a request.
   if (record.protocol != "tcp")
-    stats.record(record.status, record.injected, record.total_us, !record.faults.empty());
+    stats.record(record.status, record.injected, record.total_us, !record.faults.empty(),
+                 record.protocol == "http2");
+  if (record.grpc_status >= 0) stats.grpc_response(record.grpc_status);
   if (log::access_enabled()) log::access(record);
 }
 

@@ -143,7 +143,10 @@ void Http2Session::start(int fd, std::string_view bytes) {
 void Http2Session::close(bool reset) {
   if (closing_) return;
   closing_ = true;
-  for (auto& [id, s] : streams_) finish_record(*s);
+  for (auto& [id, s] : streams_) {
+    if (!s->client_closed) listener_.stats.h2_stream_closed();
+    finish_record(*s);
+  }
   // The nghttp2 sessions go before the streams they point at.
   nghttp2_session_del(server_);
   nghttp2_session_del(up_);
@@ -434,6 +437,7 @@ int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* fra
     return 0;
   }
   ++self->open_client_streams_;
+  self->listener_.stats.h2_stream_opened();
   auto s = std::make_unique<H2Stream>(*self, id);
   s->snapshot = self->worker_.snapshot();
   s->start_us = now_us();
@@ -550,6 +554,7 @@ int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32
   if (self->is_client(ng)) {
     s->client_closed = true;
     --self->open_client_streams_;
+    self->listener_.stats.h2_stream_closed();
     if (s->up_id >= 0 && !s->up_closed)
       nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
     if (s->timer) uv_timer_stop(s->timer);
@@ -890,6 +895,7 @@ void Http2Session::finish_record(H2Stream& s) {
   r.method = s.method;
   r.path = s.path;
   r.status = s.resp_submitted ? s.status : 0;
+  r.grpc_status = s.grpc ? s.grpc_status : -1;
   r.injected = s.injected;
   const bool complete = s.resp_submitted && s.resp_end && s.resp_body.size() == 0;
   r.ending = complete     ? Ending::kComplete

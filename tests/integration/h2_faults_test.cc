@@ -36,9 +36,20 @@ grpc_message = "injected by the test"
   // Each stream is one count: the injected trailers-only answers are 200s with injected=true.
   const std::string metrics = admin_get(proxy, "/metrics").body;
   const std::string injected =
-      R"(faultline_requests_total{listener="main",code="200",injected="true"} )" +
+      R"(faultline_requests_total{listener="main",code="200",injected="true",protocol="http2"} )" +
       std::to_string(unavailable) + "\n";
   EXPECT_NE(metrics.find(injected), std::string::npos) << metrics.substr(0, 3000);
+  // SPEC §8: the outcomes by grpc-status, as the client saw them.
+  EXPECT_NE(metrics.find(R"(faultline_grpc_responses_total{listener="main",grpc_status="14"} )" +
+                         std::to_string(unavailable) + "\n"),
+            std::string::npos)
+      << metrics.substr(0, 3000);
+  EXPECT_NE(metrics.find(R"(faultline_grpc_responses_total{listener="main",grpc_status="0"} )" +
+                         std::to_string(ok) + "\n"),
+            std::string::npos)
+      << metrics.substr(0, 3000);
+  EXPECT_NE(metrics.find("faultline_h2_streams_active{listener=\"main\"} 0\n"), std::string::npos)
+      << metrics.substr(0, 3000);
 }
 
 TEST(H2Faults, GrpcStatusHeaderTriggerIsATrailersOnlyAnswer) {
