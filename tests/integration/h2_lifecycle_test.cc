@@ -182,3 +182,96 @@ TEST(H2Limits, StreamsBeyondTheLimitAreRefusedAfterTheSettingsAck) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// nghttp -v's log lines that name a stream's response or its reset, with their times.
+std::string nghttp_frames(const Endpoint& to, const std::vector<std::string>& paths,
+                          const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {"nghttp", "-v"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const auto& p : paths) argv.push_back("http://" + to.str() + p);
+  return run_capture(argv, 30);
+}
+
+// The time nghttp printed on the first line containing `what`, in ms; -1 when none.
+double at_ms(const std::string& log, const std::string& what) {
+  size_t at = log.find(what);
+  if (at == std::string::npos) return -1;
+  size_t line = log.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return std::atof(log.c_str() + log.find('[', line) + 1) * 1000;
+}
+
+const char* kPerStreamFaults = R"(
+[[experiments]]
+name = "stall"
+[experiments.match]
+paths = ["/stall"]
+[[experiments.faults]]
+type = "stall"
+duration = "3s"
+[[experiments]]
+name = "late"
+[experiments.match]
+paths = ["/late"]
+[[experiments.faults]]
+type = "latency"
+delay = "3s"
+phase = "response"
+)";
+
+// nghttp numbers its streams 13, 15, ... in the order of the URLs.
+TEST(H2Streams, AStalledStreamDoesNotHoldItsNeighbour) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.dual_address(), "", kPerStreamFaults));
+  const std::string log = nghttp_frames(proxy.listener("main"), {"/stall", "/other"});
+  const double other = at_ms(log, "recv (stream_id=15) :status");
+  const double stalled = at_ms(log, "recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>");
+  ASSERT_GE(other, 0) << log;
+  ASSERT_GE(stalled, 0) << log;
+  EXPECT_GE(stalled, 3000) << log;
+  EXPECT_LT(other, 2000) << "the neighbour waited for the stall\n" << log;
+}
+
+TEST(H2Streams, AResponseDelayHoldsOnlyItsStream) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.dual_address(), "", kPerStreamFaults));
+  const std::string log = nghttp_frames(proxy.listener("main"), {"/late", "/other"});
+  const double late = at_ms(log, "recv (stream_id=13) :status");
+  const double other = at_ms(log, "recv (stream_id=15) :status");
+  ASSERT_GE(late, 0) << log;
+  ASSERT_GE(other, 0) << log;
+  EXPECT_GE(late, 3000) << log;
+  EXPECT_LT(other, 2000) << "the neighbour waited for the delay\n" << log;
+}
+
+TEST(H2Streams, HeaderListOverMaxHeaderBytesIs431) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.dual_address(), "max_header_bytes = \"4KiB\""));
+  const std::string log =
+      nghttp_frames(proxy.listener("main"), {"/big"}, {"-H", "x-big: " + std::string(6000, 'a')});
+  EXPECT_NE(log.find("recv (stream_id=13) :status: 431"), std::string::npos) << log;
+}
+
+TEST(H2Streams, AnIdleConnectionClosesAfterIdleTimeout) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.address(), "idle_timeout = \"1s\""));
+  RawClient client(proxy.listener("main"));
+  ASSERT_TRUE(client.connected());
+  const auto start = Clock::now();
+  ASSERT_EQ(client.send(std::string(h2::kPreface) + h2::frame(h2::kSettings, 0, 0, "")),
+            IoStatus::kOk);
+  auto frames = h2::read_frames(client, Millis(15000), [](const std::vector<h2::Frame>& f) {
+    return f.back().type == h2::kGoaway;
+  });
+  const long ms = elapsed_ms(start);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames.back().type, h2::kGoaway) << "no GOAWAY before the connection ended";
+  EXPECT_GE(ms, 900);
+  EXPECT_LT(ms, 10000);
+}
+
+}  // namespace
+}  // namespace faultline::harness
