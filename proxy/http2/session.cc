@@ -707,6 +707,12 @@ void Http2Session::forward(H2Stream& s) {
                   false);
     return;
   }
+  if (s.snapshot->upstream_layer(listener_.index) != nullptr) {
+    // [listeners.upstream_tls]: the HTTP/2 upstream connection has no TLS (ALPN h2) yet, and
+    // the request must never go out in cleartext where the operator configured TLS.
+    respond_local(s, 502, "HTTP/2 requests to a TLS upstream are not supported yet\n", false);
+    return;
+  }
   connect_upstream();
   if (up_failed_) {
     fail_stream(s, false);

@@ -275,3 +275,28 @@ TEST(H2Streams, AnIdleConnectionClosesAfterIdleTimeout) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// [listeners.upstream_tls] without TLS on the HTTP/2 upstream connection: the stream gets a
+// 502 and nothing goes to the upstream in cleartext.
+TEST(H2Streams, NoCleartextToATlsUpstream) {
+  TcpUpstream upstream([](int fd, TcpUpstream& server) {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      server.count_received(static_cast<uint64_t>(n));
+    }
+  });
+  START_PROXY(proxy,
+              http_config(upstream.address(), "\n[listeners.upstream_tls]\nenabled = true\n"));
+  const std::string log = nghttp_frames(proxy.listener("main"), {"/secret"});
+  EXPECT_NE(log.find("recv (stream_id=13) :status: 502"), std::string::npos) << log;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(upstream.bytes_received(), 0u) << "bytes went to the TLS upstream in cleartext";
+}
+
+}  // namespace
+}  // namespace faultline::harness
