@@ -203,6 +203,8 @@ void Http2Session::release_faults() {
     s.fault_since_us = 0;
     if (wait == H2Stream::Wait::kResponseDelay)
       submit_response_head(s);
+    else if (wait == H2Stream::Wait::kBandwidth)
+      nghttp2_session_resume_data(server_, s.id);
     else
       forward(s);
   }
@@ -614,6 +616,22 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
     }
     length = static_cast<size_t>(std::min<uint64_t>(length, left));
   }
+  // bandwidth on this stream: what its token bucket admits now; the rest after a wait (the
+  // stream's window stays unreleased meanwhile, so the upstream slows down too).
+  if (s->executor.throttled(HttpFaultExecutor::kDown) && s->resp_body.size() > 0 &&
+      s->wait == H2Stream::Wait::kNone) {
+    const size_t want = std::min(length, s->resp_body.size());
+    const uint64_t admitted =
+        s->executor.admit(HttpFaultExecutor::kDown, want, uv_now(self->worker_.loop()));
+    if (admitted == 0) {
+      self->stream_wait(*s, H2Stream::Wait::kBandwidth,
+                        std::max<uint64_t>(1, s->executor.wait_ms(HttpFaultExecutor::kDown, want)));
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    length = static_cast<size_t>(admitted);
+  } else if (s->wait == H2Stream::Wait::kBandwidth) {
+    return NGHTTP2_ERR_DEFERRED;
+  }
   size_t n = s->resp_body.take(buf, length);
   if (n > 0 && s->cut_after > 0 && !s->messages_cut) {
     // after_messages: let K whole messages through, then end with the planned status.
@@ -874,6 +892,9 @@ void Http2Session::on_stream_timer(uv_timer_t* t) {
       break;
     case H2Stream::Wait::kResponseDelay:
       self.submit_response_head(*s);
+      break;
+    case H2Stream::Wait::kBandwidth:
+      nghttp2_session_resume_data(self.server_, s->id);
       break;
     case H2Stream::Wait::kNone:
       break;

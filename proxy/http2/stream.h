@@ -47,7 +47,7 @@ struct GrpcFramer {
 };
 
 struct H2Stream final : private HttpFaultExecutor::Hooks {
-  enum class Wait : uint8_t { kNone, kRequestDelay, kStall, kResponseDelay };
+  enum class Wait : uint8_t { kNone, kRequestDelay, kStall, kResponseDelay, kBandwidth };
 
   H2Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
   ~H2Stream();

@@ -129,3 +129,26 @@ after_messages = 3
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// bandwidth per stream (SPEC §8): 200 KB of streamed messages at 64 KiB/s take about 3 s and
+// arrive intact; the same call without the header is not held back.
+TEST(H2Faults, BandwidthThrottlesOneStream) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.address(), "", kTriggers));
+  auto start = Clock::now();
+  auto slow =
+      grpc_call(proxy.listener("main"), {"stream", "10", "20000", "x-chaos-bandwidth=64KiB/s"});
+  const long slow_ms = elapsed_ms(start);
+  EXPECT_EQ(slow["code"], "OK") << slow.dump().substr(0, 400);
+  ASSERT_EQ(slow["messages"].size(), 10u);
+  auto direct = grpc_call(upstream.endpoint(), {"stream", "10", "20000"});
+  EXPECT_TRUE(slow["messages"] == direct["messages"]) << "a throttled message differs";
+  // 200,000 bytes at 65,536 B/s is 3 s; the first bucket's burst may shorten it a little.
+  EXPECT_GE(slow_ms, 2000) << slow.dump().substr(0, 200);
+}
+
+}  // namespace
+}  // namespace faultline::harness
