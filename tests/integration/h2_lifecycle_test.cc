@@ -300,3 +300,20 @@ TEST(H2Streams, NoCleartextToATlsUpstream) {
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+// upstream_protocol = "http1": HTTP/2 requests are not converted (README): a 502 says so.
+TEST(H2Streams, UpstreamProtocolHttp1AnswersHttp2Requests502) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.dual_address(), "upstream_protocol = \"http1\""));
+  const std::string log = nghttp_frames(proxy.listener("main"), {"/x"});
+  EXPECT_NE(log.find("recv (stream_id=13) :status: 502"), std::string::npos) << log;
+  // HTTP/1.1 on the same listener goes through.
+  auto h1 = one_request(proxy.listener("main"), get_request("/plain", {{"Host", "x"}}));
+  EXPECT_EQ(h1.status(), 200) << h1;
+}
+
+}  // namespace
+}  // namespace faultline::harness
