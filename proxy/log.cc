@@ -304,7 +304,7 @@ void access(const RequestRecord& r) {
     fmt::format_to(out, R"("id":"{:08x}-{}-{}","listener":")", g_process_tag, r.worker, r.id);
     json_escape(r.listener, line);
     fmt::format_to(out, R"(","protocol":"{}","client":"{}")", r.protocol, r.client);
-    if (r.protocol == "http") {
+    if (r.protocol != "tcp") {
       append(line, R"(,"method":")");
       json_escape(r.method, line);
       append(line, R"(","path":")");
@@ -312,6 +312,7 @@ void access(const RequestRecord& r) {
       fmt::format_to(out, R"(","status":{},"code":")", r.status);
       append_code(line, r.status);
       line.push_back('"');
+      if (r.grpc_status >= 0) fmt::format_to(out, R"(,"grpc_status":{})", r.grpc_status);
     } else {
       fmt::format_to(out, R"(,"bytes_in":{})", r.bytes_in);
     }
@@ -322,10 +323,11 @@ void access(const RequestRecord& r) {
     json_faults(line, r.faults);
   } else {
     fmt::format_to(out, "{} {} ", r.listener, r.client.empty() ? std::string_view("-") : r.client);
-    if (r.protocol == "http") {
+    if (r.protocol != "tcp") {
       fmt::format_to(out, "{} {} ", r.method.empty() ? std::string_view("-") : r.method,
                      r.path.empty() ? std::string_view("-") : r.path);
       append_code(line, r.status);
+      if (r.grpc_status >= 0) fmt::format_to(out, " grpc-status={}", r.grpc_status);
     } else {
       fmt::format_to(out, "{} in={}B", r.protocol, r.bytes_in);
     }

@@ -19,6 +19,7 @@ struct MetricsSample {
     int code = 0;           // HTTP status; 0 = no response reached the client ("000")
     bool injected = false;  // the outcome came from a fault (abort status, reset, stall)
     uint64_t count = 0;
+    bool http2 = false;  // label protocol: "http2", else "http1" (SPEC §8)
   };
   struct Listener {
     std::string name;
@@ -40,6 +41,9 @@ struct MetricsSample {
     uint64_t upstream_tls_handshakes_ok = 0;
     uint64_t upstream_tls_handshakes_error = 0;
     uint64_t upstream_tls_resumed = 0;
+    // SPEC §8: responses by the grpc-status the client saw (0..16); open HTTP/2 streams.
+    uint64_t grpc_responses[17] = {};
+    int64_t h2_streams_active = 0;
   };
   struct Injected {
     std::string source;  // experiment name or "header"

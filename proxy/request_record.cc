@@ -34,8 +34,12 @@ std::string_view ending_name(Ending ending) {
 }
 
 void finish_record(ListenerStats& stats, const RequestRecord& record) {
-  if (record.protocol == "http")
-    stats.record(record.status, record.injected, record.total_us, !record.faults.empty());
+  // Every HTTP exchange, HTTP/1.1 or an HTTP/2 stream; a TCP connection or a faulted TLS
+  // handshake ("tls") is not a request.
+  if (record.protocol == "http" || record.protocol == "http2")
+    stats.record(record.status, record.injected, record.total_us, !record.faults.empty(),
+                 record.protocol == "http2");
+  if (record.grpc_status >= 0) stats.grpc_response(record.grpc_status);
   if (log::access_enabled()) log::access(record);
 }
 

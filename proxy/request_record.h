@@ -35,10 +35,11 @@ struct RequestRecord {
   std::string_view client;  // peer address text
   uint64_t id = 0;          // per worker, see request_id()
   unsigned worker = 0;
-  std::string_view protocol = "http";  // "http" | "tcp" | "tls" (a faulted TLS handshake)
+  std::string_view protocol = "http";  // "http" | "http2" | "tcp" | "tls" (a faulted handshake)
   std::string_view method;             // empty when the head never parsed
   std::string_view path;
   int status = 0;         // status of the response head the client received; 0 = none ("000")
+  int grpc_status = -1;   // the grpc-status the client received (HTTP/2 streams); -1 = none
   bool injected = false;  // a fault decided the outcome (abort status, reset, stall)
   Ending ending = Ending::kComplete;
   uint64_t bytes_in = 0;     // TCP: bytes from the client

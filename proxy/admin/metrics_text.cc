@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace faultline::proxy::admin {
@@ -79,21 +80,43 @@ std::string code_label(int code) {
 
 void render_requests(std::string& out, const MetricsSample& s) {
   family(out, "faultline_requests_total", "counter",
-         "Requests by listener, HTTP status code (000: no response) and whether a fault "
-         "decided the outcome.");
+         "Requests by listener, HTTP status code (000: no response), whether a fault "
+         "decided the outcome, and HTTP version (protocol http1 or http2).");
   for (const auto& l : s.listeners) {
-    std::map<std::pair<int, bool>, uint64_t> by_code;
+    std::map<std::tuple<int, bool, bool>, uint64_t> by_code;
     // The series a dashboard plots first exists from start-up (SPEC §7), not from the first
     // request: rate() needs a sample before the first increment.
-    if (l.http) by_code[{200, false}] += 0;
-    for (const auto& r : l.requests) by_code[{r.code, r.injected}] += r.count;
+    if (l.http) by_code[{200, false, false}] += 0;
+    for (const auto& r : l.requests) by_code[{r.code, r.injected, r.http2}] += r.count;
     for (const auto& [key, n] : by_code) {
-      const std::string code_text = code_label(key.first);
-      sample(
-          out, "faultline_requests_total",
-          {{"listener", l.name}, {"code", code_text}, {"injected", key.second ? "true" : "false"}},
-          n);
+      const auto& [code, injected, http2] = key;
+      const std::string code_text = code_label(code);
+      sample(out, "faultline_requests_total",
+             {{"listener", l.name},
+              {"code", code_text},
+              {"injected", injected ? "true" : "false"},
+              {"protocol", http2 ? "http2" : "http1"}},
+             n);
     }
+  }
+}
+
+// SPEC §8: gRPC outcomes as the client saw them, and open HTTP/2 streams.
+void render_grpc(std::string& out, const MetricsSample& s) {
+  family(out, "faultline_grpc_responses_total", "counter",
+         "gRPC responses by listener and the grpc-status the client received.");
+  for (const auto& l : s.listeners) {
+    if (!l.http) continue;
+    for (int g = 0; g < 17; ++g) {
+      if (l.grpc_responses[g] == 0) continue;
+      sample(out, "faultline_grpc_responses_total",
+             {{"listener", l.name}, {"grpc_status", std::to_string(g)}}, l.grpc_responses[g]);
+    }
+  }
+  family(out, "faultline_h2_streams_active", "gauge", "HTTP/2 streams open, by listener.");
+  for (const auto& l : s.listeners) {
+    if (!l.http) continue;
+    sample(out, "faultline_h2_streams_active", {{"listener", l.name}}, l.h2_streams_active);
   }
 }
 
@@ -254,6 +277,7 @@ std::string render_metrics(const MetricsSample& s) {
   std::string out;
   out.reserve(4096);
   render_requests(out, s);
+  render_grpc(out, s);
   render_durations(out, s);
   render_listener_gauges(out, s);
   render_tls(out, s);

@@ -1,13 +1,17 @@
 #include "proxy/control/listener_protocols.h"
 
 #include "proxy/http/listener.h"
+#include "proxy/http2/handoff.h"
 #include "proxy/tcp/listener.h"
 
 namespace faultline::proxy {
 
 std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerListener& listener) {
-  if (listener.protocol == config::Protocol::kHttp)
-    return std::make_unique<HttpListener>(worker, listener);
+  if (listener.protocol == config::Protocol::kHttp) {
+    auto http = std::make_unique<HttpListener>(worker, listener);
+    http->set_preface_handoff(make_http2_handoff(worker, listener));  // h2c (SPEC §8)
+    return http;
+  }
   return std::make_unique<TcpListener>(worker, listener);
 }
 

@@ -134,6 +134,8 @@ HttpCodec::Result HttpCodec::request_head(const char* p, size_t n) {
   size_t feed = std::min(n, head_.room());
   llhttp_errno_t err = llhttp_execute(&parser_, p, feed);
   size_t used = err == HPE_OK ? feed : static_cast<size_t>(llhttp_get_error_pos(&parser_) - p);
+  // llhttp stops right after "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (h2c prior knowledge).
+  if (err == HPE_PAUSED_H2_UPGRADE) return {Event::kH2Preface, used};
   if (!head_.consumed(p, used)) return fail(400, head_.problem(), used);
   if (err == HPE_OK) {
     if (head_.room() > 0) return {Event::kMore, used};  // the head continues in the next read

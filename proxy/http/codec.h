@@ -25,12 +25,13 @@ class HttpCodec final {
 
   // Where a call to execute() stopped.
   enum class Event : uint8_t {
-    kMore,      // every byte given was consumed; the message goes on in the next bytes
-    kHead,      // a request head or a final response head is complete (head(), method(), ...)
-    kInterim,   // responses: a 1xx other than 101 is complete; parsing goes on after it
-    kComplete,  // the message is complete; the next one may follow
-    kUpgrade,   // the message is complete and llhttp stopped: what follows is another protocol
-    kError,     // the message cannot be relayed: error_status() and error_reason() say why
+    kMore,       // every byte given was consumed; the message goes on in the next bytes
+    kHead,       // a request head or a final response head is complete (head(), method(), ...)
+    kInterim,    // responses: a 1xx other than 101 is complete; parsing goes on after it
+    kComplete,   // the message is complete; the next one may follow
+    kUpgrade,    // the message is complete and llhttp stopped: what follows is another protocol
+    kError,      // the message cannot be relayed: error_status() and error_reason() say why
+    kH2Preface,  // requests: the bytes so far ended the HTTP/2 connection preface ("PRI * ...")
   };
   struct Result {
     Event event;

@@ -15,6 +15,16 @@ void HttpFaultExecutor::adopt(faults::Plan&& plan) {
 void HttpFaultExecutor::carry_out(uint64_t now_ms, uint64_t idle_timeout_ms) {
   const faults::Plan& plan = plan_;
   if (!plan.bad_request.empty()) {
+    if (hooks_.request_is_grpc()) {
+      // SPEC §8: a gRPC caller gets INVALID_ARGUMENT naming the header, not a 400.
+      std::string message(plan.bad_request);
+      while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+        message.pop_back();
+      hooks_.fault_respond(
+          200, {}, "grpc-status: 3\r\ngrpc-message: " + grpc_percent_encode(message) + "\r\n",
+          "application/grpc");
+      return;
+    }
     hooks_.fault_refuse(plan.bad_request);
     return;
   }

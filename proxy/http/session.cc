@@ -4,10 +4,13 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cstring>
 
 #include "proxy/fault_decision.h"
 #include "proxy/http/grpc.h"
+#include "proxy/http/listener.h"
 #include "proxy/http/upstream.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
@@ -20,6 +23,19 @@ namespace {
 constexpr uint64_t kLingerMs = 2000;
 constexpr uint64_t kResetAtConnectMs = 50;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// An Upgrade header offering h2c (any case, any position in the list).
+bool names_h2c(std::string_view upgrade) {
+  for (size_t i = 0; i + 3 <= upgrade.size(); ++i) {
+    if ((upgrade[i] == 'h' || upgrade[i] == 'H') && upgrade[i + 1] == '2' &&
+        (upgrade[i + 2] == 'c' || upgrade[i + 2] == 'C') &&
+        (i == 0 || upgrade[i - 1] == ',' || upgrade[i - 1] == ' ' || upgrade[i - 1] == '\t') &&
+        (i + 3 == upgrade.size() || upgrade[i + 3] == ',' || upgrade[i + 3] == ' ' ||
+         upgrade[i + 3] == '\t'))
+      return true;
+  }
+  return false;
+}
 
 uint64_t now_us() {
   return uv_hrtime() / 1000;
@@ -126,7 +142,9 @@ void HttpSession::close(bool reset) {
   client_read_slot_.release(worker_.slabs());
   worker_.remove(this);
   listener_.stats.connection_closed();
-  worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
+  // A socket handed to the HTTP/2 session keeps its slot: that session gives it back.
+  if (!handed_off_)
+    worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
   pending_closes_ = 3;
   client_.close(on_close, reset);  // RST instead of FIN when `reset`
   uv_close(client_timer_.handle(), on_close);
@@ -402,6 +420,10 @@ void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
         if (n == 0) return;
         HttpCodec::Result r = req_codec_.execute(p, n);
         if (r.event == HttpCodec::Event::kMore) return;  // the head continues in the next read
+        if (r.event == HttpCodec::Event::kH2Preface) {
+          hand_off_h2(p + r.used, n - r.used);
+          return;
+        }
         if (r.event != HttpCodec::Event::kHead) {
           reject(req_codec_.error_status(), req_codec_.error_reason());
           return;
@@ -474,7 +496,32 @@ void HttpSession::request_complete() {
   maybe_finish_exchange();
 }
 
+// The connection opened with the HTTP/2 preface (h2c prior knowledge): the HTTP/2 session takes
+// a duplicate of the socket and the bytes read after the preface; this session closes its own
+// descriptor without a trace in the access log (no HTTP/1.1 request was made). A TLS
+// connection cannot be handed over this way (its state lives in the layer): it gets a 400.
+void HttpSession::hand_off_h2(const char* rest, size_t n) {
+  static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  PrefaceHandoff* h2 = listener_.handler
+                           ? static_cast<HttpListener&>(*listener_.handler).preface_handoff()
+                           : nullptr;
+  uv_os_fd_t fd = -1;
+  int copy = -1;
+  if (h2 == nullptr || served_ || client_.layered() || uv_fileno(client_.handle(), &fd) != 0 ||
+      (copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+    reject(400, "unexpected HTTP/2 connection preface\n");
+    return;
+  }
+  std::string bytes(kPreface);
+  bytes.append(rest, n);
+  exchange_open_ = false;
+  handed_off_ = true;
+  close();
+  h2->take(copy, bytes);
+}
+
 void HttpSession::on_request_head() {
+  served_ = true;
   client_timer_.stop();
   method_ = req_codec_.method();
   method_known_ = true;
@@ -485,6 +532,10 @@ void HttpSession::on_request_head() {
   // or local) ends the connection, and it closes right after that response (SPEC §7).
   if (!client_keep_alive_) close_after_ = true;
   upgrade_requested_ = req_codec_.upgrade();
+  // Upgrade: h2c is neither honoured nor forwarded (SPEC §8: through a proxy it would be a
+  // tunnel no fault sees); the request goes on as plain HTTP/1.1 without the Upgrade header,
+  // and the connection closes after it, as after any upgrade the upstream refused.
+  h2c_refused_ = upgrade_requested_ && names_h2c(req_codec_.head().find("upgrade"));
   resp_ = Resp::kNone;
   resp_bytes_ = 0;
   status_ = 0;
@@ -695,7 +746,7 @@ void HttpSession::upstream_ready() {
   if (const faults::Snapshot* faults = snapshot_->faults.get();
       faults && faults->envoy.enabled && faults->envoy.strip)
     o.strip_prefix = faults->envoy.fault_prefix;
-  o.keep_upgrade = upgrade_requested_;
+  o.keep_upgrade = upgrade_requested_ && !h2c_refused_;
   if (cfg.forwarded_for) o.forwarded_for = client_addr_;
   size_t len = write_request_head(req_codec_.head(),
                                   llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,
@@ -905,8 +956,8 @@ void HttpSession::process_upstream(Slab* slab, const char* p, size_t n) {
 
 bool HttpSession::on_response_head() {
   status_ = resp_codec_.status_code();
-  resp_upgrade_ = status_ == 101 && upgrade_requested_;
-  if (status_ == 101 && !upgrade_requested_) {
+  resp_upgrade_ = status_ == 101 && upgrade_requested_ && !h2c_refused_;
+  if (status_ == 101 && !resp_upgrade_) {
     upstream_failed(UV_EPROTO, false);
     return false;
   }

@@ -120,6 +120,7 @@ class HttpSession final : public Connection,
   void process_client(Slab* slab, const char* p, size_t n);
   void begin_request();
   void on_request_head();
+  void hand_off_h2(const char* rest, size_t n);
   void carry_out_plan();
   void connect_upstream();
   void upstream_ready();
@@ -193,6 +194,9 @@ class HttpSession final : public Connection,
   bool dechunk_ = false;         // HTTP/1.0 client and a chunked response
   bool upgrade_requested_ = false;
   bool resp_upgrade_ = false;
+  bool h2c_refused_ = false;  // Upgrade: h2c, neither honoured nor forwarded (SPEC §8)
+  bool served_ = false;       // a request head was seen: an HTTP/2 preface now is an error
+  bool handed_off_ = false;   // the socket went to the HTTP/2 session, with its connection slot
   bool client_http10_ = false;
   bool client_keep_alive_ = true;
   bool is_head_ = false;

@@ -246,11 +246,15 @@ TEST_F(AccessLog, NamesEachFaultItsSourceAndTellsInjectedFromRealErrors) {
 
   // The metric tells injected from real 503s.
   const std::string text = scrape();
-  EXPECT_NE(text.find(R"(faultline_requests_total{listener="main",code="503",injected="true"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          R"(faultline_requests_total{listener="main",code="503",injected="true",protocol="http1"} 1)"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find(R"(faultline_requests_total{listener="main",code="503",injected="false"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          R"(faultline_requests_total{listener="main",code="503",injected="false",protocol="http1"} 1)"),
+      std::string::npos)
       << text;
 }
 
@@ -290,7 +294,8 @@ TEST_F(AccessLog, ResetsAndStallsAreLoggedAndCountedAs000) {
   std::string text;
   EXPECT_TRUE(eventually([&] {
     text = scrape();
-    return text.find(R"(faultline_requests_total{listener="main",code="000",injected="true"} 2)") !=
+    return text.find(
+               R"(faultline_requests_total{listener="main",code="000",injected="true",protocol="http1"} 2)") !=
            std::string::npos;
   })) << text;
 }
@@ -386,7 +391,7 @@ TEST_F(AccessLog, AnUpstreamThatDiesMidResponseIsLoggedAs000) {
   EXPECT_TRUE(eventually([&] {
     text = scrape();
     return text.find(
-               R"(faultline_requests_total{listener="main",code="000",injected="false"} 1)") !=
+               R"(faultline_requests_total{listener="main",code="000",injected="false",protocol="http1"} 1)") !=
            std::string::npos;
   })) << text;
 }

@@ -68,5 +68,23 @@ TEST(H2GrpcOverHttp1, HeaderTriggerAbortsAGrpcCall) {
   EXPECT_EQ(up.requests_seen(), 0u);
 }
 
+TEST(H2GrpcOverHttp1, BadGrpcStatusHeaderIsInvalidArgumentForGrpcAnd400Otherwise) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", header_triggers()));
+  auto r = one_request(proxy.listener("main"),
+                       grpc_request("/pkg.Svc/Call", {{"x-chaos-grpc-status", "99"}}));
+  ASSERT_TRUE(r.complete()) << r;
+  EXPECT_EQ(r.status(), 200) << r;
+  ASSERT_TRUE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(*r.head.find("grpc-status"), "3");
+  ASSERT_TRUE(r.head.has("grpc-message")) << r;
+  EXPECT_NE(r.head.find("grpc-message")->find("x-chaos-grpc-status"), std::string::npos) << r;
+
+  auto plain = one_request(proxy.listener("main"),
+                           get_request("/pkg.Svc/Call", {{"x-chaos-grpc-status", "99"}}));
+  EXPECT_EQ(plain.status(), 400) << plain;
+  EXPECT_EQ(up.requests_seen(), 0u);
+}
+
 }  // namespace
 }  // namespace faultline::harness

@@ -91,8 +91,10 @@ faultline_add_test(NAME integration_fault_envoy_headers LABEL integration TIMEOU
 add_dependencies(integration_fault_envoy_headers faultline)
 
 # HTTP/2 and gRPC (issue 10, SPEC §8): the config keys through `faultline check`, gRPC aborts
-# of requests that arrive over HTTP/1.1.
-foreach(area h2_config_check h2_grpc_http1_abort)
+# of requests that arrive over HTTP/1.1, and HTTP/2 with real clients (python3-grpcio, nghttp,
+# curl) against a real gRPC upstream (tests/harness/grpc/).
+foreach(area h2_config_check h2_grpc_http1_abort h2_passthrough h2_faults h2_lifecycle
+    h2_memory)
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
   add_dependencies(integration_${area} faultline)

@@ -25,6 +25,10 @@ MetricsSample known_sample() {
   l.connections_active = 4;
   l.upstream_errors_connect = 1;
   l.upstream_errors_timeout = 2;
+  l.requests.push_back({200, false, 7, true});  // HTTP/2 streams
+  l.grpc_responses[0] = 5;
+  l.grpc_responses[14] = 2;
+  l.h2_streams_active = 3;
   s.listeners.push_back(l);
   s.injected = {{"checkout-latency", "latency", 30}, {"header", "abort", 10}};
   s.experiments = {{"checkout-latency", 35, true}};
@@ -39,12 +43,20 @@ MetricsSample known_sample() {
 }
 
 constexpr const char* kGolden =
-    R"(# HELP faultline_requests_total Requests by listener, HTTP status code (000: no response) and whether a fault decided the outcome.
+    R"(# HELP faultline_requests_total Requests by listener, HTTP status code (000: no response), whether a fault decided the outcome, and HTTP version (protocol http1 or http2).
 # TYPE faultline_requests_total counter
-faultline_requests_total{listener="inbound",code="000",injected="true"} 2
-faultline_requests_total{listener="inbound",code="200",injected="false"} 90
-faultline_requests_total{listener="inbound",code="503",injected="false"} 6
-faultline_requests_total{listener="inbound",code="503",injected="true"} 4
+faultline_requests_total{listener="inbound",code="000",injected="true",protocol="http1"} 2
+faultline_requests_total{listener="inbound",code="200",injected="false",protocol="http1"} 90
+faultline_requests_total{listener="inbound",code="200",injected="false",protocol="http2"} 7
+faultline_requests_total{listener="inbound",code="503",injected="false",protocol="http1"} 6
+faultline_requests_total{listener="inbound",code="503",injected="true",protocol="http1"} 4
+# HELP faultline_grpc_responses_total gRPC responses by listener and the grpc-status the client received.
+# TYPE faultline_grpc_responses_total counter
+faultline_grpc_responses_total{listener="inbound",grpc_status="0"} 5
+faultline_grpc_responses_total{listener="inbound",grpc_status="14"} 2
+# HELP faultline_h2_streams_active HTTP/2 streams open, by listener.
+# TYPE faultline_h2_streams_active gauge
+faultline_h2_streams_active{listener="inbound"} 3
 # HELP faultline_request_duration_seconds Time from request start to the end of the response.
 # TYPE faultline_request_duration_seconds histogram
 faultline_request_duration_seconds_bucket{listener="inbound",le="0.001"} 50
@@ -134,9 +146,9 @@ TEST(AdminMetricsText, ListenersHaveARequestSeriesBeforeTheFirstRequest) {
   tcp.http = false;
   s.listeners = {http, tcp};
   const std::string text = render_metrics(s);
-  EXPECT_NE(
-      text.find("faultline_requests_total{listener=\"web\",code=\"200\",injected=\"false\"} 0\n"),
-      std::string::npos)
+  EXPECT_NE(text.find("faultline_requests_total{listener=\"web\",code=\"200\",injected=\"false\","
+                      "protocol=\"http1\"} 0\n"),
+            std::string::npos)
       << text;
   EXPECT_EQ(text.find("faultline_requests_total{listener=\"db\""), std::string::npos) << text;
 }

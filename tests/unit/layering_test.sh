@@ -20,17 +20,18 @@ declare -A allowed=(
   [proxy]="config/ faults/ proxy/io/ proxy/"
   [proxy/http]="config/ faults/ proxy/io/ proxy/ proxy/http/"
   [proxy/tcp]="config/ faults/ proxy/io/ proxy/ proxy/tcp/"
+  [proxy/http2]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/http2/"
   [proxy/tls]="config/ faults/ proxy/io/ proxy/ proxy/tls/"
   [proxy/stress]="config/ faults/ proxy/stress/"
   [proxy/admin]="config/ faults/ proxy/io/ proxy/ proxy/http/head.h proxy/http/status_reason.h proxy/http/server_engine.h proxy/admin/"
-  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/control/"
+  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/http2/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/control/"
   [proxy/cli]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/admin/ proxy/control/ proxy/cli/"
 )
 # The data plane never parses JSON.
-no_json="faults faults/kinds proxy/io proxy proxy/http proxy/tcp proxy/tls proxy/stress"
+no_json="faults faults/kinds proxy/io proxy proxy/http proxy/http2 proxy/tcp proxy/tls proxy/stress"
 # Sessions never know whether they run on TLS: OpenSSL stays behind the Transport seam
 # (proxy/io/transport.h), in proxy/tls/.
-no_openssl="faults faults/kinds proxy/io proxy proxy/http proxy/tcp proxy/stress"
+no_openssl="faults faults/kinds proxy/io proxy proxy/http proxy/http2 proxy/tcp proxy/stress"
 
 failures=0
 fail() { echo "layering: $*" >&2; failures=$((failures + 1)); }

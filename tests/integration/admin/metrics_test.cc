@@ -137,23 +137,31 @@ TEST_F(Metrics, CountersMatchKnownTraffic) {
   // Counters are summed at scrape time; a response may leave before its count is added.
   EXPECT_TRUE(eventually([&] {
     text = scrape(admin_);
-    return value("faultline_requests_total",
-                 {{"listener", "main"}, {"code", "200"}, {"injected", "false"}}) == 28 &&
-           value("faultline_requests_total",
-                 {{"listener", "dead"}, {"code", "502"}, {"injected", "false"}}) == 4;
+    return value("faultline_requests_total", {{"listener", "main"},
+                                              {"code", "200"},
+                                              {"injected", "false"},
+                                              {"protocol", "http1"}}) == 28 &&
+           value("faultline_requests_total", {{"listener", "dead"},
+                                              {"code", "502"},
+                                              {"injected", "false"},
+                                              {"protocol", "http1"}}) == 4;
   })) << text;
-  EXPECT_EQ(value("faultline_requests_total",
-                  {{"listener", "main"}, {"code", "200"}, {"injected", "false"}}),
-            28);
-  EXPECT_EQ(value("faultline_requests_total",
-                  {{"listener", "main"}, {"code", "503"}, {"injected", "true"}}),
-            7);
-  EXPECT_EQ(value("faultline_requests_total",
-                  {{"listener", "main"}, {"code", "500"}, {"injected", "true"}}),
-            1);
-  EXPECT_EQ(value("faultline_requests_total",
-                  {{"listener", "dead"}, {"code", "502"}, {"injected", "false"}}),
-            4);
+  EXPECT_EQ(
+      value("faultline_requests_total",
+            {{"listener", "main"}, {"code", "200"}, {"injected", "false"}, {"protocol", "http1"}}),
+      28);
+  EXPECT_EQ(
+      value("faultline_requests_total",
+            {{"listener", "main"}, {"code", "503"}, {"injected", "true"}, {"protocol", "http1"}}),
+      7);
+  EXPECT_EQ(
+      value("faultline_requests_total",
+            {{"listener", "main"}, {"code", "500"}, {"injected", "true"}, {"protocol", "http1"}}),
+      1);
+  EXPECT_EQ(
+      value("faultline_requests_total",
+            {{"listener", "dead"}, {"code", "502"}, {"injected", "false"}, {"protocol", "http1"}}),
+      4);
 
   EXPECT_EQ(
       value("faultline_faults_injected_total", {{"experiment", "aborter"}, {"fault", "abort"}}), 7);
@@ -211,13 +219,19 @@ TEST_F(Metrics, UpstreamTimeoutsAndOpenConnectionsAreCounted) {
     return metric(text, "faultline_upstream_errors_total",
                   {{"listener", "impatient"}, {"kind", "timeout"}}) == 1.0 &&
            metric(text, "faultline_requests_total",
-                  {{"listener", "impatient"}, {"code", "504"}, {"injected", "false"}}) == 1.0;
+                  {{"listener", "impatient"},
+                   {"code", "504"},
+                   {"injected", "false"},
+                   {"protocol", "http1"}}) == 1.0;
   })) << text;
   EXPECT_EQ(metric(text, "faultline_upstream_errors_total",
                    {{"listener", "impatient"}, {"kind", "timeout"}}),
             1.0);
   EXPECT_EQ(metric(text, "faultline_requests_total",
-                   {{"listener", "impatient"}, {"code", "504"}, {"injected", "false"}}),
+                   {{"listener", "impatient"},
+                    {"code", "504"},
+                    {"injected", "false"},
+                    {"protocol", "http1"}}),
             1.0)
       << text;
 
@@ -268,8 +282,9 @@ TEST_F(Metrics, ConfiguredSeriesExistAtZeroFromStartUp) {
     EXPECT_EQ(metric(text, name, labels), std::optional<double>(0.0)) << name << "\n" << text;
   };
   for (const char* listener : {"main", "dead", "impatient"}) {
-    at_zero("faultline_requests_total",
-            {{"listener", listener}, {"code", "200"}, {"injected", "false"}});
+    at_zero(
+        "faultline_requests_total",
+        {{"listener", listener}, {"code", "200"}, {"injected", "false"}, {"protocol", "http1"}});
     at_zero("faultline_request_duration_seconds_count", {{"listener", listener}});
     at_zero("faultline_connections_active", {{"listener", listener}});
     at_zero("faultline_upstream_errors_total", {{"listener", listener}, {"kind", "timeout"}});

@@ -1,0 +1,19 @@
+#pragma once
+// What an HTTP/1 session does with a connection that opens with the HTTP/2 connection preface
+// (h2c with prior knowledge, SPEC §8): it hands the socket over. Declared here so that the
+// HTTP/1 layer never names the HTTP/2 session (proxy/http2/ implements it, control wires it).
+#include <string_view>
+
+namespace faultline::proxy {
+
+class PrefaceHandoff {
+ public:
+  virtual ~PrefaceHandoff() = default;
+  // Takes over the client socket `fd`, whose connection slot stays reserved, and the bytes read
+  // from it so far (the preface and whatever followed it).
+  virtual void take(int fd, std::string_view bytes) = 0;
+  // Closes what it keeps idle (ListenerProtocol::close_idle).
+  virtual void close_idle() {}
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,118 @@
+#include "proxy/http2/h2_socket.h"
+
+#include <unistd.h>
+
+namespace faultline::proxy {
+
+struct H2Socket::WriteReq {
+  uv_write_t req;
+  H2Socket* socket;
+  std::string data;
+};
+
+H2Socket::H2Socket(uv_loop_t* loop, Owner& owner) : loop_(loop), owner_(owner) {}
+
+int H2Socket::open(int fd) {
+  transport_.init(loop_, this);
+  state_ = State::kOpen;
+  int rc = transport_.open(fd);
+  if (rc != 0) {
+    ::close(fd);
+    return rc;
+  }
+  uv_tcp_nodelay(transport_.tcp(), 1);
+  return 0;
+}
+
+int H2Socket::connect(const sockaddr* addr, TransportLayerFactory* layer,
+                      TransportCounters* counters) {
+  transport_.init(loop_, this);
+  if (layer && counters) transport_.attach(layer, *counters);
+  connect_req_.data = this;
+  state_ = State::kConnecting;
+  return transport_.connect(&connect_req_, addr, on_connect);
+}
+
+void H2Socket::on_connect(uv_connect_t* req, int status) {
+  auto* s = static_cast<H2Socket*>(req->data);
+  if (s->state_ != State::kConnecting) return;  // closed meanwhile (status UV_ECANCELED)
+  if (status == 0) {
+    s->state_ = State::kOpen;
+    uv_tcp_nodelay(s->transport_.tcp(), 1);
+  }
+  s->owner_.socket_connected(*s, status);
+}
+
+void H2Socket::set_reading(bool on) {
+  if (state_ != State::kOpen || on == reading_) return;
+  reading_ = on;
+  if (on)
+    transport_.read_start(on_alloc, on_read);
+  else
+    transport_.read_stop();
+}
+
+void H2Socket::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* s = static_cast<H2Socket*>(h->data);
+  if (!s->read_buf_) s->read_buf_.reset(new char[kReadSize]);
+  *buf = uv_buf_init(s->read_buf_.get(), kReadSize);
+}
+
+void H2Socket::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
+  auto* s = static_cast<H2Socket*>(st->data);
+  if (s->state_ != State::kOpen) return;
+  if (nread > 0) {
+    s->owner_.socket_read(*s, buf->base, static_cast<size_t>(nread));
+  } else if (nread < 0) {
+    s->reading_ = false;
+    s->transport_.read_stop();
+    s->owner_.socket_ended(*s, static_cast<int>(nread));
+  }
+}
+
+void H2Socket::write(std::string bytes) {
+  if (state_ != State::kOpen || bytes.empty()) return;
+  auto* w = new WriteReq{{}, this, std::move(bytes)};
+  w->req.data = w;
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  queued_ += w->data.size();
+  if (transport_.write(&w->req, &buf, 1, on_write) != 0) {
+    queued_ -= w->data.size();
+    delete w;
+  }
+}
+
+void H2Socket::on_write(uv_write_t* req, int status) {
+  auto* w = static_cast<WriteReq*>(req->data);
+  H2Socket* s = w->socket;
+  s->queued_ -= w->data.size();
+  delete w;
+  if (status == 0 && s->state_ == State::kOpen) s->owner_.socket_written(*s);
+}
+
+bool H2Socket::close(bool reset) {
+  if (state_ == State::kIdle || state_ == State::kClosed) {
+    state_ = State::kClosed;
+    return false;
+  }
+  if (state_ == State::kClosing) return true;
+  state_ = State::kClosing;
+  reading_ = false;
+  transport_.close(on_close, reset);
+  return true;
+}
+
+void H2Socket::on_close(uv_handle_t* h) {
+  auto* s = static_cast<H2Socket*>(h->data);
+  s->state_ = State::kClosed;
+  s->read_buf_.reset();
+  s->owner_.socket_closed(*s);
+}
+
+int H2Socket::peer(sockaddr_storage& out) const {
+  int len = sizeof out;
+  return uv_tcp_getpeername(const_cast<Transport&>(transport_).tcp(),
+                            reinterpret_cast<sockaddr*>(&out), &len);
+}
+
+}  // namespace faultline::proxy

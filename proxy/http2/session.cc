@@ -1,0 +1,954 @@
+#include "proxy/http2/session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "config/ascii.h"
+#include "proxy/fault_decision.h"
+#include "proxy/io/timer_at_least.h"
+#include "proxy/log.h"
+#include "proxy/request_record.h"
+#include "proxy/worker.h"
+
+namespace faultline::proxy {
+
+namespace {
+
+uint64_t now_us() {
+  return uv_hrtime() / 1000;
+}
+
+nghttp2_nv nv(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+// Connection-specific fields (RFC 9113 §8.2.2) never cross an HTTP/2 hop; `te` only as
+// "trailers" (gRPC needs it).
+bool skip_field(std::string_view name, std::string_view value) {
+  using config::ascii_iequals;
+  if (name == "te") return !ascii_iequals(value, "trailers");
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+         name == "transfer-encoding" || name == "upgrade" || name == "http2-settings";
+}
+
+// grpc-message is percent-encoded (gRPC over HTTP/2 spec): bytes outside 0x20..0x7E and '%'.
+std::string grpc_percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '%') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// What nghttp2 enforces itself: past it, a connection error. Ours (`limit`) comes first.
+uint32_t nghttp2_streams_limit(uint32_t limit) {
+  return limit * 2 + 16;
+}
+
+// Rewrites SETTINGS_MAX_CONCURRENT_STREAMS in the server's first SETTINGS frame, at the start
+// of `bytes` (nghttp2 sends it before anything else), to `limit`.
+void advertise_streams_limit(std::string& bytes, uint32_t limit) {
+  if (bytes.size() < 9 || bytes[3] != NGHTTP2_SETTINGS || (bytes[4] & NGHTTP2_FLAG_ACK)) return;
+  const size_t length = (size_t{static_cast<uint8_t>(bytes[0])} << 16) |
+                        (size_t{static_cast<uint8_t>(bytes[1])} << 8) |
+                        static_cast<uint8_t>(bytes[2]);
+  if (bytes.size() < 9 + length) return;
+  for (size_t at = 9; at + 6 <= 9 + length; at += 6) {
+    const uint16_t id = static_cast<uint16_t>((static_cast<uint8_t>(bytes[at]) << 8) |
+                                              static_cast<uint8_t>(bytes[at + 1]));
+    if (id != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+    for (int i = 0; i < 4; ++i)
+      bytes[at + 2 + i] = static_cast<char>((limit >> (24 - 8 * i)) & 0xff);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- lifecycle
+
+Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
+    : worker_(worker),
+      listener_(listener),
+      snapshot_(worker.snapshot()),
+      client_(worker.loop(), *this),
+      upstream_(worker.loop(), *this) {}
+
+Http2Session::~Http2Session() = default;
+
+void Http2Session::start(int fd, std::string_view bytes) {
+  uv_timer_init(worker_.loop(), &conn_timer_);
+  uv_timer_init(worker_.loop(), &up_timer_);
+  conn_timer_.data = up_timer_.data = this;
+  worker_.add(this);
+  listener_.stats.connection_opened();
+  if (client_.open(fd) != 0) {
+    close();
+    return;
+  }
+  client_.peer(peer_);
+  format_address(reinterpret_cast<const sockaddr*>(&peer_), client_addr_, sizeof client_addr_);
+
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  static nghttp2_session_callbacks* callbacks = make_callbacks();
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  // Windows are given back by hand: a stream's only once its bytes were forwarded.
+  nghttp2_option_set_no_auto_window_update(option, 1);
+  nghttp2_session_server_new2(&server_, callbacks, this, option);
+  nghttp2_session_client_new2(&up_, callbacks, this, option);
+  nghttp2_option_del(option);
+
+  const uint32_t window = static_cast<uint32_t>(cfg.h2_initial_window.bytes);
+  // nghttp2 1.52 ends the connection (GOAWAY PROTOCOL_ERROR) when a client exceeds the limit
+  // it acknowledged; SPEC §8 wants that stream refused (RFC 9113 §5.1.2 allows either). So
+  // nghttp2 is told a looser limit, the client sees the configured one (patched into our first
+  // SETTINGS frame on its way out) and on_begin_headers refuses the streams beyond it.
+  max_streams_ = cfg.h2_max_concurrent_streams;
+  const nghttp2_settings_entry to_client[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, nghttp2_streams_limit(max_streams_)},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(cfg.max_header_bytes.bytes)},
+  };
+  nghttp2_submit_settings(server_, NGHTTP2_FLAG_NONE, to_client, std::size(to_client));
+  const nghttp2_settings_entry to_upstream[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
+  };
+  nghttp2_submit_settings(up_, NGHTTP2_FLAG_NONE, to_upstream, std::size(to_upstream));
+  // The connection windows are released at once, so they never bound memory: the streams'
+  // windows do. A large one keeps a busy connection from waiting on WINDOW_UPDATEs.
+  const int32_t conn_window = static_cast<int32_t>(
+      std::min<uint64_t>(uint64_t{window} * cfg.h2_max_concurrent_streams, 1u << 30));
+  nghttp2_session_set_local_window_size(server_, NGHTTP2_FLAG_NONE, 0, conn_window);
+  nghttp2_session_set_local_window_size(up_, NGHTTP2_FLAG_NONE, 0, conn_window);
+
+  client_.set_reading(true);
+  arm_idle_timer();
+  socket_read(client_, bytes.data(), bytes.size());
+  if (!closing_ && worker_.draining()) drain();
+}
+
+void Http2Session::close(bool reset) {
+  if (closing_) return;
+  closing_ = true;
+  for (auto& [id, s] : streams_) {
+    if (!s->client_closed) listener_.stats.h2_stream_closed();
+    finish_record(*s);
+  }
+  // The nghttp2 sessions go before the streams they point at.
+  nghttp2_session_del(server_);
+  nghttp2_session_del(up_);
+  server_ = up_ = nullptr;
+  streams_.clear();
+  worker_.remove(this);
+  listener_.stats.connection_closed();
+  worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
+  pending_closes_ = 2;
+  if (client_.close(reset)) ++pending_closes_;
+  if (upstream_.close()) ++pending_closes_;
+  auto on_timer_closed = [](uv_handle_t* h) { static_cast<Http2Session*>(h->data)->closed_one(); };
+  uv_close(reinterpret_cast<uv_handle_t*>(&conn_timer_), on_timer_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&up_timer_), on_timer_closed);
+}
+
+void Http2Session::closed_one() {
+  if (--pending_closes_ == 0) worker_.retire(this);
+}
+
+void Http2Session::socket_closed(H2Socket&) {
+  closed_one();
+}
+
+void Http2Session::drain() {
+  if (closing_ || draining_) return;
+  draining_ = true;
+  // GOAWAY with the last stream we processed: open streams finish, new ones go elsewhere.
+  nghttp2_submit_goaway(server_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(server_), NGHTTP2_NO_ERROR, nullptr,
+                        0);
+  goaway_sent_ = true;
+  pump();
+}
+
+void Http2Session::abort() {
+  close();
+}
+
+void Http2Session::release_faults() {
+  if (closing_) return;
+  std::vector<int32_t> ids;
+  for (auto& [id, s] : streams_) ids.push_back(id);
+  for (int32_t id : ids) {
+    auto it = streams_.find(id);
+    if (it == streams_.end()) continue;
+    H2Stream& s = *it->second;
+    s.executor.release();
+    H2Stream::Wait wait = s.wait;
+    if (wait == H2Stream::Wait::kNone) continue;
+    s.wait = H2Stream::Wait::kNone;
+    if (s.timer) uv_timer_stop(s.timer);
+    if (s.fault_since_us) s.fault_us += now_us() - s.fault_since_us;
+    s.fault_since_us = 0;
+    if (wait == H2Stream::Wait::kResponseDelay)
+      submit_response_head(s);
+    else if (wait == H2Stream::Wait::kBandwidth)
+      nghttp2_session_resume_data(server_, s.id);
+    else
+      forward(s);
+  }
+  pump();
+}
+
+void Http2Session::arm_idle_timer() {
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  uv_timer_start(&conn_timer_, on_conn_timer, static_cast<uint64_t>(cfg.idle_timeout.count()), 0);
+}
+
+// Idle: no stream open for idle_timeout. Say goodbye (GOAWAY) and close once it is written.
+void Http2Session::on_conn_timer(uv_timer_t* t) {
+  auto* self = static_cast<Http2Session*>(t->data);
+  if (self->closing_) return;
+  if (!self->streams_.empty()) {
+    self->arm_idle_timer();
+    return;
+  }
+  nghttp2_session_terminate_session(self->server_, NGHTTP2_NO_ERROR);
+  self->pump();
+}
+
+// ---------------------------------------------------------------- sockets
+
+void Http2Session::socket_read(H2Socket& socket, const char* p, size_t n) {
+  if (closing_) return;
+  const bool from_client = &socket == &client_;
+  nghttp2_session* ng = from_client ? server_ : up_;
+  ssize_t rv = nghttp2_session_mem_recv(ng, reinterpret_cast<const uint8_t*>(p), n);
+  if (rv < 0) {
+    log::http().debug("http2: the {} sent bytes nghttp2 refuses: {}",
+                      from_client ? "client" : "upstream", nghttp2_strerror(static_cast<int>(rv)));
+    if (from_client) {
+      close();
+      return;
+    }
+    upstream_failed(false);
+  }
+  if (closing_) return;
+  if (from_client) arm_idle_timer();
+  pump();
+}
+
+void Http2Session::socket_ended(H2Socket& socket, int) {
+  if (closing_) return;
+  if (&socket == &client_) {
+    close();
+    return;
+  }
+  upstream_failed(false);
+  pump();
+}
+
+void Http2Session::socket_written(H2Socket&) {
+  pump();
+}
+
+void Http2Session::socket_connected(H2Socket&, int status) {
+  if (closing_) return;
+  uv_timer_stop(&up_timer_);
+  if (status != 0) {
+    listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
+    upstream_failed(false);
+  } else {
+    up_connected_ = true;
+    upstream_.set_reading(true);
+  }
+  pump();
+}
+
+void Http2Session::on_up_timer(uv_timer_t* t) {
+  auto* self = static_cast<Http2Session*>(t->data);
+  if (self->closing_ || self->up_connected_) return;
+  self->listener_.stats.upstream_errors_timeout.fetch_add(1, std::memory_order_relaxed);
+  self->upstream_failed(true);
+  self->pump();
+}
+
+void Http2Session::connect_upstream() {
+  if (upstream_.is_active() || up_failed_) return;
+  const auto& address = snapshot_->upstreams[listener_.index];
+  int rc = upstream_.connect(reinterpret_cast<const sockaddr*>(&address.addr));
+  if (rc != 0) {
+    listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
+    up_failed_ = true;
+    return;
+  }
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  start_timer_at_least(&up_timer_, on_up_timer, static_cast<uint64_t>(cfg.connect_timeout.count()));
+}
+
+// The upstream connection is gone (refused, timed out, reset, GOAWAY'd to the end): streams
+// waiting on it get 502/504 (gRPC: UNAVAILABLE), streams mid-response are reset, and the
+// client gets a GOAWAY so that its next calls go over a new connection (and a new upstream).
+void Http2Session::upstream_failed(bool timeout) {
+  if (up_failed_ && !upstream_.is_active()) return;
+  up_failed_ = true;
+  std::vector<int32_t> ids;
+  for (auto& [id, s] : streams_)
+    if (s->up_id >= 0 && !s->up_closed) ids.push_back(id);
+  for (int32_t id : ids) {
+    auto it = streams_.find(id);
+    if (it != streams_.end()) fail_stream(*it->second, timeout);
+  }
+  upstream_.close();
+  if (!draining_ && server_) drain();
+}
+
+void Http2Session::fail_stream(H2Stream& s, bool timeout) {
+  s.up_closed = true;
+  if (s.client_closed) {
+    maybe_free(s);
+    return;
+  }
+  if (!s.resp_submitted) {
+    if (s.grpc)
+      grpc_trailers_only(s, timeout ? 4 : 14,
+                         timeout ? "upstream connect timeout" : "upstream unavailable");
+    else
+      respond_local(s, timeout ? 504 : 502,
+                    timeout ? "upstream connect timeout\n" : "upstream unavailable\n", false);
+  } else if (!s.resp_end) {
+    reset_stream(s, NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+// Sends what the nghttp2 sessions have queued, up to kHighWater per socket; closes the
+// connection once the client side has nothing left to read or write.
+void Http2Session::pump() {
+  if (in_pump_ || closing_) return;
+  in_pump_ = true;
+  for (int round = 0; round < 4 && !closing_; ++round) {
+    bool produced = false;
+    for (int side = 0; side < 2; ++side) {
+      H2Socket& socket = side == 0 ? client_ : upstream_;
+      nghttp2_session* ng = side == 0 ? server_ : up_;
+      if (side == 1 && !up_connected_) continue;
+      if (!socket.is_open()) continue;
+      std::string batch;
+      while (socket.queued() + batch.size() < kHighWater) {
+        const uint8_t* data = nullptr;
+        ssize_t n = nghttp2_session_mem_send(ng, &data);
+        if (n <= 0) break;
+        batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+      }
+      if (!batch.empty()) {
+        produced = true;
+        if (side == 0 && !settings_patched_) {
+          settings_patched_ = true;
+          advertise_streams_limit(batch, max_streams_);
+        }
+        socket.write(std::move(batch));
+      }
+    }
+    // Resets after response bytes that became due while producing DATA.
+    std::vector<int32_t> resets;
+    resets.swap(pending_resets_);
+    for (int32_t id : resets) {
+      auto it = streams_.find(id);
+      if (it != streams_.end() && !it->second->client_closed) {
+        it->second->injected = true;
+        reset_stream(*it->second, it->second->reset_code);
+        produced = true;
+      }
+    }
+    if (!produced) break;
+  }
+  in_pump_ = false;
+  if (closing_) return;
+  if (!nghttp2_session_want_read(server_) && !nghttp2_session_want_write(server_) &&
+      client_.queued() == 0) {
+    close();
+    return;
+  }
+  // After our GOAWAY (drain, goaway fault) the connection ends with its last stream.
+  if (goaway_sent_ && streams_.empty() && !nghttp2_session_want_write(server_) &&
+      client_.queued() == 0)
+    close();
+}
+
+namespace {
+// SPEC §8: at most safety.max_goaway_per_second goaway faults per process (Go clients
+// reconnect in a tight loop). One word: the second in the high half, the count in the low.
+std::atomic<uint64_t> g_goaway_window{0};
+
+bool take_goaway_token(uint32_t per_second) {
+  const uint64_t second = uv_hrtime() / 1'000'000'000;
+  uint64_t seen = g_goaway_window.load(std::memory_order_relaxed);
+  for (;;) {
+    const uint64_t count = (seen >> 32) == second ? (seen & 0xffffffffu) : 0;
+    if (count >= per_second) return false;
+    const uint64_t next = (second << 32) | (count + 1);
+    if (g_goaway_window.compare_exchange_weak(seen, next, std::memory_order_relaxed)) return true;
+  }
+}
+}  // namespace
+
+// The goaway fault: once per connection, within the process-wide rate. Graceful: the last
+// processed stream id (this one included), open streams finish; otherwise 0, and the
+// connection closes once the GOAWAY is out.
+void Http2Session::goaway_fault(const faults::Plan& plan) {
+  if (goaway_fault_done_) return;
+  goaway_fault_done_ = true;
+  if (!take_goaway_token(snapshot_->config->safety.max_goaway_per_second)) return;
+  const uint32_t code = static_cast<uint32_t>(plan.goaway_code);
+  if (plan.goaway_graceful) {
+    nghttp2_submit_goaway(server_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(server_), code, nullptr, 0);
+    goaway_sent_ = true;
+    return;
+  }
+  nghttp2_session_terminate_session2(server_, 0, code);
+}
+
+// ---------------------------------------------------------------- nghttp2 callbacks
+
+H2Stream* Http2Session::stream_of(nghttp2_session* ng, int32_t id) const {
+  return static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(ng, id));
+}
+
+int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* frame, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  if (!self->is_client(ng) || frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  const int32_t id = frame->hd.stream_id;
+  if (self->open_client_streams_ >= self->max_streams_) {
+    // Beyond h2_max_concurrent_streams: refused, never seen by the rest of the session (its
+    // headers and data find no stream and are dropped).
+    nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
+  ++self->open_client_streams_;
+  self->listener_.stats.h2_stream_opened();
+  auto s = std::make_unique<H2Stream>(*self, id);
+  s->snapshot = self->worker_.snapshot();
+  s->start_us = now_us();
+  s->request_id = next_request_id();
+  nghttp2_session_set_stream_user_data(ng, id, s.get());
+  self->streams_[id] = std::move(s);
+  return 0;
+}
+
+int Http2Session::on_header(nghttp2_session* ng, const nghttp2_frame* frame, const uint8_t* name,
+                            size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                            void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  H2Stream* s = self->stream_of(ng, frame->hd.stream_id);
+  if (s == nullptr) return 0;
+  std::string_view n(reinterpret_cast<const char*>(name), namelen);
+  std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+  if (self->is_client(ng)) {
+    // RFC 9113 §6.5.2: name + value + 32 per field, against max_header_bytes.
+    s->header_bytes += namelen + valuelen + 32;
+    const auto& cfg = s->snapshot->config->listeners[self->listener_.index];
+    if (s->header_bytes > cfg.max_header_bytes.bytes) {
+      s->header_overflow = true;
+      return 0;
+    }
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+      s->req_trailers.emplace_back(n, v);
+      return 0;
+    }
+    if (n == ":method")
+      s->method = v;
+    else if (n == ":path")
+      s->path = v;
+    else if (n == ":authority")
+      s->authority = v;
+    else if (n == "content-type")
+      s->grpc = v.starts_with("application/grpc");
+    s->req_headers.emplace_back(n, v);
+    return 0;
+  }
+  if (!s->resp_head_in) {
+    if (n == ":status") s->status = std::atoi(std::string(v).c_str());
+    s->resp_headers.emplace_back(n, v);
+  } else {
+    s->resp_trailers.emplace_back(n, v);
+  }
+  return 0;
+}
+
+int Http2Session::on_frame_recv(nghttp2_session* ng, const nghttp2_frame* frame, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  H2Stream* s = self->stream_of(ng, frame->hd.stream_id);
+  if (s == nullptr) return 0;
+  const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (self->is_client(ng)) {
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      s->req_end = end;
+      self->request_head(*s);
+    } else if (end) {
+      s->req_end = true;
+      self->request_ended(*s);
+    }
+    return 0;
+  }
+  if (frame->hd.type == NGHTTP2_HEADERS && !s->resp_head_in) {
+    if (s->status < 200) {  // 1xx: dropped (100-continue has no meaning across this hop)
+      s->resp_headers.clear();
+      s->status = 0;
+      return 0;
+    }
+    s->resp_head_in = true;
+    s->resp_end = end;
+    self->response_head(*s);
+    return 0;
+  }
+  if (end) {
+    s->resp_end = true;
+    if (s->resp_submitted && !s->client_closed) nghttp2_session_resume_data(self->server_, s->id);
+  }
+  return 0;
+}
+
+int Http2Session::on_data_chunk(nghttp2_session* ng, uint8_t, int32_t stream_id,
+                                const uint8_t* data, size_t len, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  // The connection window goes back at once; the stream's once the bytes were forwarded.
+  nghttp2_session_consume_connection(ng, len);
+  H2Stream* s = self->stream_of(ng, stream_id);
+  if (self->is_client(ng)) {
+    if (s == nullptr || s->local || (s->up_id >= 0 && s->up_closed)) {
+      nghttp2_session_consume_stream(ng, stream_id, len);  // nobody will read it: discard
+      return 0;
+    }
+    s->req_body.append(data, len);
+    if (s->up_id >= 0) nghttp2_session_resume_data(self->up_, s->up_id);
+    return 0;
+  }
+  if (s == nullptr || s->client_closed || s->messages_cut || s->local) {
+    nghttp2_session_consume_stream(ng, stream_id, len);
+    return 0;
+  }
+  s->resp_body.append(data, len);
+  if (s->resp_submitted) nghttp2_session_resume_data(self->server_, s->id);
+  return 0;
+}
+
+int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32_t error_code,
+                                  void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  H2Stream* s = self->stream_of(ng, stream_id);
+  if (s == nullptr) return 0;
+  if (self->is_client(ng)) {
+    s->client_closed = true;
+    --self->open_client_streams_;
+    self->listener_.stats.h2_stream_closed();
+    if (s->up_id >= 0 && !s->up_closed)
+      nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+    if (s->timer) uv_timer_stop(s->timer);
+    self->finish_record(*s);
+    self->maybe_free(*s);
+    return 0;
+  }
+  s->up_closed = true;
+  if (!s->client_closed && !s->local) {
+    if (!s->resp_head_in) {
+      // Reset by the upstream before its response: the client hears it the same way.
+      self->reset_stream(
+          *s, error_code == NGHTTP2_NO_ERROR ? uint32_t{NGHTTP2_INTERNAL_ERROR} : error_code);
+    } else if (error_code == NGHTTP2_NO_ERROR || s->resp_end) {
+      s->resp_end = true;
+      if (s->resp_submitted) nghttp2_session_resume_data(self->server_, s->id);
+    } else {
+      self->reset_stream(*s, error_code);  // mid-response: cut the same way
+    }
+  }
+  self->maybe_free(*s);
+  return 0;
+}
+
+ssize_t Http2Session::read_request_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf,
+                                        size_t length, uint32_t* flags, nghttp2_data_source* source,
+                                        void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  auto* s = static_cast<H2Stream*>(source->ptr);
+  size_t n = s->req_body.take(buf, length);
+  if (n > 0 && !s->client_closed) nghttp2_session_consume_stream(self->server_, s->id, n);
+  if (s->req_body.size() == 0 && s->req_end) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!s->req_trailers.empty()) {
+      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      std::vector<nghttp2_nv> nva;
+      for (const auto& [k, v] : s->req_trailers) nva.push_back(nv(k, v));
+      nghttp2_submit_trailer(ng, stream_id, nva.data(), nva.size());
+    }
+    return static_cast<ssize_t>(n);
+  }
+  if (n == 0) return NGHTTP2_ERR_DEFERRED;
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf,
+                                         size_t length, uint32_t* flags,
+                                         nghttp2_data_source* source, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  auto* s = static_cast<H2Stream*>(source->ptr);
+  if (s->executor.resets_response()) {
+    const uint64_t left = s->executor.bytes_before_reset(s->resp_bytes);
+    if (left == 0) {
+      s->reset_code = static_cast<uint32_t>(s->executor.plan().reset_code);
+      self->pending_resets_.push_back(s->id);
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    length = static_cast<size_t>(std::min<uint64_t>(length, left));
+  }
+  // bandwidth on this stream: what its token bucket admits now; the rest after a wait (the
+  // stream's window stays unreleased meanwhile, so the upstream slows down too).
+  if (s->executor.throttled(HttpFaultExecutor::kDown) && s->resp_body.size() > 0 &&
+      s->wait == H2Stream::Wait::kNone) {
+    const size_t want = std::min(length, s->resp_body.size());
+    const uint64_t admitted =
+        s->executor.admit(HttpFaultExecutor::kDown, want, uv_now(self->worker_.loop()));
+    if (admitted == 0) {
+      self->stream_wait(*s, H2Stream::Wait::kBandwidth,
+                        std::max<uint64_t>(1, s->executor.wait_ms(HttpFaultExecutor::kDown, want)));
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    length = static_cast<size_t>(admitted);
+  } else if (s->wait == H2Stream::Wait::kBandwidth) {
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  size_t n = s->resp_body.take(buf, length);
+  if (n > 0 && s->cut_after > 0 && !s->messages_cut) {
+    // after_messages: let K whole messages through, then end with the planned status.
+    size_t used = s->framer.feed(buf, n, s->cut_after);
+    if (s->framer.complete >= s->cut_after) {
+      n = used;
+      s->messages_cut = true;
+      s->resp_body = ByteQueue();
+      s->resp_trailers.clear();
+      s->resp_end = true;
+      if (s->up_id >= 0 && !s->up_closed)
+        nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      const auto& r = s->executor.plan().respond;
+      s->grpc_status = r.grpc_status;
+      s->injected = true;
+      std::string status = std::to_string(r.grpc_status);
+      std::string message = grpc_percent_encode(r.grpc_message);
+      const nghttp2_nv trailers[] = {nv("grpc-status", status), nv("grpc-message", message)};
+      *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      nghttp2_submit_trailer(ng, stream_id, trailers, std::size(trailers));
+      s->resp_bytes += n;
+      return static_cast<ssize_t>(n);
+    }
+  }
+  if (n > 0) {
+    s->resp_bytes += n;
+    if (s->up_id >= 0 && !s->up_closed) nghttp2_session_consume_stream(self->up_, s->up_id, n);
+  }
+  if (s->resp_body.size() == 0 && s->resp_end) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!s->resp_trailers.empty()) {
+      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      std::vector<nghttp2_nv> nva;
+      for (const auto& [k, v] : s->resp_trailers) {
+        if (k == "grpc-status") s->grpc_status = std::atoi(v.c_str());
+        nva.push_back(nv(k, v));
+      }
+      nghttp2_submit_trailer(ng, stream_id, nva.data(), nva.size());
+    }
+    return static_cast<ssize_t>(n);
+  }
+  if (n == 0) return NGHTTP2_ERR_DEFERRED;
+  return static_cast<ssize_t>(n);
+}
+
+// ---------------------------------------------------------------- streams
+
+void Http2Session::request_head(H2Stream& s) {
+  if (s.header_overflow) {
+    respond_local(s, 431, "request header list too large\n", false);
+    return;
+  }
+  s.executor.begin_request();
+  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+    std::vector<faults::HeaderView> views;
+    views.reserve(s.req_headers.size() + 1);
+    for (const auto& [k, v] : s.req_headers)
+      if (!k.starts_with(':')) views.push_back({k, v});
+    if (!s.authority.empty()) views.push_back({"host", s.authority});
+    faults::RequestHead head;
+    head.method = s.method;
+    head.path = s.path;
+    head.headers = views;
+    head.peer = reinterpret_cast<const sockaddr*>(&peer_);
+    head.listener_index = listener_.index;
+    s.executor.set_active(decide_request(worker_, *s.snapshot, head, s.executor.fresh_plan()));
+  }
+  if (!s.executor.active()) {
+    forward(s);
+    return;
+  }
+  const faults::Plan& plan = s.executor.plan();
+  if (plan.goaway) goaway_fault(plan);
+  if (closing_) return;
+  if (!plan.bad_request.empty() && s.grpc) {
+    // A malformed x-chaos-* header on a gRPC call: INVALID_ARGUMENT naming the header.
+    grpc_trailers_only(s, 3, plan.bad_request);
+    return;
+  }
+  const auto& cfg = s.snapshot->config->listeners[listener_.index];
+  s.executor.carry_out(uv_now(worker_.loop()), static_cast<uint64_t>(cfg.idle_timeout.count()));
+}
+
+void Http2Session::forward(H2Stream& s) {
+  if (s.client_closed || s.up_id >= 0 || s.resp_submitted) return;
+  const auto& cfg = s.snapshot->config->listeners[listener_.index];
+  if (cfg.upstream_protocol == config::UpstreamProtocol::kHttp1) {
+    respond_local(s, 502,
+                  "upstream_protocol = \"http1\": relaying HTTP/2 requests over HTTP/1.1 is not "
+                  "supported\n",
+                  false);
+    return;
+  }
+  if (s.snapshot->upstream_layer(listener_.index) != nullptr) {
+    // [listeners.upstream_tls]: the HTTP/2 upstream connection has no TLS (ALPN h2) yet, and
+    // the request must never go out in cleartext where the operator configured TLS.
+    respond_local(s, 502, "HTTP/2 requests to a TLS upstream are not supported yet\n", false);
+    return;
+  }
+  connect_upstream();
+  if (up_failed_) {
+    fail_stream(s, false);
+    return;
+  }
+  const bool strip = s.snapshot->config->header_triggers.strip;
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(s.req_headers.size());
+  for (const auto& [k, v] : s.req_headers) {
+    if (skip_field(k, v)) continue;
+    if (strip && config::ascii_istarts_with(k, "x-chaos-")) continue;
+    nva.push_back(nv(k, v));
+  }
+  nghttp2_data_provider body{};
+  body.source.ptr = &s;
+  body.read_callback = read_request_body;
+  const bool has_body = !(s.req_end && s.req_body.size() == 0 && s.req_trailers.empty());
+  int32_t id =
+      nghttp2_submit_request(up_, nullptr, nva.data(), nva.size(), has_body ? &body : nullptr, &s);
+  if (id < 0) {
+    fail_stream(s, false);
+    return;
+  }
+  s.up_id = id;
+  s.up_closed = false;
+}
+
+void Http2Session::request_ended(H2Stream& s) {
+  if (s.up_id >= 0 && !s.up_closed) nghttp2_session_resume_data(up_, s.up_id);
+}
+
+void Http2Session::response_head(H2Stream& s) {
+  if (s.client_closed) return;
+  s.executor.at_response_head();
+  if (s.wait == H2Stream::Wait::kResponseDelay) return;
+  submit_response_head(s);
+}
+
+void Http2Session::submit_response_head(H2Stream& s) {
+  if (s.client_closed || s.resp_submitted) return;
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(s.resp_headers.size() + 1);
+  for (const auto& [k, v] : s.resp_headers) {
+    if (skip_field(k, v)) continue;
+    if (k == "grpc-status") s.grpc_status = std::atoi(v.c_str());
+    nva.push_back(nv(k, v));
+  }
+  const std::string_view injected = s.executor.injected();
+  if (!injected.empty()) nva.push_back(nv("x-chaos-injected", injected));
+  nghttp2_data_provider body{};
+  body.source.ptr = &s;
+  body.read_callback = read_response_body;
+  const bool has_body = !(s.resp_end && s.resp_body.size() == 0 && s.resp_trailers.empty());
+  nghttp2_submit_response(server_, s.id, nva.data(), nva.size(), has_body ? &body : nullptr);
+  s.resp_submitted = true;
+  s.executor.response_head_sent(0);
+}
+
+void Http2Session::respond_local(H2Stream& s, int status, std::string_view body, bool injected) {
+  if (s.client_closed || s.resp_submitted) return;
+  const faults::Response& r = s.executor.plan().respond;
+  if (injected && s.grpc && r.grpc_status >= 0) {
+    if (r.after_messages > 0) {
+      s.cut_after = r.after_messages;
+      forward(s);
+      return;
+    }
+    grpc_trailers_only(s, r.grpc_status, r.grpc_message);
+    return;
+  }
+  s.local = true;
+  s.status = status;
+  if (s.up_id >= 0 && !s.up_closed)
+    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+  std::string code = std::to_string(status);
+  std::string length = std::to_string(body.size());
+  std::vector<nghttp2_nv> nva = {nv(":status", code),
+                                 nv("content-type", "text/plain; charset=utf-8"),
+                                 nv("content-length", length)};
+  if (injected) {
+    for (const auto& [k, v] : r.headers) {
+      std::string_view name = k;  // HTTP/2 field names are lower case (abort lower-cases none)
+      bool lower =
+          std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      if (lower) nva.push_back(nv(k, v));
+    }
+  }
+  const std::string_view annotation = s.executor.injected();
+  if (!annotation.empty()) nva.push_back(nv("x-chaos-injected", annotation));
+  s.resp_body = ByteQueue();
+  s.resp_body.data.assign(body);
+  s.resp_end = true;
+  nghttp2_data_provider provider{};
+  provider.source.ptr = &s;
+  provider.read_callback = read_response_body;
+  nghttp2_submit_response(server_, s.id, nva.data(), nva.size(),
+                          body.empty() ? nullptr : &provider);
+  s.resp_submitted = true;
+}
+
+void Http2Session::grpc_trailers_only(H2Stream& s, int grpc_status, std::string_view message) {
+  if (s.client_closed || s.resp_submitted) return;
+  s.local = true;
+  s.status = 200;
+  s.grpc_status = grpc_status;
+  if (s.up_id >= 0 && !s.up_closed)
+    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+  std::string status = std::to_string(grpc_status);
+  std::string encoded = grpc_percent_encode(message);
+  std::vector<nghttp2_nv> nva = {nv(":status", "200"), nv("content-type", "application/grpc"),
+                                 nv("grpc-status", status), nv("grpc-message", encoded)};
+  const std::string_view annotation = s.executor.injected();
+  if (!annotation.empty()) nva.push_back(nv("x-chaos-injected", annotation));
+  nghttp2_submit_response(server_, s.id, nva.data(), nva.size(), nullptr);
+  s.resp_submitted = true;
+  s.resp_end = true;
+  // No RST_STREAM(NO_ERROR) after it, though RFC 9113 §8.1 allows one while the request is
+  // still open: grpc-core (python3-grpcio 1.51) then reports INTERNAL ("Received RST_STREAM
+  // with error code 0") instead of the status it was just sent. gRPC clients end or cancel
+  // the stream once they have the status; until then the request's DATA is read and dropped
+  // (on_data_chunk, `local`), and idle_timeout bounds a client that does neither.
+}
+
+void Http2Session::reset_stream(H2Stream& s, uint32_t code) {
+  if (!s.client_closed) nghttp2_submit_rst_stream(server_, NGHTTP2_FLAG_NONE, s.id, code);
+  if (s.up_id >= 0 && !s.up_closed)
+    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+}
+
+void Http2Session::stream_wait(H2Stream& s, H2Stream::Wait wait, uint64_t ms) {
+  s.wait = wait;
+  if (s.timer == nullptr) {
+    s.timer = new uv_timer_t;
+    uv_timer_init(worker_.loop(), s.timer);
+    s.timer->data = &s;
+  }
+  s.fault_since_us = now_us();
+  start_timer_at_least(s.timer, on_stream_timer, ms);
+}
+
+void Http2Session::on_stream_timer(uv_timer_t* t) {
+  auto* s = static_cast<H2Stream*>(t->data);
+  Http2Session& self = s->session;
+  if (self.closing_ || s->client_closed) return;
+  H2Stream::Wait wait = s->wait;
+  s->wait = H2Stream::Wait::kNone;
+  if (s->fault_since_us) s->fault_us += now_us() - s->fault_since_us;
+  s->fault_since_us = 0;
+  const auto& cfg = s->snapshot->config->listeners[self.listener_.index];
+  switch (wait) {
+    case H2Stream::Wait::kRequestDelay:
+      s->executor.carry_out(uv_now(self.worker_.loop()),
+                            static_cast<uint64_t>(cfg.idle_timeout.count()));
+      break;
+    case H2Stream::Wait::kStall:
+      // The stall ran out: the stream ends without an answer.
+      s->injected = true;
+      self.reset_stream(*s, NGHTTP2_CANCEL);
+      break;
+    case H2Stream::Wait::kResponseDelay:
+      self.submit_response_head(*s);
+      break;
+    case H2Stream::Wait::kBandwidth:
+      nghttp2_session_resume_data(self.server_, s->id);
+      break;
+    case H2Stream::Wait::kNone:
+      break;
+  }
+  self.pump();
+}
+
+void Http2Session::maybe_free(H2Stream& s) {
+  if (!s.client_closed || !s.up_closed) return;
+  // nghttp2 may still name the stream in the upstream session when it never opened there.
+  streams_.erase(s.id);
+}
+
+void Http2Session::finish_record(H2Stream& s) {
+  if (s.logged) return;
+  s.logged = true;
+  if (s.wait != H2Stream::Wait::kNone && s.fault_since_us)
+    s.fault_us += now_us() - s.fault_since_us;
+  RequestRecord r;
+  r.listener = listener_.name;
+  r.client = client_addr_;
+  r.id = s.request_id;
+  r.worker = worker_.index();
+  r.protocol = "http2";
+  r.method = s.method;
+  r.path = s.path;
+  r.status = s.resp_submitted ? s.status : 0;
+  r.grpc_status = s.grpc ? s.grpc_status : -1;
+  r.injected = s.injected;
+  const bool complete = s.resp_submitted && s.resp_end && s.resp_body.size() == 0;
+  r.ending = complete     ? Ending::kComplete
+             : s.injected ? (s.wait == H2Stream::Wait::kStall ? Ending::kStall : Ending::kReset)
+             : closing_   ? Ending::kAborted
+                          : Ending::kClientClosed;
+  r.bytes_out = s.resp_bytes;
+  r.total_us = now_us() - s.start_us;
+  r.fault_us = s.fault_us;
+  if (s.executor.active()) r.faults = s.executor.plan().applied;
+  proxy::finish_record(listener_.stats, r);
+  if (s.executor.active()) {
+    release_plan(worker_, *s.snapshot, s.executor.plan());
+    s.executor.end();
+  }
+}
+
+nghttp2_session_callbacks* Http2Session::make_callbacks() {
+  nghttp2_session_callbacks* cb = nullptr;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  return cb;
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,133 @@
+#pragma once
+// One HTTP/2 client connection (h2c prior knowledge, handed over by the HTTP/1 session that saw
+// the preface) and the one upstream HTTP/2 connection its streams are forwarded on.
+//
+// Why one upstream connection per client connection rather than a per-worker pool: a client
+// connection's streams then share the upstream connection's windows with nobody else, so a slow
+// client (whose stream windows we only release once its bytes went out) can never stall another
+// client's streams on a shared upstream connection; a goaway or reset fault, and the client
+// leaving, end exactly one upstream connection; and memory is bounded per client connection.
+// gRPC clients multiplex many calls over few connections, so the extra connections are few.
+//
+// Flow control: both nghttp2 sessions run without automatic WINDOW_UPDATEs. A DATA frame's
+// bytes are given back to the connection window at once, and to the stream's window only once
+// they were handed to the other side, so one delayed or throttled stream holds at most its own
+// window (h2_initial_window) and never stalls the others. Past kHighWater queued bytes on a
+// socket we stop producing frames for it, which stops releasing windows to the other side.
+// Worst case per client connection: h2_max_concurrent_streams x h2_initial_window in each
+// direction, plus two write queues of about kHighWater plus one frame.
+#include <nghttp2/nghttp2.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/active_config.h"
+#include "proxy/http2/h2_socket.h"
+#include "proxy/http2/stream.h"
+#include "proxy/io/connection.h"
+
+namespace faultline::proxy {
+
+class Worker;
+struct WorkerListener;
+
+class Http2Session final : public Connection, private H2Socket::Owner {
+ public:
+  Http2Session(Worker& worker, WorkerListener& listener);
+  ~Http2Session() override;
+
+  // Takes over the client socket and the bytes read so far (starting with the preface).
+  void start(int fd, std::string_view bytes);
+
+  void drain() override;
+  void abort() override;
+  void release_faults() override;
+
+  // For H2Stream's fault hooks.
+  Worker& worker() { return worker_; }
+  const ActiveConfig& snapshot() const { return *snapshot_; }
+  void stream_wait(H2Stream& s, H2Stream::Wait wait, uint64_t ms);
+  void forward(H2Stream& s);
+  void respond_local(H2Stream& s, int status, std::string_view body, bool injected);
+  void reset_stream(H2Stream& s, uint32_t code);
+
+  static constexpr size_t kHighWater = 64 * 1024;
+
+ private:
+  // nghttp2 callbacks (both sessions; `user_data` is this), made once per process.
+  static nghttp2_session_callbacks* make_callbacks();
+  static int on_begin_headers(nghttp2_session* ng, const nghttp2_frame* frame, void* user);
+  static int on_header(nghttp2_session* ng, const nghttp2_frame* frame, const uint8_t* name,
+                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                       void* user);
+  static int on_frame_recv(nghttp2_session* ng, const nghttp2_frame* frame, void* user);
+  static int on_data_chunk(nghttp2_session* ng, uint8_t flags, int32_t stream_id,
+                           const uint8_t* data, size_t len, void* user);
+  static int on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32_t error_code,
+                             void* user);
+  static ssize_t read_request_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf,
+                                   size_t length, uint32_t* flags, nghttp2_data_source* source,
+                                   void* user);
+  static ssize_t read_response_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf,
+                                    size_t length, uint32_t* flags, nghttp2_data_source* source,
+                                    void* user);
+  static void on_stream_timer(uv_timer_t* t);
+  static void on_conn_timer(uv_timer_t* t);
+  static void on_up_timer(uv_timer_t* t);
+
+  // H2Socket::Owner.
+  void socket_connected(H2Socket& socket, int status) override;
+  void socket_read(H2Socket& socket, const char* p, size_t n) override;
+  void socket_ended(H2Socket& socket, int status) override;
+  void socket_written(H2Socket& socket) override;
+  void socket_closed(H2Socket& socket) override;
+
+  bool is_client(nghttp2_session* ng) const { return ng == server_; }
+  H2Stream* stream_of(nghttp2_session* ng, int32_t id) const;
+  void request_head(H2Stream& s);
+  void response_head(H2Stream& s);
+  void submit_response_head(H2Stream& s);
+  void request_ended(H2Stream& s);
+  void connect_upstream();
+  void upstream_failed(bool timeout);
+  void fail_stream(H2Stream& s, bool timeout);
+  void grpc_trailers_only(H2Stream& s, int grpc_status, std::string_view message);
+  void goaway_fault(const faults::Plan& plan);
+  void maybe_free(H2Stream& s);
+  void finish_record(H2Stream& s);
+  void pump();  // sends what both nghttp2 sessions have to send; closes when all is done
+  void arm_idle_timer();
+  void close(bool reset = false);
+  void closed_one();
+
+  Worker& worker_;
+  WorkerListener& listener_;
+  ActiveConfigPtr snapshot_;
+  H2Socket client_;
+  H2Socket upstream_;
+  uv_timer_t conn_timer_{};            // idle timeout (no open stream)
+  uv_timer_t up_timer_{};              // upstream connect timeout
+  nghttp2_session* server_ = nullptr;  // towards the client
+  nghttp2_session* up_ = nullptr;      // towards the upstream
+  std::unordered_map<int32_t, std::unique_ptr<H2Stream>> streams_;
+  sockaddr_storage peer_{};
+  char client_addr_[64] = {};
+  bool closing_ = false;
+  bool draining_ = false;
+  bool up_connected_ = false;
+  bool up_failed_ = false;
+  bool in_pump_ = false;
+  uint32_t max_streams_ = 0;          // h2_max_concurrent_streams, as the client sees it
+  uint32_t open_client_streams_ = 0;  // streams the client has open (not refused)
+  bool settings_patched_ = false;
+  bool goaway_sent_ = false;             // graceful GOAWAY out: close with the last stream
+  bool goaway_fault_done_ = false;       // the goaway fault applies once per connection
+  std::vector<int32_t> pending_resets_;  // client stream ids whose reset after bytes is due
+  int pending_closes_ = 0;
+};
+
+}  // namespace faultline::proxy

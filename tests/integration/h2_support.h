@@ -1,0 +1,137 @@
+#pragma once
+// Helpers for the HTTP/2 and gRPC integration tests: the Python gRPC upstream
+// (tests/harness/grpc/grpc_upstream.py, Debian python3-grpcio) as a child process, and real
+// clients (grpc_client.py, nghttp, curl) run to completion with their output captured.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace faultline::harness {
+
+inline std::string source_dir() {
+  const char* dir = std::getenv("FAULTLINE_SOURCE_DIR");
+  return dir ? dir : ".";
+}
+
+inline std::string grpc_script(const std::string& name) {
+  return source_dir() + "/tests/harness/grpc/" + name;
+}
+
+// Debian's interpreter: python3-grpcio lives in its dist-packages, whatever python3 is on PATH.
+inline const char* kPython = "/usr/bin/python3";
+
+inline bool have_python_grpc() {
+  return std::system("/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1") == 0;
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+// Runs a command line to completion (bounded by `timeout_s`); returns its stdout.
+inline std::string run_capture(const std::vector<std::string>& argv, int timeout_s = 120) {
+  std::string cmd = "timeout " + std::to_string(timeout_s);
+  for (const auto& a : argv) cmd += " " + shell_quote(a);
+  cmd += " 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// grpc_client.py TARGET ARGS... -> its JSON answer (null when it printed none).
+inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> args,
+                                int timeout_s = 120) {
+  std::vector<std::string> argv = {kPython, grpc_script("grpc_client.py"), to.str()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string out = run_capture(argv, timeout_s);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded()) ADD_FAILURE() << "grpc_client printed no JSON: " << out;
+  return j;
+}
+
+// The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port.
+class GrpcUpstream {
+ public:
+  GrpcUpstream() {
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      std::string script = grpc_script("grpc_upstream.py");
+      ::execl(kPython, kPython, script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+    std::string text;
+    auto deadline = Clock::now() + Millis(30000);
+    while (Clock::now() < deadline && text.find("DUAL ") == std::string::npos) {
+      pollfd p{stdout_, POLLIN, 0};
+      if (::poll(&p, 1, 200) <= 0) continue;
+      char buf[256];
+      ssize_t n = ::read(stdout_, buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    std::sscanf(text.c_str(), "PORT %hu\nDUAL %hu", &port_, &dual_);
+  }
+  ~GrpcUpstream() {
+    if (stdin_ >= 0) ::close(stdin_);
+    if (stdout_ >= 0) ::close(stdout_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  GrpcUpstream(const GrpcUpstream&) = delete;
+  GrpcUpstream& operator=(const GrpcUpstream&) = delete;
+
+  bool ready() const { return port_ != 0 && dual_ != 0; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string dual_address() const { return "127.0.0.1:" + std::to_string(dual_); }
+  Endpoint endpoint() const { return {"127.0.0.1", port_}; }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int stdout_ = -1;
+  uint16_t port_ = 0;
+  uint16_t dual_ = 0;
+};
+
+#define START_GRPC_UPSTREAM(var)                                 \
+  ASSERT_TRUE(::faultline::harness::have_python_grpc())          \
+      << "python3-grpcio missing: scripts/install-deps.sh test"; \
+  ::faultline::harness::GrpcUpstream var;                        \
+  ASSERT_TRUE(var.ready()) << "grpc_upstream.py did not start"
+
+}  // namespace faultline::harness
