@@ -117,6 +117,16 @@ struct ListenerConfig {
   TlsConfig tls;
   UpstreamTlsConfig upstream_tls;
   SourcePos pos;
+  // `enabled = false`: the listener keeps its name (experiments may name it) but has no socket.
+  bool enabled = true;
+  // Set by the running proxy, never read from a file. Listener indices never move (sessions,
+  // counters and compiled experiments are indexed by them), so a removed listener stays as a
+  // retired slot; a listener created at runtime (Toxiproxy API) survives reloads and is left
+  // out of experiments that name no listener.
+  bool retired = false;
+  bool api_created = false;
+  // What an experiment without `listeners` applies to.
+  bool in_default_scope() const { return !retired && !api_created; }
 };
 
 struct SampleBy {
@@ -159,6 +169,17 @@ struct ExperimentConfig {
   SourcePos pos;
 };
 
+// SPEC §10.2 [compat.toxiproxy]: Toxiproxy 2.x's REST API, off by default.
+struct ToxiproxyConfig {
+  bool enabled = false;
+  HostPort listen{"127.0.0.1", 8474};
+  Duration toxic_ttl = 1h;  // each toxic is an experiment that expires after this
+};
+
+struct CompatConfig {
+  ToxiproxyConfig toxiproxy;
+};
+
 struct Config {
   std::string file;  // where it was loaded from; empty for built-in configs (demo)
   AdminConfig admin;
@@ -168,6 +189,7 @@ struct Config {
   HeaderTriggersConfig header_triggers;
   std::vector<ListenerConfig> listeners;
   std::vector<ExperimentConfig> experiments;
+  CompatConfig compat;
 };
 
 }  // namespace faultline::config

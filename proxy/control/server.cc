@@ -43,6 +43,10 @@ Result<ActiveConfigPtr> Server::build_snapshot(
     const std::vector<faults::ApiExperiment>& api) const {
   auto snap = std::make_shared<ActiveConfig>();
   for (const auto& l : config->listeners) {
+    if (l.retired) {  // no session will start there: no need to resolve it again
+      snap->upstreams.emplace_back();
+      continue;
+    }
     auto addr = resolve(l.upstream, false);
     if (!addr)
       return Result<ActiveConfigPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
@@ -114,7 +118,7 @@ int Server::run() {
     std::lock_guard lock(mutex_);
     snapshot_ = *snapshot;
   }
-  shared_ = std::make_unique<SharedState>(cfg.listeners.size());
+  shared_ = std::make_unique<SharedState>();
   if (!cfg.runtime.state_dir.empty()) {  // a halt before the restart still holds
     auto halted = halt_state::read(cfg.runtime.state_dir);
     if (!halted) {
@@ -126,16 +130,22 @@ int Server::run() {
     if (*halted) halt_reason_ = "restored from runtime.state_dir at start-up";
   }
 
-  // Bind everything before starting any thread: a port in use is exit 2.
+  // Bind everything before starting any thread: a port in use is exit 2. Each socket has one
+  // descriptor per worker and one the server keeps (listener changes take it over).
   std::vector<std::vector<int>> fds(n, std::vector<int>(cfg.listeners.size(), -1));
-  std::vector<std::string> addresses;
+  std::vector<std::string> addresses(cfg.listeners.size());
+  listen_fds_.assign(cfg.listeners.size(), -1);
   auto close_all_fds = [&] {
     for (auto& per_worker : fds)
       for (int fd : per_worker)
         if (fd >= 0) ::close(fd);
+    for (int fd : listen_fds_)
+      if (fd >= 0) ::close(fd);
+    listen_fds_.clear();
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    auto bound = bind_exclusive(cfg.listeners[i].listen, n);
+    if (!cfg.listeners[i].enabled) continue;
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n + 1);
     if (!bound) {
       close_all_fds();
       log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());
@@ -143,7 +153,12 @@ int Server::run() {
       return 2;
     }
     for (unsigned w = 0; w < n; ++w) fds[w][i] = (*bound)[w];
-    addresses.push_back(bound_address((*bound)[0]));
+    listen_fds_[i] = bound->back();
+    addresses[i] = bound_address(listen_fds_[i]);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    addresses_ = addresses;
   }
   admin_ = std::make_unique<AdminHost>(*this, cfg.admin);
   if (auto st = admin_->listen(); !st) {
@@ -197,6 +212,10 @@ int Server::run() {
 
   ReadyInfo info;
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    if (!cfg.listeners[i].enabled) {
+      log::main().info("listener {} is disabled (enabled = false)", cfg.listeners[i].name);
+      continue;
+    }
     info.listeners.emplace_back(cfg.listeners[i].name, addresses[i]);
     log::main().info("listening name={} address={} protocol={} upstream={} workers={}",
                      cfg.listeners[i].name, addresses[i],
@@ -284,6 +303,11 @@ void Server::finish() {
   }
   admin_->stop();
   stresses_.stop_all();
+  {
+    std::lock_guard control(control_mutex_);
+    for (int& fd : listen_fds_)
+      if (fd >= 0) ::close(std::exchange(fd, -1));
+  }
   for (auto* h :
        {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_),
         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sighup_),
@@ -313,16 +337,6 @@ admin::Outcome Server::reload() {
   std::string error;
   if (!loaded || !diags.ok()) {
     error = faults::errors_summary(diags, current->file);
-  } else if (loaded->listeners.size() != current->listeners.size()) {
-    error = "listeners cannot be added or removed by a reload; restart instead";
-  } else {
-    for (size_t i = 0; i < loaded->listeners.size() && error.empty(); ++i) {
-      const auto& a = loaded->listeners[i];
-      const auto& b = current->listeners[i];
-      if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
-        error = "listener " + b.name +
-                ": name, listen and protocol cannot change by a reload; restart instead";
-    }
   }
   if (error.empty() && open_file_limit_ > 0) {
     // The same descriptor budget as at start-up (default max_connections shrink to fit).
@@ -332,6 +346,24 @@ admin::Outcome Server::reload() {
     config::Diagnostics budget(current->file);
     check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
     if (!budget.ok()) error = budget.items().front().format();
+  }
+  // The file's listeners over the running slots: kept, changed, added, removed (no restart).
+  std::optional<ListenerPlan> plan;
+  if (error.empty()) {
+    auto planned = plan_listeners(current->listeners, loaded->listeners, false);
+    if (!planned)
+      error = planned.error();
+    else
+      plan = std::move(planned.value());
+  }
+  std::optional<BoundListeners> bound;
+  if (error.empty()) {
+    auto made = bind_listeners(*plan);  // before anything changes: a bind failure changes nothing
+    if (!made)
+      error = made.error();
+    else
+      bound = std::move(made.value());
+    loaded->listeners = plan->slots;
   }
   // Certificates are re-read on every reload; bad ones leave the running ones in place.
   std::optional<TlsLayers> tls;
@@ -359,6 +391,7 @@ admin::Outcome Server::reload() {
       snapshot = *built;
   }
   if (!error.empty()) {
+    if (bound) bound->close_all();
     ++reloads_error_;
     {
       std::lock_guard lock(mutex_);
@@ -376,7 +409,16 @@ admin::Outcome Server::reload() {
   ++reloads_ok_;
   log::set_level(next->log.level);
   log::set_access_enabled(next->log.access_log);
-  publish(snapshot);
+  if (plan->changed()) {
+    for (const auto& b : plan->bind)
+      log::main().info("reload: listener {} added on {}", plan->slots[b.slot].name,
+                       plan->slots[b.slot].listen.to_string());
+    for (uint32_t slot : plan->closed)
+      log::main().info("reload: listener {} closed", current->listeners[slot].name);
+    publish_listeners(snapshot, *plan, std::move(*bound));
+  } else {
+    publish(snapshot);
+  }
   if (admin_) admin_->set_token(next->admin.token);
   if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
   log::main().info("reloaded {}", next->file);
@@ -414,7 +456,11 @@ admin::HaltOutcome Server::set_halted(bool halted, std::string reason) {
 admin::MetricsSample Server::metrics() const {
   admin::MetricsSample sample;
   auto cfg = config();
-  for (const auto& l : cfg->listeners) {
+  std::vector<uint32_t> slots;  // sample.listeners[k] is slot slots[k]; retired ones left out
+  for (uint32_t slot = 0; slot < cfg->listeners.size(); ++slot) {
+    const auto& l = cfg->listeners[slot];
+    if (l.retired) continue;
+    slots.push_back(slot);
     admin::MetricsSample::Listener out;
     out.name = l.name;
     out.http = l.protocol == config::Protocol::kHttp;
@@ -424,12 +470,14 @@ admin::MetricsSample Server::metrics() const {
   }
   {
     std::lock_guard lock(mutex_);
-    for (size_t i = 0; i < sample.listeners.size() && i < tls_.cert_expiry.size(); ++i)
-      sample.listeners[i].tls_cert_expiry = tls_.cert_expiry[i];
+    for (size_t i = 0; i < sample.listeners.size(); ++i)
+      if (slots[i] < tls_.cert_expiry.size())
+        sample.listeners[i].tls_cert_expiry = tls_.cert_expiry[slots[i]];
   }
   for (const auto& w : workers_) {
-    for (size_t i = 0; i < sample.listeners.size() && i < w->listener_count(); ++i)
-      w->listener(static_cast<uint32_t>(i)).stats.add_to(sample.listeners[i]);
+    // A worker learns of a new slot through its inbox: until then it has no counters there.
+    for (size_t i = 0; i < sample.listeners.size(); ++i)
+      if (slots[i] < w->listener_count()) w->listener(slots[i]).stats.add_to(sample.listeners[i]);
   }
   sample.halted = halted();
   {
@@ -463,13 +511,24 @@ admin::StatusReport Server::status() const {
   }
   report.draining = shared_ && shared_->draining.load();
   auto cfg = config();
+  std::vector<uint32_t> slots;  // report.listeners[k] is slot slots[k]
   for (size_t i = 0; i < sample.listeners.size(); ++i) {
     const auto& l = sample.listeners[i];
+    // By name: a listener change may have come between metrics() and this config().
+    uint32_t slot = 0;
+    while (slot < cfg->listeners.size() &&
+           (cfg->listeners[slot].retired || cfg->listeners[slot].name != l.name))
+      ++slot;
+    if (slot == cfg->listeners.size()) continue;
+    slots.push_back(slot);
+    const auto& lc = cfg->listeners[slot];
     admin::StatusReport::Listener out;
     out.name = l.name;
-    out.listen = cfg->listeners[i].listen;
-    out.upstream = cfg->listeners[i].upstream;
-    out.protocol = cfg->listeners[i].protocol;
+    out.listen = lc.listen;
+    out.upstream = lc.upstream;
+    out.protocol = lc.protocol;
+    out.enabled = lc.enabled;
+    out.source = lc.api_created ? "toxiproxy" : "config";
     for (const auto& r : l.requests) out.requests += r.count;
     out.connections_active = l.connections_active;
     out.upstream_errors_connect = l.upstream_errors_connect;
@@ -481,8 +540,11 @@ admin::StatusReport Server::status() const {
   }
   report.experiments = experiment_counts();
   std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < report.listeners.size() && i < tls_.cert_serial.size(); ++i)
-    report.listeners[i].tls_cert_serial = tls_.cert_serial[i];
+  for (size_t i = 0; i < report.listeners.size(); ++i) {
+    if (slots[i] < tls_.cert_serial.size())
+      report.listeners[i].tls_cert_serial = tls_.cert_serial[slots[i]];
+    if (slots[i] < addresses_.size()) report.listeners[i].address = addresses_[slots[i]];
+  }
   report.last_reload = last_reload_;
   return report;
 }
