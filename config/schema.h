@@ -167,6 +167,9 @@ struct ExperimentConfig {
   std::vector<FaultConfig> faults;
   std::string path;  // "experiments[0]" in a file, "" for an API body
   SourcePos pos;
+  // Set by the proxy for experiments a compatibility API made ("toxiproxy": a toxic); shown as
+  // their source. Never read from a file or an admin body.
+  std::string origin;
 };
 
 // SPEC §10.2 [compat.toxiproxy]: Toxiproxy 2.x's REST API, off by default.

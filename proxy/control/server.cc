@@ -17,6 +17,7 @@
 #include "proxy/control/descriptor_budget.h"
 #include "proxy/control/halt_state.h"
 #include "proxy/control/listener_protocols.h"
+#include "proxy/control/toxiproxy_host.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -168,6 +169,17 @@ int Server::run() {
     log::shutdown();
     return 2;
   }
+  if (cfg.compat.toxiproxy.enabled) {
+    toxiproxy_ = std::make_unique<ToxiproxyHost>(*this, cfg.compat.toxiproxy);
+    if (auto st = toxiproxy_->listen(); !st) {
+      close_all_fds();
+      toxiproxy_.reset();
+      admin_.reset();
+      log::fatal(st.error());
+      log::shutdown();
+      return 2;
+    }
+  }
 
   if (open_file_limit_ != soft_before)
     log::main().info("open-file limit raised from {} to {}", soft_before, open_file_limit_);
@@ -190,6 +202,12 @@ int Server::run() {
   if (auto st = admin_->start(); !st) {
     log::fatal(st.error());
     return 1;
+  }
+  if (toxiproxy_) {
+    if (auto st = toxiproxy_->start(); !st) {
+      log::fatal(st.error());
+      return 1;
+    }
   }
 
   uv_signal_init(&loop_, &sigterm_);
@@ -224,6 +242,10 @@ int Server::run() {
   }
   info.admin = admin_->address();
   log::main().info("listening name=admin address={}", info.admin);
+  if (toxiproxy_) {
+    info.toxiproxy = toxiproxy_->address();
+    log::main().info("listening name=toxiproxy address={} (Toxiproxy API)", info.toxiproxy);
+  }
   ready_ = true;
   write_ready_file(info);
   if (options_.on_ready) options_.on_ready(info);
@@ -243,6 +265,7 @@ void Server::write_ready_file(const ReadyInfo& info) {
   j["listeners"] = nlohmann::json::object();
   for (const auto& [name, addr] : info.listeners) j["listeners"][name] = addr;
   j["admin"] = info.admin;
+  if (!info.toxiproxy.empty()) j["toxiproxy"] = info.toxiproxy;
   std::string tmp = std::string(path) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -296,6 +319,7 @@ void Server::on_drain_tick(uv_timer_t* timer) {
 
 void Server::finish() {
   uv_timer_stop(&drain_timer_);
+  if (toxiproxy_) toxiproxy_->stop();  // before the workers: its calls wait on them
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) {
     if (int rc = w->join(); rc != 0)
@@ -337,6 +361,11 @@ admin::Outcome Server::reload() {
   std::string error;
   if (!loaded || !diags.ok()) {
     error = faults::errors_summary(diags, current->file);
+  }
+  if (error.empty() && (loaded->compat.toxiproxy.enabled != current->compat.toxiproxy.enabled ||
+                        loaded->compat.toxiproxy.listen != current->compat.toxiproxy.listen)) {
+    // Its socket is bound at start-up, like the admin's.
+    error = "compat.toxiproxy: enabled and listen apply at start-up; restart to change them";
   }
   if (error.empty() && open_file_limit_ > 0) {
     // The same descriptor budget as at start-up (default max_connections shrink to fit).
@@ -421,6 +450,7 @@ admin::Outcome Server::reload() {
   }
   if (admin_) admin_->set_token(next->admin.token);
   if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
+  if (toxiproxy_) toxiproxy_->set_toxic_ttl(next->compat.toxiproxy.toxic_ttl);
   log::main().info("reloaded {}", next->file);
   return {};
 }

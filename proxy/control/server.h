@@ -30,6 +30,7 @@ namespace faultline::proxy {
 
 class AdminHost;
 class ConfigWatch;
+class ToxiproxyHost;
 
 // Worker threads `run` starts: runtime.workers, or one per CPU.
 unsigned worker_count(const config::Config& config);
@@ -37,6 +38,7 @@ unsigned worker_count(const config::Config& config);
 struct ReadyInfo {
   std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
   std::string admin;
+  std::string toxiproxy;  // empty unless [compat.toxiproxy] enabled
 };
 
 class Server {
@@ -148,6 +150,7 @@ class Server {
   std::vector<int> listen_fds_;
   std::vector<std::string> addresses_;  // by listener slot: bound address, "" if none; mutex_
   std::unique_ptr<AdminHost> admin_;
+  std::unique_ptr<ToxiproxyHost> toxiproxy_;   // with [compat.toxiproxy] enabled
   std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
   // With watch_config: the TLS certificate, key and CA files (their directories, like the
   // config file's), read at start-up; a change reloads.

@@ -82,3 +82,10 @@ faultline_add_test(NAME integration_fleet_ctl LABEL integration TIMEOUT 240
 add_dependencies(integration_fleet_ctl faultline)
 target_compile_definitions(integration_fleet_ctl PRIVATE
   FLEET_FAKE_KUBE_API="${CMAKE_CURRENT_LIST_DIR}/fleet/fake_kube_api.py")
+
+# Toxiproxy's REST API and the listeners it creates at runtime (issue 12, SPEC §10.2).
+foreach(area toxiproxy_api)
+  faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
+  add_dependencies(integration_${area} faultline)
+endforeach()
