@@ -21,6 +21,9 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The npm test clients (toxiproxy-node-client) need npm: Debian's nodejs lacks it, NodeSource's
+# nodejs ships it (and conflicts with Debian's npm package), so only when the command is missing.
+if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null; then missing+=(npm); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
