@@ -321,5 +321,47 @@ TEST_F(ToxiproxyApi, AReloadKeepsProxiesAndToxics) {
             std::string::npos);
 }
 
+TEST_F(ToxiproxyApi, AToxicActsOnConnectionsOpenedAfterIt) {
+  const Endpoint at = listen_of(create("pool"));
+  RawClient pooled(at);  // opened before the toxic: keeps the plan it was accepted with
+  ASSERT_TRUE(pooled.connected());
+  ASSERT_EQ(pooled.send("a"), IoStatus::kOk);
+  ASSERT_EQ(pooled.stream().read_exact(1, {}, Clock::now() + 5s), IoStatus::kOk);
+  ASSERT_EQ(call(*proxy_, "POST", "/proxies/pool/toxics",
+                 R"({"type":"latency","attributes":{"latency":400}})")
+                .status(),
+            200);
+  auto start = Clock::now();
+  ASSERT_EQ(pooled.send("b"), IoStatus::kOk);
+  ASSERT_EQ(pooled.stream().read_exact(1, {}, Clock::now() + 5s), IoStatus::kOk);
+  EXPECT_LT(elapsed_ms(start), 400) << "the README says open connections keep their plan";
+  auto fresh = echo_round_trip(at, "c");
+  ASSERT_TRUE(fresh);
+  EXPECT_GE(fresh->count(), 400);
+}
+
+TEST(ToxiproxyConfig, AReloadThatChangesItsListenSaysToRestart) {
+  START_PROXY(proxy, toxi_config());
+  ConfigSpec spec;
+  spec.workers = 2;
+  spec.tail = "[compat.toxiproxy]\nenabled = true\nlisten = \"127.0.0.2:0\"\n";
+  {
+    std::string path = proxy.config_path();
+    std::string tmp = path + ".new";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    const std::string text = config_toml(spec);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+    ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0);
+  }
+  HttpResponse r =
+      one_request(proxy.admin(), make_request("POST", "/v1/reload", {{"Connection", "close"}}));
+  EXPECT_EQ(r.status(), 400) << r.body;
+  EXPECT_NE(r.body.find("restart"), std::string::npos) << r.body;
+  // Still answering where it was.
+  EXPECT_EQ(call(proxy, "GET", "/version").status(), 200);
+}
+
 }  // namespace
 }  // namespace faultline::harness
