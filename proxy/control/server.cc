@@ -302,6 +302,13 @@ void Server::begin_drain() {
   draining_ = true;
   stop_config_watch();
   shared_->draining = true;  // /readyz turns 503
+  {
+    // The workers close their descriptors of the listening sockets; this one closes the
+    // server's, so that the sockets close and new clients are refused.
+    std::lock_guard control(control_mutex_);
+    for (int& fd : listen_fds_)
+      if (fd >= 0) ::close(std::exchange(fd, -1));
+  }
   for (auto& w : workers_) w->drain();
   drain_deadline_ms_ = uv_now(&loop_) + config()->runtime.drain_timeout.count();
   uv_timer_start(&drain_timer_, on_drain_tick, kDrainTickMs, kDrainTickMs);

@@ -28,7 +28,7 @@ std::vector<std::string> errors_of(const std::string& toml) {
 TEST(LoadCheckedConfig, NoListenersIsFineWithTheToxiproxyApiOn) {
   EXPECT_EQ(errors_of("[compat.toxiproxy]\nenabled = true\n"), std::vector<std::string>{});
   EXPECT_EQ(errors_of("[compat.toxiproxy]\nenabled = true\ntoxic_ttl = \"5h\"\n"),
-            std::vector<std::string>{"test.toml:3:13: compat.toxiproxy.toxic_ttl: exceeds "
+            std::vector<std::string>{"test.toml:3:1: compat.toxiproxy.toxic_ttl: exceeds "
                                      "safety.max_duration (4h)"});
 }
 
