@@ -8,6 +8,13 @@
 
 namespace faultline::proxy {
 
+struct ToxiproxyHost::Served {
+  Served(uv_loop_t* loop, toxiproxy::Backend& backend)
+      : api(backend), http(loop, api, HttpServerEngine::Limits{}, &log::admin, "toxiproxy") {}
+  toxiproxy::ToxiproxyApi api;
+  HttpServerEngine http;
+};
+
 ToxiproxyHost::ToxiproxyHost(Server& server, const config::ToxiproxyConfig& config)
     : server_(server), config_(config), toxic_ttl_ms_(config.toxic_ttl.count()) {}
 
@@ -20,14 +27,12 @@ Status ToxiproxyHost::listen() {
   loop_ready_ = true;
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
-  api_ = std::make_unique<toxiproxy::ToxiproxyApi>(static_cast<toxiproxy::Backend&>(*this));
-  HttpServerEngine::Limits limits;
-  http_ = std::make_unique<HttpServerEngine>(&loop_, *api_, limits, &log::admin, "toxiproxy");
-  if (auto st = http_->listen(config_.listen); !st)
+  served_ = std::make_unique<Served>(&loop_, static_cast<toxiproxy::Backend&>(*this));
+  if (auto st = served_->http.listen(config_.listen); !st)
     return Status::failure("compat.toxiproxy.listen: " + st.error());
   std::string host = config_.listen.host;
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  address_ = host + ":" + std::to_string(http_->port());
+  address_ = host + ":" + std::to_string(served_->http.port());
   return Ok{};
 }
 
@@ -49,7 +54,7 @@ void ToxiproxyHost::thread_main(void* arg) {
 void ToxiproxyHost::on_wake(uv_async_t* async) {
   auto* self = static_cast<ToxiproxyHost*>(async->data);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr);
-  if (self->http_) self->http_->close([] {});
+  if (self->served_) self->served_->http.close([] {});
 }
 
 void ToxiproxyHost::stop() {
@@ -62,8 +67,7 @@ void ToxiproxyHost::stop() {
     on_wake(&wake_);
     uv_run(&loop_, UV_RUN_DEFAULT);
   }
-  http_.reset();
-  api_.reset();
+  served_.reset();
   uv_loop_close(&loop_);
   loop_ready_ = false;
 }

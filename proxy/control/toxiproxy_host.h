@@ -15,7 +15,6 @@
 namespace faultline::proxy {
 
 class Server;
-class HttpServerEngine;
 namespace toxiproxy {
 class ToxiproxyApi;
 }
@@ -51,8 +50,10 @@ class ToxiproxyHost final : private toxiproxy::Backend {
   bool thread_started_ = false;
   bool loop_ready_ = false;
   std::string address_;
-  std::unique_ptr<toxiproxy::ToxiproxyApi> api_;
-  std::unique_ptr<HttpServerEngine> http_;
+  // The API and the server answering with it, made by listen(). A member of a struct rather
+  // than behind its own pointer: the engine is not meant to be deleted through a pointer.
+  struct Served;
+  std::unique_ptr<Served> served_;
 };
 
 }  // namespace faultline::proxy
