@@ -319,6 +319,30 @@ void decode_triggers(const FieldReader& root, Config& config) {
   decode_envoy_headers(triggers, config.envoy_headers);
 }
 
+// [compat.toxiproxy] (SPEC §10.2).
+void decode_compat(const FieldReader& root, const Config& config, CompatConfig& out) {
+  const Node* node = section(root, "compat");
+  if (node == nullptr) return;
+  FieldReader compat(*node, "compat", root.diags());
+  compat.reject_unknown({"toxiproxy"});
+  if (const Node* toxi_node = section(compat, "toxiproxy")) {
+    FieldReader toxi(*toxi_node, "compat.toxiproxy", root.diags());
+    toxi.reject_unknown({"enabled", "listen", "toxic_ttl"});
+    toxi.read("enabled", out.toxiproxy.enabled);
+    toxi.read("listen", out.toxiproxy.listen);
+    if (toxi.read("toxic_ttl", out.toxiproxy.toxic_ttl)) {
+      if (out.toxiproxy.toxic_ttl.count() <= 0) toxi.error("toxic_ttl", "must be greater than 0");
+      // Toxics are experiments: the same ceiling holds.
+      else if (out.toxiproxy.toxic_ttl > config.safety.max_duration)
+        toxi.error("toxic_ttl", "exceeds safety.max_duration (" +
+                                    format_duration(config.safety.max_duration) + ")");
+    }
+    if (out.toxiproxy.enabled && out.toxiproxy.listen.port != 0 &&
+        out.toxiproxy.listen == config.admin.listen)
+      toxi.error("listen", out.toxiproxy.listen.to_string() + " is already used by admin.listen");
+  }
+}
+
 // A file key of a TLS table: read, resolved next to the config file, its position kept.
 void read_tls_file(FieldReader& fields, std::string_view key, std::string& out, SourcePos& pos) {
   if (!fields.read(key, out)) return;
@@ -376,7 +400,8 @@ ListenerConfig decode_listener(const Node& table, const std::string& path, Diagn
                          "response_timeout", "idle_timeout", "header_timeout", "max_connections",
                          "max_header_bytes", "upstream_idle_timeout", "forwarded_for", "tls",
                          "upstream_tls", "upstream_protocol", "h2_max_concurrent_streams",
-                         "h2_initial_window"});
+                         "h2_initial_window", "enabled"});
+  fields.read("enabled", out.enabled);
   if (fields.require("name") && fields.read("name", out.name) && !valid_listener_name(out.name))
     fields.error("name", "must be non-empty and use only a-z, 0-9 and '-'");
   if (fields.require("listen")) fields.read("listen", out.listen);
@@ -504,7 +529,7 @@ std::optional<Config> decode_config(const Node& root, const std::string& file, D
   if (!expect_table(root, "", diags)) return std::nullopt;
   FieldReader fields(root, "", diags);
   fields.reject_unknown(
-      {"admin", "log", "runtime", "safety", "triggers", "listeners", "experiments"});
+      {"admin", "log", "runtime", "safety", "triggers", "listeners", "experiments", "compat"});
   decode_admin(fields, file, config.admin);
   decode_log(fields, config.log);
   decode_runtime(fields, config.runtime);
@@ -513,6 +538,7 @@ std::optional<Config> decode_config(const Node& root, const std::string& file, D
   decode_listeners(fields, config);
   decode_stop_conditions(fields, config);
   decode_experiments(fields, config);  // after listeners and safety: it checks against them
+  decode_compat(fields, config, config.compat);  // after admin and safety
   return config;
 }
 

@@ -137,6 +137,16 @@ struct ListenerConfig {
   uint32_t h2_max_concurrent_streams = 100;
   ByteSize h2_initial_window{64 * 1024};
   SourcePos pos;
+  // `enabled = false`: the listener keeps its name (experiments may name it) but has no socket.
+  bool enabled = true;
+  // Set by the running proxy, never read from a file. Listener indices never move (sessions,
+  // counters and compiled experiments are indexed by them), so a removed listener stays as a
+  // retired slot; a listener created at runtime (Toxiproxy API) survives reloads and is left
+  // out of experiments that name no listener.
+  bool retired = false;
+  bool api_created = false;
+  // What an experiment without `listeners` applies to.
+  bool in_default_scope() const { return !retired && !api_created; }
 };
 
 struct SampleBy {
@@ -178,6 +188,20 @@ struct ExperimentConfig {
   std::vector<FaultConfig> faults;
   std::string path;  // "experiments[0]" in a file, "" for an API body
   SourcePos pos;
+  // Set by the proxy for experiments a compatibility API made ("toxiproxy": a toxic); shown as
+  // their source. Never read from a file or an admin body.
+  std::string origin;
+};
+
+// SPEC §10.2 [compat.toxiproxy]: Toxiproxy 2.x's REST API, off by default.
+struct ToxiproxyConfig {
+  bool enabled = false;
+  HostPort listen{"127.0.0.1", 8474};
+  Duration toxic_ttl = 1h;  // each toxic is an experiment that expires after this
+};
+
+struct CompatConfig {
+  ToxiproxyConfig toxiproxy;
 };
 
 struct Config {
@@ -190,6 +214,7 @@ struct Config {
   EnvoyHeadersConfig envoy_headers;
   std::vector<ListenerConfig> listeners;
   std::vector<ExperimentConfig> experiments;
+  CompatConfig compat;
 };
 
 }  // namespace faultline::config

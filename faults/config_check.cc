@@ -19,7 +19,8 @@ std::optional<config::Config> check_decoded(std::optional<config::Config> decode
   }
   for (const config::ExperimentConfig& experiment : decoded->experiments)
     check_experiment_faults(experiment, *decoded, found);
-  if (decoded->listeners.empty())
+  // With the Toxiproxy API on, its clients create the listeners.
+  if (decoded->listeners.empty() && !decoded->compat.toxiproxy.enabled)
     found.error(config::SourcePos{}, "listeners",
                 "no [[listeners]] configured: faultline has nothing to proxy");
   config::Diagnostics merged(diags.file());

@@ -32,6 +32,7 @@ bool resolve_protocols(const config::ExperimentConfig& experiment, const config:
   bool ok = true;
   if (experiment.listeners.empty()) {
     for (const auto& listener : config.listeners) {
+      if (!listener.in_default_scope()) continue;
       on_http = on_http || listener.protocol == config::Protocol::kHttp;
       on_tcp = on_tcp || listener.protocol == config::Protocol::kTcp;
     }
@@ -41,11 +42,11 @@ bool resolve_protocols(const config::ExperimentConfig& experiment, const config:
     const std::string& name = experiment.listeners[i];
     const config::ListenerConfig* found = nullptr;
     for (const auto& listener : config.listeners)
-      if (listener.name == name) found = &listener;
+      if (listener.name == name && !listener.retired) found = &listener;
     if (!found) {
       std::string known;
       for (const auto& listener : config.listeners)
-        known += (known.empty() ? "" : ", ") + listener.name;
+        if (!listener.retired) known += (known.empty() ? "" : ", ") + listener.name;
       diags.error(experiment.pos,
                   join_path(experiment.path, "listeners[" + std::to_string(i) + "]"),
                   "unknown listener \"" + name + "\" (listeners: " + known + ")");
@@ -64,6 +65,7 @@ std::string tcp_remedy(const config::ExperimentConfig& experiment, const config:
   if (!experiment.listeners.empty()) return {};
   std::string tcp, http;
   for (const auto& listener : config.listeners) {
+    if (!listener.in_default_scope()) continue;
     std::string& list = listener.protocol == config::Protocol::kTcp ? tcp : http;
     list += (list.empty() ? "\"" : ", \"") + listener.name + "\"";
   }

@@ -55,11 +55,13 @@ void index_listeners(Snapshot& snapshot) {
   for (size_t l = 0; l < config.listeners.size(); ++l) {
     ListenerExperiments& slot = snapshot.listeners[l];
     slot.protocol = config.listeners[l].protocol;
+    if (config.listeners[l].retired) continue;  // a removed listener's slot: nothing runs there
     for (uint32_t e = 0; e < snapshot.experiments.size(); ++e) {
       const CompiledExperiment& experiment = snapshot.experiments[e];
       const auto& names = experiment.definition.listeners;
-      if (!names.empty() &&
-          std::find(names.begin(), names.end(), config.listeners[l].name) == names.end())
+      if (names.empty()
+              ? !config.listeners[l].in_default_scope()
+              : std::find(names.begin(), names.end(), config.listeners[l].name) == names.end())
         continue;
       bool request = false, connection = false, handshake = false;
       for (const CompiledFault& fault : experiment.faults) {

@@ -17,12 +17,13 @@ Worker::Worker(unsigned index, ActiveConfigPtr snapshot, std::vector<int> listen
     : index_(index),
       snapshot_(std::move(snapshot)),
       shared_(shared),
-      rng_(faults::Rng::for_worker(snapshot_->config->runtime.seed, index)) {
+      rng_(faults::Rng::for_worker(snapshot_->config->runtime.seed, index)),
+      make_protocol_(make_protocol) {
   const auto& listeners = snapshot_->config->listeners;
   for (size_t i = 0; i < listen_fds.size(); ++i)
     listeners_.push_back(std::make_unique<WorkerListener>(*this, static_cast<uint32_t>(i),
                                                           listeners[i], listen_fds[i]));
-  for (auto& l : listeners_) l->handler = make_protocol(*this, *l);
+  for (auto& l : listeners_) l->handler = make_protocol_(*this, *l);
 }
 
 Worker::~Worker() {
@@ -55,8 +56,11 @@ void WorkerListener::release_slot() {
 }
 
 void WorkerListener::accepted(int client_fd) {
-  // The session owns the slot reserve_slot() took and gives it back when it closes.
+  // The session owns the slot reserve_slot() took and gives it back when it closes. It
+  // registers itself (Worker::add) while this runs, and so learns its listener.
+  worker->accepting_ = index;
   handler->accepted(client_fd);
+  worker->accepting_ = Connection::kNoListener;
 }
 
 void WorkerListener::out_of_descriptors() {
@@ -74,6 +78,7 @@ Status Worker::start() {
   uv_check_start(&reaper_, on_reap);
   uv_unref(reinterpret_cast<uv_handle_t*>(&reaper_));
   for (auto& l : listeners_) {
+    if (l->fd < 0) continue;  // disabled: no socket
     if (int rc = l->acceptor.start(&loop_, l->fd); rc != 0)
       return Status::failure("listener " + l->name + ": " + uv_strerror(rc));
     l->fd = -1;
@@ -125,15 +130,75 @@ void Worker::on_inbox(uv_async_t* async) {
 
 void Worker::publish(ActiveConfigPtr snapshot) {
   post([snapshot = std::move(snapshot)](Worker& w) mutable {
-    // Idle upstream connections to an address a reload changed must not be reused.
-    for (auto& l : w.listeners_) {
-      const auto& before = w.snapshot_->upstreams[l->index];
-      const auto& after = snapshot->upstreams[l->index];
-      if (before.len != after.len || std::memcmp(&before.addr, &after.addr, before.len) != 0)
-        l->handler->close_idle();
-    }
-    w.snapshot_ = std::move(snapshot);
+    w.swap_snapshot(std::move(snapshot));
   });
+}
+
+void Worker::publish(ActiveConfigPtr snapshot, ListenerChange change,
+                     std::function<void()> closed) {
+  post([snapshot = std::move(snapshot), change = std::move(change),
+        closed = std::move(closed)](Worker& w) mutable {
+    // The new slots exist before anything can use the snapshot that names them.
+    w.swap_snapshot(std::move(snapshot));
+    for (int fd : change.added_fds) w.add_listener(fd);
+    auto pending = std::make_shared<size_t>(change.closed.size() + 1);
+    auto one_closed = [pending, closed = std::move(closed)] {
+      if (--*pending == 0 && closed) closed();
+    };
+    for (uint32_t slot : change.closed) w.close_listener(slot, one_closed);
+    one_closed();
+  });
+}
+
+void Worker::swap_snapshot(ActiveConfigPtr snapshot) {
+  // Idle upstream connections to an address a reload changed must not be reused.
+  for (auto& l : listeners_) {
+    const auto& before = snapshot_->upstreams[l->index];
+    const auto& after = snapshot->upstreams[l->index];
+    if (before.len != after.len || std::memcmp(&before.addr, &after.addr, before.len) != 0)
+      l->handler->close_idle();
+  }
+  snapshot_ = std::move(snapshot);
+}
+
+void Worker::add_listener(int fd) {
+  const auto slot = static_cast<uint32_t>(listeners_.size());
+  auto l = std::make_unique<WorkerListener>(*this, slot, snapshot_->config->listeners[slot], fd);
+  l->handler = make_protocol_(*this, *l);
+  listeners_.push_back(std::move(l));
+  WorkerListener& added = *listeners_.back();
+  if (added.fd < 0) return;
+  if (draining_) {  // a change that raced a drain: nothing new accepts
+    ::close(added.fd);
+    added.fd = -1;
+    return;
+  }
+  if (int rc = added.acceptor.start(&loop_, added.fd); rc != 0) {
+    log::worker().error("listener {}: cannot poll the listening socket: {}", added.name,
+                        uv_strerror(rc));
+    ::close(added.fd);
+  }
+  added.fd = -1;
+}
+
+void Worker::close_listener(uint32_t slot, std::function<void()> done) {
+  if (slot >= listeners_.size()) return done();
+  WorkerListener& l = *listeners_[slot];
+  if (l.fd >= 0) {
+    ::close(l.fd);
+    l.fd = -1;
+  }
+  if (l.acceptor.is_open())
+    l.acceptor.close(std::move(done));
+  else
+    done();
+  l.handler->close_idle();
+  // abort() may close the session and unlink it: step carefully.
+  for (Connection* c = connections_.head(); c;) {
+    Connection* next = c->next;
+    if (c->listener_slot == slot) c->abort();
+    c = next;
+  }
 }
 
 void Worker::drain() {
@@ -200,6 +265,7 @@ void Worker::on_reap(uv_check_t* check) {
 }
 
 void Worker::add(Connection* c) {
+  if (accepting_ != Connection::kNoListener) c->listener_slot = accepting_;
   connections_.push(c);
   live_.store(connections_.size(), std::memory_order_relaxed);
 }

@@ -23,15 +23,28 @@
 
 namespace faultline::proxy {
 
+// Listener slots a process can have over its life: a removed listener's slot is never reused
+// (its index may still be in flight), so this bounds listeners created at runtime.
+inline constexpr size_t kMaxListenerSlots = 4096;
+
 // State shared by all workers (atomics only).
 struct SharedState {
-  explicit SharedState(size_t listeners) : active(listeners) {}
+  SharedState() : active(kMaxListenerSlots) {}
   std::atomic<bool> halted{false};
   std::atomic<bool> draining{false};
   // Open client connections per listener, shared so that max_connections holds across workers:
   // a worker takes a slot before accepting (WorkerListener::reserve_slot) and a session gives
   // it back when it closes.
-  std::vector<std::atomic<int64_t>> active;
+  std::vector<std::atomic<int64_t>> active;  // by listener slot, kMaxListenerSlots of them
+};
+
+// Listeners that start or stop together with a new snapshot (a reload, the Toxiproxy API).
+struct ListenerChange {
+  // Slots appended by the snapshot, in order, with this worker's descriptor of each socket
+  // (-1: the listener is disabled and has none).
+  std::vector<int> added_fds;
+  // Slots that stop accepting and close their connections (disabled or removed).
+  std::vector<uint32_t> closed;
 };
 
 // What a listener's protocol (HTTP, TCP; TLS next) does with the connections its worker
@@ -84,9 +97,13 @@ class Worker {
   // Thread-safe: runs `fn` on the worker's thread.
   void post(std::function<void(Worker&)> fn);
   void publish(ActiveConfigPtr snapshot);  // thread-safe
-  void drain();                            // thread-safe: stop accepting, close idle connections
-  void stop();                             // thread-safe: close everything; the loop then ends
-  void halt_changed();                     // thread-safe: release connections waiting on faults
+  // Thread-safe: publishes `snapshot` and starts and stops listeners as `change` says (the
+  // worker owns the descriptors from now on); `closed` runs on the worker's thread once this
+  // worker's descriptors of the closed listeners are closed.
+  void publish(ActiveConfigPtr snapshot, ListenerChange change, std::function<void()> closed);
+  void drain();         // thread-safe: stop accepting, close idle connections
+  void stop();          // thread-safe: close everything; the loop then ends
+  void halt_changed();  // thread-safe: release connections waiting on faults
 
   size_t live_connections() const { return live_.load(std::memory_order_relaxed); }
 
@@ -110,11 +127,15 @@ class Worker {
   void remove(Connection* c);  // when a session starts closing
 
  private:
+  friend struct WorkerListener;  // sets accepting_ around an accept
   static void on_inbox(uv_async_t* async);
   static void on_reap(uv_check_t* check);
   static void thread_main(void* arg);
   void close_listeners();
   void close_all();
+  void swap_snapshot(ActiveConfigPtr snapshot);
+  void add_listener(int fd);
+  void close_listener(uint32_t slot, std::function<void()> done);
 
   unsigned index_;
   ActiveConfigPtr snapshot_;
@@ -138,6 +159,8 @@ class Worker {
   ConnectionList<&Connection::prev, &Connection::next> connections_;
   std::atomic<size_t> live_{0};
   Retirable* retired_ = nullptr;
+  ListenerProtocolFactory make_protocol_;
+  uint32_t accepting_ = Connection::kNoListener;  // the slot inside WorkerListener::accepted
 };
 
 }  // namespace faultline::proxy

@@ -53,7 +53,10 @@ struct StatusReport {
     config::HostPort listen;
     config::HostPort upstream;
     config::Protocol protocol = config::Protocol::kHttp;
-    uint64_t requests = 0;  // every response code
+    std::string address;            // bound ("127.0.0.1:PORT"); empty while disabled
+    bool enabled = true;            // `enabled = false` or a disabled Toxiproxy proxy: no socket
+    std::string source = "config";  // or "toxiproxy": created through the Toxiproxy API
+    uint64_t requests = 0;          // every response code
     uint64_t connections_active = 0;
     uint64_t upstream_errors_connect = 0;
     uint64_t upstream_errors_timeout = 0;

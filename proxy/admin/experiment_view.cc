@@ -11,7 +11,8 @@ nlohmann::json experiment_view(const config::ExperimentConfig& experiment,
                                               /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (!view.is_object()) view = nlohmann::json::object({{"name", experiment.name}});
   view["state"] = std::string(faults::to_string(input.state));
-  view["source"] = std::string(faults::to_string(input.source));
+  view["source"] =
+      experiment.origin.empty() ? std::string(faults::to_string(input.source)) : experiment.origin;
   auto time_or_null = [](const std::optional<std::chrono::system_clock::time_point>& t) {
     return t ? nlohmann::json(format_rfc3339_utc(*t)) : nlohmann::json(nullptr);
   };

@@ -40,6 +40,10 @@ nlohmann::json status_view(const StatusReport& report) {
                                {{"connect", l.upstream_errors_connect},
                                 {"timeout", l.upstream_errors_timeout},
                                 {"reset", l.upstream_errors_reset}}}});
+    nlohmann::json& out = j["listeners"].back();
+    out["enabled"] = l.enabled;
+    out["source"] = l.source;
+    if (!l.address.empty()) out["address"] = l.address;
     if (l.tls) {
       j["listeners"].back()["tls"] = {
           {"cert_not_after",

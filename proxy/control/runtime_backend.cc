@@ -59,7 +59,8 @@ std::optional<std::vector<SecondBucket>> RuntimeBackend::timeseries(const std::s
 }
 std::vector<std::string> RuntimeBackend::listener_names() const {
   std::vector<std::string> names;
-  for (const auto& l : server_.config()->listeners) names.push_back(l.name);
+  for (const auto& l : server_.config()->listeners)
+    if (!l.retired) names.push_back(l.name);
   return names;
 }
 

@@ -17,6 +17,7 @@
 #include "proxy/control/descriptor_budget.h"
 #include "proxy/control/halt_state.h"
 #include "proxy/control/listener_protocols.h"
+#include "proxy/control/toxiproxy_host.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
 #include "proxy/version.h"
@@ -43,6 +44,10 @@ Result<ActiveConfigPtr> Server::build_snapshot(
     const std::vector<faults::ApiExperiment>& api) const {
   auto snap = std::make_shared<ActiveConfig>();
   for (const auto& l : config->listeners) {
+    if (l.retired) {  // no session will start there: no need to resolve it again
+      snap->upstreams.emplace_back();
+      continue;
+    }
     auto addr = resolve(l.upstream, false);
     if (!addr)
       return Result<ActiveConfigPtr>::failure("listeners." + l.name + ".upstream: " + addr.error());
@@ -114,7 +119,7 @@ int Server::run() {
     std::lock_guard lock(mutex_);
     snapshot_ = *snapshot;
   }
-  shared_ = std::make_unique<SharedState>(cfg.listeners.size());
+  shared_ = std::make_unique<SharedState>();
   if (!cfg.runtime.state_dir.empty()) {  // a halt before the restart still holds
     auto halted = halt_state::read(cfg.runtime.state_dir);
     if (!halted) {
@@ -126,16 +131,22 @@ int Server::run() {
     if (*halted) halt_reason_ = "restored from runtime.state_dir at start-up";
   }
 
-  // Bind everything before starting any thread: a port in use is exit 2.
+  // Bind everything before starting any thread: a port in use is exit 2. Each socket has one
+  // descriptor per worker and one the server keeps (listener changes take it over).
   std::vector<std::vector<int>> fds(n, std::vector<int>(cfg.listeners.size(), -1));
-  std::vector<std::string> addresses;
+  std::vector<std::string> addresses(cfg.listeners.size());
+  listen_fds_.assign(cfg.listeners.size(), -1);
   auto close_all_fds = [&] {
     for (auto& per_worker : fds)
       for (int fd : per_worker)
         if (fd >= 0) ::close(fd);
+    for (int fd : listen_fds_)
+      if (fd >= 0) ::close(fd);
+    listen_fds_.clear();
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    auto bound = bind_exclusive(cfg.listeners[i].listen, n);
+    if (!cfg.listeners[i].enabled) continue;
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n + 1);
     if (!bound) {
       close_all_fds();
       log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());
@@ -143,7 +154,12 @@ int Server::run() {
       return 2;
     }
     for (unsigned w = 0; w < n; ++w) fds[w][i] = (*bound)[w];
-    addresses.push_back(bound_address((*bound)[0]));
+    listen_fds_[i] = bound->back();
+    addresses[i] = bound_address(listen_fds_[i]);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    addresses_ = addresses;
   }
   admin_ = std::make_unique<AdminHost>(*this, cfg.admin);
   if (auto st = admin_->listen(); !st) {
@@ -152,6 +168,17 @@ int Server::run() {
     log::fatal(st.error());
     log::shutdown();
     return 2;
+  }
+  if (cfg.compat.toxiproxy.enabled) {
+    toxiproxy_ = std::make_unique<ToxiproxyHost>(*this, cfg.compat.toxiproxy);
+    if (auto st = toxiproxy_->listen(); !st) {
+      close_all_fds();
+      toxiproxy_.reset();
+      admin_.reset();
+      log::fatal(st.error());
+      log::shutdown();
+      return 2;
+    }
   }
 
   if (open_file_limit_ != soft_before)
@@ -176,6 +203,12 @@ int Server::run() {
     log::fatal(st.error());
     return 1;
   }
+  if (toxiproxy_) {
+    if (auto st = toxiproxy_->start(); !st) {
+      log::fatal(st.error());
+      return 1;
+    }
+  }
 
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sigint_);
@@ -197,6 +230,10 @@ int Server::run() {
 
   ReadyInfo info;
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    if (!cfg.listeners[i].enabled) {
+      log::main().info("listener {} is disabled (enabled = false)", cfg.listeners[i].name);
+      continue;
+    }
     info.listeners.emplace_back(cfg.listeners[i].name, addresses[i]);
     log::main().info("listening name={} address={} protocol={} upstream={} workers={}",
                      cfg.listeners[i].name, addresses[i],
@@ -205,6 +242,10 @@ int Server::run() {
   }
   info.admin = admin_->address();
   log::main().info("listening name=admin address={}", info.admin);
+  if (toxiproxy_) {
+    info.toxiproxy = toxiproxy_->address();
+    log::main().info("listening name=toxiproxy address={} (Toxiproxy API)", info.toxiproxy);
+  }
   ready_ = true;
   write_ready_file(info);
   if (options_.on_ready) options_.on_ready(info);
@@ -224,6 +265,7 @@ void Server::write_ready_file(const ReadyInfo& info) {
   j["listeners"] = nlohmann::json::object();
   for (const auto& [name, addr] : info.listeners) j["listeners"][name] = addr;
   j["admin"] = info.admin;
+  if (!info.toxiproxy.empty()) j["toxiproxy"] = info.toxiproxy;
   std::string tmp = std::string(path) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -261,6 +303,13 @@ void Server::begin_drain() {
   draining_ = true;
   stop_config_watch();
   shared_->draining = true;  // /readyz turns 503
+  {
+    // The workers close their descriptors of the listening sockets; this one closes the
+    // server's, so that the sockets close and new clients are refused.
+    std::lock_guard control(control_mutex_);
+    for (int& fd : listen_fds_)
+      if (fd >= 0) ::close(std::exchange(fd, -1));
+  }
   for (auto& w : workers_) w->drain();
   drain_deadline_ms_ = uv_now(&loop_) + config()->runtime.drain_timeout.count();
   uv_timer_start(&drain_timer_, on_drain_tick, kDrainTickMs, kDrainTickMs);
@@ -278,6 +327,7 @@ void Server::on_drain_tick(uv_timer_t* timer) {
 
 void Server::finish() {
   uv_timer_stop(&drain_timer_);
+  if (toxiproxy_) toxiproxy_->stop();  // before the workers: its calls wait on them
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) {
     if (int rc = w->join(); rc != 0)
@@ -285,6 +335,11 @@ void Server::finish() {
   }
   admin_->stop();
   stresses_.stop_all();
+  {
+    std::lock_guard control(control_mutex_);
+    for (int& fd : listen_fds_)
+      if (fd >= 0) ::close(std::exchange(fd, -1));
+  }
   for (auto* h :
        {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&sigterm_),
         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sighup_),
@@ -314,16 +369,11 @@ admin::Outcome Server::reload() {
   std::string error;
   if (!loaded || !diags.ok()) {
     error = faults::errors_summary(diags, current->file);
-  } else if (loaded->listeners.size() != current->listeners.size()) {
-    error = "listeners cannot be added or removed by a reload; restart instead";
-  } else {
-    for (size_t i = 0; i < loaded->listeners.size() && error.empty(); ++i) {
-      const auto& a = loaded->listeners[i];
-      const auto& b = current->listeners[i];
-      if (a.name != b.name || a.listen != b.listen || a.protocol != b.protocol)
-        error = "listener " + b.name +
-                ": name, listen and protocol cannot change by a reload; restart instead";
-    }
+  }
+  if (error.empty() && (loaded->compat.toxiproxy.enabled != current->compat.toxiproxy.enabled ||
+                        loaded->compat.toxiproxy.listen != current->compat.toxiproxy.listen)) {
+    // Its socket is bound at start-up, like the admin's.
+    error = "compat.toxiproxy: enabled and listen apply at start-up; restart to change them";
   }
   if (error.empty() && open_file_limit_ > 0) {
     // The same descriptor budget as at start-up (default max_connections shrink to fit).
@@ -333,6 +383,24 @@ admin::Outcome Server::reload() {
     config::Diagnostics budget(current->file);
     check_descriptor_budget(*loaded, workers, open_file_limit_, budget);
     if (!budget.ok()) error = budget.items().front().format();
+  }
+  // The file's listeners over the running slots: kept, changed, added, removed (no restart).
+  std::optional<ListenerPlan> plan;
+  if (error.empty()) {
+    auto planned = plan_listeners(current->listeners, loaded->listeners, false);
+    if (!planned)
+      error = planned.error();
+    else
+      plan = std::move(planned.value());
+  }
+  std::optional<BoundListeners> bound;
+  if (error.empty()) {
+    auto made = bind_listeners(*plan);  // before anything changes: a bind failure changes nothing
+    if (!made)
+      error = made.error();
+    else
+      bound = std::move(made.value());
+    loaded->listeners = plan->slots;
   }
   // Certificates are re-read on every reload; bad ones leave the running ones in place.
   std::optional<TlsLayers> tls;
@@ -360,6 +428,7 @@ admin::Outcome Server::reload() {
       snapshot = *built;
   }
   if (!error.empty()) {
+    if (bound) bound->close_all();
     ++reloads_error_;
     {
       std::lock_guard lock(mutex_);
@@ -377,11 +446,21 @@ admin::Outcome Server::reload() {
   ++reloads_ok_;
   log::set_level(next->log.level);
   log::set_access_enabled(next->log.access_log);
-  publish(snapshot);
+  if (plan->changed()) {
+    for (const auto& b : plan->bind)
+      log::main().info("reload: listener {} added on {}", plan->slots[b.slot].name,
+                       plan->slots[b.slot].listen.to_string());
+    for (uint32_t slot : plan->closed)
+      log::main().info("reload: listener {} closed", current->listeners[slot].name);
+    publish_listeners(snapshot, *plan, std::move(*bound));
+  } else {
+    publish(snapshot);
+  }
   tls_watch_dirty_ = true;  // the new config may name other certificate files
   uv_async_send(&wakeup_);
   if (admin_) admin_->set_token(next->admin.token);
   if (admin_) admin_->set_allowed_hosts(next->admin.hosts);
+  if (toxiproxy_) toxiproxy_->set_toxic_ttl(next->compat.toxiproxy.toxic_ttl);
   log::main().info("reloaded {}", next->file);
   return {};
 }
@@ -417,7 +496,11 @@ admin::HaltOutcome Server::set_halted(bool halted, std::string reason) {
 admin::MetricsSample Server::metrics() const {
   admin::MetricsSample sample;
   auto cfg = config();
-  for (const auto& l : cfg->listeners) {
+  std::vector<uint32_t> slots;  // sample.listeners[k] is slot slots[k]; retired ones left out
+  for (uint32_t slot = 0; slot < cfg->listeners.size(); ++slot) {
+    const auto& l = cfg->listeners[slot];
+    if (l.retired) continue;
+    slots.push_back(slot);
     admin::MetricsSample::Listener out;
     out.name = l.name;
     out.http = l.protocol == config::Protocol::kHttp;
@@ -427,12 +510,14 @@ admin::MetricsSample Server::metrics() const {
   }
   {
     std::lock_guard lock(mutex_);
-    for (size_t i = 0; i < sample.listeners.size() && i < tls_.cert_expiry.size(); ++i)
-      sample.listeners[i].tls_cert_expiry = tls_.cert_expiry[i];
+    for (size_t i = 0; i < sample.listeners.size(); ++i)
+      if (slots[i] < tls_.cert_expiry.size())
+        sample.listeners[i].tls_cert_expiry = tls_.cert_expiry[slots[i]];
   }
   for (const auto& w : workers_) {
-    for (size_t i = 0; i < sample.listeners.size() && i < w->listener_count(); ++i)
-      w->listener(static_cast<uint32_t>(i)).stats.add_to(sample.listeners[i]);
+    // A worker learns of a new slot through its inbox: until then it has no counters there.
+    for (size_t i = 0; i < sample.listeners.size(); ++i)
+      if (slots[i] < w->listener_count()) w->listener(slots[i]).stats.add_to(sample.listeners[i]);
   }
   sample.halted = halted();
   {
@@ -466,13 +551,24 @@ admin::StatusReport Server::status() const {
   }
   report.draining = shared_ && shared_->draining.load();
   auto cfg = config();
+  std::vector<uint32_t> slots;  // report.listeners[k] is slot slots[k]
   for (size_t i = 0; i < sample.listeners.size(); ++i) {
     const auto& l = sample.listeners[i];
+    // By name: a listener change may have come between metrics() and this config().
+    uint32_t slot = 0;
+    while (slot < cfg->listeners.size() &&
+           (cfg->listeners[slot].retired || cfg->listeners[slot].name != l.name))
+      ++slot;
+    if (slot == cfg->listeners.size()) continue;
+    slots.push_back(slot);
+    const auto& lc = cfg->listeners[slot];
     admin::StatusReport::Listener out;
     out.name = l.name;
-    out.listen = cfg->listeners[i].listen;
-    out.upstream = cfg->listeners[i].upstream;
-    out.protocol = cfg->listeners[i].protocol;
+    out.listen = lc.listen;
+    out.upstream = lc.upstream;
+    out.protocol = lc.protocol;
+    out.enabled = lc.enabled;
+    out.source = lc.api_created ? "toxiproxy" : "config";
     for (const auto& r : l.requests) out.requests += r.count;
     out.connections_active = l.connections_active;
     out.upstream_errors_connect = l.upstream_errors_connect;
@@ -484,8 +580,11 @@ admin::StatusReport Server::status() const {
   }
   report.experiments = experiment_counts();
   std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < report.listeners.size() && i < tls_.cert_serial.size(); ++i)
-    report.listeners[i].tls_cert_serial = tls_.cert_serial[i];
+  for (size_t i = 0; i < report.listeners.size(); ++i) {
+    if (slots[i] < tls_.cert_serial.size())
+      report.listeners[i].tls_cert_serial = tls_.cert_serial[slots[i]];
+    if (slots[i] < addresses_.size()) report.listeners[i].address = addresses_[slots[i]];
+  }
   report.last_reload = last_reload_;
   return report;
 }

@@ -20,6 +20,7 @@
 #include "proxy/admin/audit.h"
 #include "proxy/admin/backend.h"
 #include "proxy/control/expiry_audit.h"
+#include "proxy/control/listener_slots.h"
 #include "proxy/control/tls_layers.h"
 #include "proxy/stress/background_stress.h"
 #include "proxy/timeseries.h"
@@ -29,6 +30,7 @@ namespace faultline::proxy {
 
 class AdminHost;
 class ConfigWatch;
+class ToxiproxyHost;
 
 // Worker threads `run` starts: runtime.workers, or one per CPU.
 unsigned worker_count(const config::Config& config);
@@ -36,6 +38,7 @@ unsigned worker_count(const config::Config& config);
 struct ReadyInfo {
   std::vector<std::pair<std::string, std::string>> listeners;  // name -> "127.0.0.1:PORT"
   std::string admin;
+  std::string toxiproxy;  // empty unless [compat.toxiproxy] enabled
 };
 
 class Server {
@@ -67,6 +70,16 @@ class Server {
   admin::AuditLog& audit() { return audit_; }
   ActiveConfigPtr snapshot() const;
 
+  // Runtime listeners owned by the API (the Toxiproxy API): `desired` is every API listener
+  // wanted now; the others are stopped and removed. New sockets are bound before anything
+  // changes (a bind failure changes nothing); a listener asked for port 0 keeps the port it
+  // got, so disabling and enabling it again binds the same address. Returns once the closed
+  // listeners' sockets are closed.
+  admin::Outcome set_api_listeners(std::vector<config::ListenerConfig> desired);
+  // The address a running listener is bound to ("127.0.0.1:PORT"); empty when it is unknown
+  // or disabled.
+  std::string listener_address(const std::string& name) const;
+
   // Backend support (any thread).
   bool ready() const;
   bool halted() const { return run_ && run_->halted(); }
@@ -87,7 +100,17 @@ class Server {
   Result<ActiveConfigPtr> build_snapshot(std::shared_ptr<const config::Config> config,
                                          const std::vector<faults::ApiExperiment>& api) const;
   void publish(ActiveConfigPtr snapshot);  // caller holds control_mutex_
-  void update_background_load();           // main thread
+  // Listener changes (server_listeners.cc); caller holds control_mutex_. bind_listeners binds
+  // the plan's new sockets (one descriptor per worker plus the server's own) or fails having
+  // bound nothing; publish_listeners hands them to the workers with the snapshot and waits
+  // until the closed listeners' sockets are closed.
+  struct BoundListeners {
+    std::vector<std::vector<int>> fds;  // by plan.bind entry: one per worker, then the server's
+    void close_all();
+  };
+  Result<BoundListeners> bind_listeners(ListenerPlan& plan);
+  void publish_listeners(ActiveConfigPtr snapshot, const ListenerPlan& plan, BoundListeners bound);
+  void update_background_load();  // main thread
   std::optional<admin::ExperimentView> view_of(const ActiveConfig& snap,
                                                const std::string& name) const;
   static void on_tick(uv_timer_t* timer);
@@ -124,7 +147,12 @@ class Server {
   std::atomic<bool> stress_dirty_{false};
   uv_timer_t tick_{};
   std::vector<std::unique_ptr<Worker>> workers_;
+  // By listener slot: the server's own descriptor of each listening socket (-1: none), kept so
+  // a changed listener at the same address takes the socket over; control_mutex_.
+  std::vector<int> listen_fds_;
+  std::vector<std::string> addresses_;  // by listener slot: bound address, "" if none; mutex_
   std::unique_ptr<AdminHost> admin_;
+  std::unique_ptr<ToxiproxyHost> toxiproxy_;   // with [compat.toxiproxy] enabled
   std::unique_ptr<ConfigWatch> config_watch_;  // main loop; only with runtime.watch_config
   // With watch_config: the TLS certificate, key and CA files the running config names (their
   // directories, like the config file's); a change reloads. Main loop.

@@ -11,21 +11,28 @@ namespace faultline::proxy {
 
 void Server::sample_timeseries(int64_t now) {
   auto cfg = config();
+  // Keyed by slot and name: a listener enabled again has a new slot whose counters start at 0.
   std::vector<std::pair<std::string, SeriesTotals>> totals;
   std::vector<std::string> names;
-  for (const auto& l : cfg->listeners) {
-    totals.emplace_back(l.name, SeriesTotals{});
+  std::vector<uint32_t> slots;
+  for (uint32_t slot = 0; slot < cfg->listeners.size(); ++slot) {
+    const auto& l = cfg->listeners[slot];
+    if (l.retired) continue;
+    totals.emplace_back(std::to_string(slot) + "/" + l.name, SeriesTotals{});
     names.push_back(l.name);
+    slots.push_back(slot);
   }
   for (const auto& w : workers_) {
-    for (size_t i = 0; i < totals.size() && i < w->listener_count(); ++i)
-      w->listener(static_cast<uint32_t>(i)).stats.series.add_to(totals[i].second);
+    for (size_t i = 0; i < totals.size(); ++i)
+      if (slots[i] < w->listener_count())
+        w->listener(slots[i]).stats.series.add_to(totals[i].second);
   }
-  for (const auto& entry : totals) {
-    const std::string& name = entry.first;  // not a binding: clang 14 cannot capture one
-    const auto& now_totals = entry.second;
+  for (size_t i = 0; i < totals.size(); ++i) {
+    const std::string& key = totals[i].first;
+    const std::string& name = names[i];
+    const auto& now_totals = totals[i].second;
     auto previous = std::find_if(series_previous_.begin(), series_previous_.end(),
-                                 [&](const auto& p) { return p.first == name; });
+                                 [&](const auto& p) { return p.first == key; });
     // A listener's counters start at 0 with the worker, so the first bucket is its total.
     const SeriesTotals before =
         previous == series_previous_.end() ? SeriesTotals{} : previous->second;
@@ -39,7 +46,7 @@ std::optional<std::vector<SecondBucket>> Server::timeseries(const std::string& l
                                                             int64_t seconds) const {
   auto cfg = config();
   const bool known = std::any_of(cfg->listeners.begin(), cfg->listeners.end(),
-                                 [&](const auto& l) { return l.name == listener; });
+                                 [&](const auto& l) { return !l.retired && l.name == listener; });
   if (!known) return std::nullopt;
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -58,6 +65,7 @@ void Server::check_stop_conditions(int64_t now) {
         1, std::chrono::duration_cast<std::chrono::seconds>(condition.window).count());
     std::vector<std::vector<SecondBucket>> seconds;
     for (const auto& l : cfg->listeners) {
+      if (l.retired) continue;
       if (!condition.listener.empty() && l.name != condition.listener) continue;
       std::vector<SecondBucket> buckets =
           timeseries_.last(l.name, now, window).value_or(std::vector<SecondBucket>{});

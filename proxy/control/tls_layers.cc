@@ -15,6 +15,7 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
   out.cert_serial.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const auto& l = config.listeners[i];
+    if (l.retired) continue;  // a removed listener's slot: its files may be gone
     const std::string path = "listeners[" + std::to_string(i) + "].";
     tls::ContextError error;
     if (l.tls.enabled) {

@@ -517,7 +517,7 @@ void HttpSession::hand_off_h2(const char* rest, size_t n) {
   exchange_open_ = false;
   handed_off_ = true;
   close();
-  h2->take(copy, bytes);
+  h2->take(copy, bytes, listener_slot);
 }
 
 void HttpSession::on_request_head() {

@@ -11,7 +11,7 @@ namespace faultline::proxy {
 class Http2Handoff final : public PrefaceHandoff {
  public:
   Http2Handoff(Worker& worker, WorkerListener& listener) : worker_(worker), listener_(listener) {}
-  void take(int fd, std::string_view bytes) override;
+  void take(int fd, std::string_view bytes, uint32_t listener_slot) override;
 
  private:
   Worker& worker_;

@@ -87,11 +87,12 @@ Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
 
 Http2Session::~Http2Session() = default;
 
-void Http2Session::start(int fd, std::string_view bytes) {
+void Http2Session::start(int fd, std::string_view bytes, uint32_t slot) {
   uv_timer_init(worker_.loop(), &conn_timer_);
   uv_timer_init(worker_.loop(), &up_timer_);
   conn_timer_.data = up_timer_.data = this;
   worker_.add(this);
+  listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
   if (client_.open(fd) != 0) {
     close();

@@ -41,7 +41,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   ~Http2Session() override;
 
   // Takes over the client socket and the bytes read so far (starting with the preface).
-  void start(int fd, std::string_view bytes);
+  void start(int fd, std::string_view bytes, uint32_t listener_slot);
 
   void drain() override;
   void abort() override;

@@ -24,6 +24,12 @@ class Connection : public Retirable {
   // bandwidth limits).
   virtual void release_faults() = 0;
 
+  // The listener slot that accepted it (Worker::add sets it while a listener accepts), so that
+  // closing a listener closes its connections. A session created outside an accept (a protocol
+  // hand-off) copies it from the session it replaces.
+  static constexpr uint32_t kNoListener = UINT32_MAX;
+  uint32_t listener_slot = kNoListener;
+
   // The worker's intrusive list of all its sessions.
   Connection* prev = nullptr;
   Connection* next = nullptr;

@@ -3,7 +3,6 @@
 #include <malloc.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -68,14 +67,9 @@ Slab* SlabPool::acquire() {
 
 void SlabPool::give_back(Slab* slab) {
   --live_count_;
-  // A burst is over when few of its slabs are still live.
-  if (peak_live_ >= kBurstSlabs && live_count_ <= std::max(kCalmSlabs, peak_live_ / 8))
-    trim_pending_ = true;
-  // Spare slabs up to the peak since the last trim: load that swings between fewer and more
-  // live slabs reuses them instead of mapping and unmapping (a fixed reserve of 32 cost 0.6
-  // system calls per request at 50 keep-alive connections). live + spare never exceeds that
-  // peak, and the trim after the burst returns the spares.
-  if (free_count_ >= std::max(max_free_, peak_live_)) {
+  if (peak_live_ >= kBurstSlabs && live_count_ <= kCalmSlabs) trim_pending_ = true;
+  // Keep a bounded reserve so that an idle worker returns to a small footprint.
+  if (free_count_ >= max_free_) {
     delete_slab(slab);
     return;
   }

@@ -22,11 +22,9 @@ struct Slab {
 class SlabPool {
  public:
   static constexpr size_t kBurstSlabs = 64;  // live slabs that make a burst (4 MiB)
-  static constexpr size_t kCalmSlabs = 8;    // the burst is over at or below this many live
-                                             // (or an eighth of its peak, if more)
+  static constexpr size_t kCalmSlabs = 8;    // the burst is over at or below this many
   static constexpr size_t kCalmReserve = 8;  // spare slabs kept after a burst
 
-  // max_free: spare slabs kept at least; more, up to the live peak, until the burst is over.
   explicit SlabPool(size_t max_free = 32) : max_free_(max_free) {}
   ~SlabPool();
   SlabPool(const SlabPool&) = delete;

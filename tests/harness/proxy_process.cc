@@ -194,6 +194,9 @@ bool ProxyProcess::wait_ready() {
     }
     listeners_[name] = *ep;
   }
+  if (json.contains("toxiproxy") && json["toxiproxy"].is_string()) {
+    if (auto ep = Endpoint::parse(json["toxiproxy"].get<std::string>())) toxiproxy_ = *ep;
+  }
   if (json.contains("admin") && json["admin"].is_string()) {
     if (auto ep = Endpoint::parse(json["admin"].get<std::string>())) admin_ = *ep;
   }

@@ -78,6 +78,8 @@ class ProxyProcess {
 
   Endpoint listener(const std::string& name) const;
   Endpoint admin() const { return admin_; }
+  // The Toxiproxy API's address ([compat.toxiproxy] enabled); port 0 when it is off.
+  Endpoint toxiproxy() const { return toxiproxy_; }
   pid_t pid() const { return pid_; }
   const std::string& config_path() const { return config_path_; }
   const TempDir& dir() const { return dir_; }
@@ -104,6 +106,7 @@ class ProxyProcess {
   std::string failure_;
   std::map<std::string, Endpoint> listeners_;
   Endpoint admin_;
+  Endpoint toxiproxy_;
 };
 
 // Spawns a child with stdout/stderr redirected to files (and, with open_files > 0, that

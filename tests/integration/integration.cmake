@@ -99,3 +99,10 @@ foreach(area h2_config_check h2_grpc_http1_abort h2_passthrough h2_faults h2_lif
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
   add_dependencies(integration_${area} faultline)
 endforeach()
+
+# Toxiproxy's REST API and the listeners it creates at runtime (issue 12, SPEC §10.2).
+foreach(area toxiproxy_api)
+  faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
+  add_dependencies(integration_${area} faultline)
+endforeach()

@@ -156,7 +156,8 @@ TEST(AdminCtl, GameDayWithCtlAlone) {
   EXPECT_NE(r.out.find("\nversion:       0.1.0-test\nuptime:        42s\nhalted:        yes\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("listeners:\nNAME     CONNECTIONS_ACTIVE  LISTEN"), std::string::npos)
+  EXPECT_NE(r.out.find("listeners:\nNAME     CONNECTIONS_ACTIVE  ENABLED  LISTEN"),
+            std::string::npos)
       << r.out;  // listeners table, name first
   EXPECT_NE(r.out.find("inbound"), std::string::npos) << r.out;
   EXPECT_EQ(ctl(url, {"unhalt"}).code, kCtlOk);

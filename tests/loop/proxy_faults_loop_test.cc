@@ -17,8 +17,7 @@ double seconds_since(Clock::time_point t0) {
 }
 
 struct FaultFixture {
-  explicit FaultFixture(uint16_t upstream_port)
-      : run(std::make_shared<faults::RunState>(1)), shared(1) {
+  explicit FaultFixture(uint16_t upstream_port) : run(std::make_shared<faults::RunState>(1)) {
     std::string toml =
         "[triggers.headers]\nenabled = true\n"
         "[[listeners]]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:" +

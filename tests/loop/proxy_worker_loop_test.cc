@@ -18,7 +18,7 @@ namespace {
 
 struct Fixture {
   Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp)
-      : snapshot(make_snapshot(upstream_port, protocol)), shared(1) {
+      : snapshot(make_snapshot(upstream_port, protocol)) {
     auto fds = bind_exclusive(snapshot->config->listeners[0].listen, 1);
     EXPECT_TRUE(fds.ok());
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));

@@ -38,15 +38,27 @@ TEST(AdminStatusView, EveryKeyWithItsType) {
   EXPECT_EQ(j.dump(),
             R"({"draining":false,"experiments":{"active":2,"expired":4,"paused":1,"total":7},)"
             R"("halted":true,"last_reload":{"result":"none"},"listeners":[)"
-            R"({"connections_active":3,"listen":"127.0.0.1:15001","name":"web","protocol":"http",)"
-            R"("requests":120,"upstream":"[::1]:8080",)"
+            R"({"connections_active":3,"enabled":true,"listen":"127.0.0.1:15001","name":"web",)"
+            R"("protocol":"http","requests":120,"source":"config","upstream":"[::1]:8080",)"
             R"("upstream_errors":{"connect":1,"reset":4,"timeout":2}},)"
-            R"({"connections_active":0,"listen":"0.0.0.0:16379","name":"db","protocol":"tcp",)"
-            R"("requests":0,"upstream":"redis.internal:6379",)"
+            R"({"connections_active":0,"enabled":true,"listen":"0.0.0.0:16379","name":"db",)"
+            R"("protocol":"tcp","requests":0,"source":"config","upstream":"redis.internal:6379",)"
             R"("upstream_errors":{"connect":0,"reset":0,"timeout":0}}],)"
             R"("uptime_seconds":3725,"version":"1.2.3"})");
   EXPECT_TRUE(j["uptime_seconds"].is_number_integer());
   EXPECT_TRUE(j["listeners"][0]["requests"].is_number_unsigned());
+}
+
+TEST(AdminStatusView, ABoundListenerShowsItsAddressAndADisabledOneNone) {
+  StatusReport r = sample_report();
+  r.listeners[0].address = "127.0.0.1:15001";
+  r.listeners[1].enabled = false;
+  r.listeners[1].source = "toxiproxy";
+  const nlohmann::json j = status_view(r);
+  EXPECT_EQ(j["listeners"][0]["address"], "127.0.0.1:15001");
+  EXPECT_FALSE(j["listeners"][1].contains("address"));
+  EXPECT_EQ(j["listeners"][1]["enabled"], false);
+  EXPECT_EQ(j["listeners"][1]["source"], "toxiproxy");
 }
 
 TEST(AdminStatusView, LastReloadNamesItsResultAndOnlyAnErrorCarriesIt) {

@@ -24,6 +24,14 @@ std::vector<std::string> errors_of(const std::string& toml) {
 }
 
 // Item 18: `check` passed a config `run` refused.
+// The Toxiproxy API's clients create listeners at runtime (SPEC §10.2).
+TEST(LoadCheckedConfig, NoListenersIsFineWithTheToxiproxyApiOn) {
+  EXPECT_EQ(errors_of("[compat.toxiproxy]\nenabled = true\n"), std::vector<std::string>{});
+  EXPECT_EQ(errors_of("[compat.toxiproxy]\nenabled = true\ntoxic_ttl = \"5h\"\n"),
+            std::vector<std::string>{"test.toml:3:1: compat.toxiproxy.toxic_ttl: exceeds "
+                                     "safety.max_duration (4h)"});
+}
+
 TEST(LoadCheckedConfig, NoListenersIsAnError) {
   EXPECT_EQ(errors_of(""), std::vector<std::string>{"test.toml: listeners: no [[listeners]] "
                                                     "configured: faultline has nothing to proxy"});

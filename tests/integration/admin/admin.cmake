@@ -12,7 +12,7 @@ set(FAULTLINE_ADMIN_TESTS
   metrics
   events
   ctl
-  reload_restart
+  reload_listeners
   events_signal_expiry
   hostile_clients
   ctl_add)

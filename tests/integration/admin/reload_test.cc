@@ -1,7 +1,7 @@
 // Reload (SPEC §1 signals, §4; issue 4 point 4): SIGHUP and POST /v1/reload apply a changed
 // config; a config that fails validation is not applied and is reported by /v1/status, the
 // reload answer and faultline_config_reloads_total{result="error"}; API experiments
-// survive; a listener change is refused with a plain "restart" message.
+// survive. Listener changes by reload: reload_listeners_test.cc.
 #include <csignal>
 
 #include "tests/integration/admin/admin_support.h"
@@ -160,25 +160,6 @@ TEST_F(Reload, ApiExperimentsSurviveReloads) {
   EXPECT_EQ(after.str("started_at"), started) << "a reload restarted an API experiment's clock";
   EXPECT_EQ(status_of("/api"), 507);
   EXPECT_EQ(status_of("/second"), 503);
-}
-
-TEST_F(Reload, AddingAListenerSaysItNeedsARestart) {
-  ConfigSpec spec;
-  ListenerSpec main;
-  main.upstream = up_.address();
-  ListenerSpec extra;
-  extra.name = "extra";
-  extra.upstream = up_.address();
-  spec.listeners = {main, extra};
-  // The experiments are unchanged, so either way of handling the listener change (refuse the
-  // reload, or apply the rest and warn) leaves the proxy injecting 501 on /first.
-  spec.tail = abort_experiment("first", "/first", 501);
-  replace_file(proxy_->config_path(), config_toml(spec));
-  ApiReply added = api_send(admin_, "POST", "/v1/reload");
-  EXPECT_NE(added.body().find("restart"), std::string::npos) << added;
-  // The running listener still serves as before.
-  EXPECT_EQ(status_of("/first"), 501);
-  EXPECT_EQ(status_of("/other"), 200);
 }
 
 }  // namespace
