@@ -437,7 +437,7 @@ percentage = 25
         class: `listener${l.name === state.selected ? ' selected' : ''}`, 'data-listener': l.name,
         onclick: () => { state.selected = l.name; renderListeners(); renderCheatSheet(); },
       },
-      el('h3', {}, l.name, ' ', el('span', { class: 'addr' }, `${l.protocol} ${l.listen} → ${l.upstream}`)),
+      el('h3', {}, l.name, ' ', el('span', { class: 'addr' }, `${l.protocol} ${l.address || l.listen} → ${l.upstream}`)),
       el('div', { class: 'figures' },
         el('span', {}, 'requests ', el('b', {}, perSecond(reqRate))),
         el('span', {}, 'injected errors ', el('b', { class: 'key-injected' }, total ? percent(injected / total) : '–')),
@@ -468,7 +468,7 @@ percentage = 25
   };
 
   function listenerUrl(l) {
-    let addr = l.listen || '';
+    let addr = l.address || l.listen || '';  // the bound address (listen may say port 0)
     addr = addr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
     return `http://${addr}`;
   }
