@@ -96,6 +96,8 @@ struct ReplyParser {
   std::string field;
   std::string value;
   bool complete = false;
+  uint64_t max_body = 0;  // a Content-Length above it is refused before any body byte is read
+  bool too_large = false;
 
   ReplyParser() {
     llhttp_settings_init(&settings);
@@ -115,7 +117,15 @@ struct ReplyParser {
       return 0;
     };
     settings.on_headers_complete = [](llhttp_t* p) {
-      self(p)->reply.status = llhttp_get_status_code(p);
+      ReplyParser* r = self(p);
+      r->reply.status = llhttp_get_status_code(p);
+      if ((p->flags & F_CONTENT_LENGTH) != 0) {
+        if (p->content_length > r->max_body) {
+          r->too_large = true;
+          return -1;  // stop: llhttp reports an error, the caller names the size
+        }
+        r->reply.body.reserve(static_cast<size_t>(p->content_length));
+      }
       return 0;
     };
     settings.on_body = [](llhttp_t* p, const char* at, size_t len) {
@@ -222,6 +232,10 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
     return Result<HttpReply>::failure(sent.error());
 
   ReplyParser parser;
+  parser.max_body = options.max_reply_bytes;
+  const std::string too_large = "the answer is larger than " +
+                                std::to_string(options.max_reply_bytes >> 20) +
+                                " MiB; stopped reading (is --admin the faultline admin API?)";
   char buf[16 * 1024];
   size_t received = 0;
   while (!parser.complete) {
@@ -235,12 +249,10 @@ Result<HttpReply> http_request(const AdminUrl& url, std::string_view method, std
     if (n < 0)
       return Result<HttpReply>::failure(std::string("receive failed: ") + std::strerror(errno));
     received += static_cast<size_t>(n);
-    if (received > options.max_reply_bytes)
-      return Result<HttpReply>::failure(
-          "the answer is larger than " + std::to_string(options.max_reply_bytes >> 20) +
-          " MiB; stopped reading (is --admin the faultline admin API?)");
+    if (received > options.max_reply_bytes) return Result<HttpReply>::failure(too_large);
     llhttp_errno_t err = n == 0 ? llhttp_finish(&parser.parser)
                                 : llhttp_execute(&parser.parser, buf, static_cast<size_t>(n));
+    if (parser.too_large) return Result<HttpReply>::failure(too_large);
     if (err != HPE_OK && !parser.complete)
       return Result<HttpReply>::failure(std::string("not an HTTP answer: ") +
                                         llhttp_get_error_reason(&parser.parser));

@@ -428,7 +428,9 @@ Reply ToxiproxyApi::proxy_update(Proxy& proxy, const std::string& body) {
   return json_reply(200, proxy_json(proxies_.at(name)));
 }
 
-Reply ToxiproxyApi::proxy_delete(const std::string& name) {
+Reply ToxiproxyApi::proxy_delete(const std::string& proxy_name) {
+  // A copy: the caller's name may live in the entry this replaces (ASan: use after free).
+  const std::string name = proxy_name;
   for (auto& t : proxies_.at(name).toxics) disarm(t);
   auto next = proxies_;
   next.erase(name);
