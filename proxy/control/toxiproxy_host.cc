@@ -4,7 +4,7 @@
 #include "proxy/http/server_engine.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
-#include "proxy/toxiproxy/api.h"
+#include "proxy/compat/api.h"
 
 namespace faultline::proxy {
 

@@ -10,7 +10,7 @@
 
 #include "config/result.h"
 #include "config/schema.h"
-#include "proxy/toxiproxy/backend.h"
+#include "proxy/compat/backend.h"
 
 namespace faultline::proxy {
 

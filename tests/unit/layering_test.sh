@@ -24,8 +24,8 @@ declare -A allowed=(
   [proxy/tls]="config/ faults/ proxy/io/ proxy/ proxy/tls/"
   [proxy/stress]="config/ faults/ proxy/stress/"
   [proxy/admin]="config/ faults/ proxy/io/ proxy/ proxy/http/head.h proxy/http/status_reason.h proxy/http/server_engine.h proxy/admin/"
-  [proxy/toxiproxy]="config/ proxy/io/ proxy/ proxy/http/server_engine.h proxy/http/status_reason.h proxy/toxiproxy/"
-  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/http2/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/toxiproxy/ proxy/control/"
+  [proxy/compat]="config/ proxy/io/ proxy/ proxy/http/server_engine.h proxy/http/status_reason.h proxy/compat/"
+  [proxy/control]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/http2/ proxy/tcp/ proxy/tls/ proxy/stress/ proxy/admin/ proxy/compat/ proxy/control/"
   [proxy/cli]="config/ faults/ proxy/io/ proxy/ proxy/http/ proxy/admin/ proxy/control/ proxy/cli/"
 )
 # The data plane never parses JSON.

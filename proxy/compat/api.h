@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "proxy/http/server_engine.h"
-#include "proxy/toxiproxy/backend.h"
-#include "proxy/toxiproxy/toxics.h"
+#include "proxy/compat/backend.h"
+#include "proxy/compat/toxics.h"
 
 namespace faultline::proxy::toxiproxy {
 

@@ -1,4 +1,4 @@
-#include "proxy/toxiproxy/api.h"
+#include "proxy/compat/api.h"
 
 #include <cctype>
 

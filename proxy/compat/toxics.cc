@@ -1,4 +1,4 @@
-#include "proxy/toxiproxy/toxics.h"
+#include "proxy/compat/toxics.h"
 
 #include <cmath>
 
