@@ -19,7 +19,7 @@
 
 namespace faultline::proxy::admin {
 
-class AdminServer : private HttpServerEngine::Handler {
+class AdminServer final : private HttpServerEngine::Handler {
  public:
   // Bounds for untrusted admin clients (the engine's defaults are the admin's). The defaults
   // suit production; tests shorten them.

@@ -32,7 +32,7 @@ struct SimpleResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-class SimpleHttpServer : private HttpServerEngine::Handler {
+class SimpleHttpServer final : private HttpServerEngine::Handler {
  public:
   using Handler = std::function<SimpleResponse(const SimpleRequest&)>;
   static constexpr size_t kMaxBody = 8 << 20;

@@ -67,7 +67,7 @@ struct Harness {
     sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     up.len = sizeof(sockaddr_in);
     active->upstreams.push_back(up);
-    shared = std::make_unique<SharedState>(1);
+    shared = std::make_unique<SharedState>();
     worker = std::make_unique<Worker>(0, active, std::vector<int>{listen_socket(port)}, *shared,
                                       make_listener_protocol);
     if (!worker->start()) std::abort();
