@@ -387,7 +387,8 @@ render() {
       if (s == "close") return "new connection per request"
       if (s == "tcp") return "small keep-alive, TCP listener"
       if (s == "tls") return "small keep-alive over TLS"
-      if (s == "tls-close") return "new TLS connection per request"
+      if (s == "tls-close") return "new TLS connection per request, session resumed (wrk)"
+      if (s == "tls-handshake") return "full TLS handshake per request"
       if (s == "h2-small") return "HTTP/2 small"
       if (s == "h2-1mib") return "HTTP/2 1 MiB"
       return s

@@ -18,11 +18,12 @@ source "$here/lib.sh"
 
 conns=${BENCH_CONNECTIONS:-50}       # wrk connections
 threads=${BENCH_THREADS:-2}          # wrk threads
-scenarios=${BENCH_SCENARIOS-"small 1mib close tcp tls tls-close"}
+scenarios=${BENCH_SCENARIOS-"small 1mib close tcp tls tls-close tls-handshake"}
 rows=${BENCH_ROWS-"direct haproxy nginx faultline"}
 engine_rows=${BENCH_ENGINE_ROWS-"faultline-exp1 faultline-exp100 faultline-hdr"}  # small only
 tcp_rows=${BENCH_TCP_ROWS-"faultline-lat10"}  # tcp only
-tls_rows=${BENCH_TLS_ROWS-"h2o"}              # tls and tls-close only
+tls_rows=${BENCH_TLS_ROWS-"h2o"}              # tls, tls-close and tls-handshake only
+tls_clients=${BENCH_TLS_CLIENTS:-16}          # tls-handshake: client threads, a connection each
 callgrind=${BENCH_CALLGRIND:-0}
 callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-2000}
 strace_mode=${BENCH_STRACE:-0}
@@ -36,7 +37,7 @@ upstream_desc="upstream nginx with $upstream_workers workers (plain HTTP/1.1 in 
 
 # --- proxies ----------------------------------------------------------------------------------
 # The scenario picks how every proxy listens: HTTP (small, 1mib, close), a TCP relay (tcp) or
-# HTTP terminating TLS (tls, tls-close). The upstream is the same plain HTTP nginx throughout.
+# HTTP terminating TLS (tls, tls-close, tls-handshake). The upstream is the same plain HTTP nginx throughout.
 listen_mode() { case "${current_scenario:-}" in tcp) echo tcp ;; tls*) echo tls ;; *) echo http ;; esac; }
 nginx_stream_module=${BENCH_NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
 
@@ -245,9 +246,20 @@ wrk_once() { # wrk_once SECONDS URL OUTPUT [wrk args...]
   fg_run exec_on_cpu 1 timeout $((d + 30)) wrk -t"$threads" -c"$conns" -d"${d}s" "$@" "$url" >"$output" 2>&1 || true
 }
 
+# tls-handshake: tls_handshakes.c instead of wrk, which resumes sessions when it reconnects.
+handshakes_once() { # handshakes_once SECONDS URL OUTPUT
+  local port_path=${2#https://127.0.0.1:}
+  fg_run exec_on_cpu 1 timeout $(($1 + 30)) "$tmp/tls_handshakes" "${port_path%%/*}" "/${port_path#*/}" "$1" \
+    "$tls_clients" >"$3" 2>&1 || true
+}
+
 load_run() { # load_run warmup|measure SECONDS URL OUTPUT [wrk args...] (for run_scenario)
   local kind=$1
   shift
+  if [ "${current_scenario:-}" = tls-handshake ]; then
+    handshakes_once "$1" "$2" "$3"
+    return
+  fi
   if [ "$kind" = measure ]; then
     local d=$1 url=$2 output=$3
     shift 3
@@ -369,7 +381,7 @@ scenario_label() {
     close) echo "new connection per request" ;;
     tcp) echo "small keep-alive, TCP listener" ;;
     tls) echo "small keep-alive over TLS" ;;
-    tls-close) echo "new TLS connection per request" ;;
+    tls-close) echo "new TLS connection per request, session resumed" ;;
     *) echo "$1" ;;
   esac
 }
@@ -382,7 +394,8 @@ run_strace() {
   echo "|---|---|---:|---:|"
   local scenario row base run
   for scenario in $scenarios; do
-    [ "$scenario" = 1mib ] && continue
+    # 1 MiB: a few large writes; tls-handshake: its client is not wrk (see load_run)
+    case "$scenario" in 1mib | tls-handshake) continue ;; esac
     current_scenario=$scenario # how the proxies listen: HTTP, TCP relay or TLS
     for row in $rows; do
       [ "$row" = direct ] && continue
@@ -402,6 +415,11 @@ case " $rows $engine_rows " in *" faultline"*) find_faultline ;; esac
 [ -n "$faultline_problem" ] && log "faultline rows skipped: $faultline_problem"
 start_upstream
 case " $scenarios " in *" tls"*) make_tls_cert ;; esac
+case " $scenarios " in
+  *" tls-handshake "*)
+    cc -O2 -o "$tmp/tls_handshakes" "$here/tls_handshakes.c" -lssl -lcrypto -lpthread ||
+      die "cannot compile tls_handshakes.c (needs libssl-dev)" ;;
+esac
 case " $engine_rows " in *" faultline-"*) [ -n "$faultline_problem" ] || check_engine_acts ;; esac
 
 if [ "$callgrind" = 1 ]; then
@@ -414,7 +432,7 @@ else
       small) run_scenario "$scenario" $rows $engine_rows ;;
       tcp) run_scenario "$scenario" $rows $tcp_rows ;;
       # No direct row: the upstream speaks plain HTTP only.
-      tls | tls-close) run_scenario "$scenario" $(printf '%s\n' $rows | grep -vx direct) $tls_rows ;;
+      tls | tls-close | tls-handshake) run_scenario "$scenario" $(printf '%s\n' $rows | grep -vx direct) $tls_rows ;;
       *) run_scenario "$scenario" $rows ;;
     esac
   done
