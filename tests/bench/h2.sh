@@ -107,24 +107,10 @@ start_nghttpx() {
 start_faultline_h2() {
   local admin
   admin=$(free_port)
-  cat >"$tmp/faultline-h2.toml" <<EOF
-[admin]
-listen = "127.0.0.1:$admin"
-
-[log]
-level = "warn"
-access_log = false
-
-[runtime]
-workers = 1
-
-[[listeners]]
-name = "bench"
-listen = "127.0.0.1:$1"
-upstream = "127.0.0.1:$h2_upstream_port"
-protocol = "http"
-upstream_protocol = "http2"
-EOF
+  {
+    faultline_listener_config "$1" "$admin" "$h2_upstream_port" http
+    echo 'upstream_protocol = "http2"'
+  } >"$tmp/faultline-h2.toml"
   if ! "$faultline_bin" check --config "$tmp/faultline-h2.toml" >"$tmp/faultline-h2.check" 2>&1; then
     row_problem="config rejected: $(head -1 "$tmp/faultline-h2.check" | sed "s|$tmp/||")"
     return 1

@@ -165,6 +165,28 @@ start_upstream() {
 
 faultline_bin=${FAULTLINE_BIN:-}
 faultline_problem=""
+# The start of every faultline config here: admin, warnings only, no access log, one worker,
+# and one listener (the last table, so a caller may add listener keys after it).
+faultline_listener_config() { # faultline_listener_config PORT ADMIN_PORT UPSTREAM_PORT PROTOCOL
+  cat <<EOF
+[admin]
+listen = "127.0.0.1:$2"
+
+[log]
+level = "warn"
+access_log = false
+
+[runtime]
+workers = 1
+
+[[listeners]]
+name = "bench"
+listen = "127.0.0.1:$1"
+upstream = "127.0.0.1:$3"
+protocol = "$4"
+EOF
+}
+
 # FAULTLINE_BIN, else the checkout's own Release build (build/proxy/faultline), else a Release
 # build of its own in build-bench/ (a Debug build would measure the wrong thing).
 find_faultline() {
@@ -352,6 +374,39 @@ run_scenario() { # run_scenario SCENARIO ROW...
 }
 
 # --- report -----------------------------------------------------------------------------------
+# Names in the table: rows (some named by the scenario they run in) and scenarios.
+report_labels() {
+  cat <<'EOF'
+row|*|direct|direct (no proxy)
+row|*|haproxy|HAProxy
+row|*|nginx|nginx
+row|*|h2o|h2o
+row|*|faultline|faultline
+row|*|faultline-exp1|faultline, 1 non-matching experiment
+row|*|faultline-exp100|faultline, 100 non-matching experiments
+row|*|faultline-hdr|faultline, header triggers on, no x-chaos headers
+row|*|faultline-lat10|faultline (protocol tcp), +10 ms latency
+row|tcp|haproxy|HAProxy (mode tcp)
+row|tcp|nginx|nginx (stream)
+row|tcp|faultline|faultline (protocol tcp)
+row|h2|direct|direct (no proxy, nghttpd h2c)
+row|h2|haproxy|HAProxy (proto h2 both sides)
+row|h2|nginx|nginx (grpc_pass: h2c upstream)
+row|h2|h2o|h2o (HTTP/1.1 upstream)
+row|h2|nghttpx|nghttpx (h2c upstream)
+row|h2|faultline|faultline (upstream_protocol http2)
+scenario|small|small keep-alive
+scenario|1mib|1 MiB keep-alive
+scenario|close|new connection per request
+scenario|tcp|small keep-alive, TCP listener
+scenario|tls|small keep-alive over TLS
+scenario|tls-close|new TLS connection per request, session resumed (wrk)
+scenario|tls-handshake|full TLS handshake per request
+scenario|h2-small|HTTP/2 small
+scenario|h2-1mib|HTTP/2 1 MiB
+EOF
+}
+
 render() {
   local cpu_model load
   cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -361,38 +416,17 @@ render() {
   echo "$(peer_versions), faultline $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "(not available)")."
   [ -z "${engine_note:-}" ] || echo "Warning: in this build $engine_note"
   echo
+  report_labels >"$tmp/labels.txt"
   awk -F'\t' '
-    function label(r, s) {
-      if (r == "direct") return (s ~ /^h2/) ? "direct (no proxy, nghttpd h2c)" : "direct (no proxy)"
-      if (s == "tcp" && r == "haproxy") return "HAProxy (mode tcp)"
-      if (s == "tcp" && r == "nginx") return "nginx (stream)"
-      if (s == "tcp" && r == "faultline") return "faultline (protocol tcp)"
-      if (s ~ /^h2/ && r == "haproxy") return "HAProxy (proto h2 both sides)"
-      if (s ~ /^h2/ && r == "nginx") return "nginx (grpc_pass: h2c upstream)"
-      if (s ~ /^h2/ && r == "h2o") return "h2o (HTTP/1.1 upstream)"
-      if (s ~ /^h2/ && r == "nghttpx") return "nghttpx (h2c upstream)"
-      if (s ~ /^h2/ && r == "faultline") return "faultline (upstream_protocol http2)"
-      if (r == "haproxy") return "HAProxy"
-      if (r == "nginx") return "nginx"
-      if (r == "faultline") return "faultline"
-      if (r == "faultline-exp1") return "faultline, 1 non-matching experiment"
-      if (r == "faultline-exp100") return "faultline, 100 non-matching experiments"
-      if (r == "faultline-hdr") return "faultline, header triggers on, no x-chaos headers"
-      if (r == "faultline-lat10") return "faultline (protocol tcp), +10 ms latency"
-      return r
+    # labels.txt first: "row|KIND|ROW|LABEL" (KIND: a scenario, "h2" for every h2-* one, or
+    # "*") and "scenario|SCENARIO|NAME"
+    FNR == NR { split($0, f, "|"); if (f[1] == "row") L[f[2], f[3]] = f[4]; else N[f[2]] = f[3]; next }
+    function label(r, s,   kind) {
+      kind = (s ~ /^h2-/) ? "h2" : s
+      if ((kind, r) in L) return L[kind, r]
+      return (("*", r) in L) ? L["*", r] : r
     }
-    function sname(s) {
-      if (s == "small") return "small keep-alive"
-      if (s == "1mib") return "1 MiB keep-alive"
-      if (s == "close") return "new connection per request"
-      if (s == "tcp") return "small keep-alive, TCP listener"
-      if (s == "tls") return "small keep-alive over TLS"
-      if (s == "tls-close") return "new TLS connection per request, session resumed (wrk)"
-      if (s == "tls-handshake") return "full TLS handshake per request"
-      if (s == "h2-small") return "HTTP/2 small"
-      if (s == "h2-1mib") return "HTTP/2 1 MiB"
-      return s
-    }
+    function sname(s) { return (s in N) ? N[s] : s }
     function mib(k) { return sprintf("%.1f", k / 1024) }
     {
       n++; S[n] = $1; R[n] = $2; ok[n] = ($3 == "OK"); note[n] = $4
@@ -474,5 +508,5 @@ render() {
         }
         printf "| %s | %.0f req | %.2f–%.2f× | %.2f | %.2f |\n", label(R[i], S[i]), eff[i], eff[i] / 64000, eff[i] / 56000, p50[i], p99[i]
       }
-    }' "$results"
+    }' "$tmp/labels.txt" "$results"
 }

@@ -141,23 +141,7 @@ start_nginx() {
 faultline_config() { # faultline_config ROW PORT ADMIN_PORT
   local mode
   mode=$(listen_mode)
-  cat <<EOF
-[admin]
-listen = "127.0.0.1:$3"
-
-[log]
-level = "warn"
-access_log = false
-
-[runtime]
-workers = 1
-
-[[listeners]]
-name = "bench"
-listen = "127.0.0.1:$2"
-upstream = "127.0.0.1:$upstream_port"
-protocol = "$([ "$mode" = tcp ] && echo tcp || echo http)"
-EOF
+  faultline_listener_config "$2" "$3" "$upstream_port" "$([ "$mode" = tcp ] && echo tcp || echo http)"
   [ "$mode" != tls ] || printf '[listeners.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$tls_dir/cert.pem" "$tls_dir/key.pem"
   local n=0 i
   case "$1" in
@@ -309,14 +293,9 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   awk '/^(summary|totals):/ { print $2; exit }' "$cg"
 }
 
+# Names from the report's table (lib.sh), for the callgrind and strace tables.
 row_label() {
-  case "$1" in
-    haproxy) echo HAProxy ;;
-    faultline-exp1) echo "faultline, 1 non-matching experiment" ;;
-    faultline-exp100) echo "faultline, 100 non-matching experiments" ;;
-    faultline-hdr) echo "faultline, header triggers on, no x-chaos headers" ;;
-    *) echo "$1" ;;
-  esac
+  report_labels | awk -F'|' -v r="$1" '$1 == "row" && $2 == "*" && $3 == r { l = $4 } END { print (l != "") ? l : r }'
 }
 
 run_callgrind() {
@@ -376,14 +355,7 @@ strace_calls() { # strace_calls ROW SCENARIO SECONDS: prints "CALLS REQUESTS"
 }
 
 scenario_label() {
-  case "$1" in
-    small) echo "small keep-alive" ;;
-    close) echo "new connection per request" ;;
-    tcp) echo "small keep-alive, TCP listener" ;;
-    tls) echo "small keep-alive over TLS" ;;
-    tls-close) echo "new TLS connection per request, session resumed" ;;
-    *) echo "$1" ;;
-  esac
+  report_labels | awk -F'|' -v s="$1" '$1 == "scenario" && $2 == s { l = $3 } END { print (l != "") ? l : s }'
 }
 
 run_strace() {
