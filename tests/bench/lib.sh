@@ -10,10 +10,11 @@ upstream_workers=${BENCH_UPSTREAM_WORKERS:-2}
 pin=${BENCH_PIN:-0}                  # 1: proxy on CPU 0, load generator and upstream on CPU 1
 out=${BENCH_OUT:-}
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+bench_name=${bench_name:-bench} # log prefix and temp dir name; soak.sh says soak
+log() { printf '%s: %s\n' "$bench_name" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
+tmp=$(mktemp -d "/tmp/faultline-$bench_name.XXXXXX")
 chmod 755 "$tmp" # nginx workers may run as an unprivileged user and must read the files
 pids=()
 child=""
@@ -28,7 +29,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  [ "${BENCH_KEEP_TMP:-0}" = 1 ] && log "kept $tmp" || rm -rf "$tmp"
+  [ "${keep_tmp:-${BENCH_KEEP_TMP:-0}}" = 1 ] && log "kept $tmp" || rm -rf "$tmp"
   exit "$status"
 }
 trap cleanup EXIT
@@ -133,9 +134,13 @@ nginx_temp_paths() {
 }
 
 upstream_port=$(free_port)
-{
-  nginx_common "$tmp/upstream"
-  cat <<EOF
+
+# The upstream nginx: /small (100 bytes from `return`) and /1m.bin (a file, sendfile), with
+# upstream_workers workers (a caller may change that before starting it).
+start_upstream() {
+  {
+    nginx_common "$tmp/upstream"
+    cat <<EOF
 worker_processes $upstream_workers;
 http {
   access_log off;
@@ -152,9 +157,7 @@ $(nginx_temp_paths "$tmp/upstream")
   }
 }
 EOF
-} >"$tmp/upstream/nginx.conf"
-
-start_upstream() {
+  } >"$tmp/upstream/nginx.conf"
   exec_on_cpu 1 nginx -p "$tmp/upstream" -c "$tmp/upstream/nginx.conf" -e "$tmp/upstream/error.log" &
   upstream_pid=$!
   pids+=("$upstream_pid")
