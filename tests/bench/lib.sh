@@ -1,7 +1,11 @@
-# Shared by tests/bench/run.sh (HTTP/1.1, TCP and TLS with wrk) and tests/bench/h2.sh (HTTP/2
-# with h2load); sourced, not run. The caller sets `here` and `root` and defines the hooks that
-# run_scenario calls: start_row ROW PORT, load_run warmup|measure SECONDS URL OUTPUT [args...],
-# scenario_url SCENARIO ROW PORT and scenario_args SCENARIO.
+# Shared by tests/bench/run.sh (HTTP/1.1, TCP and TLS with wrk), tests/bench/h2.sh (HTTP/2 with
+# h2load) and tests/bench/soak.sh; sourced, not run. Sourcing makes the temp dir and the trap
+# that stops every process in `pids` on exit. A caller of run_scenario and render defines:
+#   start_proxy ROW PORT       launch ROW listening on PORT, set proxy_pid (or row_problem)
+#   probe_proxy PORT           one request through it (a non-zero status: it does not proxy)
+#   load_run warmup|measure SECONDS URL OUTPUT [args...]   measure writes wrk_report.lua's line
+#   scenario_url SCENARIO ROW PORT, scenario_args SCENARIO (extra load arguments, one a line)
+#   peer_versions, and load_name, load_desc and upstream_desc for the report's header.
 
 secs=${BENCH_SECONDS:-4}             # measured seconds per row and round
 rounds=${BENCH_ROUNDS:-3}            # rounds per scenario; rows take turns within a round
