@@ -420,7 +420,7 @@ render() {
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs (${cpu_model:-unknown}), load average at start $load_start, at end $load."
   echo "$load_desc; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded; $upstream_desc; pinning $([ "$pin" = 1 ] && echo "on (proxy CPU 0, $load_name+upstream CPU 1)" || echo off)."
-  echo "$(peer_versions), faultline $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "(not available)")."
+  echo "$(peer_versions), $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "faultline (not available)")."
   [ -z "${engine_note:-}" ] || echo "Warning: in this build $engine_note"
   echo
   report_labels >"$tmp/labels.txt"
