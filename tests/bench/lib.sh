@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # variables set here for, or by, the sourcing script
 # Shared by tests/bench/run.sh (HTTP/1.1, TCP and TLS with wrk), tests/bench/h2.sh (HTTP/2 with
 # h2load) and tests/bench/soak.sh; sourced, not run. Sourcing makes the temp dir and the trap
 # that stops every process in `pids` on exit. A caller of run_scenario and render defines:
