@@ -4,7 +4,7 @@
 # single-threaded, taking turns in the same run, all on 127.0.0.1. Prints a Markdown table
 # (also written to $BENCH_OUT). See tests/bench/README.md; HTTP/2 is tests/bench/h2.sh.
 #
-#   tests/bench/run.sh                      # full run, about 7 minutes with the defaults
+#   tests/bench/run.sh                      # full run, about 7.5 minutes with the defaults
 #   BENCH_ROUNDS=1 BENCH_ROWS="direct haproxy" BENCH_ENGINE_ROWS="" tests/bench/run.sh
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
 #   (BENCH_CALLGRIND_KEEP=DIR also keeps the profiles there, for callgrind_annotate)
@@ -21,7 +21,7 @@ threads=${BENCH_THREADS:-2}          # wrk threads
 scenarios=${BENCH_SCENARIOS-"small 1mib close tcp tls tls-close tls-handshake"}
 rows=${BENCH_ROWS-"direct haproxy nginx faultline"}
 engine_rows=${BENCH_ENGINE_ROWS-"faultline-exp1 faultline-exp100 faultline-hdr"}  # small only
-tcp_rows=${BENCH_TCP_ROWS-"faultline-lat10"}  # tcp only
+tcp_rows=${BENCH_TCP_ROWS-"faultline-lat10 faultline-toxi faultline-toxi-lat10"}  # tcp only
 tls_rows=${BENCH_TLS_ROWS-"h2o"}              # tls, tls-close and tls-handshake only
 tls_clients=${BENCH_TLS_CLIENTS:-16}          # tls-handshake: client threads, a connection each
 callgrind=${BENCH_CALLGRIND:-0}
@@ -138,9 +138,14 @@ start_nginx() {
 
 # faultline config per row: plain, 1 or 100 non-matching experiments, header triggers on, or
 # (TCP listener) a +10 ms latency on every chunk the upstream sends back.
-faultline_config() { # faultline_config ROW PORT ADMIN_PORT
+faultline_config() { # faultline_config ROW PORT ADMIN_PORT [TOXIPROXY_API_PORT]
   local mode
   mode=$(listen_mode)
+  if [ -n "${4:-}" ]; then # no listener of its own: toxiproxy_create makes it
+    faultline_base_config "$3"
+    printf '\n[compat.toxiproxy]\nenabled = true\nlisten = "127.0.0.1:%s"\n' "$4"
+    return
+  fi
   faultline_listener_config "$2" "$3" "$upstream_port" "$([ "$mode" = tcp ] && echo tcp || echo http)"
   [ "$mode" != tls ] || printf '[listeners.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$tls_dir/cert.pem" "$tls_dir/key.pem"
   local n=0 i
@@ -190,16 +195,37 @@ check_engine_acts() {
   [ -z "$engine_note" ] || log "warning: $engine_note"
 }
 
+# The faultline-toxi rows: the TCP listener is a proxy made through faultline's Toxiproxy API,
+# as Toxiproxy's clients make one; faultline-toxi-lat10 adds Toxiproxy's latency toxic (10 ms on
+# the downstream stream, its default).
+toxiproxy_create() { # toxiproxy_create ROW PORT API_PORT
+  local api="http://127.0.0.1:$3" json='Content-Type: application/json'
+  wait_port "$3" "$proxy_pid" || { row_problem="its Toxiproxy API did not start listening"; return 1; }
+  if ! curl -fsS -m 5 -o /dev/null -H "$json" "$api/proxies" 2>"$tmp/curl.err" \
+      -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:$2\",\"upstream\":\"127.0.0.1:$upstream_port\"}"; then
+    row_problem="POST /proxies failed: $(head -c 120 "$tmp/curl.err")"
+    return 1
+  fi
+  [ "$1" = faultline-toxi-lat10 ] || return 0
+  if ! curl -fsS -m 5 -o /dev/null -H "$json" "$api/proxies/bench/toxics" 2>"$tmp/curl.err" \
+      -d '{"name":"latency","type":"latency","stream":"downstream","attributes":{"latency":10,"jitter":0}}'; then
+    row_problem="POST /proxies/bench/toxics failed: $(head -c 120 "$tmp/curl.err")"
+    return 1
+  fi
+}
+
 start_faultline() { # start_faultline ROW PORT
-  local admin
+  local admin api=""
   admin=$(free_port)
-  faultline_config "$1" "$2" "$admin" >"$tmp/$1.toml"
+  case "$1" in faultline-toxi*) api=$(free_port) ;; esac
+  faultline_config "$1" "$2" "$admin" "$api" >"$tmp/$1.toml"
   if ! "$faultline_bin" check --config "$tmp/$1.toml" >"$tmp/$1.check" 2>&1; then
     row_problem="config rejected: $(head -1 "$tmp/$1.check" | sed "s|$tmp/||")"
     return 1
   fi
   FAULTLINE_READY_FILE="$tmp/$1.ready" exec_on_cpu 0 "$faultline_bin" run --config "$tmp/$1.toml" >"$tmp/$1.log" 2>&1 &
   proxy_pid=$!
+  [ -z "$api" ] || toxiproxy_create "$1" "$2" "$api"
 }
 
 start_proxy() { # start_proxy ROW PORT (for start_row)
