@@ -350,7 +350,7 @@ run_scenario() { # run_scenario SCENARIO ROW...
       if [ -n "${row_pid[$row]}" ] && ! kill -0 "${row_pid[$row]}" 2>/dev/null; then
         row_error[$row]="proxy died during the run"
       elif [ -z "$line" ]; then
-        row_error[$row]="$load_name failed: $(tail -1 "$tmp/load.out")"
+        row_error[$row]="no result from the load generator: $(tail -1 "$tmp/load.out")"
       fi
       if [ -n "${row_error[$row]}" ]; then log "$scenario/$row: ${row_error[$row]}"; continue; fi
       # scenario row round requests bytes duration_us p50_us p99_us errors proxy_ticks upstream_ticks

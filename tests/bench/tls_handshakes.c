@@ -123,7 +123,10 @@ int main(int argc, char** argv) {
   port = atoi(argv[1]);
   double seconds = atof(argv[3]);
   int threads = atoi(argv[4]);
-  if (port <= 0 || seconds <= 0 || threads <= 0 || threads > kMaxThreads) return 2;
+  if (port <= 0 || seconds <= 0 || threads <= 0 || threads > kMaxThreads) {
+    fprintf(stderr, "tls_handshakes: bad PORT, SECONDS or THREADS (1..%d)\n", kMaxThreads);
+    return 2;
+  }
   snprintf(request, sizeof request,
            "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", argv[2]);
   ctx = SSL_CTX_new(TLS_client_method());
