@@ -74,8 +74,10 @@ start_haproxy() {
 nginx_http_proxy() { # the reverse-proxy http block; $1 = port, $2 = prefix dir
   local listen_tls="" tls_files=""
   if [ "$(listen_mode)" = tls ]; then
+    # nginx 1.22 offers TLS 1.3 only when told (1.23.4 made it the default); the others do.
     listen_tls=" ssl"
     tls_files=$'\n'"    ssl_certificate $tls_dir/cert.pem;"$'\n'"    ssl_certificate_key $tls_dir/key.pem;"
+    tls_files+=$'\n'"    ssl_protocols TLSv1.2 TLSv1.3;"
   fi
   cat <<EOF
 http {
