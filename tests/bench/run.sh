@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: wrk straight at an nginx upstream, then through faultline, HAProxy and nginx as
-# reverse proxies, each proxy single-threaded, taking turns in the same run, all on
-# 127.0.0.1. Prints a Markdown table (also written to $BENCH_OUT). See tests/bench/README.md.
+# reverse proxies (HTTP/1.1, TCP relays, TLS termination; h2o too for TLS), each proxy
+# single-threaded, taking turns in the same run, all on 127.0.0.1. Prints a Markdown table
+# (also written to $BENCH_OUT). See tests/bench/README.md; HTTP/2 is tests/bench/h2.sh.
 #
-#   tests/bench/run.sh                      # full run, about 3.5 minutes with the defaults
+#   tests/bench/run.sh                      # full run, about 7.5 minutes with the defaults
 #   BENCH_ROUNDS=1 BENCH_ROWS="direct haproxy" BENCH_ENGINE_ROWS="" tests/bench/run.sh
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
 #   (BENCH_CALLGRIND_KEEP=DIR also keeps the profiles there, for callgrind_annotate)
@@ -13,195 +14,51 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-secs=${BENCH_SECONDS:-4}             # measured seconds per row and round
-rounds=${BENCH_ROUNDS:-3}            # rounds per scenario; rows take turns within a round
-warmup=${BENCH_WARMUP:-1}            # unmeasured seconds per row (fills connection pools)
+source "$here/lib.sh"
+
 conns=${BENCH_CONNECTIONS:-50}       # wrk connections
 threads=${BENCH_THREADS:-2}          # wrk threads
-scenarios=${BENCH_SCENARIOS-"small 1mib close"}
+scenarios=${BENCH_SCENARIOS-"small 1mib close tcp tls tls-close tls-handshake"}
 rows=${BENCH_ROWS-"direct haproxy nginx faultline"}
 engine_rows=${BENCH_ENGINE_ROWS-"faultline-exp1 faultline-exp100 faultline-hdr"}  # small only
-upstream_workers=${BENCH_UPSTREAM_WORKERS:-2}
-pin=${BENCH_PIN:-0}                  # 1: proxy on CPU 0, wrk and upstream on CPU 1
+tcp_rows=${BENCH_TCP_ROWS-"faultline-lat10 faultline-toxi faultline-toxi-lat10"}  # tcp only
+tls_rows=${BENCH_TLS_ROWS-"h2o"}              # tls, tls-close and tls-handshake only
+tls_clients=${BENCH_TLS_CLIENTS:-16}          # tls-handshake: client threads, a connection each
 callgrind=${BENCH_CALLGRIND:-0}
 callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-2000}
 strace_mode=${BENCH_STRACE:-0}
-out=${BENCH_OUT:-}
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+load_name=wrk
+load_desc="wrk -t$threads -c$conns"
+upstream_desc="upstream nginx with $upstream_workers workers (plain HTTP/1.1 in every scenario)"
 
 [ "${BENCH_NO_INSTALL:-0}" = 1 ] || "$root/scripts/install-deps.sh" bench
 [ "$strace_mode" = 1 ] && { command -v strace >/dev/null || die "BENCH_STRACE=1 needs strace (apt-get install strace)"; }
 [ "$callgrind" = 1 ] && { command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"; }
 
-tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
-chmod 755 "$tmp" # nginx workers may run as an unprivileged user and must read the files
-pids=()
-child=""
-
-# Stops every process this script started: TERM, a short grace period, then KILL.
-cleanup() {
-  local status=$? pid
-  [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  [ "${BENCH_KEEP_TMP:-0}" = 1 ] && log "kept $tmp" || rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-# Runs a command in the background and waits for it: bash runs traps only between commands,
-# and `wait` is interruptible, so Ctrl-C or SIGTERM stops the benchmark at once.
-fg_run() {
-  local rc=0
-  "$@" &
-  child=$!
-  wait "$child" || rc=$?
-  child=""
-  return "$rc"
-}
-
-# For background launches (`exec_on_cpu CPU CMD... &`): the subshell becomes CMD, so $! is
-# the process's own PID and signals reach it. BENCH_PIN=1 pins it to CPU with taskset.
-exec_on_cpu() {
-  local cpu=$1; shift
-  if [ "$pin" = 1 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
-}
-
-# A TCP port nobody listens on, below the ephemeral range so wrk's sockets cannot take it.
-used_ports=" "
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 12000))
-    case "$used_ports" in *" $p "*) continue ;; esac
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      used_ports+="$p "
-      echo "$p"
-      return
-    fi
-  done
-}
-
-wait_port() { # wait_port PORT PID: until something accepts on PORT (5 s), or PID died
-  local i
-  for i in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-# --- /proc accounting -------------------------------------------------------------------------
-clk_tck=$(getconf CLK_TCK)
-
-# The PID and all its descendants (HAProxy/nginx master and workers).
-tree_pids() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-    { line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " "); parent[pid] = f[2] }
-    END {
-      want[root] = 1; changed = 1
-      while (changed) { changed = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; changed = 1 } }
-      for (p in want) if (p in parent) print p
-    }'
-}
-
-# utime+stime of the tree, in clock ticks; threads are included in their process's counters.
-cpu_ticks() {
-  local p total=0 line
-  for p in $(tree_pids "$1"); do
-    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    line=${line##*) }
-    set -- $line
-    total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
-}
-
-rss_kib() { # rss_kib ROOT FIELD: sum of VmRSS or VmHWM (KiB) over the tree
-  local p total=0 v
-  for p in $(tree_pids "$1"); do
-    v=$(awk -v k="$2:" '$1 == k { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
-
-# --- upstream ---------------------------------------------------------------------------------
-small_body=$(printf 'faultline benchmark small response %.0s' 1 2 3 | head -c 100)
-mkdir -p "$tmp/www" "$tmp/upstream" "$tmp/nginx-proxy"
-head -c 1048576 /dev/zero >"$tmp/www/1m.bin"
-chmod -R a+rX "$tmp/www"
-
-nginx_common() { # directives both nginx instances share; $1 = prefix dir
-  cat <<EOF
-daemon off;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-worker_rlimit_nofile 16384;
-events { worker_connections 4096; }
-EOF
-}
-nginx_temp_paths() {
-  local d
-  for d in client_body proxy fastcgi uwsgi scgi; do echo "  ${d}_temp_path $1/${d}_temp;"; done
-}
-
-upstream_port=$(free_port)
-{
-  nginx_common "$tmp/upstream"
-  cat <<EOF
-worker_processes $upstream_workers;
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  open_file_cache max=16;
-$(nginx_temp_paths "$tmp/upstream")
-  server {
-    listen 127.0.0.1:$upstream_port backlog=4096;
-    root $tmp/www;
-    location = /small { default_type text/plain; return 200 "$small_body"; }
-  }
-}
-EOF
-} >"$tmp/upstream/nginx.conf"
-
-start_upstream() {
-  exec_on_cpu 1 nginx -p "$tmp/upstream" -c "$tmp/upstream/nginx.conf" -e "$tmp/upstream/error.log" &
-  upstream_pid=$!
-  pids+=("$upstream_pid")
-  wait_port "$upstream_port" "$upstream_pid" || die "upstream nginx did not start: $(cat "$tmp/upstream/error.log")"
-  curl -fsS -o /dev/null "http://127.0.0.1:$upstream_port/small" || die "upstream does not answer /small"
-}
-
 # --- proxies ----------------------------------------------------------------------------------
+# The scenario picks how every proxy listens: HTTP (small, 1mib, close), a TCP relay (tcp) or
+# HTTP terminating TLS (tls, tls-close, tls-handshake). The upstream is the same plain HTTP nginx throughout.
+listen_mode() { case "${current_scenario:-}" in tcp) echo tcp ;; tls*) echo tls ;; *) echo http ;; esac; }
+nginx_stream_module=${BENCH_NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
+
 # Each start_* launches one proxy on $1 in the background and sets proxy_pid.
 write_haproxy_cfg() { # write_haproxy_cfg PORT
+  local mode bind_tls="" http_options=""
+  mode=$(listen_mode)
+  [ "$mode" = tls ] && bind_tls=" ssl crt $tls_dir/haproxy.pem"
+  [ "$mode" = tcp ] || http_options=$'  option http-keep-alive\n  option forwardfor\n  http-reuse always'
   cat >"$tmp/haproxy.cfg" <<EOF
 global
   nbthread 1
   maxconn 4096
 defaults
-  mode http
-  option http-keep-alive
-  option forwardfor
-  http-reuse always
+  mode $([ "$mode" = tcp ] && echo tcp || echo http)
+$http_options
   timeout connect 2s
   timeout client 30s
   timeout server 30s
 frontend bench
-  bind 127.0.0.1:$1
+  bind 127.0.0.1:$1$bind_tls
   default_backend upstream
 backend upstream
   server upstream 127.0.0.1:$upstream_port
@@ -214,25 +71,27 @@ start_haproxy() {
   proxy_pid=$!
 }
 
-write_nginx_cfg() { # write_nginx_cfg PORT [EXTRA-MAIN-DIRECTIVE]
-  local d="$tmp/nginx-proxy"
-  {
-    nginx_common "$d"
-    cat <<EOF
-worker_processes 1;
-${2:-}
+nginx_http_proxy() { # the reverse-proxy http block; $1 = port, $2 = prefix dir
+  local listen_tls="" tls_files=""
+  if [ "$(listen_mode)" = tls ]; then
+    # nginx 1.22 offers TLS 1.3 only when told (1.23.4 made it the default); the others do.
+    listen_tls=" ssl"
+    tls_files=$'\n'"    ssl_certificate $tls_dir/cert.pem;"$'\n'"    ssl_certificate_key $tls_dir/key.pem;"
+    tls_files+=$'\n'"    ssl_protocols TLSv1.2 TLSv1.3;"
+  fi
+  cat <<EOF
 http {
   access_log off;
   keepalive_requests 100000000;
   keepalive_timeout 300s;
-$(nginx_temp_paths "$d")
+$(nginx_temp_paths "$2")
   upstream backend {
     server 127.0.0.1:$upstream_port;
     keepalive 64;
     keepalive_requests 100000000;
   }
   server {
-    listen 127.0.0.1:$1 backlog=4096;
+    listen 127.0.0.1:$1$listen_tls backlog=4096;$tls_files
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -242,35 +101,55 @@ $(nginx_temp_paths "$d")
   }
 }
 EOF
+}
+
+nginx_stream_proxy() { # the TCP relay (ngx_stream_module); $1 = port
+  cat <<EOF
+stream {
+  upstream backend { server 127.0.0.1:$upstream_port; }
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    proxy_pass backend;
+  }
+}
+EOF
+}
+
+write_nginx_cfg() { # write_nginx_cfg PORT [EXTRA-MAIN-DIRECTIVE]
+  local d="$tmp/nginx-proxy"
+  {
+    # load_module must come before the events block.
+    [ "$(listen_mode)" != tcp ] || echo "load_module $nginx_stream_module;"
+    nginx_common "$d"
+    echo "worker_processes 1;"
+    echo "${2:-}"
+    if [ "$(listen_mode)" = tcp ]; then nginx_stream_proxy "$1"; else nginx_http_proxy "$1" "$d"; fi
   } >"$d/nginx.conf"
 }
 
 start_nginx() {
   local d="$tmp/nginx-proxy"
+  if [ "$(listen_mode)" = tcp ] && [ ! -f "$nginx_stream_module" ]; then
+    row_problem="no $nginx_stream_module (Debian libnginx-mod-stream)"
+    return 1
+  fi
   write_nginx_cfg "$1"
   exec_on_cpu 0 nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$tmp/nginx-proxy.log" 2>&1 &
   proxy_pid=$!
 }
 
-# faultline config per row: plain, 1 or 100 non-matching experiments, or header triggers on.
-faultline_config() { # faultline_config ROW PORT ADMIN_PORT
-  cat <<EOF
-[admin]
-listen = "127.0.0.1:$3"
-
-[log]
-level = "warn"
-access_log = false
-
-[runtime]
-workers = 1
-
-[[listeners]]
-name = "bench"
-listen = "127.0.0.1:$2"
-upstream = "127.0.0.1:$upstream_port"
-protocol = "http"
-EOF
+# faultline config per row: plain, 1 or 100 non-matching experiments, header triggers on, or
+# (TCP listener) a +10 ms latency on every chunk the upstream sends back.
+faultline_config() { # faultline_config ROW PORT ADMIN_PORT [TOXIPROXY_API_PORT]
+  local mode
+  mode=$(listen_mode)
+  if [ -n "${4:-}" ]; then # no listener of its own: toxiproxy_create makes it
+    faultline_base_config "$3"
+    printf '\n[compat.toxiproxy]\nenabled = true\nlisten = "127.0.0.1:%s"\n' "$4"
+    return
+  fi
+  faultline_listener_config "$2" "$3" "$upstream_port" "$([ "$mode" = tcp ] && echo tcp || echo http)"
+  [ "$mode" != tls ] || printf '[listeners.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$tls_dir/cert.pem" "$tls_dir/key.pem"
   local n=0 i
   case "$1" in
     faultline-exp1) n=1 ;;
@@ -279,6 +158,9 @@ EOF
     faultline-canary) printf '\n[triggers.headers]\nenabled = true\n'
       printf '\n[[experiments]]\nname = "canary"\n[experiments.match]\npaths = ["/canary"]\n'
       printf '[[experiments.faults]]\ntype = "latency"\ndelay = "200ms"\n' ;;
+    faultline-lat10)
+      printf '\n[[experiments]]\nname = "latency-10ms"\n[[experiments.faults]]\ntype = "latency"\n'
+      printf 'delay = "10ms"\ndirection = "downstream"\n' ;;
   esac
   for ((i = 1; i <= n; i++)); do
     cat <<EOF
@@ -292,22 +174,6 @@ type = "latency"
 delay = "100ms"
 EOF
   done
-}
-
-faultline_bin=${FAULTLINE_BIN:-}
-faultline_problem=""
-find_faultline() {
-  [ -n "$faultline_bin" ] && { [ -x "$faultline_bin" ] || faultline_problem="FAULTLINE_BIN=$faultline_bin is not executable"; return; }
-  local b="$root/build-bench"
-  log "building faultline (Release, no -march=native) in $b"
-  if cmake -S "$root" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAULTLINE_TESTS=OFF \
-        $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >"$tmp/build.log" 2>&1 &&
-     fg_run cmake --build "$b" -j2 --target faultline >>"$tmp/build.log" 2>&1; then
-    faultline_bin="$b/faultline"
-    [ -x "$faultline_bin" ] || faultline_bin="$b/proxy/faultline"
-    [ -x "$faultline_bin" ] || faultline_bin=$(find "$b" -maxdepth 3 -type f -name faultline -perm -u+x | head -1)
-  fi
-  [ -n "$faultline_bin" ] && [ -x "$faultline_bin" ] || { faultline_problem="faultline build failed (see build log)"; tail -5 "$tmp/build.log" >&2; }
 }
 
 # The engine rows only mean something if faults act: a faultline with one matching latency
@@ -331,69 +197,60 @@ check_engine_acts() {
   [ -z "$engine_note" ] || log "warning: $engine_note"
 }
 
+# The faultline-toxi rows: the TCP listener is a proxy made through faultline's Toxiproxy API,
+# as Toxiproxy's clients make one; faultline-toxi-lat10 adds Toxiproxy's latency toxic (10 ms on
+# the downstream stream, its default).
+toxiproxy_create() { # toxiproxy_create ROW PORT API_PORT
+  local api="http://127.0.0.1:$3" json='Content-Type: application/json'
+  wait_port "$3" "$proxy_pid" || { row_problem="its Toxiproxy API did not start listening"; return 1; }
+  if ! curl -fsS -m 5 -o /dev/null -H "$json" "$api/proxies" 2>"$tmp/curl.err" \
+      -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:$2\",\"upstream\":\"127.0.0.1:$upstream_port\"}"; then
+    row_problem="POST /proxies failed: $(head -c 120 "$tmp/curl.err")"
+    return 1
+  fi
+  [ "$1" = faultline-toxi-lat10 ] || return 0
+  if ! curl -fsS -m 5 -o /dev/null -H "$json" "$api/proxies/bench/toxics" 2>"$tmp/curl.err" \
+      -d '{"name":"latency","type":"latency","stream":"downstream","attributes":{"latency":10,"jitter":0}}'; then
+    row_problem="POST /proxies/bench/toxics failed: $(head -c 120 "$tmp/curl.err")"
+    return 1
+  fi
+}
+
 start_faultline() { # start_faultline ROW PORT
-  local admin
+  local admin api=""
   admin=$(free_port)
-  faultline_config "$1" "$2" "$admin" >"$tmp/$1.toml"
+  case "$1" in faultline-toxi*) api=$(free_port) ;; esac
+  faultline_config "$1" "$2" "$admin" "$api" >"$tmp/$1.toml"
   if ! "$faultline_bin" check --config "$tmp/$1.toml" >"$tmp/$1.check" 2>&1; then
     row_problem="config rejected: $(head -1 "$tmp/$1.check" | sed "s|$tmp/||")"
     return 1
   fi
   FAULTLINE_READY_FILE="$tmp/$1.ready" exec_on_cpu 0 "$faultline_bin" run --config "$tmp/$1.toml" >"$tmp/$1.log" 2>&1 &
   proxy_pid=$!
+  [ -z "$api" ] || toxiproxy_create "$1" "$2" "$api"
 }
 
-start_row() { # start_row ROW PORT: sets proxy_pid (empty for direct) or row_problem
-  proxy_pid=""
-  row_problem=""
+start_proxy() { # start_proxy ROW PORT (for start_row)
   case "$1" in
-    direct) return 0 ;;
     haproxy) start_haproxy "$2" ;;
     nginx) start_nginx "$2" ;;
+    h2o) start_h2o "$2" "$(listen_mode)" ;;
     faultline*)
       [ -z "$faultline_problem" ] || { row_problem=$faultline_problem; return 1; }
-      start_faultline "$1" "$2" || return 1 ;;
+      start_faultline "$1" "$2" ;;
+    *) row_problem="unknown row"; return 1 ;;
   esac
-  pids+=("$proxy_pid")
-  if ! wait_port "$2" "$proxy_pid"; then
-    row_problem="did not start listening"
-    return 1
-  fi
-  if ! curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$2/small" 2>"$tmp/curl.err"; then
-    row_problem="does not proxy: $(head -c 120 "$tmp/curl.err")"
-    return 1
-  fi
 }
 
-stop_proxy() {
-  [ -n "$proxy_pid" ] || return 0
-  kill -TERM "$proxy_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$proxy_pid" 2>/dev/null || true
-  wait "$proxy_pid" 2>/dev/null || true
-  # Forget it, so that cleanup can never signal a later process that reuses the PID.
-  local p
-  local -a keep=()
-  for p in "${pids[@]}"; do [ "$p" = "$proxy_pid" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
+scheme() { [ "$(listen_mode)" = tls ] && echo https || echo http; }
+probe_proxy() { curl -fsS -k -m 5 -o /dev/null "$(scheme)://127.0.0.1:$1/small"; }
 
 scenario_path() { case "$1" in 1mib) echo /1m.bin ;; *) echo /small ;; esac; }
 # wrk's extra arguments for a scenario, one per line. "Connection: close" needs its space: wrk
 # takes a header's value from two characters after the colon, so "Connection:close" went out
 # as "Connection: lose" and the connections were kept alive.
-scenario_args() { case "$1" in close) printf '%s\n' -H "Connection: close" ;; esac; }
-
-# --- one scenario -----------------------------------------------------------------------------
-# Every row of a scenario is started up front, then measured in rounds, round-robin, so that
-# interference from other work on the machine spreads evenly over the rows instead of hitting
-# whichever row happened to run at a bad moment.
-rounds_file="$tmp/rounds.tsv"
-results="$tmp/results.tsv"
-: >"$rounds_file"
-: >"$results"
-
-declare -A row_pid row_port row_idle row_peak row_error
+scenario_args() { case "$1" in close | tls-close) printf '%s\n' -H "Connection: close" ;; esac; }
+scenario_url() { echo "$(scheme)://127.0.0.1:$3$(scenario_path "$1")"; } # scenario_url SCENARIO ROW PORT
 
 wrk_once() { # wrk_once SECONDS URL OUTPUT [wrk args...]
   local d=$1 url=$2 output=$3
@@ -401,180 +258,31 @@ wrk_once() { # wrk_once SECONDS URL OUTPUT [wrk args...]
   fg_run exec_on_cpu 1 timeout $((d + 30)) wrk -t"$threads" -c"$conns" -d"${d}s" "$@" "$url" >"$output" 2>&1 || true
 }
 
-run_scenario() { # run_scenario SCENARIO ROW...
-  local scenario=$1 row port url round cpu0 cpu1 up0 up1 line
-  shift
-  local -a live=() extra
-  mapfile -t extra < <(scenario_args "$scenario")
-  for row in "$@"; do
-    port=$upstream_port
-    [ "$row" = direct ] || port=$(free_port)
-    row_error[$row]=""
-    row_idle[$row]=0
-    row_peak[$row]=0
-    row_pid[$row]=""
-    if start_row "$row" "$port"; then
-      row_pid[$row]=$proxy_pid
-      row_port[$row]=$port
-      live+=("$row")
-    else
-      log "$scenario/$row: $row_problem"
-      if [ -n "$proxy_pid" ]; then tail -3 "$tmp/$row.log" >&2 2>/dev/null || true; fi
-      stop_proxy
-      row_error[$row]=$row_problem
-    fi
-  done
-  sleep 0.2
-  for row in "${live[@]}"; do
-    [ -z "${row_pid[$row]}" ] || row_idle[$row]=$(rss_kib "${row_pid[$row]}" VmRSS)
-    # Unmeasured warm-up: fills the proxies' upstream pools and wrk's connections.
-    wrk_once "$warmup" "http://127.0.0.1:${row_port[$row]}$(scenario_path "$scenario")" /dev/null "${extra[@]}"
-  done
-  for ((round = 1; round <= rounds; round++)); do
-    for row in "${live[@]}"; do
-      [ -z "${row_error[$row]}" ] || continue
-      url="http://127.0.0.1:${row_port[$row]}$(scenario_path "$scenario")"
-      cpu0=0 cpu1=0
-      [ -z "${row_pid[$row]}" ] || cpu0=$(cpu_ticks "${row_pid[$row]}")
-      up0=$(cpu_ticks "$upstream_pid")
-      wrk_once "$secs" "$url" "$tmp/wrk.out" --latency -s "$here/wrk_report.lua" "${extra[@]}"
-      up1=$(cpu_ticks "$upstream_pid")
-      [ -z "${row_pid[$row]}" ] || cpu1=$(cpu_ticks "${row_pid[$row]}")
-      line=$(grep '^BENCH ' "$tmp/wrk.out" || true)
-      if [ -n "${row_pid[$row]}" ] && ! kill -0 "${row_pid[$row]}" 2>/dev/null; then
-        row_error[$row]="proxy died during the run"
-      elif [ -z "$line" ]; then
-        row_error[$row]="wrk failed: $(tail -1 "$tmp/wrk.out")"
-      fi
-      if [ -n "${row_error[$row]}" ]; then log "$scenario/$row: ${row_error[$row]}"; continue; fi
-      # scenario row round requests bytes duration_us p50_us p99_us errors proxy_ticks upstream_ticks
-      echo "$line" | awk -v s="$scenario" -v r="$row" -v n="$round" -v c="$((cpu1 - cpu0))" -v up="$((up1 - up0))" '{
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\n", s, r, n, v["requests"], v["bytes"], v["duration_us"],
-          v["p50_us"], v["p99_us"], v["socket_errors"] + v["status_errors"], c, up
-      }' >>"$rounds_file"
-      tail -1 "$rounds_file" | awk -F'\t' -v hz="$clk_tck" '{ printf "bench: %-6s %-17s round %d %9.0f req/s  p99 %7.2f ms  proxy cpu %5.2f s  upstream cpu %5.2f s  errors %d\n",
-        $1, $2, $3, $4 / ($6 / 1e6), $8 / 1000, $10 / hz, $11 / hz, $9 }' >&2
-    done
-  done
-  for row in "$@"; do
-    if [ -n "${row_pid[$row]:-}" ]; then
-      row_peak[$row]=$(rss_kib "${row_pid[$row]}" VmHWM)
-      proxy_pid=${row_pid[$row]}
-      stop_proxy
-    fi
-    if [ -n "${row_error[$row]}" ]; then
-      printf '%s\t%s\tFAIL\t%s\n' "$scenario" "$row" "${row_error[$row]}" >>"$results"
-      continue
-    fi
-    # Totals over the rounds; latency percentiles are the median round's.
-    # scenario row OK requests bytes duration_us p50_us p99_us errors cpu_ticks clk rss_idle rss_peak upstream_ticks
-    awk -F'\t' -v s="$scenario" -v r="$row" -v hz="$clk_tck" -v ri="${row_idle[$row]}" -v rp="${row_peak[$row]:-0}" '
-      function median(a, n,   i, j, t) {
-        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-      }
-      $1 == s && $2 == r { n++; req += $4; bytes += $5; dur += $6; p50[n] = $7; p99[n] = $8; err += $9; cpu += $10; up += $11 }
-      END { if (n) printf "%s\t%s\tOK\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%d\t%.0f\n", s, r, req, bytes, dur,
-        median(p50, n), median(p99, n), err, cpu, hz, ri, rp, up }' "$rounds_file" >>"$results"
-  done
-  proxy_pid=""
+# tls-handshake: tls_handshakes.c instead of wrk, which resumes sessions when it reconnects.
+handshakes_once() { # handshakes_once SECONDS URL OUTPUT
+  local port_path=${2#https://127.0.0.1:}
+  fg_run exec_on_cpu 1 timeout $(($1 + 30)) "$tmp/tls_handshakes" "${port_path%%/*}" "/${port_path#*/}" "$1" \
+    "$tls_clients" >"$3" 2>&1 || true
 }
 
-# --- report -----------------------------------------------------------------------------------
-render() {
-  local cpu_model load
-  cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-  load=$(cut -d' ' -f1-3 /proc/loadavg)
-  echo "Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs (${cpu_model:-unknown}), load average at start $load_start, at end $load."
-  echo "wrk -t$threads -c$conns; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded; upstream nginx with $upstream_workers workers; pinning $([ "$pin" = 1 ] && echo 'on (proxy CPU 0, wrk+upstream CPU 1)' || echo off)."
-  echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), faultline $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "(not available)")."
-  [ -z "$engine_note" ] || echo "Warning: in this build $engine_note"
-  echo
-  awk -F'\t' '
-    function label(r) {
-      if (r == "direct") return "direct (no proxy)"
-      if (r == "haproxy") return "HAProxy"
-      if (r == "nginx") return "nginx"
-      if (r == "faultline") return "faultline"
-      if (r == "faultline-exp1") return "faultline, 1 non-matching experiment"
-      if (r == "faultline-exp100") return "faultline, 100 non-matching experiments"
-      if (r == "faultline-hdr") return "faultline, header triggers on, no x-chaos headers"
-      return r
-    }
-    function sname(s) {
-      if (s == "small") return "small keep-alive"
-      if (s == "1mib") return "1 MiB keep-alive"
-      if (s == "close") return "new connection per request"
-      return s
-    }
-    function mib(k) { return sprintf("%.1f", k / 1024) }
-    {
-      n++; S[n] = $1; R[n] = $2; ok[n] = ($3 == "OK"); note[n] = $4
-      if (!ok[n]) next
-      dur = $6 / 1e6
-      rps[n] = $4 / dur; mibs[n] = $5 / 1048576 / dur
-      p50[n] = $7 / 1000; p99[n] = $8 / 1000; err[n] = $9
-      cpu[n] = $10 / $11; ri[n] = $12; rp[n] = $13
-      # efficiency: MiB per proxy CPU-second for 1 MiB responses, requests per CPU-second otherwise
-      work = ($1 == "1mib") ? $5 / 1048576 : $4
-      eff[n] = (cpu[n] > 0) ? work / cpu[n] : 0
-      if ($2 == "faultline") feff[$1] = eff[n]
-      if ($2 == "haproxy" || $2 == "nginx") {
-        s = $1
-        if (eff[n] > beff[s]) beff[s] = eff[n]
-        if (rps[n] > brps[s]) brps[s] = rps[n]
-        if (!(s in bp99) || p99[n] < bp99[s]) bp99[s] = p99[n]
-        if (!(s in brss) || rp[n] < brss[s]) brss[s] = rp[n]
-        if (!(s in bidle) || ri[n] < bidle[s]) bidle[s] = ri[n]
-      }
-    }
-    END {
-      print "| scenario | proxy | req/s | MiB/s | p50 ms | p99 ms | errors | proxy CPU s | work per proxy CPU-s | RSS idle / peak MiB | efficiency vs best peer |"
-      print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-      for (i = 1; i <= n; i++) {
-        if (!ok[i]) { printf "| %s | %s | — | — | — | — | — | — | — | — | %s |\n", sname(S[i]), label(R[i]), note[i]; continue }
-        unit = (S[i] == "1mib") ? " MiB" : " req"
-        direct = (R[i] == "direct")
-        printf "| %s | %s | %.0f | %.1f | %.2f | %.2f | %d | %s | %s | %s | %s |\n", sname(S[i]), label(R[i]),
-          rps[i], mibs[i], p50[i], p99[i], err[i],
-          direct ? "—" : sprintf("%.2f", cpu[i]),
-          direct ? "—" : sprintf("%.0f%s", eff[i], unit),
-          direct ? "—" : mib(ri[i]) " / " mib(rp[i]),
-          (direct || !(S[i] in beff) || beff[S[i]] == 0) ? "—" : sprintf("%.2f×", eff[i] / beff[S[i]])
-      }
-      header = 0
-      for (i = 1; i <= n; i++) {
-        if (R[i] !~ /^faultline/ || !ok[i] || !(S[i] in beff)) continue
-        if (!header++) {
-          print ""
-          print "faultline against the best of HAProxy and nginx in the same scenario (targets: efficiency ≥ 1×, p99 ≤ 1×, idle RSS < 8 MiB):"
-          print ""
-          print "| scenario | faultline row | efficiency | req/s | p99 | peak RSS | idle RSS < 8 MiB |"
-          print "|---|---|---:|---:|---:|---:|---|"
-        }
-        s = S[i]
-        printf "| %s | %s | %s | %s | %s | %s | %s |\n", sname(s), label(R[i]),
-          (beff[s] > 0) ? sprintf("%.2f×", eff[i] / beff[s]) : "—",
-          (brps[s] > 0) ? sprintf("%.2f×", rps[i] / brps[s]) : "—",
-          (bp99[s] > 0) ? sprintf("%.2f×", p99[i] / bp99[s]) : "—",
-          (brss[s] > 0) ? sprintf("%.2f×", rp[i] / brss[s]) : "—",
-          (ri[i] < 8192) ? "yes (" mib(ri[i]) " MiB)" : "no (" mib(ri[i]) " MiB)"
-      }
-      header = 0
-      for (i = 1; i <= n; i++) {
-        if (R[i] !~ /^faultline-/ || !ok[i] || !(S[i] in feff) || feff[S[i]] == 0) continue
-        if (!header++) {
-          print ""
-          print "Fault engine cost: proxy CPU per request against plain faultline (no experiment) in the same scenario:"
-          print ""
-          print "| scenario | faultline row | CPU µs per request | plain faultline | difference |"
-          print "|---|---|---:|---:|---:|"
-        }
-        printf "| %s | %s | %.2f | %.2f | %+.2f (%+.0f %%) |\n", sname(S[i]), label(R[i]), 1e6 / eff[i], 1e6 / feff[S[i]],
-          1e6 / eff[i] - 1e6 / feff[S[i]], 100 * (feff[S[i]] / eff[i] - 1)
-      }
-    }' "$results"
+load_run() { # load_run warmup|measure SECONDS URL OUTPUT [wrk args...] (for run_scenario)
+  local kind=$1
+  shift
+  if [ "${current_scenario:-}" = tls-handshake ]; then
+    handshakes_once "$1" "$2" "$3"
+    return
+  fi
+  if [ "$kind" = measure ]; then
+    local d=$1 url=$2 output=$3
+    shift 3
+    wrk_once "$d" "$url" "$output" --latency -s "$here/wrk_report.lua" "$@"
+  else
+    wrk_once "$@"
+  fi
+}
+
+peer_versions() {
+  echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)$(command -v h2o >/dev/null && echo ", h2o $(h2o --version | head -1 | awk '{ print $3 }')")"
 }
 
 # --- callgrind mode ---------------------------------------------------------------------------
@@ -613,14 +321,9 @@ callgrind_ir() { # callgrind_ir ROW COUNT: prints total instructions of one prox
   awk '/^(summary|totals):/ { print $2; exit }' "$cg"
 }
 
+# Names from the report's table (lib.sh), for the callgrind and strace tables.
 row_label() {
-  case "$1" in
-    haproxy) echo HAProxy ;;
-    faultline-exp1) echo "faultline, 1 non-matching experiment" ;;
-    faultline-exp100) echo "faultline, 100 non-matching experiments" ;;
-    faultline-hdr) echo "faultline, header triggers on, no x-chaos headers" ;;
-    *) echo "$1" ;;
-  esac
+  report_labels | awk -F'|' -v r="$1" '$1 == "row" && $2 == "*" && $3 == r { l = $4 } END { print (l != "") ? l : r }'
 }
 
 run_callgrind() {
@@ -666,7 +369,7 @@ strace_calls() { # strace_calls ROW SCENARIO SECONDS: prints "CALLS REQUESTS"
   if [ "$secs" -gt 0 ]; then
     local -a extra
     mapfile -t extra < <(scenario_args "$scenario")
-    wrk_once "$secs" "http://127.0.0.1:$port$(scenario_path "$scenario")" "$tmp/st-wrk" "${extra[@]}"
+    wrk_once "$secs" "$(scenario_url "$scenario" "$row" "$port")" "$tmp/st-wrk" "${extra[@]}"
     requests=$(awk '/requests in/ { print $1; exit }' "$tmp/st-wrk")
   fi
   # Stop the proxy itself (signalling strace would detach and leave it running); strace writes
@@ -680,7 +383,7 @@ strace_calls() { # strace_calls ROW SCENARIO SECONDS: prints "CALLS REQUESTS"
 }
 
 scenario_label() {
-  case "$1" in small) echo "small keep-alive" ;; close) echo "new connection per request" ;; *) echo "$1" ;; esac
+  report_labels | awk -F'|' -v s="$1" '$1 == "scenario" && $2 == s { l = $3 } END { print (l != "") ? l : s }'
 }
 
 run_strace() {
@@ -691,7 +394,9 @@ run_strace() {
   echo "|---|---|---:|---:|"
   local scenario row base run
   for scenario in $scenarios; do
-    [ "$scenario" = 1mib ] && continue
+    # 1 MiB: a few large writes; tls-handshake: its client is not wrk (see load_run)
+    case "$scenario" in 1mib | tls-handshake) continue ;; esac
+    current_scenario=$scenario # how the proxies listen: HTTP, TCP relay or TLS
     for row in $rows; do
       [ "$row" = direct ] && continue
       case "$row" in faultline*) [ -z "$faultline_problem" ] || continue ;; esac
@@ -709,6 +414,12 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 case " $rows $engine_rows " in *" faultline"*) find_faultline ;; esac
 [ -n "$faultline_problem" ] && log "faultline rows skipped: $faultline_problem"
 start_upstream
+case " $scenarios " in *" tls"*) make_tls_cert ;; esac
+case " $scenarios " in
+  *" tls-handshake "*)
+    cc -O2 -o "$tmp/tls_handshakes" "$here/tls_handshakes.c" -lssl -lcrypto -lpthread ||
+      die "cannot compile tls_handshakes.c (needs libssl-dev)" ;;
+esac
 case " $engine_rows " in *" faultline-"*) [ -n "$faultline_problem" ] || check_engine_acts ;; esac
 
 if [ "$callgrind" = 1 ]; then
@@ -717,11 +428,13 @@ elif [ "$strace_mode" = 1 ]; then
   report=$(run_strace)
 else
   for scenario in $scenarios; do
-    if [ "$scenario" = small ]; then
-      run_scenario "$scenario" $rows $engine_rows
-    else
-      run_scenario "$scenario" $rows
-    fi
+    case "$scenario" in
+      small) run_scenario "$scenario" $rows $engine_rows ;;
+      tcp) run_scenario "$scenario" $rows $tcp_rows ;;
+      # No direct row: the upstream speaks plain HTTP only.
+      tls | tls-close | tls-handshake) run_scenario "$scenario" $(printf '%s\n' $rows | grep -vx direct) $tls_rows ;;
+      *) run_scenario "$scenario" $rows ;;
+    esac
   done
   report=$(render)
 fi

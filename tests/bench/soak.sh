@@ -17,6 +17,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+bench_name=soak keep_tmp=${SOAK_KEEP_TMP:-0}
+source "$here/lib.sh" # temp dir, stopping every process started, ports, /proc, the upstream
+die() { log "FAIL: $*"; exit 1; }
 
 seconds=${SOAK_SECONDS:-600}
 interval=${SOAK_INTERVAL:-10}
@@ -28,9 +31,6 @@ threads=${SOAK_THREADS:-1}
 access_log=${SOAK_ACCESS_LOG:-true}
 faultline=${FAULTLINE_BIN:-$root/build/proxy/faultline}
 
-log() { printf 'soak: %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
 [ -x "$faultline" ] || die "no faultline binary at $faultline (build it, or set FAULTLINE_BIN)"
 need=()
 for c in wrk nginx curl; do command -v "$c" >/dev/null || need+=("$c"); done
@@ -41,63 +41,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-tmp=$(mktemp -d /tmp/faultline-soak.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  local status=$? pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  [ "${SOAK_KEEP_TMP:-0}" = 1 ] && log "kept $tmp" || rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {  # a port nobody listens on, below the ephemeral range
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 12000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-wait_port() {  # PORT PID
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-
-# ---- upstream: nginx answering /small ----------------------------------------------------
-upstream_port=$(free_port)
-mkdir -p "$tmp/upstream"
-cat > "$tmp/upstream/nginx.conf" <<EOF
-daemon off;
-pid $tmp/upstream/nginx.pid;
-error_log $tmp/upstream/error.log warn;
-worker_processes 1;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-$(for d in client_body proxy fastcgi uwsgi scgi; do echo "  ${d}_temp_path $tmp/upstream/${d}_temp;"; done)
-  server {
-    listen 127.0.0.1:$upstream_port;
-    location = /small { default_type text/plain; return 200 "faultline soak response\n"; }
-  }
-}
-EOF
-nginx -p "$tmp/upstream" -c "$tmp/upstream/nginx.conf" -e "$tmp/upstream/error.log" &
-pids+=($!)
-wait_port "$upstream_port" "$!" || die "upstream nginx did not start: $(cat "$tmp/upstream/error.log")"
+# ---- upstream: nginx answering /small (lib.sh's, with one worker) -------------------------
+upstream_workers=1
+start_upstream
 
 # ---- faultline: one worker, a 10 % latency experiment, header triggers on -----------------
 proxy_port=$(free_port) admin_port=$(free_port)
@@ -154,7 +100,7 @@ while kill -0 "$wrk_pid" 2>/dev/null; do
   kill -0 "$wrk_pid" 2>/dev/null || break
   kill -0 "$proxy_pid" 2>/dev/null || die "faultline died under load: $(tail -5 "$tmp/faultline.log")"
   t=$(( $(date +%s) - start ))
-  rss=$(rss_kib "$proxy_pid")
+  rss=$(rss_kib "$proxy_pid" VmRSS)
   samples+=("$t $rss")
   printf 'soak: t=%4ss  RSS %6s KiB\n' "$t" "$rss" >&2
 done
