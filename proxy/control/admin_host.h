@@ -10,6 +10,7 @@
 #include "config/result.h"
 #include "config/schema.h"
 #include "proxy/control/runtime_backend.h"
+#include "proxy/control/server_thread.h"
 
 namespace faultline::proxy {
 
@@ -30,17 +31,10 @@ class AdminHost {
   void set_allowed_hosts(std::vector<std::string> names);  // thread-safe ([admin] hosts)
 
  private:
-  static void on_wake(uv_async_t* async);
-  static void thread_main(void* arg);
-
   Server& server_;
   config::AdminConfig config_;
   RuntimeBackend backend_;
-  uv_loop_t loop_{};
-  uv_async_t wake_{};
-  uv_thread_t thread_{};
-  bool thread_started_ = false;
-  bool loop_ready_ = false;
+  ServerThread thread_;
   std::string address_;
   std::unique_ptr<admin::AdminServer> http_;
 };

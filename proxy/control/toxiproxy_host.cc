@@ -1,10 +1,10 @@
 #include "proxy/control/toxiproxy_host.h"
 
+#include "proxy/compat/api.h"
 #include "proxy/control/server.h"
 #include "proxy/http/server_engine.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/log.h"
-#include "proxy/compat/api.h"
 
 namespace faultline::proxy {
 
@@ -23,53 +23,22 @@ ToxiproxyHost::~ToxiproxyHost() {
 }
 
 Status ToxiproxyHost::listen() {
-  uv_loop_init(&loop_);
-  loop_ready_ = true;
-  uv_async_init(&loop_, &wake_, on_wake);
-  wake_.data = this;
-  served_ = std::make_unique<Served>(&loop_, static_cast<toxiproxy::Backend&>(*this));
+  uv_loop_t* loop = thread_.open([this] {
+    if (served_) served_->http.close([] {});
+  });
+  served_ = std::make_unique<Served>(loop, static_cast<toxiproxy::Backend&>(*this));
   if (auto st = served_->http.listen(config_.listen); !st)
     return Status::failure("compat.toxiproxy.listen: " + st.error());
-  std::string host = config_.listen.host;
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  address_ = host + ":" + std::to_string(served_->http.port());
+  address_ = dialable_address(config_.listen, served_->http.port());
   return Ok{};
 }
 
 Status ToxiproxyHost::start() {
-  uv_thread_options_t options;
-  options.flags = UV_THREAD_HAS_STACK_SIZE;
-  options.stack_size = 512 * 1024;
-  if (uv_thread_create_ex(&thread_, &options, thread_main, this) != 0)
-    return Status::failure("cannot start the Toxiproxy API thread");
-  thread_started_ = true;
-  return Ok{};
-}
-
-void ToxiproxyHost::thread_main(void* arg) {
-  auto* self = static_cast<ToxiproxyHost*>(arg);
-  uv_run(&self->loop_, UV_RUN_DEFAULT);
-}
-
-void ToxiproxyHost::on_wake(uv_async_t* async) {
-  auto* self = static_cast<ToxiproxyHost*>(async->data);
-  uv_close(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr);
-  if (self->served_) self->served_->http.close([] {});
+  return thread_.start("Toxiproxy API");
 }
 
 void ToxiproxyHost::stop() {
-  if (!loop_ready_) return;
-  if (thread_started_) {
-    uv_async_send(&wake_);
-    uv_thread_join(&thread_);
-    thread_started_ = false;
-  } else {
-    on_wake(&wake_);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-  }
-  served_.reset();
-  uv_loop_close(&loop_);
-  loop_ready_ = false;
+  thread_.stop([this] { served_.reset(); });
 }
 
 void ToxiproxyHost::set_toxic_ttl(config::Duration ttl) {

@@ -11,6 +11,7 @@
 #include "config/result.h"
 #include "config/schema.h"
 #include "proxy/compat/backend.h"
+#include "proxy/control/server_thread.h"
 
 namespace faultline::proxy {
 
@@ -38,17 +39,10 @@ class ToxiproxyHost final : private toxiproxy::Backend {
              const std::string& result) override;
   config::Duration toxic_ttl() const override;
 
-  static void on_wake(uv_async_t* async);
-  static void thread_main(void* arg);
-
   Server& server_;
   config::ToxiproxyConfig config_;
   std::atomic<int64_t> toxic_ttl_ms_;
-  uv_loop_t loop_{};
-  uv_async_t wake_{};
-  uv_thread_t thread_{};
-  bool thread_started_ = false;
-  bool loop_ready_ = false;
+  ServerThread thread_;
   std::string address_;
   // The API and the server answering with it, made by listen(). A member of a struct rather
   // than behind its own pointer: the engine is not meant to be deleted through a pointer.
