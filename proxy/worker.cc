@@ -55,11 +55,11 @@ void WorkerListener::release_slot() {
   worker->shared().active[index].fetch_sub(1, std::memory_order_relaxed);
 }
 
-void WorkerListener::accepted(int client_fd) {
+void WorkerListener::accepted(int client_fd, const sockaddr_storage& peer) {
   // The session owns the slot reserve_slot() took and gives it back when it closes. It
   // registers itself (Worker::add) while this runs, and so learns its listener.
   worker->accepting_ = index;
-  handler->accepted(client_fd);
+  handler->accepted(client_fd, peer);
   worker->accepting_ = Connection::kNoListener;
 }
 
@@ -77,6 +77,9 @@ Status Worker::start() {
   reaper_.data = this;
   uv_check_start(&reaper_, on_reap);
   uv_unref(reinterpret_cast<uv_handle_t*>(&reaper_));
+  uv_timer_init(&loop_, &slab_decay_);
+  slab_decay_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&slab_decay_));
   for (auto& l : listeners_) {
     if (l->fd < 0) continue;  // disabled: no socket
     if (int rc = l->acceptor.start(&loop_, l->fd); rc != 0)
@@ -248,6 +251,7 @@ void Worker::close_all() {
   for (auto& l : listeners_) l->handler->close_idle();
   uv_close(reinterpret_cast<uv_handle_t*>(&inbox_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&reaper_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&slab_decay_), nullptr);
 }
 
 void Worker::retire(Retirable* r) {
@@ -262,6 +266,19 @@ void Worker::on_reap(uv_check_t* check) {
     delete r;
   }
   w->slabs_.maybe_trim();
+  // Spare slabs above the reserve: free the unused ones a second from now (SlabPool::decay).
+  auto* decay = reinterpret_cast<uv_handle_t*>(&w->slab_decay_);
+  if (w->slabs_.decay_wanted() && !uv_is_active(decay) && !uv_is_closing(decay)) {
+    w->slabs_.start_decay_interval();
+    uv_timer_start(&w->slab_decay_, on_slab_decay, SlabPool::kDecayIntervalMs, 0);
+  }
+}
+
+void Worker::on_slab_decay(uv_timer_t* timer) {
+  auto* w = static_cast<Worker*>(timer->data);
+  w->slabs_.decay();
+  // Re-armed here, not by the reaper: an idle loop would not get to its check phase again.
+  if (w->slabs_.decay_wanted()) uv_timer_start(timer, on_slab_decay, SlabPool::kDecayIntervalMs, 0);
 }
 
 void Worker::add(Connection* c) {

@@ -53,8 +53,8 @@ struct ListenerChange {
 class ListenerProtocol {
  public:
   virtual ~ListenerProtocol() = default;
-  // Takes over an accepted client socket and the connection slot reserved for it.
-  virtual void accepted(int client_fd) = 0;
+  // Takes over an accepted client socket (from `peer`) and the connection slot reserved for it.
+  virtual void accepted(int client_fd, const sockaddr_storage& peer) = 0;
   // Closes what the protocol keeps idle (pooled upstream connections): on drain and stop, when
   // descriptors run out, and when a reload changes the listener's upstream address.
   virtual void close_idle() {}
@@ -68,7 +68,7 @@ struct WorkerListener final : Acceptor::Owner {
   WorkerListener(class Worker& w, uint32_t i, const config::ListenerConfig& config, int listen_fd);
   bool reserve_slot() override;
   void release_slot() override;
-  void accepted(int fd) override;
+  void accepted(int fd, const sockaddr_storage& peer) override;
   void out_of_descriptors() override;
 
   uint32_t index = 0;
@@ -130,6 +130,7 @@ class Worker {
   friend struct WorkerListener;  // sets accepting_ around an accept
   static void on_inbox(uv_async_t* async);
   static void on_reap(uv_check_t* check);
+  static void on_slab_decay(uv_timer_t* timer);
   static void thread_main(void* arg);
   void close_listeners();
   void close_all();
@@ -143,6 +144,7 @@ class Worker {
   uv_loop_t loop_{};
   uv_async_t inbox_{};
   uv_check_t reaper_{};
+  uv_timer_t slab_decay_{};  // unref'd: never keeps the loop alive
   uv_thread_t thread_{};
   bool thread_started_ = false;
   int loop_close_result_ = 0;

@@ -146,7 +146,7 @@ int Server::run() {
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     if (!cfg.listeners[i].enabled) continue;
-    auto bound = bind_exclusive(cfg.listeners[i].listen, n + 1);
+    auto bound = bind_exclusive(cfg.listeners[i].listen, n + 1, /*nodelay=*/true);
     if (!bound) {
       close_all_fds();
       log::fatal("listener " + cfg.listeners[i].name + ": " + bound.error());

@@ -67,7 +67,7 @@ Result<Server::BoundListeners> Server::bind_listeners(ListenerPlan& plan) {
                                                ": cannot duplicate its socket");
       }
     } else {
-      auto made = bind_exclusive(l.listen, n + 1);
+      auto made = bind_exclusive(l.listen, n + 1, /*nodelay=*/true);
       if (!made) {
         bound.close_all();
         return Result<BoundListeners>::failure("listener " + l.name + ": " + made.error());

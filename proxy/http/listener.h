@@ -16,8 +16,8 @@ class HttpListener final : public ListenerProtocol {
   HttpListener(Worker& worker, WorkerListener& listener) : worker_(worker), listener_(listener) {}
   ~HttpListener() override { pool_.close_all(); }
 
-  void accepted(int client_fd) override {
-    (new HttpSession(worker_, listener_, pool_))->start(client_fd);
+  void accepted(int client_fd, const sockaddr_storage& peer) override {
+    (new HttpSession(worker_, listener_, pool_))->start(client_fd, peer);
   }
   void close_idle() override {
     pool_.close_all();

@@ -26,10 +26,8 @@ std::string_view ServerRequest::header(std::string_view name) const {
 
 namespace {
 
-std::string peer_address(const uv_tcp_t* tcp) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown";
+std::string peer_ip(const sockaddr_storage& ss) {
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return "unknown";
   char ip[INET6_ADDRSTRLEN] = {};
   if (ss.ss_family == AF_INET6)
     uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&ss), ip, sizeof ip);
@@ -57,7 +55,7 @@ class ServerConnection {
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
-  void start(uv_loop_t* loop, int fd);  // takes over an accepted socket
+  void start(uv_loop_t* loop, int fd, const sockaddr_storage& peer);  // takes over a socket
   void close();
   bool closing() const { return closing_; }
   // Which connection to close when the server is full: lower goes first. A connection that
@@ -149,7 +147,7 @@ const llhttp_settings_t& ServerConnection::settings() {
   return s;
 }
 
-void ServerConnection::start(uv_loop_t* loop, int fd) {
+void ServerConnection::start(uv_loop_t* loop, int fd, const sockaddr_storage& peer) {
   uv_tcp_init(loop, &tcp_);
   uv_timer_init(loop, &timer_);
   tcp_.data = this;
@@ -162,8 +160,8 @@ void ServerConnection::start(uv_loop_t* loop, int fd) {
     close();
     return;
   }
-  if (server_.limits().tcp_nodelay) uv_tcp_nodelay(&tcp_, 1);
-  request_.client = peer_address(&tcp_);
+  // TCP_NODELAY (limits().tcp_nodelay) comes from the listening socket.
+  request_.client = peer_ip(peer);
   reset_request();
   // A client that connects and sends nothing is idle: it gets the short idle timeout, so that
   // silent connections cannot hold the admin port (the request timeout runs from its first
@@ -489,7 +487,7 @@ Status HttpServerEngine::listen(const config::HostPort& addr) {
   const std::string where =
       (v6 ? "[" + addr.host + "]" : addr.host) + ":" + std::to_string(addr.port);
   // One socket without SO_REUSEPORT, so no other process can join the port (listen_socket.h).
-  auto bound = bind_exclusive(addr, 1);
+  auto bound = bind_exclusive(addr, 1, limits_.tcp_nodelay);
   if (!bound) return Status::failure(bound.error());
   if (int rc = acceptor_.start(loop_, bound->front()); rc != 0) {
     ::close(bound->front());
@@ -511,11 +509,11 @@ uint16_t HttpServerEngine::port() const {
 // At the cap the new connection is accepted and the least useful open one is closed (see
 // ServerConnection::eviction_order): a probe or a halt must get through however many idle or
 // slow clients hold the port, so the newest connection is never the one refused.
-void HttpServerEngine::accepted(int fd) {
+void HttpServerEngine::accepted(int fd, const sockaddr_storage& peer) {
   if (limits_.max_connections != 0 && open_connections() >= limits_.max_connections) evict_one();
   auto* connection = new ServerConnection(*this);
   connections_.insert(connection);
-  connection->start(loop_, fd);
+  connection->start(loop_, fd, peer);
 }
 
 size_t HttpServerEngine::open_connections() const {

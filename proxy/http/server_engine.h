@@ -101,7 +101,7 @@ class HttpServerEngine : private Acceptor::Owner {
   friend class ServerConnection;
   bool reserve_slot() override { return !closing_; }
   void release_slot() override {}
-  void accepted(int fd) override;
+  void accepted(int fd, const sockaddr_storage& peer) override;
   size_t open_connections() const;
   void evict_one();
   void connection_closed(ServerConnection* connection);

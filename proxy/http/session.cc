@@ -69,7 +69,7 @@ HttpSession::HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool&
 
 HttpSession::~HttpSession() = default;
 
-void HttpSession::start(int fd) {
+void HttpSession::start(int fd, const sockaddr_storage& peer) {
   client_.init(worker_.loop(), this);
   client_timer_.init(worker_.loop(), this, on_client_timer);
   uv_timer_init(worker_.loop(), &fault_timer_);
@@ -83,9 +83,8 @@ void HttpSession::start(int fd) {
   }
   // TLS ([listeners.tls]) when the listener has it; this session sees plaintext either way.
   client_.attach(snapshot_->client_layer(listener_.index), listener_.stats.client_tls);
-  uv_tcp_nodelay(client_.tcp(), 1);
-  int len = sizeof peer_;
-  uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&peer_), &len);
+  // TCP_NODELAY comes from the listening socket (bind_exclusive), the address from accept4().
+  peer_ = peer;
   format_peer(peer_, client_addr_, sizeof client_addr_);
   req_codec_.init();
 

@@ -51,9 +51,9 @@ class HttpSession final : public Connection,
   HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool& pool);
   ~HttpSession() override;
 
-  // Accepts from `server` and starts reading; on failure the session closes itself.
-  // Takes over an accepted client socket whose connection slot the worker already reserved.
-  void start(int fd);
+  // Takes over an accepted client socket (from `peer`) whose connection slot the worker already
+  // reserved, and starts reading; on failure the session closes itself.
+  void start(int fd, const sockaddr_storage& peer);
 
   void drain() override;
   void abort() override;

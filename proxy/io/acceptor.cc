@@ -38,12 +38,14 @@ bool Acceptor::accept_with_spare() {
   if (spare_fd_ < 0) return false;
   ::close(spare_fd_);
   spare_fd_ = -1;
-  int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
     take_spare();
     return false;
   }
-  owner_.accepted(fd);
+  owner_.accepted(fd, peer);
   return true;
 }
 
@@ -92,10 +94,12 @@ void Acceptor::accept_batch() {
       pause(kLimitRecheckMs);
       return;
     }
-    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       backoff_ms_ = kFirstBackoffMs;
-      owner_.accepted(fd);
+      owner_.accepted(fd, peer);
       continue;
     }
     int err = errno;

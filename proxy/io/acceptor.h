@@ -11,6 +11,7 @@
 // to accept one connection when the table is full, so /healthz and the kill switch still get
 // through one at a time; the spare is taken again when that connection closes.
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -29,8 +30,9 @@ class Acceptor {
     virtual bool reserve_slot() = 0;
     // Gives back a slot reserve_slot() took when accept4() then failed.
     virtual void release_slot() = 0;
-    // A new connection (non-blocking, close-on-exec); the owner owns `fd` from now on.
-    virtual void accepted(int fd) = 0;
+    // A new connection (non-blocking, close-on-exec) from `peer`; the owner owns `fd` from now
+    // on. accept4() returns the peer's address, which spares each session a getpeername().
+    virtual void accepted(int fd, const sockaddr_storage& peer) = 0;
     // accept4() found the descriptor table full: a chance to close idle descriptors.
     virtual void out_of_descriptors() {}
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -36,7 +37,7 @@ static socklen_t addr_len(const sockaddr_storage& ss) {
   return ss.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
-Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned count) {
+Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned count, bool nodelay) {
   auto addr = resolve(hp, true);
   if (!addr) return Result<std::vector<int>>::failure(addr.error());
   sockaddr_storage ss = *addr;
@@ -54,6 +55,8 @@ Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned cou
   // lets a second socket listen on the port. Deliberately no SO_REUSEPORT (see the header).
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    return fail("set TCP_NODELAY on");
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), addr_len(ss)) != 0) return fail("bind");
   if (::listen(fd, SOMAXCONN) != 0) return fail("listen on");
   for (unsigned i = 1; i < count; ++i) {

@@ -29,8 +29,10 @@ namespace faultline::proxy {
 Result<sockaddr_storage> resolve(const config::HostPort& hp, bool passive);
 
 // Binds one listening socket on `hp` that no other socket can join, and returns `count`
-// descriptors of it (the socket and count-1 duplicates, one per worker).
-Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned count);
+// descriptors of it (the socket and count-1 duplicates, one per worker). With `nodelay` the
+// socket has TCP_NODELAY, which Linux copies to every accepted socket: one setsockopt per
+// listener instead of one per connection.
+Result<std::vector<int>> bind_exclusive(const config::HostPort& hp, unsigned count, bool nodelay);
 
 // "127.0.0.1:15001" for the socket's bound address; wildcard hosts become loopback so the
 // result can be dialled.

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -32,6 +33,12 @@ Slab* new_slab() {
 #endif
 }
 
+void trim_heap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);  // every arena: the pages of freed slabs, sessions and write ops
+#endif
+}
+
 void delete_slab(Slab* slab) {
 #ifdef FAULTLINE_SLABS_FROM_HEAP
   delete slab;
@@ -55,9 +62,10 @@ Slab* SlabPool::acquire() {
   Slab* slab = free_;
   if (slab) {
     free_ = slab->next_free;
-    --free_count_;
+    if (--free_count_ < low_free_) low_free_ = free_count_;
   } else {
     slab = new_slab();
+    ++mapped_total_;
   }
   slab->next_free = nullptr;
   slab->refs = 1;
@@ -68,7 +76,7 @@ Slab* SlabPool::acquire() {
 void SlabPool::give_back(Slab* slab) {
   --live_count_;
   if (peak_live_ >= kBurstSlabs && live_count_ <= kCalmSlabs) trim_pending_ = true;
-  // Keep a bounded reserve so that an idle worker returns to a small footprint.
+  // A bounded reserve; decay() and trim() take it down further once the load is gone.
   if (free_count_ >= max_free_) {
     delete_slab(slab);
     return;
@@ -78,18 +86,31 @@ void SlabPool::give_back(Slab* slab) {
   ++free_count_;
 }
 
-void SlabPool::trim() {
-  trim_pending_ = false;
-  peak_live_ = live_count_;
-  while (free_count_ > kCalmReserve) {
+void SlabPool::free_spares_down_to(size_t keep) {
+  while (free_count_ > keep) {
     Slab* next = free_->next_free;
     delete_slab(free_);
     free_ = next;
     --free_count_;
   }
-#if defined(__GLIBC__)
-  malloc_trim(0);  // every arena: the pages of freed slabs, sessions and write ops
-#endif
+  if (low_free_ > free_count_) low_free_ = free_count_;
+}
+
+size_t SlabPool::decay() {
+  const size_t before = free_count_;
+  const size_t unused = std::min(low_free_, free_count_);
+  free_spares_down_to(std::max(kCalmReserve, free_count_ - unused));
+  low_free_ = free_count_;
+  // A load that went away: its sessions' heap pages go back too, as after a burst.
+  if (before - free_count_ >= kDecayTrimSlabs) trim_heap();
+  return before - free_count_;
+}
+
+void SlabPool::trim() {
+  trim_pending_ = false;
+  peak_live_ = live_count_;
+  free_spares_down_to(kCalmReserve);
+  trim_heap();
 }
 
 }  // namespace faultline::proxy

@@ -19,13 +19,20 @@ struct Slab {
 // goes back to the system once the burst is over: spare slabs beyond a small reserve are
 // freed and the allocator returns free pages (malloc_trim), so the RSS of an idle proxy does
 // not stay at its peak.
+//
+// Below a burst, spares are kept up to max_free so that a steady load (say 50 keep-alive
+// connections whose reads come and go) reuses the same slabs instead of mapping and unmapping
+// one per request; decay(), called about once a second, frees the spares that no acquire()
+// needed during the whole interval, so a load that went away gives its memory back too.
 class SlabPool {
  public:
   static constexpr size_t kBurstSlabs = 64;  // live slabs that make a burst (4 MiB)
   static constexpr size_t kCalmSlabs = 8;    // the burst is over at or below this many
-  static constexpr size_t kCalmReserve = 8;  // spare slabs kept after a burst
+  static constexpr size_t kCalmReserve = 8;  // spare slabs kept after a burst or a decay
+  static constexpr uint64_t kDecayIntervalMs = 1000;
+  static constexpr size_t kDecayTrimSlabs = 16;  // a decay freeing this many also trims the heap
 
-  explicit SlabPool(size_t max_free = 32) : max_free_(max_free) {}
+  explicit SlabPool(size_t max_free = kBurstSlabs) : max_free_(max_free) {}
   ~SlabPool();
   SlabPool(const SlabPool&) = delete;
   SlabPool& operator=(const SlabPool&) = delete;
@@ -38,7 +45,16 @@ class SlabPool {
 
   size_t free_count() const { return free_count_; }
   size_t live_count() const { return live_count_; }
+  size_t mapped_total() const { return mapped_total_; }  // slabs ever created
   bool trim_pending() const { return trim_pending_; }
+
+  // Spares beyond the calm reserve that decay() may free: the owner then schedules a decay.
+  bool decay_wanted() const { return free_count_ > kCalmReserve; }
+  // Starts an interval at whose end decay() frees the spares no acquire() took meanwhile.
+  void start_decay_interval() { low_free_ = free_count_; }
+  // Frees the spares no acquire() took since the interval began (never below the reserve), and
+  // begins the next interval. Returns how many it freed.
+  size_t decay();
 
   // Call where objects freed after a burst are already gone (the worker's reaper): returns the
   // memory of a finished burst to the system. Costs a flag test otherwise.
@@ -49,10 +65,13 @@ class SlabPool {
  private:
   void give_back(Slab* slab);
   void trim();
+  void free_spares_down_to(size_t keep);
   Slab* free_ = nullptr;
   size_t free_count_ = 0;
   size_t live_count_ = 0;
   size_t peak_live_ = 0;  // since the last trim
+  size_t low_free_ = 0;   // fewest spares since the last decay: these were not needed
+  size_t mapped_total_ = 0;
   bool trim_pending_ = false;
   size_t max_free_;
 };

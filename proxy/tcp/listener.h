@@ -9,7 +9,9 @@ class TcpListener final : public ListenerProtocol {
  public:
   TcpListener(Worker& worker, WorkerListener& listener) : worker_(worker), listener_(listener) {}
 
-  void accepted(int client_fd) override { (new TcpSession(worker_, listener_))->start(client_fd); }
+  void accepted(int client_fd, const sockaddr_storage& peer) override {
+    (new TcpSession(worker_, listener_))->start(client_fd, peer);
+  }
 
  private:
   Worker& worker_;

@@ -12,7 +12,7 @@ namespace faultline::proxy {
 TcpSession::TcpSession(Worker& worker, WorkerListener& listener)
     : worker_(worker), listener_(listener), snapshot_(worker.snapshot()) {}
 
-void TcpSession::start(int fd) {
+void TcpSession::start(int fd, const sockaddr_storage& peer) {
   uv_loop_t* loop = worker_.loop();
   client_.init(loop, this);
   upstream_.init(loop, this);
@@ -33,17 +33,15 @@ void TcpSession::start(int fd) {
   // TLS on either side when the listener has it; the relay sees plaintext either way.
   client_.attach(snapshot_->client_layer(listener_.index), listener_.stats.client_tls);
   upstream_.attach(snapshot_->upstream_layer(listener_.index), listener_.stats.upstream_tls);
-  uv_tcp_nodelay(client_.tcp(), 1);
-  sockaddr_storage peer{};
-  int len = sizeof peer;
-  uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&peer), &len);
-  format_address(reinterpret_cast<sockaddr*>(&peer), client_addr_, sizeof client_addr_);
+  // TCP_NODELAY comes from the listening socket (bind_exclusive), the address from accept4().
+  format_address(reinterpret_cast<const sockaddr*>(&peer), client_addr_, sizeof client_addr_);
   logged_ = false;
   request_id_ = next_request_id();
   started_us_ = uv_hrtime() / 1000;
   if (!faults_halted()) {
     executor_.set_active(decide_connect(worker_, *snapshot_, listener_.index,
-                                        reinterpret_cast<sockaddr*>(&peer), executor_.plan()));
+                                        reinterpret_cast<const sockaddr*>(&peer),
+                                        executor_.plan()));
   }
   // Reset at connect and stall take over here (fault_reset_at_connect, fault_stall).
   if (executor_.active() && !executor_.carry_out_at_connect(uv_now(loop), cfg.idle_timeout.count()))

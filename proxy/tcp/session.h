@@ -29,8 +29,9 @@ struct Slab;
 class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
  public:
   TcpSession(Worker& worker, WorkerListener& listener);
-  // Takes over an accepted client socket whose connection slot the worker already reserved.
-  void start(int fd);
+  // Takes over an accepted client socket (from `peer`) whose connection slot the worker already
+  // reserved.
+  void start(int fd, const sockaddr_storage& peer);
   void drain() override {}  // a TCP stream has no request boundary: it runs until drain ends
   void abort() override {
     ending_ = Ending::kAborted;

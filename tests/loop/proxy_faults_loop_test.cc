@@ -32,7 +32,7 @@ struct FaultFixture {
     snap->faults = faults::build_snapshot(config, {}, nullptr, run, faults::Clock::now(), diags);
     EXPECT_TRUE(snap->faults) << (diags.ok() ? "" : diags.items()[0].format());
     snap->config = config;
-    auto fds = bind_exclusive(config->listeners[0].listen, 1);
+    auto fds = bind_exclusive(config->listeners[0].listen, 1, true);
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
     worker = std::make_unique<Worker>(0, snap, *fds, shared, make_listener_protocol);
     EXPECT_TRUE(worker->start().ok());

@@ -19,7 +19,7 @@ namespace {
 struct Fixture {
   Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp)
       : snapshot(make_snapshot(upstream_port, protocol)) {
-    auto fds = bind_exclusive(snapshot->config->listeners[0].listen, 1);
+    auto fds = bind_exclusive(snapshot->config->listeners[0].listen, 1, true);
     EXPECT_TRUE(fds.ok());
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
     worker = std::make_unique<Worker>(0, snapshot, *fds, shared, make_listener_protocol);

@@ -1,6 +1,8 @@
 // Slab pool, write-op coalescing and token-bucket arithmetic (pure, no loop).
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/io/write_op.h"
@@ -26,6 +28,48 @@ TEST(SlabPool, RefCountsAndBoundedReserve) {
   EXPECT_TRUE(again == b || again == a);
   EXPECT_EQ(again->refs, 1u);
   pool.unref(again);
+}
+
+// Issue 14: 50 connections whose reads come and go reuse the same slabs (the old reserve of
+// 32 mapped and unmapped a slab on most requests); a load that went away decays to the reserve.
+TEST(SlabPool, SteadyLoadReusesSlabsAndIdleSparesDecay) {
+  SlabPool pool;
+  std::vector<Slab*> held;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 50; ++i) held.push_back(pool.acquire());
+    for (Slab* s : held) pool.unref(s);
+    held.clear();
+    if (round % 5 == 4) pool.decay();  // a second passes now and then
+  }
+  EXPECT_EQ(pool.mapped_total(), 50u) << "steady load mapped new slabs";
+  EXPECT_EQ(pool.free_count(), 50u);
+  EXPECT_TRUE(pool.decay_wanted());
+  pool.decay();  // an interval in which nothing was acquired: all spares were unused
+  EXPECT_EQ(pool.free_count(), SlabPool::kCalmReserve);
+  EXPECT_FALSE(pool.decay_wanted());
+}
+
+// Only spares that no acquire() took during the interval go: a load that shrank from 50 to 30
+// slabs keeps 30 spares, then all but the reserve once it stops.
+TEST(SlabPool, DecayFreesOnlyWhatTheIntervalDidNotUse) {
+  SlabPool pool;
+  std::vector<Slab*> held;
+  auto cycle = [&](int n) {
+    for (int i = 0; i < n; ++i) held.push_back(pool.acquire());
+    for (Slab* s : held) pool.unref(s);
+    held.clear();
+  };
+  cycle(50);
+  pool.decay();  // the first decay starts the interval
+  cycle(30);
+  pool.decay();
+  EXPECT_EQ(pool.free_count(), 30u);
+  cycle(30);
+  EXPECT_EQ(pool.mapped_total(), 50u);
+  pool.decay();
+  EXPECT_EQ(pool.free_count(), 30u);
+  pool.decay();
+  EXPECT_EQ(pool.free_count(), SlabPool::kCalmReserve);
 }
 
 TEST(ReadSlot, HandsTheAllocatedSlabToTheReadOnce) {
