@@ -19,7 +19,7 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
     const std::string path = "listeners[" + std::to_string(i) + "].";
     tls::ContextError error;
     if (l.tls.enabled) {
-      auto ctx = tls::make_server_context(l.tls, alpn_protocols(l.protocol), error);
+      auto ctx = tls::make_server_context(l.tls, alpn_protocols(l), error);
       if (!ctx) {
         diags.error(error.pos, path + "tls." + error.key, error.message);
         continue;

@@ -88,16 +88,31 @@ Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
 Http2Session::~Http2Session() = default;
 
 void Http2Session::start(int fd, std::string_view bytes, uint32_t slot) {
+  begin(slot);
+  if (client_.open(fd) != 0) {
+    close();
+    return;
+  }
+  serve(bytes);
+}
+
+void Http2Session::start(std::unique_ptr<Transport> transport, std::string_view bytes,
+                         uint32_t slot) {
+  begin(slot);
+  client_.adopt(std::move(transport));
+  serve(bytes);
+}
+
+void Http2Session::begin(uint32_t slot) {
   uv_timer_init(worker_.loop(), &conn_timer_);
   uv_timer_init(worker_.loop(), &up_timer_);
   conn_timer_.data = up_timer_.data = this;
   worker_.add(this);
   listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
-  if (client_.open(fd) != 0) {
-    close();
-    return;
-  }
+}
+
+void Http2Session::serve(std::string_view bytes) {
   client_.peer(peer_);
   format_address(reinterpret_cast<const sockaddr*>(&peer_), client_addr_, sizeof client_addr_);
 

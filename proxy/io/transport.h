@@ -91,6 +91,9 @@ class Transport final {
   uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp_); }
   uv_loop_t* loop() { return tcp_.loop; }
   void* data() const { return tcp_.data; }
+  // Hands the connection to another owner (a TLS connection that agreed on h2 goes from the
+  // HTTP/1.1 session to the HTTP/2 session): every later callback finds `data`.
+  void set_data(void* data) { tcp_.data = data; }
   bool layered() const { return layer_ != nullptr; }
 
   int connect(uv_connect_t* req, const sockaddr* addr, uv_connect_cb cb) {

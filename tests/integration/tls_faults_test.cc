@@ -10,14 +10,6 @@
 namespace faultline::harness {
 namespace {
 
-// One experiment with one fault: `match` is the body of [experiments.match] (may be empty).
-std::string experiment(const std::string& name, const std::string& match,
-                       const std::string& fault) {
-  return "\n[[experiments]]\nname = \"" + name + "\"\n" +
-         (match.empty() ? "" : "[experiments.match]\n" + match + "\n") +
-         "[[experiments.faults]]\n" + fault + "\n";
-}
-
 class TlsFaults : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,7 +24,7 @@ class TlsFaults : public ::testing::Test {
     ListenerSpec l;
     l.upstream = up_.address();
     l.protocol = protocol;
-    l.extra = tls_table(pki_.cert(), pki_.key());
+    l.extra = (protocol == "http" ? kHttp1Upstream : "") + tls_table(pki_.cert(), pki_.key());
     spec.listeners.push_back(l);
     spec.tail = experiments;
     // The access log on, in JSON.
