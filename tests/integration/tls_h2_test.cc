@@ -1,7 +1,10 @@
 // HTTP/2 over TLS (SPEC §8, §9): ALPN h2 on a TLS listener picks the HTTP/2 session, http/1.1
-// (or no ALPN) the HTTP/1.1 session on the same port. Real clients: openssl s_client,
-// curl --http2, nghttp, python3-grpcio with TLS credentials, against the python3-grpcio
-// upstream.
+// (or no ALPN) the HTTP/1.1 session on the same port; HTTP/2 upstream connections originate
+// TLS with ALPN h2 (name verification as for HTTP/1.1: a wrong name is a 502 and a log line).
+// Real clients: openssl s_client, curl --http2, nghttp, python3-grpcio with TLS credentials,
+// and the python3-grpcio upstream (h2c, or TLS).
+#include <signal.h>
+
 #include "tests/integration/h2_support.h"
 #include "tests/integration/tls_support.h"
 
@@ -16,6 +19,10 @@ class TlsH2 : public ::testing::Test {
   std::string config(const std::string& upstream, const std::string& tables = "",
                      const std::string& tail = "") {
     return http_config(upstream, tls_table(pki_.cert(), pki_.key()) + tables, tail);
+  }
+  std::string upstream_tls(const std::string& server_name) {
+    return "\n[listeners.upstream_tls]\nenabled = true\nserver_name = \"" + server_name +
+           "\"\nca_file = \"" + pki_.ca() + "\"\n";
   }
   static std::string port(const ProxyProcess& proxy) {
     return std::to_string(proxy.listener("main").port);
@@ -127,6 +134,77 @@ TEST_F(TlsH2, GrpcAbortOverTlsIsTheGrpcStatus) {
   auto r = grpc_call(proxy.listener("main"), {"unary", "0102"}, 120, &tls);
   EXPECT_EQ(r["code"], "PERMISSION_DENIED") << r.dump();
   EXPECT_EQ(r["details"], "nope") << r.dump();
+}
+
+// [listeners.upstream_tls] with an HTTP/2 request: ALPN h2 to a gRPC upstream serving TLS,
+// verified against server_name; TLS on both sides, one upstream handshake per client
+// connection, and a repeat connection resumes the upstream session.
+TEST_F(TlsH2, UpstreamHttp2OverTls) {
+  START_GRPC_UPSTREAM(upstream, pki_.cert(), pki_.key());
+  START_PROXY(proxy, config(upstream.address(), upstream_tls("localhost")));
+  const GrpcTls tls = grpc_tls();
+  auto echo = grpc_call(proxy.listener("main"), {"echo", std::to_string(256 << 10)}, 120, &tls);
+  EXPECT_EQ(echo["code"], "OK") << echo.dump();
+  EXPECT_EQ(echo["same"], true) << echo.dump();
+  auto stream = grpc_call(proxy.listener("main"), {"stream", "10", "1000"}, 120, &tls);
+  EXPECT_EQ(stream["code"], "OK") << stream.dump().substr(0, 500);
+  EXPECT_EQ(stream["messages"].size(), 10u);
+  auto h2 = run_shell(curl_grpc(proxy));
+  EXPECT_NE(h2.out.find("HTTP/2 200"), std::string::npos) << h2.out << h2.err;
+  EXPECT_NE(h2.out.find("grpc-status: 0"), std::string::npos) << h2.out;
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 3);
+  EXPECT_GE(metric(proxy, "faultline_upstream_tls_resumed_total{listener=\"main\"}"), 1);
+}
+
+TEST_F(TlsH2, UpstreamHttp2WithAWrongNameIs502AndSaysWhy) {
+  START_GRPC_UPSTREAM(upstream, pki_.cert(), pki_.key());
+  START_PROXY(proxy, config(upstream.address(), upstream_tls("wrong.example")));
+  auto h2 = run_shell(curl(proxy, "--http2 -D - -o /dev/null", "localhost", "/"));
+  EXPECT_NE(h2.out.find("HTTP/2 502"), std::string::npos) << h2.out << h2.err;
+  const GrpcTls tls = grpc_tls();
+  auto r = grpc_call(proxy.listener("main"), {"unary", "0102"}, 120, &tls);
+  EXPECT_EQ(r["code"], "UNAVAILABLE") << r.dump();
+  EXPECT_TRUE(eventually([&] {
+    const std::string err = proxy.stderr_text();
+    return err.find("certificate verification failed") != std::string::npos &&
+           err.find("wrong.example") != std::string::npos;
+  })) << proxy.stderr_text();
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"error\"}"),
+      2);
+}
+
+// An upstream whose TLS does not agree on h2 (openssl s_server, no ALPN): HTTP/2 is not
+// spoken to it; the request gets 502 and the log says why.
+TEST_F(TlsH2, UpstreamThatDoesNotPickH2Is502AndSaysWhy) {
+  const std::string out = dir_.path() + "/s_server.out";
+  pid_t server = spawn_process({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+                                pki_.cert(), "-key", pki_.key(), "-www"},
+                               {}, out, dir_.path() + "/s_server.err");
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      ::kill(pid, SIGKILL);
+      wait_child(pid, Millis(5000));
+    }
+  } reaper{server};
+  std::string address;
+  eventually([&] {
+    const std::string text = read_file(out);
+    const size_t at = text.find("ACCEPT ");
+    const size_t end = text.find('\n', at);
+    if (at == std::string::npos || end == std::string::npos) return false;
+    address = text.substr(at + 7, end - at - 7);
+    return true;
+  });
+  ASSERT_FALSE(address.empty()) << read_file(out);
+  START_PROXY(proxy, config(address, upstream_tls("localhost")));
+  auto h2 = run_shell(curl(proxy, "--http2 -D - -o /dev/null", "localhost", "/"));
+  EXPECT_NE(h2.out.find("HTTP/2 502"), std::string::npos) << h2.out << h2.err;
+  EXPECT_TRUE(eventually([&] {
+    return proxy.stderr_text().find("did not agree on HTTP/2") != std::string::npos;
+  })) << proxy.stderr_text();
 }
 
 }  // namespace
