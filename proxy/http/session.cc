@@ -584,6 +584,7 @@ void HttpSession::on_request_head() {
     head.headers = {req_head.views(), req_head.count()};
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
+    head.sni = client_.sni();
     executor_.set_active(decide_request(worker_, *snapshot_, head, executor_.fresh_plan()));
   }
   carry_out_plan();

@@ -52,8 +52,10 @@ class H2Socket {
   bool close(bool reset = false);
   // The peer's address (accepted sockets).
   int peer(sockaddr_storage& out) const;
-  // What the TLS layer agreed on (ALPN); empty without TLS.
+  // What the TLS layer agreed on (ALPN) and the server name a TLS client asked for; empty
+  // without TLS.
   std::string_view alpn() const { return transport_ ? transport_->alpn() : std::string_view(); }
+  std::string_view sni() const { return transport_ ? transport_->sni() : std::string_view(); }
 
  private:
   enum class State : uint8_t { kIdle, kConnecting, kOpen, kClosing, kClosed };

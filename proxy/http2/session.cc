@@ -724,6 +724,7 @@ void Http2Session::request_head(H2Stream& s) {
     head.headers = views;
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
+    head.sni = client_.sni();
     s.executor.set_active(decide_request(worker_, *s.snapshot, head, s.executor.fresh_plan()));
   }
   if (!s.executor.active()) {

@@ -51,6 +51,8 @@ class TransportLayer {
   virtual bool handshake_done() const = 0;
   // The protocol the peer agreed on (ALPN), empty if none.
   virtual std::string_view alpn() const = 0;
+  // The server name a client asked for (TLS SNI), empty if none (match.sni on requests).
+  virtual std::string_view sni() const { return {}; }
   // The x-chaos-injected value of faults the layer applied to the connection (a delayed TLS
   // handshake), for the connection's first response; empty if none.
   virtual std::string_view injected() const { return {}; }
@@ -145,6 +147,7 @@ class Transport final {
 
   bool handshake_done() const { return layer_ ? layer_->handshake_done() : true; }
   std::string_view alpn() const { return layer_ ? layer_->alpn() : std::string_view(); }
+  std::string_view sni() const { return layer_ ? layer_->sni() : std::string_view(); }
   std::string_view injected() const { return layer_ ? layer_->injected() : std::string_view(); }
 
  private:

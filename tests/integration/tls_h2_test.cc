@@ -1,8 +1,9 @@
 // HTTP/2 over TLS (SPEC §8, §9): ALPN h2 on a TLS listener picks the HTTP/2 session, http/1.1
 // (or no ALPN) the HTTP/1.1 session on the same port; HTTP/2 upstream connections originate
-// TLS with ALPN h2 (name verification as for HTTP/1.1: a wrong name is a 502 and a log line).
-// Real clients: openssl s_client, curl --http2, nghttp, python3-grpcio with TLS credentials,
-// and the python3-grpcio upstream (h2c, or TLS).
+// TLS with ALPN h2 (name verification as for HTTP/1.1: a wrong name is a 502 and a log line);
+// match.sni selects request faults on TLS listeners, for HTTP/1.1 and HTTP/2 alike. Real
+// clients: openssl s_client, curl --http2, nghttp, python3-grpcio with TLS credentials, and
+// the python3-grpcio upstream (h2c, or TLS).
 #include <signal.h>
 
 #include "tests/integration/h2_support.h"
@@ -205,6 +206,27 @@ TEST_F(TlsH2, UpstreamThatDoesNotPickH2Is502AndSaysWhy) {
   EXPECT_TRUE(eventually([&] {
     return proxy.stderr_text().find("did not agree on HTTP/2") != std::string::npos;
   })) << proxy.stderr_text();
+}
+
+// match.sni on a request fault: only requests whose connection asked for a matching name are
+// aborted, over HTTP/1.1 and HTTP/2.
+TEST_F(TlsH2, MatchSniSelectsRequestFaultsForBothVersions) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(
+      proxy, config(upstream.dual_address(), "",
+                    experiment("api-down", "sni = [\"api.*\"]", "type = \"abort\"\nstatus = 503")));
+  auto status_of = [&](const std::string& version, const std::string& host) {
+    auto r = run_shell(curl(proxy, version + " -o /dev/null -w '%{http_code}'", host, "/x"));
+    return r.out;
+  };
+  EXPECT_EQ(status_of("--http1.1", "api.example.com"), "503");
+  EXPECT_EQ(status_of("--http1.1", "localhost"), "200");
+  auto h2_matched = run_shell(curl_grpc(proxy, "api.example.com"));
+  EXPECT_NE(h2_matched.out.find("HTTP/2 503"), std::string::npos) << h2_matched.out;
+  EXPECT_NE(h2_matched.out.find("x-chaos-injected: abort"), std::string::npos) << h2_matched.out;
+  auto h2_other = run_shell(curl_grpc(proxy, "localhost"));
+  EXPECT_NE(h2_other.out.find("HTTP/2 200"), std::string::npos) << h2_other.out;
+  EXPECT_NE(h2_other.out.find("grpc-status: 0"), std::string::npos) << h2_other.out;
 }
 
 }  // namespace
