@@ -15,12 +15,15 @@ std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerL
   return std::make_unique<TcpListener>(worker, listener);
 }
 
-std::vector<std::string> alpn_protocols(config::Protocol protocol) {
-  if (protocol != config::Protocol::kHttp) return {};  // tcp: ALPN is ignored (SPEC §9)
-  // HTTP/2 HOOK: add "h2" here once proxy/http2/ serves it on HTTP listeners. A client that
-  // agreed on h2 starts with the h2 preface; Transport::alpn() on the client connection names
-  // the agreed protocol, for the listener to pick the session.
-  return {"http/1.1"};
+std::vector<std::string> alpn_protocols(const config::ListenerConfig& listener) {
+  if (listener.protocol != config::Protocol::kHttp) return {};  // tcp: ignored (SPEC §9)
+  // HTTP/2 HOOK: the HTTP/2 session answers every stream 502 with upstream_protocol = "http1"
+  // (no HTTP/2 to HTTP/1.1 conversion yet), so h2 is not offered there: ALPN-capable clients
+  // (curl, browsers) then stay on HTTP/1.1 rather than fail. Drop this once conversion lands.
+  if (listener.upstream_protocol == config::UpstreamProtocol::kHttp1) return {"http/1.1"};
+  // h2: the HTTP/1.1 session hands a client that agreed on it to the HTTP/2 session with its
+  // Transport (HttpSession::hand_off_alpn_h2).
+  return {"h2", "http/1.1"};
 }
 
 }  // namespace faultline::proxy

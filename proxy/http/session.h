@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "faults/plan.h"
@@ -40,6 +41,7 @@ namespace faultline::proxy {
 
 class Worker;
 struct WorkerListener;
+class PrefaceHandoff;
 class UpstreamConn;
 class UpstreamPool;
 struct Slab;
@@ -121,6 +123,8 @@ class HttpSession final : public Connection,
   void begin_request();
   void on_request_head();
   void hand_off_h2(const char* rest, size_t n);
+  void hand_off_alpn_h2(const char* p, size_t n);
+  PrefaceHandoff* preface_handoff() const;
   void carry_out_plan();
   void connect_upstream();
   void upstream_ready();
@@ -170,7 +174,10 @@ class HttpSession final : public Connection,
   WorkerListener& listener_;
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
   ActiveConfigPtr snapshot_;
-  Transport client_;
+  // On the heap so that a TLS connection that agreed on h2 can move to the HTTP/2 session
+  // (hand_off_alpn_h2); client_ is never used once it moved (the session closes then).
+  std::unique_ptr<Transport> client_home_ = std::make_unique<Transport>();
+  Transport& client_ = *client_home_;
   LazyTimer client_timer_;    // idle, header and reset-at-connect timeouts
   uv_timer_t fault_timer_{};  // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};

@@ -88,16 +88,31 @@ Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
 Http2Session::~Http2Session() = default;
 
 void Http2Session::start(int fd, std::string_view bytes, uint32_t slot) {
+  begin(slot);
+  if (client_.open(fd) != 0) {
+    close();
+    return;
+  }
+  serve(bytes);
+}
+
+void Http2Session::start(std::unique_ptr<Transport> transport, std::string_view bytes,
+                         uint32_t slot) {
+  begin(slot);
+  client_.adopt(std::move(transport));
+  serve(bytes);
+}
+
+void Http2Session::begin(uint32_t slot) {
   uv_timer_init(worker_.loop(), &conn_timer_);
   uv_timer_init(worker_.loop(), &up_timer_);
   conn_timer_.data = up_timer_.data = this;
   worker_.add(this);
   listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
-  if (client_.open(fd) != 0) {
-    close();
-    return;
-  }
+}
+
+void Http2Session::serve(std::string_view bytes) {
   client_.peer(peer_);
   format_address(reinterpret_cast<const sockaddr*>(&peer_), client_addr_, sizeof client_addr_);
 
@@ -267,6 +282,13 @@ void Http2Session::socket_written(H2Socket&) {
 void Http2Session::socket_connected(H2Socket&, int status) {
   if (closing_) return;
   uv_timer_stop(&up_timer_);
+  if (status == 0 && snapshot_->upstream_h2_layer(listener_.index) && upstream_.alpn() != "h2") {
+    // Speaking HTTP/2 to a TLS server that did not agree on it would only get its error page
+    // or a reset: the upstream fails like one that refused the connection.
+    log::http().warn("upstream TLS: the server did not agree on HTTP/2 (ALPN h2; it chose \"{}\")",
+                     upstream_.alpn());
+    status = UV_EPROTO;
+  }
   if (status != 0) {
     listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
     upstream_failed(false);
@@ -288,7 +310,11 @@ void Http2Session::on_up_timer(uv_timer_t* t) {
 void Http2Session::connect_upstream() {
   if (upstream_.is_active() || up_failed_) return;
   const auto& address = snapshot_->upstreams[listener_.index];
-  int rc = upstream_.connect(reinterpret_cast<const sockaddr*>(&address.addr));
+  // [listeners.upstream_tls]: TLS offering ALPN h2 (SNI, verification and resumption as for
+  // HTTP/1.1 upstream connections).
+  int rc = upstream_.connect(reinterpret_cast<const sockaddr*>(&address.addr),
+                             snapshot_->upstream_h2_layer(listener_.index),
+                             &listener_.stats.upstream_tls);
   if (rc != 0) {
     listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
     up_failed_ = true;
@@ -698,6 +724,7 @@ void Http2Session::request_head(H2Stream& s) {
     head.headers = views;
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
+    head.sni = client_.sni();
     s.executor.set_active(decide_request(worker_, *s.snapshot, head, s.executor.fresh_plan()));
   }
   if (!s.executor.active()) {
@@ -724,12 +751,6 @@ void Http2Session::forward(H2Stream& s) {
                   "upstream_protocol = \"http1\": relaying HTTP/2 requests over HTTP/1.1 is not "
                   "supported\n",
                   false);
-    return;
-  }
-  if (s.snapshot->upstream_layer(listener_.index) != nullptr) {
-    // [listeners.upstream_tls]: the HTTP/2 upstream connection has no TLS (ALPN h2) yet, and
-    // the request must never go out in cleartext where the operator configured TLS.
-    respond_local(s, 502, "HTTP/2 requests to a TLS upstream are not supported yet\n", false);
     return;
   }
   connect_upstream();

@@ -1,6 +1,7 @@
 #pragma once
-// One HTTP/2 client connection (h2c prior knowledge, handed over by the HTTP/1 session that saw
-// the preface) and the one upstream HTTP/2 connection its streams are forwarded on.
+// One HTTP/2 client connection (h2c prior knowledge, or TLS with ALPN h2; handed over by the
+// HTTP/1 session that saw the preface or the agreed protocol) and the one upstream HTTP/2
+// connection its streams are forwarded on.
 //
 // Why one upstream connection per client connection rather than a per-worker pool: a client
 // connection's streams then share the upstream connection's windows with nobody else, so a slow
@@ -42,6 +43,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
 
   // Takes over the client socket and the bytes read so far (starting with the preface).
   void start(int fd, std::string_view bytes, uint32_t listener_slot);
+  // Takes over a TLS connection that agreed on h2 (ALPN), and its first plaintext bytes.
+  void start(std::unique_ptr<Transport> transport, std::string_view bytes, uint32_t listener_slot);
 
   void drain() override;
   void abort() override;
@@ -86,6 +89,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   void socket_written(H2Socket& socket) override;
   void socket_closed(H2Socket& socket) override;
 
+  void begin(uint32_t listener_slot);  // timers, worker, counts
+  void serve(std::string_view bytes);  // the nghttp2 sessions, then the first bytes
   bool is_client(nghttp2_session* ng) const { return ng == server_; }
   H2Stream* stream_of(nghttp2_session* ng, int32_t id) const;
   void request_head(H2Stream& s);

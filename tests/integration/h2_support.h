@@ -62,10 +62,19 @@ inline std::string run_capture(const std::vector<std::string>& argv, int timeout
   return out;
 }
 
-// grpc_client.py TARGET ARGS... -> its JSON answer (null when it printed none).
+// A TLS channel for grpc_client.py: trusts `ca`, asks for and verifies `server_name`.
+struct GrpcTls {
+  std::string ca;
+  std::string server_name = "localhost";
+};
+
+// grpc_client.py TARGET ARGS... -> its JSON answer (null when it printed none); over TLS
+// when `tls` is set, h2c otherwise.
 inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> args,
-                                int timeout_s = 120) {
-  std::vector<std::string> argv = {kPython, grpc_script("grpc_client.py"), to.str()};
+                                int timeout_s = 120, const GrpcTls* tls = nullptr) {
+  std::vector<std::string> argv = {kPython, grpc_script("grpc_client.py")};
+  if (tls) argv.insert(argv.end(), {"--tls", tls->ca, tls->server_name});
+  argv.push_back(to.str());
   argv.insert(argv.end(), args.begin(), args.end());
   std::string out = run_capture(argv, timeout_s);
   auto j = nlohmann::json::parse(out, nullptr, false);
@@ -73,10 +82,11 @@ inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> arg
   return j;
 }
 
-// The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port.
+// The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port. With a certificate
+// and key it serves TLS (ALPN h2) on its gRPC port, which dual_address() then names too.
 class GrpcUpstream {
  public:
-  GrpcUpstream() {
+  GrpcUpstream(const std::string& tls_cert = "", const std::string& tls_key = "") {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
@@ -85,6 +95,9 @@ class GrpcUpstream {
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);
       std::string script = grpc_script("grpc_upstream.py");
+      if (!tls_cert.empty())
+        ::execl(kPython, kPython, script.c_str(), "--tls", tls_cert.c_str(), tls_key.c_str(),
+                static_cast<char*>(nullptr));
       ::execl(kPython, kPython, script.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -128,10 +141,10 @@ class GrpcUpstream {
   uint16_t dual_ = 0;
 };
 
-#define START_GRPC_UPSTREAM(var)                                 \
+#define START_GRPC_UPSTREAM(var, ...)                            \
   ASSERT_TRUE(::faultline::harness::have_python_grpc())          \
       << "python3-grpcio missing: scripts/install-deps.sh test"; \
-  ::faultline::harness::GrpcUpstream var;                        \
+  ::faultline::harness::GrpcUpstream var{__VA_ARGS__};           \
   ASSERT_TRUE(var.ready()) << "grpc_upstream.py did not start"
 
 }  // namespace faultline::harness

@@ -37,6 +37,9 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
 # TLS handshake faults (SPEC §9): tls_handshake_delay, tls_abort, match.sni.
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_faults)
+# HTTP/2 over TLS (SPEC §8, §9): ALPN h2, upstream TLS with ALPN h2, match.sni on requests,
+# with curl, nghttp, openssl s_client and python3-grpcio.
+list(APPEND FAULTLINE_INTEGRATION_TESTS tls_h2)
 
 # Latency distributions (SPEC §12): a client-side histogram through the proxy.
 list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)

@@ -11,6 +11,9 @@ Methods (service test.Echo):
   Stream: request = b"<count>:<size>"; returns <count> messages of <size> bytes, message i
           filled with the byte (i % 251).
   Slow:   request = b"<ms>"; sleeps that long, then returns b"slow".
+
+With arguments `--tls CERT KEY` the gRPC port serves TLS (ALPN h2) with that certificate,
+and DUAL names the same port (a TLS upstream has no h2c/HTTP/1.1 dual port).
 """
 import socket
 import sys
@@ -106,14 +109,23 @@ def main():
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Echo", handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
+    tls = len(sys.argv) == 4 and sys.argv[1] == "--tls"
+    if tls:
+        with open(sys.argv[2], "rb") as c, open(sys.argv[3], "rb") as k:
+            creds = grpc.ssl_server_credentials(((k.read(), c.read()),))
+        port = server.add_secure_port("127.0.0.1:0", creds)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    dual = socket.socket()
-    dual.bind(("127.0.0.1", 0))
-    dual.listen(64)
-    threading.Thread(target=serve_dual, args=(dual, port), daemon=True).start()
+    dual_port = port
+    if not tls:
+        dual = socket.socket()
+        dual.bind(("127.0.0.1", 0))
+        dual.listen(64)
+        threading.Thread(target=serve_dual, args=(dual, port), daemon=True).start()
+        dual_port = dual.getsockname()[1]
     print("PORT %d" % port, flush=True)
-    print("DUAL %d" % dual.getsockname()[1], flush=True)
+    print("DUAL %d" % dual_port, flush=True)
     done = threading.Event()
 
     def watch_stdin():
