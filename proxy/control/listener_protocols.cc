@@ -9,7 +9,7 @@ namespace faultline::proxy {
 std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerListener& listener) {
   if (listener.protocol == config::Protocol::kHttp) {
     auto http = std::make_unique<HttpListener>(worker, listener);
-    http->set_preface_handoff(make_http2_handoff(worker, listener));  // h2c (SPEC §8)
+    http->set_preface_handoff(make_http2_handoff(worker, listener, http->pool()));  // h2c (SPEC §8)
     return http;
   }
   return std::make_unique<TcpListener>(worker, listener);
