@@ -186,6 +186,11 @@ void H1Exchange::send_body() {
     body_sent_ = true;
     session_.request_body_forwarded(s, take);
     if (!flush()) return;
+    if (!response_started_) {
+      // Upload progress: the upstream's time to answer counts from the request's end.
+      const auto& cfg = s.snapshot->config->listeners[listener_];
+      conn_->timer.start(static_cast<uint64_t>(cfg.response_timeout.count()));
+    }
   }
   if (s.req_body.size() > 0 || !s.req_end) return;
   request_done_ = true;
@@ -342,11 +347,6 @@ bool H1Exchange::resend_allowed() const {
 }
 
 void H1Exchange::on_upstream_written() {
-  if (conn_ && !response_started_ && !request_done_) {
-    // Upload progress: the upstream's time to answer counts from the request's end.
-    const auto& cfg = stream_.snapshot->config->listeners[listener_];
-    conn_->timer.start(static_cast<uint64_t>(cfg.response_timeout.count()));
-  }
   send_body();
   session_.pump();
 }
