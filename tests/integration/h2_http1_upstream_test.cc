@@ -163,6 +163,33 @@ TEST(H2Http1Upstream, FaultsStillApply) {
   EXPECT_FALSE(upstream.wait_for_request("/broken", Millis(200)).has_value());
 }
 
+// A pooled connection the upstream closes as the next request arrives on it (the keep-alive
+// race every pool meets): the request goes again on a fresh connection and the client never
+// sees it.
+TEST(H2Http1Upstream, AStalePooledConnectionIsRetriedOnce) {
+  TcpUpstream upstream([](int fd, TcpUpstream& server) {
+    const bool first = server.connections_accepted() == 1;
+    std::string buf;
+    char piece[4096];
+    for (int answered = 0;;) {
+      ssize_t n = ::recv(fd, piece, sizeof piece, 0);
+      if (n <= 0) return;
+      buf.append(piece, static_cast<size_t>(n));
+      for (size_t end; (end = buf.find("\r\n\r\n")) != std::string::npos;) {
+        buf.erase(0, end + 4);
+        if (first && answered == 1) return;  // closes instead of answering the second
+        const std::string ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        if (::send(fd, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) return;
+        ++answered;
+      }
+    }
+  });
+  START_PROXY(proxy, http_config(upstream.address(), kHttp1));
+  EXPECT_EQ(curl_h2({url(proxy, "/one")}), "ok");
+  EXPECT_EQ(curl_h2({url(proxy, "/two")}), "ok");
+  EXPECT_EQ(upstream.connections_accepted(), 2u) << "the pooled connection was not reused";
+}
+
 // An unreachable HTTP/1.1 upstream: 502 for HTTP, UNAVAILABLE for gRPC (as over HTTP/2).
 TEST(H2Http1Upstream, UnreachableUpstreamIs502) {
   START_PROXY(proxy, http_config(closed_port_address(), kHttp1));
