@@ -163,6 +163,27 @@ TEST(H2Http1Upstream, FaultsStillApply) {
   EXPECT_FALSE(upstream.wait_for_request("/broken", Millis(200)).has_value());
 }
 
+// A reset after response bytes cuts the stream (RST_STREAM CANCEL after 1000 bytes) and the
+// upstream connection under it, which never goes back to the pool half-read: the next stream
+// gets a whole response.
+TEST(H2Http1Upstream, AResetMidResponseCutsTheStreamNotThePool) {
+  HttpUpstream upstream;
+  upstream.route("/cut", handlers::stream(1 << 20));
+  upstream.route("/whole", handlers::stream(1 << 20));
+  START_PROXY(proxy, http_config(upstream.address(), kHttp1,
+                                 path_experiment("cut", "/cut",
+                                                 "type = \"reset\"\nphase = \"response\"\n"
+                                                 "after_bytes = 1000\ncode = \"cancel\"")));
+  const std::string log = nghttp_frames(proxy.listener("main"), {"/cut"});
+  EXPECT_NE(log.find("recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("error_code=CANCEL(0x08)"), std::string::npos) << log;
+  const std::string whole = curl_h2({url(proxy, "/whole")});
+  EXPECT_EQ(whole.size(), size_t{1} << 20);
+  EXPECT_TRUE(whole == pattern_string(1 << 20)) << "the next stream's body differs";
+}
+
 // A pooled connection the upstream closes as the next request arrives on it (the keep-alive
 // race every pool meets): the request goes again on a fresh connection and the client never
 // sees it.
