@@ -29,6 +29,7 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
+#include "proxy/http/upstream.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
@@ -47,6 +48,7 @@ class UpstreamPool;
 struct Slab;
 
 class HttpSession final : public Connection,
+                          public UpstreamUser,
                           private HttpCodec::BodySink,
                           private HttpFaultExecutor::Hooks {
  public:
@@ -62,11 +64,11 @@ class HttpSession final : public Connection,
   void release_faults() override;
 
   // Upstream events (called by UpstreamConn's callbacks).
-  void on_upstream_connected(int status);
-  void on_upstream_data(Slab* slab, const char* p, size_t n);
-  void on_upstream_eof(int status);
-  void on_upstream_timer();
-  void on_upstream_written();
+  void on_upstream_connected(int status) override;
+  void on_upstream_data(Slab* slab, const char* p, size_t n) override;
+  void on_upstream_eof(int status) override;
+  void on_upstream_timer() override;
+  void on_upstream_written() override;
 
  private:
   enum class Req : uint8_t { kIdle, kHead, kWaiting, kBody, kDone, kDiscard, kTunnel };

@@ -187,24 +187,6 @@ TEST(H2Limits, StreamsBeyondTheLimitAreRefusedAfterTheSettingsAck) {
 namespace faultline::harness {
 namespace {
 
-// nghttp -v's log lines that name a stream's response or its reset, with their times.
-std::string nghttp_frames(const Endpoint& to, const std::vector<std::string>& paths,
-                          const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {"nghttp", "-v"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  for (const auto& p : paths) argv.push_back("http://" + to.str() + p);
-  return run_capture(argv, 30);
-}
-
-// The time nghttp printed on the first line containing `what`, in ms; -1 when none.
-double at_ms(const std::string& log, const std::string& what) {
-  size_t at = log.find(what);
-  if (at == std::string::npos) return -1;
-  size_t line = log.rfind('\n', at);
-  line = line == std::string::npos ? 0 : line + 1;
-  return std::atof(log.c_str() + log.find('[', line) + 1) * 1000;
-}
-
 const char* kPerStreamFaults = R"(
 [[experiments]]
 name = "stall"
@@ -292,29 +274,13 @@ TEST(H2Streams, NoCleartextToATlsUpstream) {
     first_byte = static_cast<unsigned char>(buf[0]);
     server.count_received(static_cast<uint64_t>(n));
   });
-  START_PROXY(proxy,
-              http_config(upstream.address(), "\n[listeners.upstream_tls]\nenabled = true\n"));
+  START_PROXY(proxy, http_config(upstream.address(),
+                                 "upstream_protocol = \"http2\"\n[listeners.upstream_tls]\n"
+                                 "enabled = true\n"));
   const std::string log = nghttp_frames(proxy.listener("main"), {"/secret"});
   EXPECT_NE(log.find("recv (stream_id=13) :status: 502"), std::string::npos) << log;
   EXPECT_GT(upstream.bytes_received(), 0u);
   EXPECT_EQ(first_byte.load(), 0x16) << "not a TLS handshake record: cleartext to a TLS upstream";
-}
-
-}  // namespace
-}  // namespace faultline::harness
-
-namespace faultline::harness {
-namespace {
-
-// upstream_protocol = "http1": HTTP/2 requests are not converted (README): a 502 says so.
-TEST(H2Streams, UpstreamProtocolHttp1AnswersHttp2Requests502) {
-  START_GRPC_UPSTREAM(upstream);
-  START_PROXY(proxy, http_config(upstream.dual_address(), "upstream_protocol = \"http1\""));
-  const std::string log = nghttp_frames(proxy.listener("main"), {"/x"});
-  EXPECT_NE(log.find("recv (stream_id=13) :status: 502"), std::string::npos) << log;
-  // HTTP/1.1 on the same listener goes through.
-  auto h1 = one_request(proxy.listener("main"), get_request("/plain", {{"Host", "x"}}));
-  EXPECT_EQ(h1.status(), 200) << h1;
 }
 
 }  // namespace

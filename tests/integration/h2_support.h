@@ -82,6 +82,42 @@ inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> arg
   return j;
 }
 
+// nghttp -v's log lines that name a stream's response or its reset, with their times.
+inline std::string nghttp_frames(const Endpoint& to, const std::vector<std::string>& paths,
+                                 const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {"nghttp", "-v"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const auto& p : paths) argv.push_back("http://" + to.str() + p);
+  return run_capture(argv, 30);
+}
+
+// The time nghttp printed on the first line containing `what`, in ms; -1 when none.
+inline double at_ms(const std::string& log, const std::string& what) {
+  size_t at = log.find(what);
+  if (at == std::string::npos) return -1;
+  size_t line = log.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return std::atof(log.c_str() + log.find('[', line) + 1) * 1000;
+}
+
+// One [[experiments]] table named `name` that matches requests whose path is `path` and has
+// one fault made of `fault_lines` ("type = ..." and its keys, newline-separated).
+inline std::string path_experiment(const std::string& name, const std::string& path,
+                                   const std::string& fault_lines) {
+  return "\n[[experiments]]\nname = \"" + name + "\"\n[experiments.match]\npaths = [\"" + path +
+         "\"]\n[[experiments.faults]]\n" + fault_lines + "\n";
+}
+
+// at_ms of each of `whats` in order; a line that is missing fails the test (and reads -1).
+inline std::vector<double> times_in(const std::string& log, const std::vector<std::string>& whats) {
+  std::vector<double> out;
+  for (const auto& what : whats) {
+    out.push_back(at_ms(log, what));
+    if (out.back() < 0) ADD_FAILURE() << "no \"" << what << "\" in\n" << log;
+  }
+  return out;
+}
+
 // The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port. With a certificate
 // and key it serves TLS (ALPN h2) on its gRPC port, which dual_address() then names too.
 class GrpcUpstream {

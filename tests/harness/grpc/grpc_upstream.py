@@ -7,7 +7,8 @@ preface are relayed to the gRPC server, HTTP/1.1 requests get "200 http1 ok" (th
 Upgrade header, if any, is echoed in x-saw-upgrade).
 
 Methods (service test.Echo):
-  Unary:  returns the request bytes unchanged.
+  Unary:  returns the request bytes unchanged; initial metadata x-seen lists the x-* metadata
+          keys of the request (or "none").
   Stream: request = b"<count>:<size>"; returns <count> messages of <size> bytes, message i
           filled with the byte (i % 251).
   Slow:   request = b"<ms>"; sleeps that long, then returns b"slow".
@@ -25,6 +26,9 @@ import grpc
 
 
 def unary(request, context):
+    # Which x-* metadata arrived (tests check what the proxy stripped), as initial metadata.
+    seen = sorted(k for k, _ in context.invocation_metadata() if k.startswith("x-"))
+    context.send_initial_metadata((("x-seen", ",".join(seen) or "none"),))
     context.set_trailing_metadata((("x-trailer", "unary"),))
     return request
 
