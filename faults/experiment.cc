@@ -183,11 +183,26 @@ bool compile_experiment(const config::ExperimentConfig& experiment, const config
       continue;
     }
     if (!compiled.at_handshake && !experiment.match.sni.empty()) {
-      diags.error(experiment.pos, join_path(match_path, "sni"),
-                  "match.sni is read from the TLS ClientHello and applies to tls_handshake_delay "
-                  "and tls_abort only; faults[" +
-                      std::to_string(i) + "] is " + fault.type);
-      continue;
+      // The server name comes from the TLS ClientHello: a request on a TLS listener has it; a
+      // plain listener, a tcp connection or an accept-time fault (decided before the
+      // handshake) never would, and the experiment would silently never match.
+      std::string why;
+      if (!compiled.per_request || compiled.at_connect || on_tcp)
+        why = "; faults[" + std::to_string(i) + "] is " + fault.type +
+              (compiled.at_connect ? " at phase = \"connect\""
+               : on_tcp            ? " on a tcp listener"
+                                   : "");
+      else if (!plain.empty())
+        why = "; this experiment runs on listener \"" + plain +
+              "\", which has no [listeners.tls]: name the TLS listeners in `listeners`";
+      if (!why.empty()) {
+        diags.error(
+            experiment.pos, join_path(match_path, "sni"),
+            "match.sni is read from the TLS ClientHello and applies to tls_handshake_delay, "
+            "tls_abort and requests on TLS http listeners" +
+                why);
+        continue;
+      }
     }
     out.has_background = out.has_background || compiled.background.has_value();
     if (compiled.per_request && !compiled.at_handshake) {

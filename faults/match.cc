@@ -63,16 +63,18 @@ bool Matcher::matches_source(const sockaddr* peer) const {
   return false;
 }
 
+bool Matcher::matches_sni(std::string_view sni) const {
+  if (sni_.empty()) return true;
+  if (sni.empty()) return false;
+  std::string name;
+  for (char c : sni) name += config::ascii_lower(c);
+  for (const std::string& glob : sni_)
+    if (glob_match(glob, name)) return true;
+  return false;
+}
+
 bool Matcher::matches_handshake(const HandshakeHead& head) const {
-  if (!sni_.empty()) {
-    if (head.sni.empty()) return false;
-    std::string name;
-    for (char c : head.sni) name += config::ascii_lower(c);
-    bool any = false;
-    for (const std::string& glob : sni_) any = any || glob_match(glob, name);
-    if (!any) return false;
-  }
-  return matches_source(head.peer);
+  return matches_sni(head.sni) && matches_source(head.peer);
 }
 
 bool Matcher::matches(const RequestHead& head, std::string_view path) const {
@@ -102,7 +104,7 @@ bool Matcher::matches(const RequestHead& head, std::string_view path) const {
     }
     if (!found) return false;
   }
-  return matches_source(head.peer);
+  return matches_sni(head.sni) && matches_source(head.peer);
 }
 
 }  // namespace faultline::faults

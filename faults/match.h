@@ -23,12 +23,13 @@ class Matcher {
   Matcher() = default;
   explicit Matcher(const config::MatchConfig& match);
 
-  // Everything but sampling; `path` is already stripped of its query.
+  // Everything but sampling (match.sni included); `path` is already stripped of its query.
   bool matches(const RequestHead& head, std::string_view path) const;
   bool matches_source(const sockaddr* peer) const;
   // A TLS handshake: match.sources and match.sni (globs, case-insensitive; a client without
   // SNI matches no glob).
   bool matches_handshake(const HandshakeHead& head) const;
+  bool matches_sni(std::string_view sni) const;
   // True when the matcher looks at the request (paths, methods, headers), which does not
   // exist on TCP listeners or at accept time.
   bool needs_request() const { return !paths_.empty() || !methods_.empty() || !headers_.empty(); }

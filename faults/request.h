@@ -19,6 +19,7 @@ struct RequestHead {
   std::span<const HeaderView> headers;
   const sockaddr* peer = nullptr;  // client address (IPv4, IPv6 or v4-mapped)
   uint32_t listener_index = 0;     // index into config.listeners
+  std::string_view sni;            // TLS listeners: the server name the client asked for
 };
 
 struct ConnectionHead {

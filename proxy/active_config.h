@@ -29,12 +29,17 @@ struct ActiveConfig {
   // are read when these are built (start-up, reload), never on a worker.
   std::vector<std::shared_ptr<TransportLayerFactory>> client_layers;
   std::vector<std::shared_ptr<TransportLayerFactory>> upstream_layers;
+  // The same TLS for an HTTP/2 upstream connection, offering ALPN h2 instead of http/1.1.
+  std::vector<std::shared_ptr<TransportLayerFactory>> upstream_h2_layers;
 
   TransportLayerFactory* client_layer(uint32_t listener) const {
     return listener < client_layers.size() ? client_layers[listener].get() : nullptr;
   }
   TransportLayerFactory* upstream_layer(uint32_t listener) const {
     return listener < upstream_layers.size() ? upstream_layers[listener].get() : nullptr;
+  }
+  TransportLayerFactory* upstream_h2_layer(uint32_t listener) const {
+    return listener < upstream_h2_layers.size() ? upstream_h2_layers[listener].get() : nullptr;
   }
 };
 

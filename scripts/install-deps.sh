@@ -30,9 +30,20 @@ if [[ " ${want[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null &&
    ! apt-cache show nodejs 2>/dev/null | grep -q '^Provides:.*\bnpm\b'; then
   missing+=(npm)
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-echo "install-deps: installing ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  echo "install-deps: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+# The npm client libraries the tests drive faultline with (tests/npm_client_test.sh installs
+# them into the build tree from npm's cache, which this fills): Toxiproxy's client, and gRPC's
+# Node implementation.
+npm_test=(toxiproxy-node-client@4.1.0 @grpc/grpc-js@1.14.7)
+if [[ " ${want[*]} " == *" nodejs "* ]] && command -v npm >/dev/null; then
+  for p in "${npm_test[@]}"; do
+    npm cache ls "$p" 2>/dev/null | grep -q . || npm cache add "$p" --loglevel=error >/dev/null
+  done
+fi

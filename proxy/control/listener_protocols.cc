@@ -9,18 +9,21 @@ namespace faultline::proxy {
 std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerListener& listener) {
   if (listener.protocol == config::Protocol::kHttp) {
     auto http = std::make_unique<HttpListener>(worker, listener);
-    http->set_preface_handoff(make_http2_handoff(worker, listener));  // h2c (SPEC §8)
+    http->set_preface_handoff(make_http2_handoff(worker, listener, http->pool()));  // h2c (SPEC §8)
     return http;
   }
   return std::make_unique<TcpListener>(worker, listener);
 }
 
-std::vector<std::string> alpn_protocols(config::Protocol protocol) {
-  if (protocol != config::Protocol::kHttp) return {};  // tcp: ALPN is ignored (SPEC §9)
-  // HTTP/2 HOOK: add "h2" here once proxy/http2/ serves it on HTTP listeners. A client that
-  // agreed on h2 starts with the h2 preface; Transport::alpn() on the client connection names
-  // the agreed protocol, for the listener to pick the session.
-  return {"http/1.1"};
+std::vector<std::string> alpn_protocols(const config::ListenerConfig& listener) {
+  if (listener.protocol != config::Protocol::kHttp) return {};  // tcp: ignored (SPEC §9)
+  // Not offered with upstream_protocol = "http1": clients that speak both (curl, browsers) then
+  // stay on HTTP/1.1 end to end, as the operator asked, rather than have every request
+  // converted. An h2c (prior knowledge) client on such a listener is still converted.
+  if (listener.upstream_protocol == config::UpstreamProtocol::kHttp1) return {"http/1.1"};
+  // h2: the HTTP/1.1 session hands a client that agreed on it to the HTTP/2 session with its
+  // Transport (HttpSession::hand_off_alpn_h2).
+  return {"h2", "http/1.1"};
 }
 
 }  // namespace faultline::proxy

@@ -11,7 +11,7 @@ namespace faultline::proxy {
 
 std::unique_ptr<ListenerProtocol> make_listener_protocol(Worker& worker, WorkerListener& listener);
 
-// The ALPN protocols a TLS listener of `protocol` may offer: those its sessions speak.
-std::vector<std::string> alpn_protocols(config::Protocol protocol);
+// The ALPN protocols a TLS listener may offer: those its sessions speak and can relay.
+std::vector<std::string> alpn_protocols(const config::ListenerConfig& listener);
 
 }  // namespace faultline::proxy

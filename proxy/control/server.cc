@@ -69,6 +69,7 @@ Result<ActiveConfigPtr> Server::build_snapshot(
     std::lock_guard lock(mutex_);
     snap->client_layers = tls_.client;
     snap->upstream_layers = tls_.upstream;
+    snap->upstream_h2_layers = tls_.upstream_h2;
   }
   snap->config = std::move(config);
   return ActiveConfigPtr(std::move(snap));

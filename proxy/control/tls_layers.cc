@@ -11,6 +11,7 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
   const size_t n = config.listeners.size();
   out.client.resize(n);
   out.upstream.resize(n);
+  out.upstream_h2.resize(n);
   out.cert_expiry.assign(n, 0);
   out.cert_serial.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -19,7 +20,7 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
     const std::string path = "listeners[" + std::to_string(i) + "].";
     tls::ContextError error;
     if (l.tls.enabled) {
-      auto ctx = tls::make_server_context(l.tls, alpn_protocols(l.protocol), error);
+      auto ctx = tls::make_server_context(l.tls, alpn_protocols(l), error);
       if (!ctx) {
         diags.error(error.pos, path + "tls." + error.key, error.message);
         continue;
@@ -39,6 +40,8 @@ std::optional<TlsLayers> build_tls_layers(const config::Config& config,
         diags.error(error.pos, path + "upstream_tls." + error.key, error.message);
         continue;
       }
+      if (l.protocol == config::Protocol::kHttp)
+        out.upstream_h2[i] = std::make_shared<tls::ClientLayerFactory>(ctx, "h2");
       out.upstream[i] = std::make_shared<tls::ClientLayerFactory>(std::move(ctx));
     }
   }

@@ -20,6 +20,9 @@ struct TlsLayers {
   // By listener index; null: plain.
   std::vector<std::shared_ptr<TransportLayerFactory>> client;
   std::vector<std::shared_ptr<TransportLayerFactory>> upstream;
+  // HTTP listeners' HTTP/2 upstream connections: the same context (and resumable session),
+  // offering ALPN h2.
+  std::vector<std::shared_ptr<TransportLayerFactory>> upstream_h2;
   std::vector<int64_t> cert_expiry;  // Unix time of notAfter; 0 without [listeners.tls]
   std::vector<std::string> cert_serial;
 };

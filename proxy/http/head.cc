@@ -71,12 +71,6 @@ bool any_connection_token(const HeadCollector& head, F f) {
   return false;
 }
 
-// Tokens listed in Connection headers name further hop-by-hop headers.
-bool named_in_connection(const HeadCollector& head, std::string_view name) {
-  return any_connection_token(head,
-                              [&](std::string_view token) { return ascii_iequals(token, name); });
-}
-
 // The tokens of every Connection header, gathered once per head: checking each field against
 // them then costs a few compares, where re-reading the Connection headers per field was
 // quadratic (and most responses carry `Connection: keep-alive`).
@@ -176,6 +170,11 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
 }
 
 }  // namespace
+
+bool named_in_connection(const HeadCollector& head, std::string_view name) {
+  return any_connection_token(head,
+                              [&](std::string_view token) { return ascii_iequals(token, name); });
+}
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;

@@ -106,6 +106,9 @@ bool is_framing_header(std::string_view name);
 // that a Connection header names, or empty.
 std::string_view framing_header_named_in_connection(const HeadCollector& head, bool with_host);
 
+// Tokens listed in Connection headers name further hop-by-hop headers: whether `name` is one.
+bool named_in_connection(const HeadCollector& head, std::string_view name);
+
 // True for RFC 9110 token characters (header field names).
 bool is_token(std::string_view s);
 

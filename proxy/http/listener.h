@@ -27,6 +27,9 @@ class HttpListener final : public ListenerProtocol {
   // Where connections opening with the HTTP/2 preface go; null: they get a 400.
   void set_preface_handoff(std::unique_ptr<PrefaceHandoff> h2) { h2_ = std::move(h2); }
   PrefaceHandoff* preface_handoff() const { return h2_.get(); }
+  // Idle upstream connections of this listener on this worker (HTTP/2 streams relayed over
+  // HTTP/1.1 use them too).
+  UpstreamPool& pool() { return pool_; }
 
  private:
   Worker& worker_;

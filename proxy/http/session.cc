@@ -144,8 +144,11 @@ void HttpSession::close(bool reset) {
   // A socket handed to the HTTP/2 session keeps its slot: that session gives it back.
   if (!handed_off_)
     worker_.shared().active[listener_.index].fetch_sub(1, std::memory_order_relaxed);
-  pending_closes_ = 3;
-  client_.close(on_close, reset);  // RST instead of FIN when `reset`
+  pending_closes_ = 2;
+  if (client_home_) {  // not moved to the HTTP/2 session
+    ++pending_closes_;
+    client_.close(on_close, reset);  // RST instead of FIN when `reset`
+  }
   uv_close(client_timer_.handle(), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&fault_timer_), on_close);
 }
@@ -405,6 +408,10 @@ void HttpSession::begin_request() {
 }
 
 void HttpSession::process_client(Slab* slab, const char* p, size_t n) {
+  if (!served_ && req_ == Req::kIdle && n > 0 && client_.alpn() == "h2") [[unlikely]] {
+    hand_off_alpn_h2(p, n);
+    return;
+  }
   for (;;) {
     if (closing_) return;
     switch (req_) {
@@ -498,12 +505,11 @@ void HttpSession::request_complete() {
 // The connection opened with the HTTP/2 preface (h2c prior knowledge): the HTTP/2 session takes
 // a duplicate of the socket and the bytes read after the preface; this session closes its own
 // descriptor without a trace in the access log (no HTTP/1.1 request was made). A TLS
-// connection cannot be handed over this way (its state lives in the layer): it gets a 400.
+// connection cannot be handed over this way (its state lives in the layer): it gets a 400
+// unless its client agreed on h2 (hand_off_alpn_h2, before any parsing).
 void HttpSession::hand_off_h2(const char* rest, size_t n) {
   static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  PrefaceHandoff* h2 = listener_.handler
-                           ? static_cast<HttpListener&>(*listener_.handler).preface_handoff()
-                           : nullptr;
+  PrefaceHandoff* h2 = preface_handoff();
   uv_os_fd_t fd = -1;
   int copy = -1;
   if (h2 == nullptr || served_ || client_.layered() || uv_fileno(client_.handle(), &fd) != 0 ||
@@ -517,6 +523,29 @@ void HttpSession::hand_off_h2(const char* rest, size_t n) {
   handed_off_ = true;
   close();
   h2->take(copy, bytes, listener_slot);
+}
+
+// A TLS client that agreed on h2 through ALPN: the HTTP/2 session takes the Transport itself,
+// TLS state and all (a duplicate descriptor would leave that state behind), with the first
+// plaintext bytes, whose preface it checks. Why hand over here rather than create the HTTP/2
+// session at accept: the protocol is known only once the handshake finished, which this
+// session, reading under the layer, learns with the first bytes; nothing was parsed, written
+// or logged yet.
+void HttpSession::hand_off_alpn_h2(const char* p, size_t n) {
+  PrefaceHandoff* h2 = preface_handoff();
+  if (h2 == nullptr) {  // not offered without an HTTP/2 session: an impossible client
+    close();
+    return;
+  }
+  std::unique_ptr<Transport> transport = std::move(client_home_);
+  handed_off_ = true;
+  close();
+  h2->take(std::move(transport), std::string_view(p, n), listener_slot);
+}
+
+PrefaceHandoff* HttpSession::preface_handoff() const {
+  return listener_.handler ? static_cast<HttpListener&>(*listener_.handler).preface_handoff()
+                           : nullptr;
 }
 
 void HttpSession::on_request_head() {
@@ -554,6 +583,7 @@ void HttpSession::on_request_head() {
     head.headers = {req_head.views(), req_head.count()};
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
+    head.sni = client_.sni();
     executor_.set_active(decide_request(worker_, *snapshot_, head, executor_.fresh_plan()));
   }
   carry_out_plan();

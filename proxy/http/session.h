@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "faults/plan.h"
@@ -28,6 +29,7 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/fault_executor.h"
 #include "proxy/http/head.h"
+#include "proxy/http/upstream.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
@@ -40,11 +42,13 @@ namespace faultline::proxy {
 
 class Worker;
 struct WorkerListener;
+class PrefaceHandoff;
 class UpstreamConn;
 class UpstreamPool;
 struct Slab;
 
 class HttpSession final : public Connection,
+                          public UpstreamUser,
                           private HttpCodec::BodySink,
                           private HttpFaultExecutor::Hooks {
  public:
@@ -60,11 +64,11 @@ class HttpSession final : public Connection,
   void release_faults() override;
 
   // Upstream events (called by UpstreamConn's callbacks).
-  void on_upstream_connected(int status);
-  void on_upstream_data(Slab* slab, const char* p, size_t n);
-  void on_upstream_eof(int status);
-  void on_upstream_timer();
-  void on_upstream_written();
+  void on_upstream_connected(int status) override;
+  void on_upstream_data(Slab* slab, const char* p, size_t n) override;
+  void on_upstream_eof(int status) override;
+  void on_upstream_timer() override;
+  void on_upstream_written() override;
 
  private:
   enum class Req : uint8_t { kIdle, kHead, kWaiting, kBody, kDone, kDiscard, kTunnel };
@@ -121,6 +125,8 @@ class HttpSession final : public Connection,
   void begin_request();
   void on_request_head();
   void hand_off_h2(const char* rest, size_t n);
+  void hand_off_alpn_h2(const char* p, size_t n);
+  PrefaceHandoff* preface_handoff() const;
   void carry_out_plan();
   void connect_upstream();
   void upstream_ready();
@@ -170,7 +176,10 @@ class HttpSession final : public Connection,
   WorkerListener& listener_;
   UpstreamPool& pool_;  // idle upstream connections of this listener on this worker
   ActiveConfigPtr snapshot_;
-  Transport client_;
+  // On the heap so that a TLS connection that agreed on h2 can move to the HTTP/2 session
+  // (hand_off_alpn_h2); client_ is never used once it moved (the session closes then).
+  std::unique_ptr<Transport> client_home_ = std::make_unique<Transport>();
+  Transport& client_ = *client_home_;
   LazyTimer client_timer_;    // idle, header and reset-at-connect timeouts
   uv_timer_t fault_timer_{};  // delays, stalls, bandwidth waits, slow close
   uv_shutdown_t shutdown_req_{};

@@ -1,6 +1,5 @@
 #include "proxy/http/upstream.h"
 
-#include "proxy/http/session.h"
 #include "proxy/worker.h"
 
 namespace faultline::proxy {

@@ -1,6 +1,6 @@
 #pragma once
-// One connection to an upstream HTTP server. While a session uses it, its reads and writes
-// belong to that session; idle, it sits in the listener's per-worker pool, where any byte or
+// One connection to an upstream HTTP server. While a user (UpstreamUser) has it, its reads and
+// writes belong to that user; idle, it sits in the listener's per-worker pool, where any byte or
 // EOF from the server, or the idle expiry, closes it.
 #include <uv.h>
 
@@ -15,8 +15,23 @@
 namespace faultline::proxy {
 
 class Worker;
-class HttpSession;
 class UpstreamPool;
+struct Slab;
+
+// Who drives an upstream connection while it is out of the pool: an HttpSession, or an HTTP/2
+// stream relayed over HTTP/1.1 (proxy/http2/h1_exchange.h). The connection's reads, write
+// completions, connect result and timer go to it.
+class UpstreamUser {
+ public:
+  virtual void on_upstream_connected(int status) = 0;
+  virtual void on_upstream_data(Slab* slab, const char* p, size_t n) = 0;
+  virtual void on_upstream_eof(int status) = 0;
+  virtual void on_upstream_timer() = 0;
+  virtual void on_upstream_written() = 0;
+
+ protected:
+  ~UpstreamUser() = default;
+};
 
 class UpstreamConn : public Retirable {
  public:
@@ -39,7 +54,7 @@ class UpstreamConn : public Retirable {
   uv_connect_t connect_req{};
   Outbox out;
   ReadSlot read_slot;
-  HttpSession* session = nullptr;  // null while pooled or closing
+  UpstreamUser* session = nullptr;  // null while pooled or closing
   bool connected = false;
   bool closing = false;
   bool reading = false;

@@ -13,24 +13,33 @@ struct H2Socket::WriteReq {
 H2Socket::H2Socket(uv_loop_t* loop, Owner& owner) : loop_(loop), owner_(owner) {}
 
 int H2Socket::open(int fd) {
-  transport_.init(loop_, this);
+  transport_ = std::make_unique<Transport>();
+  transport_->init(loop_, this);
   state_ = State::kOpen;
-  int rc = transport_.open(fd);
+  int rc = transport_->open(fd);
   if (rc != 0) {
     ::close(fd);
     return rc;
   }
-  uv_tcp_nodelay(transport_.tcp(), 1);
+  uv_tcp_nodelay(transport_->tcp(), 1);
   return 0;
+}
+
+void H2Socket::adopt(std::unique_ptr<Transport> transport) {
+  transport_ = std::move(transport);
+  transport_->set_data(this);
+  state_ = State::kOpen;
+  reading_ = false;  // set_reading(true) puts our callbacks in place of the previous owner's
 }
 
 int H2Socket::connect(const sockaddr* addr, TransportLayerFactory* layer,
                       TransportCounters* counters) {
-  transport_.init(loop_, this);
-  if (layer && counters) transport_.attach(layer, *counters);
+  transport_ = std::make_unique<Transport>();
+  transport_->init(loop_, this);
+  if (layer && counters) transport_->attach(layer, *counters);
   connect_req_.data = this;
   state_ = State::kConnecting;
-  return transport_.connect(&connect_req_, addr, on_connect);
+  return transport_->connect(&connect_req_, addr, on_connect);
 }
 
 void H2Socket::on_connect(uv_connect_t* req, int status) {
@@ -38,7 +47,7 @@ void H2Socket::on_connect(uv_connect_t* req, int status) {
   if (s->state_ != State::kConnecting) return;  // closed meanwhile (status UV_ECANCELED)
   if (status == 0) {
     s->state_ = State::kOpen;
-    uv_tcp_nodelay(s->transport_.tcp(), 1);
+    uv_tcp_nodelay(s->transport_->tcp(), 1);
   }
   s->owner_.socket_connected(*s, status);
 }
@@ -47,9 +56,9 @@ void H2Socket::set_reading(bool on) {
   if (state_ != State::kOpen || on == reading_) return;
   reading_ = on;
   if (on)
-    transport_.read_start(on_alloc, on_read);
+    transport_->read_start(on_alloc, on_read);
   else
-    transport_.read_stop();
+    transport_->read_stop();
 }
 
 void H2Socket::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -65,7 +74,7 @@ void H2Socket::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
     s->owner_.socket_read(*s, buf->base, static_cast<size_t>(nread));
   } else if (nread < 0) {
     s->reading_ = false;
-    s->transport_.read_stop();
+    s->transport_->read_stop();
     s->owner_.socket_ended(*s, static_cast<int>(nread));
   }
 }
@@ -76,7 +85,7 @@ void H2Socket::write(std::string bytes) {
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   queued_ += w->data.size();
-  if (transport_.write(&w->req, &buf, 1, on_write) != 0) {
+  if (transport_->write(&w->req, &buf, 1, on_write) != 0) {
     queued_ -= w->data.size();
     delete w;
   }
@@ -98,7 +107,7 @@ bool H2Socket::close(bool reset) {
   if (state_ == State::kClosing) return true;
   state_ = State::kClosing;
   reading_ = false;
-  transport_.close(on_close, reset);
+  transport_->close(on_close, reset);
   return true;
 }
 
@@ -106,13 +115,14 @@ void H2Socket::on_close(uv_handle_t* h) {
   auto* s = static_cast<H2Socket*>(h->data);
   s->state_ = State::kClosed;
   s->read_buf_.reset();
+  s->transport_.reset();  // libuv is done with the handle
   s->owner_.socket_closed(*s);
 }
 
 int H2Socket::peer(sockaddr_storage& out) const {
   int len = sizeof out;
-  return uv_tcp_getpeername(const_cast<Transport&>(transport_).tcp(),
-                            reinterpret_cast<sockaddr*>(&out), &len);
+  if (!transport_) return UV_ENOTCONN;
+  return uv_tcp_getpeername(transport_->tcp(), reinterpret_cast<sockaddr*>(&out), &len);
 }
 
 }  // namespace faultline::proxy

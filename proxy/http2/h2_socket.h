@@ -36,6 +36,9 @@ class H2Socket {
 
   // Takes over an accepted descriptor; 0 or a libuv error (the descriptor is then closed).
   int open(int fd);
+  // Takes over an open connection with its layer (a TLS client that agreed on h2 through
+  // ALPN: the TLS state cannot be carried by a duplicate descriptor, so the Transport moves).
+  void adopt(std::unique_ptr<Transport> transport);
   // Starts connecting (through `layer`'s layer when not null); socket_connected() follows.
   int connect(const sockaddr* addr, TransportLayerFactory* layer = nullptr,
               TransportCounters* counters = nullptr);
@@ -49,6 +52,10 @@ class H2Socket {
   bool close(bool reset = false);
   // The peer's address (accepted sockets).
   int peer(sockaddr_storage& out) const;
+  // What the TLS layer agreed on (ALPN) and the server name a TLS client asked for; empty
+  // without TLS.
+  std::string_view alpn() const { return transport_ ? transport_->alpn() : std::string_view(); }
+  std::string_view sni() const { return transport_ ? transport_->sni() : std::string_view(); }
 
  private:
   enum class State : uint8_t { kIdle, kConnecting, kOpen, kClosing, kClosed };
@@ -62,7 +69,8 @@ class H2Socket {
   static constexpr size_t kReadSize = 32 * 1024;
   uv_loop_t* loop_;
   Owner& owner_;
-  Transport transport_;
+  // On the heap so that an open connection can move in (adopt); freed once closed.
+  std::unique_ptr<Transport> transport_;
   uv_connect_t connect_req_{};
   std::unique_ptr<char[]> read_buf_;
   State state_ = State::kIdle;

@@ -5,7 +5,12 @@
 namespace faultline::proxy {
 
 void Http2Handoff::take(int fd, std::string_view bytes, uint32_t listener_slot) {
-  (new Http2Session(worker_, listener_))->start(fd, bytes, listener_slot);
+  (new Http2Session(worker_, listener_, pool_))->start(fd, bytes, listener_slot);
+}
+
+void Http2Handoff::take(std::unique_ptr<Transport> transport, std::string_view bytes,
+                        uint32_t listener_slot) {
+  (new Http2Session(worker_, listener_, pool_))->start(std::move(transport), bytes, listener_slot);
 }
 
 }  // namespace faultline::proxy

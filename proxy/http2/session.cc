@@ -8,6 +8,8 @@
 
 #include "config/ascii.h"
 #include "proxy/fault_decision.h"
+#include "proxy/http2/forwarded_fields.h"
+#include "proxy/http2/h1_exchange.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
 #include "proxy/request_record.h"
@@ -25,15 +27,6 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
-}
-
-// Connection-specific fields (RFC 9113 §8.2.2) never cross an HTTP/2 hop; `te` only as
-// "trailers" (gRPC needs it).
-bool skip_field(std::string_view name, std::string_view value) {
-  using config::ascii_iequals;
-  if (name == "te") return !ascii_iequals(value, "trailers");
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade" || name == "http2-settings";
 }
 
 // grpc-message is percent-encoded (gRPC over HTTP/2 spec): bytes outside 0x20..0x7E and '%'.
@@ -78,9 +71,10 @@ void advertise_streams_limit(std::string& bytes, uint32_t limit) {
 
 // ---------------------------------------------------------------- lifecycle
 
-Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
+Http2Session::Http2Session(Worker& worker, WorkerListener& listener, UpstreamPool& http1_pool)
     : worker_(worker),
       listener_(listener),
+      http1_pool_(http1_pool),
       snapshot_(worker.snapshot()),
       client_(worker.loop(), *this),
       upstream_(worker.loop(), *this) {}
@@ -88,16 +82,31 @@ Http2Session::Http2Session(Worker& worker, WorkerListener& listener)
 Http2Session::~Http2Session() = default;
 
 void Http2Session::start(int fd, std::string_view bytes, uint32_t slot) {
+  begin(slot);
+  if (client_.open(fd) != 0) {
+    close();
+    return;
+  }
+  serve(bytes);
+}
+
+void Http2Session::start(std::unique_ptr<Transport> transport, std::string_view bytes,
+                         uint32_t slot) {
+  begin(slot);
+  client_.adopt(std::move(transport));
+  serve(bytes);
+}
+
+void Http2Session::begin(uint32_t slot) {
   uv_timer_init(worker_.loop(), &conn_timer_);
   uv_timer_init(worker_.loop(), &up_timer_);
   conn_timer_.data = up_timer_.data = this;
   worker_.add(this);
   listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
-  if (client_.open(fd) != 0) {
-    close();
-    return;
-  }
+}
+
+void Http2Session::serve(std::string_view bytes) {
   client_.peer(peer_);
   format_address(reinterpret_cast<const sockaddr*>(&peer_), client_addr_, sizeof client_addr_);
 
@@ -196,6 +205,11 @@ void Http2Session::release_faults() {
     if (it == streams_.end()) continue;
     H2Stream& s = *it->second;
     s.executor.release();
+    if (s.upload_waiting) {
+      uv_timer_stop(s.upload_timer);
+      s.upload_waiting = false;
+      upstream_request_more(s);
+    }
     H2Stream::Wait wait = s.wait;
     if (wait == H2Stream::Wait::kNone) continue;
     s.wait = H2Stream::Wait::kNone;
@@ -204,7 +218,7 @@ void Http2Session::release_faults() {
     s.fault_since_us = 0;
     if (wait == H2Stream::Wait::kResponseDelay)
       submit_response_head(s);
-    else if (wait == H2Stream::Wait::kBandwidth)
+    else if (wait == H2Stream::Wait::kBandwidth || wait == H2Stream::Wait::kSlowClose)
       nghttp2_session_resume_data(server_, s.id);
     else
       forward(s);
@@ -212,15 +226,37 @@ void Http2Session::release_faults() {
   pump();
 }
 
-void Http2Session::arm_idle_timer() {
-  const auto& cfg = snapshot_->config->listeners[listener_.index];
-  uv_timer_start(&conn_timer_, on_conn_timer, static_cast<uint64_t>(cfg.idle_timeout.count()), 0);
+void Http2Session::header_block_done() {
+  if (header_since_ms_ == 0) return;
+  header_since_ms_ = 0;
+  arm_idle_timer();
 }
 
-// Idle: no stream open for idle_timeout. Say goodbye (GOAWAY) and close once it is written.
+void Http2Session::arm_idle_timer() {
+  const auto& cfg = snapshot_->config->listeners[listener_.index];
+  uint64_t ms = static_cast<uint64_t>(cfg.idle_timeout.count());
+  if (header_since_ms_ != 0) {
+    const uint64_t due = header_since_ms_ + static_cast<uint64_t>(cfg.header_timeout.count());
+    const uint64_t now = uv_now(worker_.loop());
+    ms = std::min(ms, due > now ? due - now : 0);
+  }
+  uv_timer_start(&conn_timer_, on_conn_timer, ms, 0);
+}
+
+// Idle: no stream open for idle_timeout. Header timeout: a header block (HEADERS and its
+// CONTINUATIONs) not complete header_timeout after it began; nghttp2 holds the rest of the
+// connection behind it, so the connection ends. Either way: GOAWAY, then close once it is out.
 void Http2Session::on_conn_timer(uv_timer_t* t) {
   auto* self = static_cast<Http2Session*>(t->data);
   if (self->closing_) return;
+  const auto& cfg = self->snapshot_->config->listeners[self->listener_.index];
+  if (self->header_since_ms_ != 0 && uv_now(self->worker_.loop()) - self->header_since_ms_ >=
+                                         static_cast<uint64_t>(cfg.header_timeout.count())) {
+    log::http().debug("http2: a header block took longer than header_timeout; closing");
+    nghttp2_session_terminate_session(self->server_, NGHTTP2_NO_ERROR);
+    self->pump();
+    return;
+  }
   if (!self->streams_.empty()) {
     self->arm_idle_timer();
     return;
@@ -267,6 +303,13 @@ void Http2Session::socket_written(H2Socket&) {
 void Http2Session::socket_connected(H2Socket&, int status) {
   if (closing_) return;
   uv_timer_stop(&up_timer_);
+  if (status == 0 && snapshot_->upstream_h2_layer(listener_.index) && upstream_.alpn() != "h2") {
+    // Speaking HTTP/2 to a TLS server that did not agree on it would only get its error page
+    // or a reset: the upstream fails like one that refused the connection.
+    log::http().warn("upstream TLS: the server did not agree on HTTP/2 (ALPN h2; it chose \"{}\")",
+                     upstream_.alpn());
+    status = UV_EPROTO;
+  }
   if (status != 0) {
     listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
     upstream_failed(false);
@@ -288,7 +331,11 @@ void Http2Session::on_up_timer(uv_timer_t* t) {
 void Http2Session::connect_upstream() {
   if (upstream_.is_active() || up_failed_) return;
   const auto& address = snapshot_->upstreams[listener_.index];
-  int rc = upstream_.connect(reinterpret_cast<const sockaddr*>(&address.addr));
+  // [listeners.upstream_tls]: TLS offering ALPN h2 (SNI, verification and resumption as for
+  // HTTP/1.1 upstream connections).
+  int rc = upstream_.connect(reinterpret_cast<const sockaddr*>(&address.addr),
+                             snapshot_->upstream_h2_layer(listener_.index),
+                             &listener_.stats.upstream_tls);
   if (rc != 0) {
     listener_.stats.upstream_errors_connect.fetch_add(1, std::memory_order_relaxed);
     up_failed_ = true;
@@ -429,6 +476,11 @@ H2Stream* Http2Session::stream_of(nghttp2_session* ng, int32_t id) const {
 
 int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<Http2Session*>(user);
+  if (self->is_client(ng) && self->header_since_ms_ == 0) {
+    self->header_since_ms_ = uv_now(self->worker_.loop());  // header_timeout runs from here
+    self->header_stream_ = frame->hd.stream_id;
+    self->arm_idle_timer();
+  }
   if (!self->is_client(ng) || frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
@@ -493,6 +545,7 @@ int Http2Session::on_header(nghttp2_session* ng, const nghttp2_frame* frame, con
 
 int Http2Session::on_frame_recv(nghttp2_session* ng, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<Http2Session*>(user);
+  if (frame->hd.type == NGHTTP2_HEADERS && self->is_client(ng)) self->header_block_done();
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
   H2Stream* s = self->stream_of(ng, frame->hd.stream_id);
   if (s == nullptr) return 0;
@@ -532,12 +585,12 @@ int Http2Session::on_data_chunk(nghttp2_session* ng, uint8_t, int32_t stream_id,
   nghttp2_session_consume_connection(ng, len);
   H2Stream* s = self->stream_of(ng, stream_id);
   if (self->is_client(ng)) {
-    if (s == nullptr || s->local || (s->up_id >= 0 && s->up_closed)) {
+    if (s == nullptr || s->local || (self->forwarded(*s) && s->up_closed)) {
       nghttp2_session_consume_stream(ng, stream_id, len);  // nobody will read it: discard
       return 0;
     }
     s->req_body.append(data, len);
-    if (s->up_id >= 0) nghttp2_session_resume_data(self->up_, s->up_id);
+    self->upstream_request_more(*s);
     return 0;
   }
   if (s == nullptr || s->client_closed || s->messages_cut || s->local) {
@@ -552,14 +605,15 @@ int Http2Session::on_data_chunk(nghttp2_session* ng, uint8_t, int32_t stream_id,
 int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32_t error_code,
                                   void* user) {
   auto* self = static_cast<Http2Session*>(user);
+  // A header block that ends its stream instead of completing (refused, malformed).
+  if (self->is_client(ng) && stream_id == self->header_stream_) self->header_block_done();
   H2Stream* s = self->stream_of(ng, stream_id);
   if (s == nullptr) return 0;
   if (self->is_client(ng)) {
     s->client_closed = true;
     --self->open_client_streams_;
     self->listener_.stats.h2_stream_closed();
-    if (s->up_id >= 0 && !s->up_closed)
-      nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+    self->cancel_upstream(*s);
     if (s->timer) uv_timer_stop(s->timer);
     self->finish_record(*s);
     self->maybe_free(*s);
@@ -587,7 +641,10 @@ ssize_t Http2Session::read_request_body(nghttp2_session* ng, int32_t stream_id, 
                                         void* user) {
   auto* self = static_cast<Http2Session*>(user);
   auto* s = static_cast<H2Stream*>(source->ptr);
-  size_t n = s->req_body.take(buf, length);
+  const size_t want = std::min(length, s->req_body.size());
+  const size_t allowed = self->upload_allowance(*s, want);
+  if (want > 0 && allowed == 0) return NGHTTP2_ERR_DEFERRED;
+  size_t n = s->req_body.take(buf, allowed);
   if (n > 0 && !s->client_closed) nghttp2_session_consume_stream(self->server_, s->id, n);
   if (s->req_body.size() == 0 && s->req_end) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -643,8 +700,7 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
       s->resp_body = ByteQueue();
       s->resp_trailers.clear();
       s->resp_end = true;
-      if (s->up_id >= 0 && !s->up_closed)
-        nghttp2_submit_rst_stream(self->up_, NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      self->cancel_upstream(*s);
       const auto& r = s->executor.plan().respond;
       s->grpc_status = r.grpc_status;
       s->injected = true;
@@ -659,9 +715,16 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   }
   if (n > 0) {
     s->resp_bytes += n;
-    if (s->up_id >= 0 && !s->up_closed) nghttp2_session_consume_stream(self->up_, s->up_id, n);
+    self->upstream_response_taken(*s, n);
   }
   if (s->resp_body.size() == 0 && s->resp_end) {
+    // slow_close: the body is out, the stream's end (END_STREAM, the trailers) comes `delay`
+    // later; the wait starts on the call after the last bytes went.
+    if (n > 0 && s->executor.active() && s->executor.plan().close_delay.count() > 0)
+      return static_cast<ssize_t>(n);
+    if (s->wait == H2Stream::Wait::kSlowClose ||
+        (s->executor.active() && s->executor.delay_close()))
+      return NGHTTP2_ERR_DEFERRED;
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (!s->resp_trailers.empty()) {
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -698,6 +761,7 @@ void Http2Session::request_head(H2Stream& s) {
     head.headers = views;
     head.peer = reinterpret_cast<const sockaddr*>(&peer_);
     head.listener_index = listener_.index;
+    head.sni = client_.sni();
     s.executor.set_active(decide_request(worker_, *s.snapshot, head, s.executor.fresh_plan()));
   }
   if (!s.executor.active()) {
@@ -717,19 +781,9 @@ void Http2Session::request_head(H2Stream& s) {
 }
 
 void Http2Session::forward(H2Stream& s) {
-  if (s.client_closed || s.up_id >= 0 || s.resp_submitted) return;
-  const auto& cfg = s.snapshot->config->listeners[listener_.index];
-  if (cfg.upstream_protocol == config::UpstreamProtocol::kHttp1) {
-    respond_local(s, 502,
-                  "upstream_protocol = \"http1\": relaying HTTP/2 requests over HTTP/1.1 is not "
-                  "supported\n",
-                  false);
-    return;
-  }
-  if (s.snapshot->upstream_layer(listener_.index) != nullptr) {
-    // [listeners.upstream_tls]: the HTTP/2 upstream connection has no TLS (ALPN h2) yet, and
-    // the request must never go out in cleartext where the operator configured TLS.
-    respond_local(s, 502, "HTTP/2 requests to a TLS upstream are not supported yet\n", false);
+  if (s.client_closed || forwarded(s) || s.resp_submitted) return;
+  if (over_http1(s)) {
+    forward_http1(s);
     return;
   }
   connect_upstream();
@@ -737,12 +791,10 @@ void Http2Session::forward(H2Stream& s) {
     fail_stream(s, false);
     return;
   }
-  const bool strip = s.snapshot->config->header_triggers.strip;
   std::vector<nghttp2_nv> nva;
   nva.reserve(s.req_headers.size());
   for (const auto& [k, v] : s.req_headers) {
-    if (skip_field(k, v)) continue;
-    if (strip && config::ascii_istarts_with(k, "x-chaos-")) continue;
+    if (connection_specific_field(k, v) || stripped_trigger_field(k, *s.snapshot)) continue;
     nva.push_back(nv(k, v));
   }
   nghttp2_data_provider body{};
@@ -759,8 +811,71 @@ void Http2Session::forward(H2Stream& s) {
   s.up_closed = false;
 }
 
+// ---------------------------------------------------------------- the upstream side of a stream
+
+// HTTP/1.1 upstream: asked for, or `auto` where the upstream has TLS (the HTTP/1.1 pool speaks
+// TLS; the HTTP/2 upstream connection does not yet).
+bool Http2Session::over_http1(const H2Stream& s) const {
+  const auto protocol = s.snapshot->config->listeners[listener_.index].upstream_protocol;
+  return protocol == config::UpstreamProtocol::kHttp1;
+}
+
+void Http2Session::forward_http1(H2Stream& s) {
+  if (s.path.empty()) {  // CONNECT has no HTTP/1.1 request line to become
+    respond_local(s, 501, "CONNECT is not relayed to an HTTP/1.1 upstream\n", false);
+    return;
+  }
+  s.h1 = std::make_unique<H1Exchange>(*this, s, http1_pool_, listener_.index);
+  s.up_closed = false;
+  s.h1->start();
+}
+
+bool Http2Session::forwarded(const H2Stream& s) const {
+  return s.up_id >= 0 || s.h1 != nullptr;
+}
+
+void Http2Session::cancel_upstream(H2Stream& s) {
+  if (s.up_closed) return;
+  if (s.h1) {
+    s.h1->cancel();
+    return;
+  }
+  if (s.up_id >= 0) nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+}
+
+void Http2Session::upstream_request_more(H2Stream& s) {
+  if (s.h1)
+    s.h1->request_more();
+  else if (s.up_id >= 0 && !s.up_closed)
+    nghttp2_session_resume_data(up_, s.up_id);
+}
+
+void Http2Session::upstream_response_taken(H2Stream& s, size_t n) {
+  if (s.up_closed) return;
+  if (s.h1)
+    s.h1->response_taken();
+  else if (s.up_id >= 0)
+    nghttp2_session_consume_stream(up_, s.up_id, n);
+}
+
+void Http2Session::upstream_response_head(H2Stream& s) {
+  response_head(s);
+}
+
+void Http2Session::upstream_response_data(H2Stream& s) {
+  if (s.resp_submitted && !s.client_closed) nghttp2_session_resume_data(server_, s.id);
+}
+
+void Http2Session::upstream_stream_failed(H2Stream& s, bool timeout) {
+  fail_stream(s, timeout);
+}
+
+void Http2Session::request_body_forwarded(H2Stream& s, size_t n) {
+  if (!s.client_closed && server_) nghttp2_session_consume_stream(server_, s.id, n);
+}
+
 void Http2Session::request_ended(H2Stream& s) {
-  if (s.up_id >= 0 && !s.up_closed) nghttp2_session_resume_data(up_, s.up_id);
+  if (!s.up_closed) upstream_request_more(s);
 }
 
 void Http2Session::response_head(H2Stream& s) {
@@ -775,7 +890,7 @@ void Http2Session::submit_response_head(H2Stream& s) {
   std::vector<nghttp2_nv> nva;
   nva.reserve(s.resp_headers.size() + 1);
   for (const auto& [k, v] : s.resp_headers) {
-    if (skip_field(k, v)) continue;
+    if (connection_specific_field(k, v)) continue;
     if (k == "grpc-status") s.grpc_status = std::atoi(v.c_str());
     nva.push_back(nv(k, v));
   }
@@ -804,8 +919,7 @@ void Http2Session::respond_local(H2Stream& s, int status, std::string_view body,
   }
   s.local = true;
   s.status = status;
-  if (s.up_id >= 0 && !s.up_closed)
-    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+  cancel_upstream(s);
   std::string code = std::to_string(status);
   std::string length = std::to_string(body.size());
   std::vector<nghttp2_nv> nva = {nv(":status", code),
@@ -837,8 +951,7 @@ void Http2Session::grpc_trailers_only(H2Stream& s, int grpc_status, std::string_
   s.local = true;
   s.status = 200;
   s.grpc_status = grpc_status;
-  if (s.up_id >= 0 && !s.up_closed)
-    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+  cancel_upstream(s);
   std::string status = std::to_string(grpc_status);
   std::string encoded = grpc_percent_encode(message);
   std::vector<nghttp2_nv> nva = {nv(":status", "200"), nv("content-type", "application/grpc"),
@@ -857,8 +970,7 @@ void Http2Session::grpc_trailers_only(H2Stream& s, int grpc_status, std::string_
 
 void Http2Session::reset_stream(H2Stream& s, uint32_t code) {
   if (!s.client_closed) nghttp2_submit_rst_stream(server_, NGHTTP2_FLAG_NONE, s.id, code);
-  if (s.up_id >= 0 && !s.up_closed)
-    nghttp2_submit_rst_stream(up_, NGHTTP2_FLAG_NONE, s.up_id, NGHTTP2_CANCEL);
+  cancel_upstream(s);
 }
 
 void Http2Session::stream_wait(H2Stream& s, H2Stream::Wait wait, uint64_t ms) {
@@ -870,6 +982,31 @@ void Http2Session::stream_wait(H2Stream& s, H2Stream::Wait wait, uint64_t ms) {
   }
   s.fault_since_us = now_us();
   start_timer_at_least(s.timer, on_stream_timer, ms);
+}
+
+size_t Http2Session::upload_allowance(H2Stream& s, size_t want) {
+  if (want == 0 || !s.executor.throttled(HttpFaultExecutor::kUp)) return want;
+  if (s.upload_waiting) return 0;
+  const uint64_t admitted = s.executor.admit(HttpFaultExecutor::kUp, want, uv_now(worker_.loop()));
+  if (admitted > 0) return static_cast<size_t>(admitted);
+  if (s.upload_timer == nullptr) {
+    s.upload_timer = new uv_timer_t;
+    uv_timer_init(worker_.loop(), s.upload_timer);
+    s.upload_timer->data = &s;
+  }
+  s.upload_waiting = true;
+  start_timer_at_least(s.upload_timer, on_upload_timer,
+                       std::max<uint64_t>(1, s.executor.wait_ms(HttpFaultExecutor::kUp, want)));
+  return 0;
+}
+
+void Http2Session::on_upload_timer(uv_timer_t* t) {
+  auto* s = static_cast<H2Stream*>(t->data);
+  Http2Session& self = s->session;
+  s->upload_waiting = false;
+  if (self.closing_ || s->client_closed) return;
+  self.upstream_request_more(*s);
+  self.pump();
 }
 
 void Http2Session::on_stream_timer(uv_timer_t* t) {
@@ -895,6 +1032,7 @@ void Http2Session::on_stream_timer(uv_timer_t* t) {
       self.submit_response_head(*s);
       break;
     case H2Stream::Wait::kBandwidth:
+    case H2Stream::Wait::kSlowClose:
       nghttp2_session_resume_data(self.server_, s->id);
       break;
     case H2Stream::Wait::kNone:

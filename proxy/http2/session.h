@@ -1,6 +1,7 @@
 #pragma once
-// One HTTP/2 client connection (h2c prior knowledge, handed over by the HTTP/1 session that saw
-// the preface) and the one upstream HTTP/2 connection its streams are forwarded on.
+// One HTTP/2 client connection (h2c prior knowledge, or TLS with ALPN h2; handed over by the
+// HTTP/1 session that saw the preface or the agreed protocol) and the one upstream HTTP/2
+// connection its streams are forwarded on.
 //
 // Why one upstream connection per client connection rather than a per-worker pool: a client
 // connection's streams then share the upstream connection's windows with nobody else, so a slow
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "proxy/active_config.h"
+#include "proxy/http/upstream.h"
 #include "proxy/http2/h2_socket.h"
 #include "proxy/http2/stream.h"
 #include "proxy/io/connection.h"
@@ -37,11 +39,13 @@ struct WorkerListener;
 
 class Http2Session final : public Connection, private H2Socket::Owner {
  public:
-  Http2Session(Worker& worker, WorkerListener& listener);
+  Http2Session(Worker& worker, WorkerListener& listener, UpstreamPool& http1_pool);
   ~Http2Session() override;
 
   // Takes over the client socket and the bytes read so far (starting with the preface).
   void start(int fd, std::string_view bytes, uint32_t listener_slot);
+  // Takes over a TLS connection that agreed on h2 (ALPN), and its first plaintext bytes.
+  void start(std::unique_ptr<Transport> transport, std::string_view bytes, uint32_t listener_slot);
 
   void drain() override;
   void abort() override;
@@ -54,6 +58,17 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   void forward(H2Stream& s);
   void respond_local(H2Stream& s, int status, std::string_view body, bool injected);
   void reset_stream(H2Stream& s, uint32_t code);
+
+  // For H1Exchange (a stream relayed over HTTP/1.1; h1_exchange.h).
+  void upstream_response_head(H2Stream& s);  // resp_headers, status and resp_end are set
+  void upstream_response_data(H2Stream& s);  // resp_body grew, or resp_end / resp_trailers came
+  void upstream_stream_failed(H2Stream& s, bool timeout);
+  void request_body_forwarded(H2Stream& s, size_t n);  // gives the client's window back
+  // bandwidth on the request body (direction "upstream"): how many of `want` bytes may go to
+  // the upstream now; 0 arms the stream's upload timer, which forwards the rest later.
+  size_t upload_allowance(H2Stream& s, size_t want);
+  // Sends what both nghttp2 sessions have to send; closes when all is done. May free streams.
+  void pump();
 
   static constexpr size_t kHighWater = 64 * 1024;
 
@@ -76,6 +91,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
                                     size_t length, uint32_t* flags, nghttp2_data_source* source,
                                     void* user);
   static void on_stream_timer(uv_timer_t* t);
+  static void on_upload_timer(uv_timer_t* t);
   static void on_conn_timer(uv_timer_t* t);
   static void on_up_timer(uv_timer_t* t);
 
@@ -86,6 +102,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   void socket_written(H2Socket& socket) override;
   void socket_closed(H2Socket& socket) override;
 
+  void begin(uint32_t listener_slot);  // timers, worker, counts
+  void serve(std::string_view bytes);  // the nghttp2 sessions, then the first bytes
   bool is_client(nghttp2_session* ng) const { return ng == server_; }
   H2Stream* stream_of(nghttp2_session* ng, int32_t id) const;
   void request_head(H2Stream& s);
@@ -99,17 +117,25 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   void goaway_fault(const faults::Plan& plan);
   void maybe_free(H2Stream& s);
   void finish_record(H2Stream& s);
-  void pump();  // sends what both nghttp2 sessions have to send; closes when all is done
-  void arm_idle_timer();
+  bool over_http1(const H2Stream& s) const;
+  void forward_http1(H2Stream& s);
+  // The stream's upstream side, whichever version it is on.
+  bool forwarded(const H2Stream& s) const;
+  void cancel_upstream(H2Stream& s);
+  void upstream_request_more(H2Stream& s);
+  void upstream_response_taken(H2Stream& s, size_t n);
+  void arm_idle_timer();  // idle_timeout, or sooner the header_timeout of a header block
+  void header_block_done();
   void close(bool reset = false);
   void closed_one();
 
   Worker& worker_;
   WorkerListener& listener_;
+  UpstreamPool& http1_pool_;  // the listener's HTTP/1.1 upstream connections (H1Exchange)
   ActiveConfigPtr snapshot_;
   H2Socket client_;
   H2Socket upstream_;
-  uv_timer_t conn_timer_{};            // idle timeout (no open stream)
+  uv_timer_t conn_timer_{};            // idle timeout (no open stream), header timeout
   uv_timer_t up_timer_{};              // upstream connect timeout
   nghttp2_session* server_ = nullptr;  // towards the client
   nghttp2_session* up_ = nullptr;      // towards the upstream
@@ -124,8 +150,10 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   uint32_t max_streams_ = 0;          // h2_max_concurrent_streams, as the client sees it
   uint32_t open_client_streams_ = 0;  // streams the client has open (not refused)
   bool settings_patched_ = false;
-  bool goaway_sent_ = false;             // graceful GOAWAY out: close with the last stream
-  bool goaway_fault_done_ = false;       // the goaway fault applies once per connection
+  uint64_t header_since_ms_ = 0;    // loop time the current request header block began; 0: none
+  int32_t header_stream_ = 0;       // the stream of that header block
+  bool goaway_sent_ = false;        // graceful GOAWAY out: close with the last stream
+  bool goaway_fault_done_ = false;  // the goaway fault applies once per connection
   std::vector<int32_t> pending_resets_;  // client stream ids whose reset after bytes is due
   int pending_closes_ = 0;
 };

@@ -48,8 +48,9 @@ size_t GrpcFramer::feed(const uint8_t* p, size_t n, uint32_t limit) {
 }
 
 H2Stream::~H2Stream() {
-  if (timer) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer),
+  for (uv_timer_t* t : {timer, upload_timer}) {
+    if (t == nullptr) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   }
 }
@@ -62,6 +63,10 @@ void H2Stream::fault_stall(uint64_t ms) {
 }
 void H2Stream::fault_delay_response(uint64_t ms) {
   session.stream_wait(*this, Wait::kResponseDelay, ms);
+}
+// slow_close on a stream: its end (END_STREAM) is held; read_response_body asks for it.
+void H2Stream::fault_delay_close(uint64_t ms) {
+  session.stream_wait(*this, Wait::kSlowClose, ms);
 }
 void H2Stream::fault_respond(int status, std::string_view body, std::string_view,
                              std::string_view) {

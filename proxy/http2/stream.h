@@ -5,12 +5,14 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "proxy/active_config.h"
 #include "proxy/http/fault_executor.h"
+#include "proxy/http2/h1_exchange.h"
 
 namespace faultline::proxy {
 
@@ -47,17 +49,25 @@ struct GrpcFramer {
 };
 
 struct H2Stream final : private HttpFaultExecutor::Hooks {
-  enum class Wait : uint8_t { kNone, kRequestDelay, kStall, kResponseDelay, kBandwidth };
+  enum class Wait : uint8_t {
+    kNone,
+    kRequestDelay,
+    kStall,
+    kResponseDelay,
+    kBandwidth,
+    kSlowClose,  // the response's end is held (slow_close)
+  };
 
   H2Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
   ~H2Stream();
 
   Http2Session& session;
-  const int32_t id;          // client stream id
-  ActiveConfigPtr snapshot;  // the configuration the stream's plan was decided with
-  int32_t up_id = -1;        // upstream stream id; -1 = not forwarded (yet)
+  const int32_t id;                // client stream id
+  ActiveConfigPtr snapshot;        // the configuration the stream's plan was decided with
+  int32_t up_id = -1;              // upstream stream id; -1 = not forwarded (yet) over HTTP/2
+  std::unique_ptr<H1Exchange> h1;  // forwarded over HTTP/1.1 instead (upstream_protocol)
   bool client_closed = false;
-  bool up_closed = true;  // no upstream stream is open for it
+  bool up_closed = true;  // no upstream stream (or HTTP/1.1 exchange) is open for it
 
   // Request.
   HeaderList req_headers;  // pseudo-headers first, as received
@@ -85,8 +95,10 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
   // Faults.
   HttpFaultExecutor executor{*this};
   Wait wait = Wait::kNone;
-  uv_timer_t* timer = nullptr;  // allocated on first use, closed with the stream
-  bool reset_pending = false;   // a reset after response bytes is due
+  uv_timer_t* timer = nullptr;         // allocated on first use, closed with the stream
+  uv_timer_t* upload_timer = nullptr;  // bandwidth on the request body; as `timer`
+  bool upload_waiting = false;
+  bool reset_pending = false;  // a reset after response bytes is due
   uint32_t reset_code = 0;
   uint32_t cut_after = 0;  // after_messages: end the stream after this many messages
   GrpcFramer framer;
@@ -104,7 +116,7 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
   void fault_delay_request(uint64_t ms) override;
   void fault_stall(uint64_t ms) override;
   void fault_delay_response(uint64_t ms) override;
-  void fault_delay_close(uint64_t) override {}
+  void fault_delay_close(uint64_t ms) override;
   void fault_respond(int status, std::string_view body, std::string_view headers,
                      std::string_view content_type) override;
   bool request_is_grpc() const override { return grpc; }

@@ -51,6 +51,8 @@ class TransportLayer {
   virtual bool handshake_done() const = 0;
   // The protocol the peer agreed on (ALPN), empty if none.
   virtual std::string_view alpn() const = 0;
+  // The server name a client asked for (TLS SNI), empty if none (match.sni on requests).
+  virtual std::string_view sni() const { return {}; }
   // The x-chaos-injected value of faults the layer applied to the connection (a delayed TLS
   // handshake), for the connection's first response; empty if none.
   virtual std::string_view injected() const { return {}; }
@@ -91,6 +93,9 @@ class Transport final {
   uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp_); }
   uv_loop_t* loop() { return tcp_.loop; }
   void* data() const { return tcp_.data; }
+  // Hands the connection to another owner (a TLS connection that agreed on h2 goes from the
+  // HTTP/1.1 session to the HTTP/2 session): every later callback finds `data`.
+  void set_data(void* data) { tcp_.data = data; }
   bool layered() const { return layer_ != nullptr; }
 
   int connect(uv_connect_t* req, const sockaddr* addr, uv_connect_cb cb) {
@@ -142,6 +147,7 @@ class Transport final {
 
   bool handshake_done() const { return layer_ ? layer_->handshake_done() : true; }
   std::string_view alpn() const { return layer_ ? layer_->alpn() : std::string_view(); }
+  std::string_view sni() const { return layer_ ? layer_->sni() : std::string_view(); }
   std::string_view injected() const { return layer_ ? layer_->injected() : std::string_view(); }
 
  private:

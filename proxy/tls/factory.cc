@@ -29,9 +29,18 @@ TransportLayer* ServerLayerFactory::make(Transport& transport, TransportCounters
   return layer;
 }
 
+ClientLayerFactory::ClientLayerFactory(std::shared_ptr<ClientContext> context,
+                                       std::string_view alpn)
+    : context_(std::move(context)) {
+  if (alpn.empty()) return;
+  alpn_.push_back(static_cast<unsigned char>(alpn.size()));
+  alpn_.insert(alpn_.end(), alpn.begin(), alpn.end());
+}
+
 TransportLayer* ClientLayerFactory::make(Transport& transport, TransportCounters& counters) {
   SSL* ssl = SSL_new(context_->ctx.get());
   if (ssl) {
+    if (!alpn_.empty()) SSL_set_alpn_protos(ssl, alpn_.data(), static_cast<unsigned>(alpn_.size()));
     const std::string& name = context_->server_name;
     const bool ip = is_ip_literal(name);
     if (!ip && !name.empty()) SSL_set_tlsext_host_name(ssl, name.c_str());  // no SNI for an IP

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "proxy/io/transport.h"
 #include "proxy/tls/context.h"
@@ -34,12 +36,14 @@ class ServerLayerFactory final : public TransportLayerFactory {
 // resumption of the upstream's last session).
 class ClientLayerFactory final : public TransportLayerFactory {
  public:
-  explicit ClientLayerFactory(std::shared_ptr<ClientContext> context)
-      : context_(std::move(context)) {}
+  // `alpn`: the one protocol every connection offers instead of the context's (HTTP/2
+  // upstream connections: "h2"); empty: the context's.
+  explicit ClientLayerFactory(std::shared_ptr<ClientContext> context, std::string_view alpn = {});
   TransportLayer* make(Transport& transport, TransportCounters& counters) override;
 
  private:
   std::shared_ptr<ClientContext> context_;
+  std::vector<unsigned char> alpn_;  // wire format
 };
 
 }  // namespace faultline::proxy::tls

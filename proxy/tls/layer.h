@@ -68,7 +68,7 @@ class TlsLayer final : public TransportLayer {
   void accept();
   int client_hello(int* alert);  // on_client_hello for this connection
   // The server name the client asked for (SNI), empty if none.
-  std::string_view sni() const;
+  std::string_view sni() const override;
 
  private:
   struct CipherWrite;

@@ -62,10 +62,19 @@ inline std::string run_capture(const std::vector<std::string>& argv, int timeout
   return out;
 }
 
-// grpc_client.py TARGET ARGS... -> its JSON answer (null when it printed none).
+// A TLS channel for grpc_client.py: trusts `ca`, asks for and verifies `server_name`.
+struct GrpcTls {
+  std::string ca;
+  std::string server_name = "localhost";
+};
+
+// grpc_client.py TARGET ARGS... -> its JSON answer (null when it printed none); over TLS
+// when `tls` is set, h2c otherwise.
 inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> args,
-                                int timeout_s = 120) {
-  std::vector<std::string> argv = {kPython, grpc_script("grpc_client.py"), to.str()};
+                                int timeout_s = 120, const GrpcTls* tls = nullptr) {
+  std::vector<std::string> argv = {kPython, grpc_script("grpc_client.py")};
+  if (tls) argv.insert(argv.end(), {"--tls", tls->ca, tls->server_name});
+  argv.push_back(to.str());
   argv.insert(argv.end(), args.begin(), args.end());
   std::string out = run_capture(argv, timeout_s);
   auto j = nlohmann::json::parse(out, nullptr, false);
@@ -73,10 +82,47 @@ inline nlohmann::json grpc_call(const Endpoint& to, std::vector<std::string> arg
   return j;
 }
 
-// The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port.
+// nghttp -v's log lines that name a stream's response or its reset, with their times.
+inline std::string nghttp_frames(const Endpoint& to, const std::vector<std::string>& paths,
+                                 const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {"nghttp", "-v"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const auto& p : paths) argv.push_back("http://" + to.str() + p);
+  return run_capture(argv, 30);
+}
+
+// The time nghttp printed on the first line containing `what`, in ms; -1 when none.
+inline double at_ms(const std::string& log, const std::string& what) {
+  size_t at = log.find(what);
+  if (at == std::string::npos) return -1;
+  size_t line = log.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return std::atof(log.c_str() + log.find('[', line) + 1) * 1000;
+}
+
+// One [[experiments]] table named `name` that matches requests whose path is `path` and has
+// one fault made of `fault_lines` ("type = ..." and its keys, newline-separated).
+inline std::string path_experiment(const std::string& name, const std::string& path,
+                                   const std::string& fault_lines) {
+  return "\n[[experiments]]\nname = \"" + name + "\"\n[experiments.match]\npaths = [\"" + path +
+         "\"]\n[[experiments.faults]]\n" + fault_lines + "\n";
+}
+
+// at_ms of each of `whats` in order; a line that is missing fails the test (and reads -1).
+inline std::vector<double> times_in(const std::string& log, const std::vector<std::string>& whats) {
+  std::vector<double> out;
+  for (const auto& what : whats) {
+    out.push_back(at_ms(log, what));
+    if (out.back() < 0) ADD_FAILURE() << "no \"" << what << "\" in\n" << log;
+  }
+  return out;
+}
+
+// The gRPC upstream: its gRPC port and its dual (HTTP/1.1 and h2c) port. With a certificate
+// and key it serves TLS (ALPN h2) on its gRPC port, which dual_address() then names too.
 class GrpcUpstream {
  public:
-  GrpcUpstream() {
+  GrpcUpstream(const std::string& tls_cert = "", const std::string& tls_key = "") {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
@@ -85,6 +131,9 @@ class GrpcUpstream {
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);
       std::string script = grpc_script("grpc_upstream.py");
+      if (!tls_cert.empty())
+        ::execl(kPython, kPython, script.c_str(), "--tls", tls_cert.c_str(), tls_key.c_str(),
+                static_cast<char*>(nullptr));
       ::execl(kPython, kPython, script.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -128,10 +177,10 @@ class GrpcUpstream {
   uint16_t dual_ = 0;
 };
 
-#define START_GRPC_UPSTREAM(var)                                 \
+#define START_GRPC_UPSTREAM(var, ...)                            \
   ASSERT_TRUE(::faultline::harness::have_python_grpc())          \
       << "python3-grpcio missing: scripts/install-deps.sh test"; \
-  ::faultline::harness::GrpcUpstream var;                        \
+  ::faultline::harness::GrpcUpstream var{__VA_ARGS__};           \
   ASSERT_TRUE(var.ready()) << "grpc_upstream.py did not start"
 
 }  // namespace faultline::harness

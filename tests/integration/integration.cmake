@@ -37,6 +37,9 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
 # TLS handshake faults (SPEC §9): tls_handshake_delay, tls_abort, match.sni.
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_faults)
+# HTTP/2 over TLS (SPEC §8, §9): ALPN h2, upstream TLS with ALPN h2, match.sni on requests,
+# with curl, nghttp, openssl s_client and python3-grpcio.
+list(APPEND FAULTLINE_INTEGRATION_TESTS tls_h2)
 
 # Latency distributions (SPEC §12): a client-side histogram through the proxy.
 list(APPEND FAULTLINE_INTEGRATION_TESTS fault_latency_distribution)
@@ -92,9 +95,9 @@ add_dependencies(integration_fault_envoy_headers faultline)
 
 # HTTP/2 and gRPC (issue 10, SPEC §8): the config keys through `faultline check`, gRPC aborts
 # of requests that arrive over HTTP/1.1, and HTTP/2 with real clients (python3-grpcio, nghttp,
-# curl) against a real gRPC upstream (tests/harness/grpc/).
+# curl) against a real gRPC upstream (tests/harness/grpc/) or, converted, an HTTP/1.1 one.
 foreach(area h2_config_check h2_grpc_http1_abort h2_passthrough h2_faults h2_lifecycle
-    h2_memory)
+    h2_memory h2_http1_upstream h2_stream_limits h2_envoy_headers)
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
   add_dependencies(integration_${area} faultline)

@@ -10,14 +10,6 @@
 namespace faultline::harness {
 namespace {
 
-// One experiment with one fault: `match` is the body of [experiments.match] (may be empty).
-std::string experiment(const std::string& name, const std::string& match,
-                       const std::string& fault) {
-  return "\n[[experiments]]\nname = \"" + name + "\"\n" +
-         (match.empty() ? "" : "[experiments.match]\n" + match + "\n") +
-         "[[experiments.faults]]\n" + fault + "\n";
-}
-
 class TlsFaults : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,7 +24,7 @@ class TlsFaults : public ::testing::Test {
     ListenerSpec l;
     l.upstream = up_.address();
     l.protocol = protocol;
-    l.extra = tls_table(pki_.cert(), pki_.key());
+    l.extra = (protocol == "http" ? kHttp1Upstream : "") + tls_table(pki_.cert(), pki_.key());
     spec.listeners.push_back(l);
     spec.tail = experiments;
     // The access log on, in JSON.
@@ -264,7 +256,7 @@ TEST_F(TlsFaults, HaltReleasesAHeldHandshake) {
   EXPECT_EQ(injected(proxy, "long", "tls_handshake_delay"), 1);
 }
 
-TEST_F(TlsFaults, CheckRefusesThemWithoutTlsAndSniWithOtherFaults) {
+TEST_F(TlsFaults, CheckRefusesThemAndMatchSniWithoutTls) {
   TempDir dir;
   const std::string plain = dir.write(
       "plain.toml",
@@ -279,18 +271,31 @@ TEST_F(TlsFaults, CheckRefusesThemWithoutTlsAndSniWithOtherFaults) {
             std::string::npos)
       << r.out << r.err;
 
+  // match.sni with a request fault: fine on a TLS listener (SPEC §9 names the requests'
+  // server name), a check error on a listener without TLS, where no request has one.
+  const std::string sni_fault =
+      "\n[[experiments]]\nname = \"x\"\n[experiments.match]\nsni = [\"a.example\"]\n"
+      "[[experiments.faults]]\ntype = \"latency\"\ndelay = \"1s\"\n";
   const std::string sni = dir.write(
       "sni.toml",
       "[[listeners]]\nname = \"main\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n" +
-          tls_table(pki_.cert(), pki_.key()) +
-          "\n[[experiments]]\nname = \"x\"\n[experiments.match]\nsni = [\"a.example\"]\n"
-          "[[experiments.faults]]\ntype = \"latency\"\ndelay = \"1s\"\n");
+          tls_table(pki_.cert(), pki_.key()) + sni_fault);
   r = run_faultline({"check", "--config", sni});
   ASSERT_TRUE(r.status && r.status->exited);
+  EXPECT_EQ(r.status->code, 0) << r.out << r.err;
+  const std::string sni_plain = dir.write(
+      "sni-plain.toml",
+      "[[listeners]]\nname = \"plain\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n" +
+          sni_fault);
+  r = run_faultline({"check", "--config", sni_plain});
+  ASSERT_TRUE(r.status && r.status->exited);
   EXPECT_EQ(r.status->code, 1);
-  EXPECT_NE(
-      (r.out + r.err).find("experiments[0].match.sni: match.sni is read from the TLS ClientHello"),
-      std::string::npos)
+  EXPECT_NE((r.out + r.err)
+                .find("experiments[0].match.sni: match.sni is read from the TLS ClientHello and "
+                      "applies to tls_handshake_delay, tls_abort and requests on TLS http "
+                      "listeners; this experiment runs on listener \"plain\", which has no "
+                      "[listeners.tls]"),
+            std::string::npos)
       << r.out << r.err;
 }
 

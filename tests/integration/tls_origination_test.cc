@@ -120,6 +120,21 @@ TEST_F(TlsOrigination, VerifiedUpstreamAnswers) {
       metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 3);
 }
 
+// An HTTP/2 client on a listener with upstream_protocol = "http1" and [listeners.upstream_tls]:
+// its stream goes to the upstream as HTTP/1.1 over TLS, never in cleartext.
+TEST_F(TlsOrigination, Http2StreamsGoOverHttp1AndTls) {
+  START_PROXY(proxy, http_config(up_.address(), "upstream_protocol = \"http1\"\n"
+                                                "[listeners.upstream_tls]\nenabled = true\n"
+                                                "server_name = \"localhost\"\nca_file = \"" +
+                                                    pki_.ca() + "\"\n"));
+  const CommandResult r = run_shell("curl -s -D - --http2-prior-knowledge http://" +
+                                    proxy.listener("main").str() + "/hello");
+  EXPECT_NE(r.out.find("HTTP/2 200"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("hello from tls upstream"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 1);
+}
+
 // The upstream (TLS 1.3) sends its tickets after the handshake; the proxy keeps the newest one
 // and the next connection resumes it, even though every connection ends without close_notify
 // (the upstream closes after /close), which OpenSSL would otherwise take as a reason to forget

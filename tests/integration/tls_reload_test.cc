@@ -70,7 +70,7 @@ TEST_F(TlsReload, SecretSwapServesTheNewCertificateAndKeepsOpenConnections) {
   ConfigSpec spec;
   ListenerSpec l;
   l.upstream = up_.address();
-  l.extra = tls_table(secret_ + "/tls.crt", secret_ + "/tls.key");
+  l.extra = kHttp1Upstream + tls_table(secret_ + "/tls.crt", secret_ + "/tls.key");
   spec.listeners.push_back(l);
   spec.runtime_extra = "watch_config = true";
   START_PROXY(proxy, config_toml(spec));

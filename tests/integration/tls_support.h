@@ -80,6 +80,18 @@ class TestPki {
   std::string error_;
 };
 
+// One experiment with one fault: `match` is the body of [experiments.match] (may be empty).
+inline std::string experiment(const std::string& name, const std::string& match,
+                              const std::string& fault) {
+  return "\n[[experiments]]\nname = \"" + name + "\"\n" +
+         (match.empty() ? "" : "[experiments.match]\n" + match + "\n") +
+         "[[experiments.faults]]\n" + fault + "\n";
+}
+
+// A listener key for tests whose upstream speaks HTTP/1.1 only: its TLS then offers ALPN
+// http/1.1 alone (with the default "auto", an h2 client's requests would go upstream as h2c).
+inline const std::string kHttp1Upstream = "upstream_protocol = \"http1\"\n";
+
 // The [listeners.tls] table (to append as a listener's extra lines).
 inline std::string tls_table(const std::string& cert, const std::string& key,
                              const std::string& more = "") {

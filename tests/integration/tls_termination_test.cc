@@ -18,9 +18,11 @@ class TlsTermination : public ::testing::Test {
       ex.respond(200, "hello over tls\n");
     });
   }
+  // The upstream speaks HTTP/1.1 only (kHttp1Upstream): the listener then offers ALPN
+  // http/1.1 alone, even to clients that offer h2 first (OpensslClientNegotiatesHttp11ByAlpn).
   std::string config(const std::string& tls_more = "", const std::string& listener_extra = "") {
-    return http_config(up_.address(),
-                       listener_extra + tls_table(pki_.cert(), pki_.key(), tls_more));
+    return http_config(up_.address(), kHttp1Upstream + listener_extra +
+                                          tls_table(pki_.cert(), pki_.key(), tls_more));
   }
   std::string port(const ProxyProcess& proxy) {
     return std::to_string(proxy.listener("main").port);

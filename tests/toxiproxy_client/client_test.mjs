@@ -2,12 +2,9 @@
 // creates proxies on :0, adds each toxic and checks what the toxic does from the client's side
 // of the data plane. Bounds are generous (a loaded 2-core box): lower bounds on delays, no
 // tight upper bounds. Usage: node client_test.mjs FAULTLINE_BIN
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { createRequire } from 'node:module';
+import { check, run, startFaultline as startProcess } from './node_test_support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Toxiproxy } = require('toxiproxy-node-client');
@@ -15,16 +12,6 @@ const { Toxiproxy } = require('toxiproxy-node-client');
 const bin = process.argv[2];
 const servers = [];
 let child;
-let failures = 0;
-
-function check(ok, what) {
-  if (ok) {
-    console.log(`ok   ${what}`);
-  } else {
-    console.log(`FAIL ${what}`);
-    failures++;
-  }
-}
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -46,31 +33,13 @@ async function sourceUpstream(size) {
 }
 
 async function startFaultline() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-toxiproxy-'));
-  const config = path.join(dir, 'faultline.toml');
-  const ready = path.join(dir, 'ready.json');
-  fs.writeFileSync(config, `
-[admin]
-listen = "127.0.0.1:0"
-[runtime]
-workers = 2
-[log]
-level = "warn"
-access_log = false
+  const started = await startProcess(bin, `
 [compat.toxiproxy]
 enabled = true
 listen = "127.0.0.1:0"
 `);
-  child = spawn(bin, ['run', '--config', config], {
-    env: { ...process.env, FAULTLINE_READY_FILE: ready },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 10000;
-  while (Date.now() < deadline) {
-    if (fs.existsSync(ready)) return JSON.parse(fs.readFileSync(ready, 'utf8'));
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('faultline did not get ready');
+  child = started.child;
+  return started.info;
 }
 
 function hostPort(listen) {
@@ -199,14 +168,7 @@ async function main() {
   check(Object.keys(await toxiproxy.getAll()).length === 2, 'remove deletes the proxy');
 }
 
-try {
-  await main();
-} catch (e) {
-  console.log(`FAIL ${e.stack || e}`);
-  failures++;
-} finally {
+await run(main, () => {
   if (child) child.kill('SIGTERM');
   for (const s of servers) s.close();
-}
-console.log(failures === 0 ? 'all passed' : `${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+});

@@ -1,7 +1,7 @@
 // The TLS handshake faults: tls_handshake_delay and tls_abort compile only for TLS listeners,
 // with their keys checked; decide_handshake() matches match.sni (globs, caseless) and
-// match.sources; request and accept decisions never pick them; match.sni is refused with
-// other faults.
+// match.sources; request and accept decisions never pick them; match.sni also selects request
+// faults on TLS http listeners, and is refused where no request has a server name.
 #include <gtest/gtest.h>
 
 #include "config/loader.h"
@@ -141,15 +141,59 @@ TEST(TlsKinds, RefusedWithRequestMatchersAndSniRefusedWithOtherFaults) {
   EXPECT_NE(r.errors().find("tls_handshake_delay is decided in the TLS handshake"),
             std::string::npos)
       << r.errors();
+}
 
+// match.sni with request faults: fine on TLS http listeners (the request's connection has the
+// ClientHello's name); refused where no request could ever carry one.
+TEST(MatchSni, RequestFaultsNeedTlsHttpListeners) {
   auto sni = experiment("e", {delay("1s"), fault("latency", {{"delay", str("1s")}})});
   sni.match.sni = {"api.example.com"};
-  r = compile(sni);
+  auto r = compile(sni);
+  EXPECT_TRUE(r.ok) << r.errors();
+  EXPECT_TRUE(r.experiment.has_request_faults);
+
+  r = compile(sni, {tls_listener("secure"), listener("plain")});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("match.sni: match.sni is read from the TLS ClientHello and applies "
-                            "to tls_handshake_delay and tls_abort only; faults[1] is latency"),
+                            "to tls_handshake_delay, tls_abort and requests on TLS http "
+                            "listeners; this experiment runs on listener \"plain\", which has "
+                            "no [listeners.tls]"),
             std::string::npos)
       << r.errors();
+
+  auto at_connect = experiment("e", {fault("reset", {{"phase", str("connect")}})});
+  at_connect.match.sni = {"api.example.com"};
+  r = compile(at_connect);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.errors().find("faults[0] is reset at phase = \"connect\""), std::string::npos)
+      << r.errors();
+
+  auto on_tcp = experiment("e", {fault("latency", {{"delay", str("1s")}})});
+  on_tcp.match.sni = {"api.example.com"};
+  r = compile(on_tcp, {tls_listener("raw", config::Protocol::kTcp)});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.errors().find("faults[0] is latency on a tcp listener"), std::string::npos)
+      << r.errors();
+}
+
+TEST(MatchSni, DecideRequestMatchesTheConnectionsServerName) {
+  auto e = experiment("e", {fault("abort", {{"status", integer(503)}})});
+  e.match.sni = {"api.*"};
+  Engine engine;
+  ASSERT_TRUE(engine.build(make_config({e}, {tls_listener("secure")}))) << engine.errors();
+  Rng rng(1);
+  auto plan_for = [&](std::string_view sni) {
+    Request request;
+    RequestHead head = request.head();
+    head.sni = sni;
+    return decide(*engine.snapshot, head, rng, t0(), 0);
+  };
+  const Plan hit = plan_for("API.example.com");
+  ASSERT_EQ(hit.applied.size(), 1u);
+  EXPECT_EQ(hit.applied[0].kind, "abort");
+  EXPECT_EQ(hit.respond.status, 503);
+  EXPECT_TRUE(plan_for("www.example.com").empty());
+  EXPECT_TRUE(plan_for("").empty());  // no SNI (or a plain connection) matches no glob
 }
 
 TEST(MatchSni, DecodesLowerCasedGlobsAndRoundTripsThroughJson) {

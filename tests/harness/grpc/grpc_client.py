@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """gRPC client for the HTTP/2 integration tests. Prints one JSON object per command.
 
+  grpc_client.py [--tls CA_FILE SERVER_NAME] TARGET COMMAND ...
+      --tls: a TLS channel (ALPN h2) that trusts CA_FILE and asks for, and verifies,
+      SERVER_NAME (sent as SNI); without it, h2c.
+
   grpc_client.py TARGET unary HEXBYTES [metadata k=v ...]
       -> {"code": "OK", "details": ..., "response": hex, "trailers": {...}, "initial": {...}}
   grpc_client.py TARGET echo SIZE [k=v ...]
@@ -38,8 +42,16 @@ def identity(b):
 
 
 def main():
-    target, cmd = sys.argv[1], sys.argv[2]
-    channel = grpc.insecure_channel(target)
+    if sys.argv[1] == "--tls":
+        ca, name = sys.argv[2], sys.argv[3]
+        del sys.argv[1:4]
+        with open(ca, "rb") as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        channel = grpc.secure_channel(sys.argv[1], creds,
+                                      options=(("grpc.ssl_target_name_override", name),))
+    else:
+        channel = grpc.insecure_channel(sys.argv[1])
+    cmd = sys.argv[2]
     unary = channel.unary_unary("/test.Echo/Unary", request_serializer=identity,
                                 response_deserializer=identity)
     streaming = channel.unary_stream("/test.Echo/Stream", request_serializer=identity,

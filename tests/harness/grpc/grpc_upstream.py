@@ -7,10 +7,14 @@ preface are relayed to the gRPC server, HTTP/1.1 requests get "200 http1 ok" (th
 Upgrade header, if any, is echoed in x-saw-upgrade).
 
 Methods (service test.Echo):
-  Unary:  returns the request bytes unchanged.
+  Unary:  returns the request bytes unchanged; initial metadata x-seen lists the x-* metadata
+          keys of the request (or "none").
   Stream: request = b"<count>:<size>"; returns <count> messages of <size> bytes, message i
           filled with the byte (i % 251).
   Slow:   request = b"<ms>"; sleeps that long, then returns b"slow".
+
+With arguments `--tls CERT KEY` the gRPC port serves TLS (ALPN h2) with that certificate,
+and DUAL names the same port (a TLS upstream has no h2c/HTTP/1.1 dual port).
 """
 import socket
 import sys
@@ -22,6 +26,9 @@ import grpc
 
 
 def unary(request, context):
+    # Which x-* metadata arrived (tests check what the proxy stripped), as initial metadata.
+    seen = sorted(k for k, _ in context.invocation_metadata() if k.startswith("x-"))
+    context.send_initial_metadata((("x-seen", ",".join(seen) or "none"),))
     context.set_trailing_metadata((("x-trailer", "unary"),))
     return request
 
@@ -106,14 +113,23 @@ def main():
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Echo", handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
+    tls = len(sys.argv) == 4 and sys.argv[1] == "--tls"
+    if tls:
+        with open(sys.argv[2], "rb") as c, open(sys.argv[3], "rb") as k:
+            creds = grpc.ssl_server_credentials(((k.read(), c.read()),))
+        port = server.add_secure_port("127.0.0.1:0", creds)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    dual = socket.socket()
-    dual.bind(("127.0.0.1", 0))
-    dual.listen(64)
-    threading.Thread(target=serve_dual, args=(dual, port), daemon=True).start()
+    dual_port = port
+    if not tls:
+        dual = socket.socket()
+        dual.bind(("127.0.0.1", 0))
+        dual.listen(64)
+        threading.Thread(target=serve_dual, args=(dual, port), daemon=True).start()
+        dual_port = dual.getsockname()[1]
     print("PORT %d" % port, flush=True)
-    print("DUAL %d" % dual.getsockname()[1], flush=True)
+    print("DUAL %d" % dual_port, flush=True)
     done = threading.Event()
 
     def watch_stdin():
