@@ -42,6 +42,30 @@ struct HttpHooks final : HttpFaultExecutor::Hooks {
 
 using std::chrono::milliseconds;
 
+// An abort with only an HTTP status answers a gRPC request trailers-only with the grpc-status
+// Envoy maps that status to, the body (without its line break) as the message.
+TEST(HttpFaultExecutor, AnHttpOnlyAbortOnAGrpcRequestMapsTheStatusAsEnvoy) {
+  const std::pair<int, int> cases[] = {{503, 14}, {429, 14}, {502, 14}, {504, 14}, {404, 12},
+                                       {401, 16}, {403, 7},  {400, 13}, {500, 2}};
+  for (auto [status, grpc] : cases) {
+    HttpHooks hooks;
+    HttpFaultExecutor x(hooks);
+    x.begin_request();
+    faults::Plan& plan = x.fresh_plan();
+    plan.terminal = faults::Terminal::kRespond;
+    plan.respond.status = status;
+    plan.respond.body = "fault filter abort\n";
+    x.set_active(true);
+    hooks.grpc = true;
+    x.carry_out(0, 60000);
+    EXPECT_EQ(hooks.calls,
+              std::vector<std::string>{"respond 200  grpc-status: " + std::to_string(grpc) +
+                                       "\r\ngrpc-message: fault filter "
+                                       "abort\r\n[application/grpc]"})
+        << status;
+  }
+}
+
 // SPEC §8 over HTTP/1.1: a gRPC request gets grpc-status in the headers of an empty 200 (as
 // Envoy answers); a plain request matched by the same abort gets the HTTP status and body.
 TEST(HttpFaultExecutor, AGrpcAbortAnswersAGrpcRequestTrailersOnly) {
