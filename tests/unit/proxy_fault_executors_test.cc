@@ -366,6 +366,11 @@ TEST(TcpFaultExecutor, ReplanningAnOpenConnection) {
   r = x.replan(faults::Plan(), false, 1000);
   EXPECT_TRUE(r.release[0] && r.release[1]);
   EXPECT_EQ(x.on_chunk(0, 5000, false, 0, never).send, 5000u);
+  // Faults decided at accept do not reach a connection already open.
+  faults::Plan at_accept;
+  at_accept.terminal = faults::Terminal::kStall;
+  x.replan(std::move(at_accept), true, 1000);
+  EXPECT_EQ(x.on_chunk(1, 100, false, 0, never).send, 100u);
   EXPECT_EQ(hooks.calls, (std::vector<std::string>{"close_after 400", "cancel_close_after"}));
 }
 
