@@ -78,17 +78,7 @@ TEST(H2Faults, GrpcStatusHeaderTriggerIsATrailersOnlyAnswer) {
 TEST(H2Faults, AnHttpAbortOnAGrpcCallIsTheMappedGrpcStatus) {
   START_GRPC_UPSTREAM(upstream);
   START_PROXY(proxy, http_config(upstream.address(), "",
-                                 header_triggers("[triggers.envoy_headers]\nenabled = true") +
-                                     R"(
-[[experiments]]
-name = "down"
-[experiments.match]
-headers = { "x-case" = "experiment" }
-[[experiments.faults]]
-type = "abort"
-status = 503
-body = "service down"
-)"));
+                                 http_abort_triggers(R"(headers = { "x-case" = "experiment" })")));
   auto configured = grpc_call(proxy.listener("main"), {"unary", "00", "x-case=experiment"});
   EXPECT_EQ(configured["code"], "UNAVAILABLE") << configured.dump();
   EXPECT_EQ(configured["details"], "service down") << configured.dump();

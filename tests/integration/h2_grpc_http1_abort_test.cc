@@ -72,18 +72,8 @@ TEST(H2GrpcOverHttp1, HeaderTriggerAbortsAGrpcCall) {
 // maps its local replies, and the body as grpc-message; a plain request gets the status.
 TEST(H2GrpcOverHttp1, AnHttpAbortOnAGrpcCallIsTheMappedGrpcStatus) {
   HttpUpstream up;
-  START_PROXY(proxy, http_config(up.address(), "",
-                                 header_triggers("[triggers.envoy_headers]\nenabled = true") +
-                                     R"(
-[[experiments]]
-name = "down"
-[experiments.match]
-paths = ["/pkg.Svc/Down"]
-[[experiments.faults]]
-type = "abort"
-status = 503
-body = "service down"
-)"));
+  START_PROXY(proxy,
+              http_config(up.address(), "", http_abort_triggers(R"(paths = ["/pkg.Svc/Down"])")));
   struct Case {
     std::string request;
     std::string grpc_status;

@@ -177,12 +177,7 @@ TEST(LiveChanges, PauseResumeAndReplaceTakeEffectWhileTrafficFlows) {
 // through the admin API delays its next bytes, and deleting it stops the delay.
 TEST(LiveChanges, AnOpenTcpConnectionFollowsExperimentsCreatedAndDeleted) {
   TcpUpstream up(tcp_handlers::echo());
-  ConfigSpec spec;
-  ListenerSpec l;
-  l.name = "tcp";
-  l.protocol = "tcp";
-  l.upstream = up.address();
-  spec.listeners.push_back(l);
+  ConfigSpec spec = tcp_spec(up.address());
   spec.workers = 2;
   ADMIN_START_PROXY(proxy, config_toml(spec));
   RawClient client(proxy.listener("tcp"));
