@@ -104,7 +104,7 @@ void TcpSession::experiments_changed() {
   const auto replanned = executor_.replan(std::move(fresh), active, uv_now(worker_.loop()));
   replanned_ = next;
   for (int dir : {0, 1})
-    if (waiting_[dir] && replanned.release[dir]) resume(dir);
+    if (!closing_ && waiting_[dir] && replanned.release[dir]) resume(dir);
 }
 
 bool TcpSession::faults_halted() const {
@@ -265,6 +265,7 @@ void TcpSession::resume(int dir) {
     if (!held_[dir].slab) waiting_[dir] = false;
     worker_.slabs().unref(h.slab);
   }
+  if (closing_) return;  // the chunk reset the connection (reset_peer, reset after bytes)
   if (eof_[dir] && !held_[dir].slab) side_eof(dir);
   update_reading(dir);
 }
