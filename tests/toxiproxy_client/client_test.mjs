@@ -169,6 +169,9 @@ async function main() {
   const openLatency = await proxy.addToxic({ type: 'latency', attributes: { latency: 300 } });
   const during = await open.ping('b');
   check(during >= 300, `a latency toxic added slows an open connection (${before} -> ${during} ms)`);
+  await openLatency.update({ attributes: { latency: 600 } });
+  const updated = await open.ping('u');
+  check(updated >= 600, `updating the toxic changes the open connection's delay (${updated} ms)`);
   await openLatency.remove();
   const after = await open.ping('c');
   check(after < 300, `removing it stops delaying that connection (${after} ms)`);
