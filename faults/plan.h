@@ -25,6 +25,7 @@ enum class ResetPoint : uint8_t {
   kConnect,   // at accept
   kRequest,   // instead of forwarding
   kResponse,  // after `reset_after_bytes` bytes of the response went to the client
+  kData,      // TCP: `reset_delay` after the first bytes of a `reset_on_data` direction
 };
 
 struct Response {
@@ -79,6 +80,11 @@ struct Plan {
   Terminal terminal = Terminal::kNone;
   ResetPoint reset_point = ResetPoint::kRequest;
   uint64_t reset_after_bytes = 0;
+  // kData (Toxiproxy's reset_peer): the first bytes read on a marked direction are dropped,
+  // that direction relays nothing more, and the client is reset `reset_delay` later.
+  bool upstream_reset_on_data = false;
+  bool downstream_reset_on_data = false;
+  Duration reset_delay{0};
   H2Code reset_code = H2Code::kInternalError;  // HTTP/2: the RST_STREAM code
   Duration stall_for{0};
   Response respond;

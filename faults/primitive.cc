@@ -35,6 +35,8 @@ std::string_view reset_point_name(ResetPoint point) {
       return "connect";
     case ResetPoint::kRequest:
       return "request";
+    case ResetPoint::kData:
+      return "data";
     case ResetPoint::kResponse:
       break;
   }
@@ -55,6 +57,7 @@ AppliedFault describe(const Primitive& primitive, bool tcp, Duration delay) {
     case Op::kReset:
       out.where = reset_point_name(primitive.reset_point);
       out.after_bytes = primitive.after_bytes;
+      if (primitive.reset_point == ResetPoint::kData) out.ms = primitive.amount.count();
       break;
     case Op::kStall:
     case Op::kDelayClose:
@@ -100,6 +103,7 @@ void cap_delays(Plan& plan, Duration max) {
   plan.downstream_chunk_delay = std::min(plan.downstream_chunk_delay, max);
   plan.close_delay = std::min(plan.close_delay, max);
   plan.stall_for = std::min(plan.stall_for, max);
+  plan.reset_delay = std::min(plan.reset_delay, max);
   plan.upstream_slice.delay = std::min(plan.upstream_slice.delay, max);
   plan.downstream_slice.delay = std::min(plan.downstream_slice.delay, max);
   plan.handshake_delay = std::min(plan.handshake_delay, max);
@@ -156,6 +160,9 @@ Duration apply(const Primitive& primitive, config::Protocol protocol, Rng& rng, 
       plan.reset_point = primitive.reset_point;
       plan.reset_after_bytes = primitive.after_bytes;
       plan.reset_code = primitive.code;
+      plan.upstream_reset_on_data = primitive.reset_point == ResetPoint::kData && up;
+      plan.downstream_reset_on_data = primitive.reset_point == ResetPoint::kData && down;
+      plan.reset_delay = primitive.amount;
       break;
     case Op::kGoaway:
       plan.goaway = true;

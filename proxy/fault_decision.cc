@@ -44,6 +44,28 @@ bool decide_handshake(Worker& worker, const ActiveConfig& snapshot, uint32_t lis
   return !plan.empty() || !plan.held_slots.empty() || !plan.applied.empty();
 }
 
+bool connection_experiments_changed(const ActiveConfig& before, const ActiveConfig& after,
+                                    uint32_t listener) {
+  const faults::Snapshot* a = before.faults.get();
+  const faults::Snapshot* b = after.faults.get();
+  if (a == b) return false;
+  auto list = [listener](const faults::Snapshot* f) {
+    return f && listener < f->listeners.size() ? &f->listeners[listener].per_connection : nullptr;
+  };
+  const std::vector<uint32_t>* x = list(a);
+  const std::vector<uint32_t>* y = list(b);
+  const size_t nx = x ? x->size() : 0;
+  const size_t ny = y ? y->size() : 0;
+  if (nx != ny) return true;
+  // A rebuild keeps an unchanged experiment's name, revision and start.
+  for (size_t i = 0; i < nx; ++i) {
+    const faults::CompiledExperiment& e = a->experiments[(*x)[i]];
+    const faults::CompiledExperiment& f = b->experiments[(*y)[i]];
+    if (e.name != f.name || e.revision != f.revision || e.started_at != f.started_at) return true;
+  }
+  return false;
+}
+
 void release_plan(Worker&, const ActiveConfig& snapshot, faults::Plan& plan) {
   if (plan.held_slots.empty()) return;
   if (snapshot.faults) faults::release(*snapshot.faults, plan);

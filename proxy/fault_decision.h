@@ -25,6 +25,10 @@ bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t liste
 // server name it asked for (empty: none).
 bool decide_handshake(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                       const sockaddr* peer, std::string_view sni, faults::Plan& plan);
+// True when listener `listener`'s connection-level experiments differ between two snapshots
+// (one added, removed or replaced): an open TCP connection then decides its faults again.
+bool connection_experiments_changed(const ActiveConfig& before, const ActiveConfig& after,
+                                    uint32_t listener);
 // Gives back what the plan holds (max_active slots) once the request or connection ends.
 void release_plan(Worker& worker, const ActiveConfig& snapshot, faults::Plan& plan);
 

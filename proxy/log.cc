@@ -239,6 +239,7 @@ void json_faults(spdlog::memory_buf_t& out, std::span<const faults::AppliedFault
     } else if (f.kind == "reset") {
       fmt::format_to(std::back_inserter(out), R"(,"phase":"{}","after_bytes":{})", f.where,
                      f.after_bytes);
+      if (f.where == "data") fmt::format_to(std::back_inserter(out), R"(,"delay_ms":{})", f.ms);
     } else if (f.kind == "stall") {
       fmt::format_to(std::back_inserter(out), R"(,"duration_ms":{})", f.ms);
     } else if (f.kind == "bandwidth") {

@@ -161,7 +161,16 @@ void Worker::swap_snapshot(ActiveConfigPtr snapshot) {
     if (before.len != after.len || std::memcmp(&before.addr, &after.addr, before.len) != 0)
       l->handler->close_idle();
   }
+  const bool experiments_changed = snapshot->faults != snapshot_->faults;
   snapshot_ = std::move(snapshot);
+  // Sessions whose faults follow the experiments while open (TCP, as Toxiproxy's toxics) look
+  // at the new set here, once per publish, rather than at every chunk they relay.
+  if (!experiments_changed) return;
+  for (Connection* c = connections_.head(); c;) {
+    Connection* next = c->next;
+    c->experiments_changed();
+    c = next;
+  }
 }
 
 void Worker::add_listener(int fd) {

@@ -1,14 +1,17 @@
 // reset: TCP RST to the client at accept (phase = connect), instead of forwarding
-// (phase = request, HTTP only) or after `after_bytes` of the response (phase = response).
-// On an HTTP/2 stream: RST_STREAM with `code` instead.
+// (phase = request, HTTP only), after `after_bytes` of the response (phase = response), or
+// `delay` after the first bytes of `direction` arrive, those bytes dropped (phase = data, TCP
+// only: Toxiproxy's reset_peer). On an HTTP/2 stream: RST_STREAM with `code` instead.
 #include "faults/kinds/common.h"
 
 namespace faultline::faults {
 namespace {
 
 void compile_reset(ParamReader& reader, const KindContext& context, CompiledFault& out) {
-  const auto phase = reader.choice("phase", {"connect", "request", "response"});
+  const auto phase = reader.choice("phase", {"connect", "request", "response", "data"});
   const auto after_bytes = reader.integer("after_bytes");
+  const auto delay = reader.duration("delay");
+  const auto direction = reader.choice("direction", {"upstream", "downstream", "both"});
   // HTTP/2 streams are reset with RST_STREAM(code) instead of a TCP RST (SPEC §8).
   const auto code = reader.choice("code", FAULTLINE_H2_CODE_NAMES);
   if (after_bytes && *after_bytes < 0)
@@ -25,6 +28,14 @@ void compile_reset(ParamReader& reader, const KindContext& context, CompiledFaul
                                                  : " (" + std::string(context.tcp_remedy) + ")"));
   if (after_bytes && effective != "response")
     reader.error("after_bytes", "after_bytes applies to phase = \"response\" only");
+  if (effective == "data" && context.on_http)
+    reader.error("phase",
+                 "phase \"data\" applies to tcp listeners only; this experiment runs on an http "
+                 "listener (set listeners = [...] to tcp listeners)");
+  for (const char* key : {"delay", "direction"})
+    if (reader.has(key) && effective != "data")
+      reader.error(key, std::string(key) + " applies to phase = \"data\" only");
+  if (delay) kinds::check_max_delay(reader, {"delay"}, *delay, context, "delay");
   if (!reader.ok()) return;
 
   Primitive primitive;
@@ -33,6 +44,10 @@ void compile_reset(ParamReader& reader, const KindContext& context, CompiledFaul
   if (effective == "connect") {
     primitive.reset_point = ResetPoint::kConnect;
     out.at_connect = true;
+  } else if (effective == "data") {
+    primitive.reset_point = ResetPoint::kData;
+    primitive.amount = delay.value_or(config::Duration{0});
+    primitive.direction = kinds::direction_from(direction.value_or("both"));
   } else if (effective == "response") {
     primitive.reset_point = ResetPoint::kResponse;
     primitive.after_bytes = static_cast<uint64_t>(after_bytes.value_or(0));

@@ -25,11 +25,12 @@ struct KeyFlag {
 };
 
 constexpr KeyFlag kKeyFlags[] = {
-    {"delay", nullptr, Value::kText, "latency, slow_close, slice: the delay (\"500ms\")"},
+    {"delay", nullptr, Value::kText,
+     "latency, slow_close, slice, reset phase data: the delay (\"500ms\")"},
     {"jitter", nullptr, Value::kText, "latency: the spread around --delay (\"100ms\")"},
     {"distribution", nullptr, Value::kText, "latency: uniform | normal | lognormal"},
     {"phase", nullptr, Value::kText,
-     "latency: request | response; reset: connect | request | response"},
+     "latency: request | response; reset: connect | request | response | data (tcp)"},
     {"direction", nullptr, Value::kText, "tcp faults, bandwidth: upstream | downstream | both"},
     {"status", nullptr, Value::kNumber, "abort: the HTTP status (200..599)"},
     {"body", nullptr, Value::kText, "abort: the response body"},

@@ -109,7 +109,8 @@ std::optional<config::ExperimentConfig> toxic_experiment(const Toxic& toxic,
   } else if (type == "timeout") {
     fault = {{"type", "blackhole"}, {"close_after", ms(attr(toxic, "timeout"))}};
   } else if (type == "reset_peer") {
-    fault = {{"type", "reset"}, {"phase", "connect"}};
+    // Toxiproxy drops the stream's first chunk and resets `timeout` ms after it.
+    fault = {{"type", "reset"}, {"phase", "data"}, {"delay", ms(attr(toxic, "timeout"))}};
   } else if (type == "slicer") {
     const int64_t average = attr(toxic, "average_size");
     int64_t variation = attr(toxic, "size_variation");
@@ -127,8 +128,8 @@ std::optional<config::ExperimentConfig> toxic_experiment(const Toxic& toxic,
   } else {
     return std::nullopt;  // noop
   }
-  // The stream is a TCP direction; slow_close and reset_peer act on the whole connection.
-  if (type != "slow_close" && type != "reset_peer") fault["direction"] = toxic.stream;
+  // The stream is a TCP direction; slow_close acts on the whole connection.
+  if (type != "slow_close") fault["direction"] = toxic.stream;
   Json experiment = {{"name", "toxiproxy"},
                      {"description", "Toxiproxy toxic \"" + toxic.name + "\" (" + type + ", " +
                                          toxic.stream + ")"},

@@ -100,6 +100,11 @@ class Server {
   Result<ActiveConfigPtr> build_snapshot(std::shared_ptr<const config::Config> config,
                                          const std::vector<faults::ApiExperiment>& api) const;
   void publish(ActiveConfigPtr snapshot);  // caller holds control_mutex_
+  // Hands `snapshot` and worker w's `changes[w]` to every worker and waits, at most `wait`,
+  // until each has taken them (a worker answers its inbox within a loop iteration; the bound
+  // is for a wedged or stopped one, and is logged).
+  void publish_to_workers(const ActiveConfigPtr& snapshot, std::vector<ListenerChange> changes,
+                          std::chrono::milliseconds wait);
   // Listener changes (server_listeners.cc); caller holds control_mutex_. bind_listeners binds
   // the plan's new sockets (one descriptor per worker plus the server's own) or fails having
   // bound nothing; publish_listeners hands them to the workers with the snapshot and waits

@@ -37,6 +37,10 @@ admin::ExperimentView view_for_admin(const faults::ExperimentView& v) {
   return view;
 }
 
+// Bounds the wait for workers to take an experiment change (they answer within a loop
+// iteration; a stopped worker never does).
+constexpr auto kPublishWait = std::chrono::milliseconds(1000);
+
 }  // namespace
 
 ActiveConfigPtr Server::snapshot() const {
@@ -49,7 +53,12 @@ void Server::publish(ActiveConfigPtr snapshot) {
     std::lock_guard lock(mutex_);
     snapshot_ = snapshot;
   }
-  for (auto& w : workers_) w->publish(snapshot);
+  // Once running, an experiment change answers only when every worker has it, so that a
+  // connection already open sees it from the client's next byte (as Toxiproxy's toxics).
+  if (ready_)
+    publish_to_workers(snapshot, std::vector<ListenerChange>(workers_.size()), kPublishWait);
+  else
+    for (auto& w : workers_) w->publish(snapshot);
   stress_dirty_ = true;
   if (ready_) uv_async_send(&wakeup_);
 }

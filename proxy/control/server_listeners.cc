@@ -104,6 +104,25 @@ void Server::publish_listeners(ActiveConfigPtr snapshot, const ListenerPlan& pla
       if (plan.slots[slot].retired || !plan.slots[slot].enabled) addresses_[slot].clear();
     }
   }
+  std::vector<ListenerChange> changes(workers_.size());
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    changes[w].closed = plan.closed;
+    // Slots appended in order: a disabled new listener gets no descriptor.
+    for (size_t slot = before, b = 0; slot < after; ++slot) {
+      if (b < plan.bind.size() && plan.bind[b].slot == slot)
+        changes[w].added_fds.push_back(bound.fds[b++][w]);
+      else
+        changes[w].added_fds.push_back(-1);
+    }
+  }
+  publish_to_workers(snapshot, std::move(changes), kCloseWait);
+  stress_dirty_ = true;
+  if (ready_) uv_async_send(&wakeup_);
+}
+
+void Server::publish_to_workers(const ActiveConfigPtr& snapshot,
+                                std::vector<ListenerChange> changes,
+                                std::chrono::milliseconds wait) {
   struct Answers {
     std::mutex mutex;
     std::condition_variable cv;
@@ -111,27 +130,16 @@ void Server::publish_listeners(ActiveConfigPtr snapshot, const ListenerPlan& pla
   };
   auto answers = std::make_shared<Answers>();  // a worker that stopped never answers
   for (size_t w = 0; w < workers_.size(); ++w) {
-    ListenerChange change;
-    change.closed = plan.closed;
-    // Slots appended in order: a disabled new listener gets no descriptor.
-    for (size_t slot = before, b = 0; slot < after; ++slot) {
-      if (b < plan.bind.size() && plan.bind[b].slot == slot)
-        change.added_fds.push_back(bound.fds[b++][w]);
-      else
-        change.added_fds.push_back(-1);
-    }
-    workers_[w]->publish(snapshot, std::move(change), [answers] {
+    workers_[w]->publish(snapshot, std::move(changes[w]), [answers] {
       std::lock_guard lock(answers->mutex);
       ++answers->done;
       answers->cv.notify_one();
     });
   }
   std::unique_lock lock(answers->mutex);
-  if (!answers->cv.wait_for(lock, kCloseWait, [&] { return answers->done == workers_.size(); }))
-    log::main().warn("listener change: {} of {} workers answered within {} s", answers->done,
-                     workers_.size(), kCloseWait.count());
-  stress_dirty_ = true;
-  if (ready_) uv_async_send(&wakeup_);
+  if (!answers->cv.wait_for(lock, wait, [&] { return answers->done == workers_.size(); }))
+    log::main().warn("publish: {} of {} workers answered within {} ms", answers->done,
+                     workers_.size(), wait.count());
 }
 
 admin::Outcome Server::set_api_listeners(std::vector<config::ListenerConfig> desired) {

@@ -42,12 +42,18 @@ void HttpFaultExecutor::carry_out(uint64_t now_ms, uint64_t idle_timeout_ms) {
   switch (plan.terminal) {
     case faults::Terminal::kRespond: {
       std::string headers;
-      if (plan.respond.grpc_status >= 0 && hooks_.request_is_grpc()) {
+      if (hooks_.request_is_grpc()) {
         // SPEC §8 trailers-only answer. HTTP/1.1 has trailers only in chunked bodies, so, as
         // Envoy does, grpc-status goes in the headers of an empty 200; after_messages needs
-        // HTTP/2's trailers and does not apply here.
-        headers = "grpc-status: " + std::to_string(plan.respond.grpc_status) +
-                  "\r\ngrpc-message: " + grpc_percent_encode(plan.respond.grpc_message) + "\r\n";
+        // HTTP/2's trailers and does not apply here. An abort with only an HTTP status maps
+        // it as Envoy's local replies do, the body becoming the message.
+        const bool mapped = plan.respond.grpc_status < 0;
+        const int status =
+            mapped ? grpc_status_for_http(plan.respond.status) : plan.respond.grpc_status;
+        const std::string_view message =
+            mapped ? grpc_message_from_body(plan.respond.body) : plan.respond.grpc_message;
+        headers = "grpc-status: " + std::to_string(status) +
+                  "\r\ngrpc-message: " + grpc_percent_encode(message) + "\r\n";
         for (const auto& [k, v] : plan.respond.headers) headers += k + ": " + v + "\r\n";
         hooks_.fault_respond(200, {}, headers, "application/grpc");
         return;

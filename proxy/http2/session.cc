@@ -8,6 +8,7 @@
 
 #include "config/ascii.h"
 #include "proxy/fault_decision.h"
+#include "proxy/http/grpc.h"
 #include "proxy/http2/forwarded_fields.h"
 #include "proxy/http2/h1_exchange.h"
 #include "proxy/io/timer_at_least.h"
@@ -27,22 +28,6 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
-}
-
-// grpc-message is percent-encoded (gRPC over HTTP/2 spec): bytes outside 0x20..0x7E and '%'.
-std::string grpc_percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c > 0x7e || c == '%') {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 // What nghttp2 enforces itself: past it, a connection error. Ours (`limit`) comes first.
@@ -915,6 +900,10 @@ void Http2Session::respond_local(H2Stream& s, int status, std::string_view body,
       return;
     }
     grpc_trailers_only(s, r.grpc_status, r.grpc_message);
+    return;
+  }
+  if (injected && s.grpc) {  // an abort with an HTTP status only: mapped as Envoy's local replies
+    grpc_trailers_only(s, grpc_status_for_http(r.status), grpc_message_from_body(r.body));
     return;
   }
   s.local = true;

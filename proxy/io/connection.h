@@ -23,6 +23,9 @@ class Connection : public Retirable {
   // Kill switch: carry on as if no fault had been planned (release delays and stalls, lift
   // bandwidth limits).
   virtual void release_faults() = 0;
+  // The worker took a snapshot with a different experiment set: a session whose faults follow
+  // the experiments while it is open (TCP) decides them again; others keep theirs.
+  virtual void experiments_changed() {}
 
   // The listener slot that accepted it (Worker::add sets it while a listener accepts), so that
   // closing a listener closes its connections. A session created outside an accept (a protocol

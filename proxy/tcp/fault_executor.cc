@@ -62,6 +62,48 @@ TcpFaultExecutor::Chunk TcpFaultExecutor::shape(int dir, Chunk c) {
   return c;
 }
 
+TcpFaultExecutor::Replanned TcpFaultExecutor::replan(faults::Plan&& next, bool active,
+                                                     uint64_t now_ms) {
+  const faults::Plan before = std::exchange(plan_, std::move(next));
+  const bool was_active = std::exchange(active_, active);
+  auto in_force = [](const faults::Plan& plan, bool on) { return on ? &plan : nullptr; };
+  const faults::Plan* old_plan = in_force(before, was_active);
+  const faults::Plan* new_plan = in_force(plan_, active_);
+  const int64_t old_close = old_plan ? old_plan->blackhole_close_after.count() : 0;
+  const int64_t new_close = new_plan ? new_plan->blackhole_close_after.count() : 0;
+  if (new_close != old_close) {
+    if (new_close > 0)
+      hooks_.fault_close_after(static_cast<uint64_t>(new_close));
+    else
+      hooks_.fault_cancel_close_after();
+  }
+  Replanned out;
+  for (int dir : {0, 1}) {
+    auto rate = [dir](const faults::Plan* p) -> uint64_t {
+      return p ? (dir == 0 ? p->upstream_rate : p->downstream_rate) : 0;
+    };
+    auto limit = [dir](const faults::Plan* p) -> uint64_t {
+      return p ? (dir == 0 ? p->upstream_limit : p->downstream_limit) : 0;
+    };
+    auto holds = [dir](const faults::Plan* p) {
+      if (!p) return false;
+      const faults::Plan::Slice& slice = dir == 0 ? p->upstream_slice : p->downstream_slice;
+      const faults::Duration delay = dir == 0 ? p->upstream_chunk_delay : p->downstream_chunk_delay;
+      return delay.count() > 0 || slice.average > 0 ||
+             (dir == 0 ? p->upstream_rate : p->downstream_rate) > 0;
+    };
+    if (rate(new_plan) != rate(old_plan)) {
+      if (rate(new_plan) > 0)
+        bucket_[dir].reset(rate(new_plan), now_ms);
+      else
+        bucket_[dir] = TokenBucket();
+    }
+    if (limit(new_plan) != limit(old_plan)) relayed_[dir] = 0;
+    out.release[dir] = !holds(new_plan);
+  }
+  return out;
+}
+
 bool TcpFaultExecutor::delay_close() {
   if (!active_ || plan_.close_delay.count() <= 0 || hooks_.faults_halted()) return false;
   // The data went out at full speed; the FIN to the client waits.

@@ -30,6 +30,8 @@ class TcpFaultExecutor final {
     virtual void fault_close_after(uint64_t ms) = 0;
     // The kill switch is on: delays that have not started yet do not start.
     virtual bool faults_halted() const = 0;
+    // A new plan has no close_after any more (blackhole removed from an open connection).
+    virtual void fault_cancel_close_after() = 0;
 
    protected:
     ~Hooks() = default;
@@ -45,6 +47,8 @@ class TcpFaultExecutor final {
     bool end = false;  // limit_data: close cleanly (FIN both ways) once `send` bytes went out;
                        // the rest is dropped. With send == n and no hold, the rest of a
                        // blackholed chunk (n - send) is dropped too.
+    bool reset_later = false;  // reset phase=data: drop the chunk, read no more on `dir`, and
+                               // reset the client `wait_ms` from now (0: at once)
   };
 
   explicit TcpFaultExecutor(Hooks& hooks) : hooks_(hooks) {}
@@ -68,6 +72,11 @@ class TcpFaultExecutor final {
   template <typename NowMs>
   Chunk on_chunk(int dir, size_t n, bool resumed, uint64_t sent_down, NowMs now_ms) {
     Chunk c{n, false, false, false, 0};
+    if (active_ && resets_on_data(dir)) {
+      c = {0, false, false, false, static_cast<uint64_t>(plan_.reset_delay.count())};
+      c.reset_later = true;
+      return c;
+    }
     if (active_ && !resumed) {
       const faults::Duration delay =
           dir == 0 ? plan_.upstream_chunk_delay : plan_.downstream_chunk_delay;
@@ -93,6 +102,16 @@ class TcpFaultExecutor final {
     return active_ ? shape(dir, c) : c;
   }
 
+  // The experiments changed while the connection is open: `next` (decided afresh; `active`
+  // when it holds anything) replaces the plan. What is per connection restarts as Toxiproxy's
+  // toxics do when added: a new close_after counts from now, a new bandwidth or limit_data
+  // from here; connect-time faults (reset at connect, stall) do not apply. Returns, per
+  // direction, whether a chunk held by the old plan may go now (nothing holds it any more).
+  struct Replanned {
+    bool release[2] = {false, false};
+  };
+  Replanned replan(faults::Plan&& next, bool active, uint64_t now_ms);
+
   // The upstream ended its stream (EOF): true when slow_close holds the client's FIN (the hook
   // was called).
   bool delay_close();
@@ -105,9 +124,15 @@ class TcpFaultExecutor final {
   Chunk shape(int dir, Chunk c);
   uint64_t next_random();
 
+  bool resets_on_data(int dir) const {
+    return plan_.terminal == faults::Terminal::kReset &&
+           plan_.reset_point == faults::ResetPoint::kData &&
+           (dir == 0 ? plan_.upstream_reset_on_data : plan_.downstream_reset_on_data);
+  }
+
   Chunk reset_cap(int dir, Chunk c, uint64_t sent_down) const {
     if (dir == 1 && active_ && plan_.terminal == faults::Terminal::kReset &&
-        plan_.reset_point != faults::ResetPoint::kConnect) {
+        plan_.reset_point == faults::ResetPoint::kResponse) {
       uint64_t left = plan_.reset_after_bytes > sent_down ? plan_.reset_after_bytes - sent_down : 0;
       if (c.send >= left) {
         c.send = static_cast<size_t>(left);

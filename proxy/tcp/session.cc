@@ -74,6 +74,37 @@ void TcpSession::fault_close_after(uint64_t ms) {
   start_timer_at_least(&close_timer_, on_timer, ms);
 }
 
+void TcpSession::fault_cancel_close_after() {
+  if (!close_after_pending_) return;
+  close_after_pending_ = false;
+  uv_timer_stop(&close_timer_);
+}
+
+// A toxic (an experiment) added, changed or removed while the connection is open applies to it
+// from now on, as in Toxiproxy. This runs once per publish that changes this listener's
+// experiments (Worker::swap_snapshot), so the relay path pays nothing for it.
+void TcpSession::experiments_changed() {
+  // Connect-time outcomes stand (a reset at accept, a stall), as does an armed reset.
+  if (closing_ || stalled_ || reset_on_input_ || reset_dir_ >= 0) return;
+  const ActiveConfigPtr& next = worker_.snapshot();
+  const ActiveConfig& before = plan_snapshot();
+  if (!connection_experiments_changed(before, *next, listener_.index)) return;
+  if (executor_.active()) release_plan(worker_, before, executor_.plan());
+  // The accept-time faults stay in the log line; later plans' records point into snapshots
+  // this session lets go of.
+  if (!replanned_) accept_applied_ = std::move(executor_.plan().applied);
+  faults::Plan fresh;
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&peer), &len);
+  const bool active = !faults_halted() && decide_connect(worker_, *next, listener_.index,
+                                                         reinterpret_cast<sockaddr*>(&peer), fresh);
+  const auto replanned = executor_.replan(std::move(fresh), active, uv_now(worker_.loop()));
+  replanned_ = next;
+  for (int dir : {0, 1})
+    if (!closing_ && waiting_[dir] && replanned.release[dir]) resume(dir);
+}
+
 bool TcpSession::faults_halted() const {
   return worker_.shared().halted.load(std::memory_order_relaxed);
 }
@@ -114,7 +145,7 @@ void TcpSession::update_reading(int side) {
   if (closing_ || !connected_ || stalled_) return;
   int dir = side;
   bool want = !eof_[side] && !held_[dir].slab && !waiting_[dir] &&
-              !out_[1 - side].above_high_water() && !reset_pending_;
+              !out_[1 - side].above_high_water() && !reset_pending_ && reset_dir_ != dir;
   if (want == reading_[side]) return;
   reading_[side] = want;
   if (want)
@@ -162,6 +193,10 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
   const TcpFaultExecutor::Chunk chunk = executor_.on_chunk(
       dir, n, waiting_[dir], downstream_bytes_, [this] { return uv_now(worker_.loop()); });
   const size_t send = chunk.send;
+  if (chunk.reset_later) {
+    reset_later(dir, chunk.wait_ms);
+    return;
+  }
   if (chunk.reset) reset_pending_ = true;
   if (send > 0) {
     out_[to].add(worker_.write_ops(), worker_.slabs(), slab, p, send);
@@ -196,6 +231,22 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
   update_reading(dir);
 }
 
+// Toxiproxy's reset_peer: the chunk that armed it is dropped and its direction reads no more;
+// the client is reset once the delay has passed.
+void TcpSession::reset_later(int dir, uint64_t ms) {
+  if (ms == 0) {
+    close(/*reset=*/true);
+    return;
+  }
+  if (reset_dir_ >= 0) return;
+  if (held_[dir].slab) worker_.slabs().unref(held_[dir].slab);
+  held_[dir] = {};
+  waiting_[dir] = false;
+  reset_dir_ = static_cast<int8_t>(dir);
+  start_timer_at_least(&timers_[dir], on_timer, ms);
+  update_reading(dir);
+}
+
 void TcpSession::resume(int dir) {
   waiting_[dir] = false;
   if (held_since_us_[dir]) {
@@ -212,6 +263,7 @@ void TcpSession::resume(int dir) {
     if (!held_[dir].slab) waiting_[dir] = false;
     worker_.slabs().unref(h.slab);
   }
+  if (closing_) return;  // the chunk reset the connection (reset_peer, reset after bytes)
   if (eof_[dir] && !held_[dir].slab) side_eof(dir);
   update_reading(dir);
 }
@@ -219,7 +271,9 @@ void TcpSession::resume(int dir) {
 void TcpSession::on_timer(uv_timer_t* t) {
   auto* s = static_cast<TcpSession*>(t->data);
   if (s->closing_) return;
-  if (t == &s->close_timer_) {
+  if (s->reset_dir_ >= 0 && t == &s->timers_[s->reset_dir_]) {
+    s->close(/*reset=*/true);
+  } else if (t == &s->close_timer_) {
     if (s->reset_on_input_)
       s->close(/*reset=*/true);
     else if (s->slow_close_pending_)
@@ -330,7 +384,7 @@ void TcpSession::finish() {
 
 void TcpSession::release_faults() {
   if (closing_) return;
-  if (executor_.active()) release_plan(worker_, *snapshot_, executor_.plan());
+  if (executor_.active()) release_plan(worker_, plan_snapshot(), executor_.plan());
   executor_.release();
   if (stalled_) {
     // Released: relay after all.
@@ -343,6 +397,12 @@ void TcpSession::release_faults() {
   if (close_after_pending_) {
     close_after_pending_ = false;
     uv_timer_stop(&close_timer_);
+  }
+  if (reset_dir_ >= 0) {  // the armed reset does not happen; its dropped chunk stays dropped
+    uv_timer_stop(&timers_[reset_dir_]);
+    const int dir = reset_dir_;
+    reset_dir_ = -1;
+    update_reading(dir);
   }
   for (int dir : {0, 1})
     if (waiting_[dir]) resume(dir);
@@ -368,7 +428,13 @@ void TcpSession::record(bool reset) {
   r.total_us = now - started_us_;
   // A stall holds the whole connection.
   r.fault_us = stalled_ ? r.total_us : fault_us_;
-  r.faults = executor_.plan().applied;
+  const auto& latest = executor_.plan().applied;
+  if (accept_applied_.empty()) {
+    r.faults = latest;
+  } else {
+    accept_applied_.insert(accept_applied_.end(), latest.begin(), latest.end());
+    r.faults = accept_applied_;
+  }
   finish_record(listener_.stats, r);
 }
 
@@ -380,7 +446,7 @@ void TcpSession::close(bool reset) {
     if (h.slab) worker_.slabs().unref(h.slab);
     h = {};
   }
-  if (executor_.active()) release_plan(worker_, *snapshot_, executor_.plan());
+  if (executor_.active()) release_plan(worker_, plan_snapshot(), executor_.plan());
   for (auto& o : out_) o.discard(worker_.write_ops(), worker_.slabs());
   for (auto& slot : read_slot_) slot.release(worker_.slabs());
   worker_.remove(this);

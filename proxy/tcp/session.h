@@ -38,6 +38,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
     close();
   }
   void release_faults() override;
+  void experiments_changed() override;
 
  private:
   // Side 0 = client, 1 = upstream. Direction d reads side d and writes side 1-d.
@@ -62,9 +63,11 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   void fault_delay_close(uint64_t ms) override;
   void fault_close_after(uint64_t ms) override;
   bool faults_halted() const override;
+  void fault_cancel_close_after() override;
 
   void on_read(int side, ssize_t nread, const uv_buf_t* buf);
   void relay(int dir, Slab* slab, const char* p, size_t n);
+  void reset_later(int dir, uint64_t ms);
   void resume(int dir);
   void side_eof(int side);
   void update_reading(int side);
@@ -78,9 +81,16 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   Transport& side_transport(int side) { return side == 0 ? client_ : upstream_; }
   uv_stream_t* stream(int side) { return side_transport(side).stream(); }
 
+  // The snapshot the current plan came from, which release_plan() needs.
+  const ActiveConfig& plan_snapshot() const { return replanned_ ? *replanned_ : *snapshot_; }
+
   Worker& worker_;
   WorkerListener& listener_;
-  ActiveConfigPtr snapshot_;
+  ActiveConfigPtr snapshot_;   // from accept: the listener's config, TLS layers, first plan
+  ActiveConfigPtr replanned_;  // the latest snapshot that changed the experiments, if any
+  // The faults applied at accept, kept for the log line once a new plan replaces them (their
+  // names point into snapshot_, which stays pinned).
+  std::vector<faults::AppliedFault> accept_applied_;
   Transport client_;
   Transport upstream_;
   uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
@@ -104,6 +114,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   bool slow_close_pending_ = false;
   bool close_after_pending_ = false;  // blackhole's close_after runs on close_timer_
   bool reset_on_input_ = false;
+  int8_t reset_dir_ = -1;  // reset phase=data: the direction whose data armed the reset timer
   int pending_closes_ = 0;
   uint64_t last_activity_ms_ = 0;  // loop time of the last read or completed write
   uint64_t downstream_bytes_ = 0;

@@ -28,4 +28,14 @@ std::string http_config(const std::string& upstream, const std::string& listener
   return config_toml(spec);
 }
 
+ConfigSpec tcp_spec(const std::string& upstream) {
+  ConfigSpec spec;
+  ListenerSpec listener;
+  listener.name = "tcp";
+  listener.protocol = "tcp";
+  listener.upstream = upstream;
+  spec.listeners.push_back(listener);
+  return spec;
+}
+
 }  // namespace faultline::harness

@@ -30,4 +30,7 @@ std::string config_toml(const ConfigSpec& spec);
 std::string http_config(const std::string& upstream, const std::string& listener_extra = "",
                         const std::string& tail = "");
 
+// One TCP listener named "tcp" in front of `upstream`, for the caller to add to.
+ConfigSpec tcp_spec(const std::string& upstream);
+
 }  // namespace faultline::harness

@@ -120,16 +120,24 @@ TEST(EnvoyHeaders, NumeratorAboveTheConfiguredPercentageIsCapped) {
   EXPECT_EQ(up.requests_seen(), n - aborted);
 }
 
+// The HTTP abort wins; on a gRPC request Envoy's local reply then maps it (429 -> UNAVAILABLE
+// 14, not the 5 asked for by the gRPC header).
 TEST(EnvoyHeaders, BothAbortHeadersTheHttpOneWins) {
   HttpUpstream up;
   START_PROXY(proxy, http_config(up.address(), "", envoy_headers()));
-  auto r = one_request(proxy.listener("main"),
-                       grpc_request("/both", {{"x-envoy-fault-abort-grpc-request", "14"},
-                                              {"x-envoy-fault-abort-request", "429"}}));
-  EXPECT_EQ(r.status(), 429) << r;
-  EXPECT_FALSE(r.head.has("grpc-status")) << r;
-  EXPECT_EQ(r.body, "fault filter abort");
+  const std::vector<Header> both = {{"x-envoy-fault-abort-grpc-request", "5"},
+                                    {"x-envoy-fault-abort-request", "429"}};
+  auto r = one_request(proxy.listener("main"), grpc_request("/both", both));
+  EXPECT_EQ(r.status(), 200) << r;
+  ASSERT_TRUE(r.head.has("grpc-status")) << r;
+  EXPECT_EQ(*r.head.find("grpc-status"), "14") << r;
+  EXPECT_EQ(*r.head.find("grpc-message"), "fault filter abort") << r;
   EXPECT_EQ(injected(r), "abort=429@envoy-header");
+  auto plain = one_request(proxy.listener("main"), get_request("/both", both));
+  EXPECT_EQ(plain.status(), 429) << plain;
+  EXPECT_FALSE(plain.head.has("grpc-status")) << plain;
+  EXPECT_EQ(plain.body, "fault filter abort");
+  EXPECT_EQ(injected(plain), "abort=429@envoy-header");
 }
 
 // Over HTTP/1.1, as Envoy answers: HTTP 200, content-type application/grpc, grpc-status and

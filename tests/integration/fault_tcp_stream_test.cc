@@ -12,12 +12,7 @@ namespace faultline::harness {
 namespace {
 
 std::string tcp_stream_config(const std::string& upstream, const std::string& fault_lines) {
-  ConfigSpec spec;
-  ListenerSpec l;
-  l.name = "tcp";
-  l.protocol = "tcp";
-  l.upstream = upstream;
-  spec.listeners.push_back(l);
+  ConfigSpec spec = tcp_spec(upstream);
   spec.tail =
       "[[experiments]]\nname = \"tcp-stream\"\n[[experiments.faults]]\n" + fault_lines + "\n";
   return config_toml(spec);

@@ -71,6 +71,33 @@ TEST(H2Faults, GrpcStatusHeaderTriggerIsATrailersOnlyAnswer) {
   EXPECT_EQ(good["code"], "OK") << good.dump();
 }
 
+// An abort with only an HTTP status answers a gRPC call trailers-only: grpc-status mapped as
+// Envoy maps its local replies, the body as grpc-message (without it the client would see the
+// HTTP status and make up its own details). Configured aborts, x-chaos-abort and Envoy's
+// header alike.
+TEST(H2Faults, AnHttpAbortOnAGrpcCallIsTheMappedGrpcStatus) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.address(), "",
+                                 http_abort_triggers(R"(headers = { "x-case" = "experiment" })")));
+  auto configured = grpc_call(proxy.listener("main"), {"unary", "00", "x-case=experiment"});
+  EXPECT_EQ(configured["code"], "UNAVAILABLE") << configured.dump();
+  EXPECT_EQ(configured["details"], "service down") << configured.dump();
+  EXPECT_EQ(configured["trailers"]["x-chaos-injected"], "abort=503@down") << configured.dump();
+  const std::pair<const char*, const char*> cases[] = {{"x-chaos-abort=404", "UNIMPLEMENTED"},
+                                                       {"x-chaos-abort=403", "PERMISSION_DENIED"},
+                                                       {"x-chaos-abort=400", "INTERNAL"},
+                                                       {"x-chaos-abort=429", "UNAVAILABLE"}};
+  for (auto [header, code] : cases) {
+    auto r = grpc_call(proxy.listener("main"), {"unary", "00", header});
+    EXPECT_EQ(r["code"], code) << header << ": " << r.dump();
+    EXPECT_TRUE(r["trailers"].contains("x-chaos-injected")) << header << ": " << r.dump();
+  }
+  auto envoy =
+      grpc_call(proxy.listener("main"), {"unary", "00", "x-envoy-fault-abort-request=401"});
+  EXPECT_EQ(envoy["code"], "UNAUTHENTICATED") << envoy.dump();
+  EXPECT_EQ(envoy["details"], "fault filter abort") << envoy.dump();
+}
+
 TEST(H2Faults, ResetCodesReachTheClientAsGrpcStatuses) {
   START_GRPC_UPSTREAM(upstream);
   std::string tail;

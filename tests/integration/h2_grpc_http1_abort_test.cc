@@ -68,6 +68,40 @@ TEST(H2GrpcOverHttp1, HeaderTriggerAbortsAGrpcCall) {
   EXPECT_EQ(up.requests_seen(), 0u);
 }
 
+// An abort with only an HTTP status: the same empty 200 with grpc-status mapped as Envoy
+// maps its local replies, and the body as grpc-message; a plain request gets the status.
+TEST(H2GrpcOverHttp1, AnHttpAbortOnAGrpcCallIsTheMappedGrpcStatus) {
+  HttpUpstream up;
+  START_PROXY(proxy,
+              http_config(up.address(), "", http_abort_triggers(R"(paths = ["/pkg.Svc/Down"])")));
+  struct Case {
+    std::string request;
+    std::string grpc_status;
+    std::string grpc_message;
+  };
+  const Case cases[] = {
+      {grpc_request("/pkg.Svc/Down"), "14", "service down"},
+      {grpc_request("/pkg.Svc/Call", {{"x-chaos-abort", "404"}}), "12", ""},
+      {grpc_request("/pkg.Svc/Call", {{"x-envoy-fault-abort-request", "403"}}), "7",
+       "fault filter abort"},
+  };
+  for (const Case& c : cases) {
+    auto r = one_request(proxy.listener("main"), c.request);
+    ASSERT_TRUE(r.complete()) << r;
+    EXPECT_EQ(r.status(), 200) << r;
+    ASSERT_TRUE(r.head.has("grpc-status")) << r;
+    EXPECT_EQ(*r.head.find("grpc-status"), c.grpc_status) << r;
+    ASSERT_TRUE(r.head.has("grpc-message")) << r;
+    if (!c.grpc_message.empty()) EXPECT_EQ(*r.head.find("grpc-message"), c.grpc_message) << r;
+    EXPECT_EQ(*r.head.find("content-type"), "application/grpc") << r;
+    EXPECT_EQ(r.body_bytes, 0u) << r;
+  }
+  auto plain = one_request(proxy.listener("main"), get_request("/pkg.Svc/Down"));
+  EXPECT_EQ(plain.status(), 503) << plain;
+  EXPECT_EQ(plain.body, "service down");
+  EXPECT_EQ(up.requests_seen(), 0u);
+}
+
 TEST(H2GrpcOverHttp1, BadGrpcStatusHeaderIsInvalidArgumentForGrpcAnd400Otherwise) {
   HttpUpstream up;
   START_PROXY(proxy, http_config(up.address(), "", header_triggers()));

@@ -102,6 +102,14 @@ inline std::string header_triggers(const std::string& extra = "") {
   return "[triggers.headers]\nenabled = true\n" + extra + "\n";
 }
 
+// x-chaos-* and Envoy's fault headers on, and an experiment "down" that answers the requests
+// `match` selects (one [experiments.match] line) with an abort of HTTP status 503 only.
+inline std::string http_abort_triggers(const std::string& match) {
+  return header_triggers("[triggers.envoy_headers]\nenabled = true") +
+         "[[experiments]]\nname = \"down\"\n[experiments.match]\n" + match +
+         "\n[[experiments.faults]]\ntype = \"abort\"\nstatus = 503\nbody = \"service down\"\n";
+}
+
 // True when this test binary was built with AddressSanitizer (then the proxy was too, and
 // runs a few times slower): only generous upper time bounds may use it, never lower ones.
 constexpr bool kSanitized =

@@ -83,6 +83,33 @@ function roundTrip(listen, text) {
   });
 }
 
+// A connection kept open through an echo proxy: ping() writes and resolves with the round
+// trip in ms once the echo is back; `closed` resolves with the time the connection ended.
+function openConnection(listen) {
+  return new Promise((resolve) => {
+    const { host, port } = hostPort(listen);
+    const s = net.connect(port, host);
+    let got = '';
+    let waiter = null;
+    const conn = {
+      closed: new Promise((r) => s.on('close', () => r(Date.now()))),
+      ping(text) {
+        return new Promise((r) => {
+          const start = Date.now();
+          got = '';
+          waiter = () => { if (got.length >= text.length) { waiter = null; r(Date.now() - start); } };
+          s.write(text);
+        });
+      },
+    };
+    s.on('data', (d) => { got += d; if (waiter) waiter(); });
+    s.on('error', () => {});
+    s.on('connect', () => resolve(conn));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 async function main() {
   const info = await startFaultline();
   const toxiproxy = new Toxiproxy(`http://${info.toxiproxy}`);
@@ -104,6 +131,33 @@ async function main() {
   const fast = await roundTrip(proxy.listen, 'ping');
   check(fast.ms < 300, `removing the toxic removes the delay (${fast.ms} ms)`);
 
+  // Toxics act on connections already open, as Toxiproxy's do: added, the next bytes suffer
+  // them; removed, they stop.
+  const open = await openConnection(proxy.listen);
+  const before = await open.ping('a');
+  const openLatency = await proxy.addToxic({ type: 'latency', attributes: { latency: 300 } });
+  const during = await open.ping('b');
+  check(during >= 300, `a latency toxic added slows an open connection (${before} -> ${during} ms)`);
+  await openLatency.update({ attributes: { latency: 600 } });
+  const updated = await open.ping('u');
+  check(updated >= 600, `updating the toxic changes the open connection's delay (${updated} ms)`);
+  await openLatency.remove();
+  const after = await open.ping('c');
+  check(after < 300, `removing it stops delaying that connection (${after} ms)`);
+  const addedAt = Date.now();
+  const openTimeout = await proxy.addToxic({ type: 'timeout', attributes: { timeout: 300 } });
+  const openClosed = await Promise.race([open.closed, sleep(5000).then(() => null)]);
+  check(openClosed !== null && openClosed - addedAt >= 300,
+    `a timeout toxic added closes an open connection after its timeout (${openClosed && openClosed - addedAt} ms)`);
+  await openTimeout.remove();
+  // Disabling a proxy closes its open connections.
+  const open2 = await openConnection(proxy.listen);
+  await open2.ping('d');
+  await proxy.update({ enabled: false });
+  const open2Closed = await Promise.race([open2.closed, sleep(2000).then(() => null)]);
+  check(open2Closed !== null, 'disabling a proxy closes its open connections');
+  await proxy.update({ enabled: true });
+
   // timeout: data upstream is dropped, and the connection closes after 400 ms.
   const timeout = await proxy.addToxic({ type: 'timeout', stream: 'upstream', attributes: { timeout: 400 } });
   const dropped = await exchange(proxy.listen, 'lost');
@@ -111,11 +165,19 @@ async function main() {
   check(dropped.endMs >= 400 && dropped.error !== 'TIMEOUT', `timeout closes after its time (${dropped.endMs} ms)`);
   await timeout.remove();
 
-  // reset_peer: the client sees a reset.
-  const reset = await proxy.addToxic({ type: 'reset_peer', attributes: { timeout: 0 } });
+  // reset_peer: the stream's first data is dropped and the client reset `timeout` ms later
+  // (0: at once).
+  const reset = await proxy.addToxic({ type: 'reset_peer', attributes: { timeout: 500 } });
   const rst = await exchange(proxy.listen, 'x');
-  check(rst.error === 'ECONNRESET', `reset_peer resets (${rst.error})`);
+  check(rst.error === 'ECONNRESET' && rst.bytes.length === 0,
+    `reset_peer resets and drops the data (${rst.error}, ${rst.bytes.length} bytes)`);
+  check(rst.endMs >= 500, `reset_peer resets no earlier than its timeout (${rst.endMs} ms)`);
   await reset.remove();
+  const resetNow = await proxy.addToxic({ type: 'reset_peer', stream: 'upstream', attributes: { timeout: 0 } });
+  const rstNow = await exchange(proxy.listen, 'x');
+  check(rstNow.error === 'ECONNRESET' && rstNow.endMs < 500,
+    `reset_peer timeout 0 resets at the first data (${rstNow.error}, ${rstNow.endMs} ms)`);
+  await resetNow.remove();
 
   // Toxics on a proxy in front of an upstream that sends 20000 bytes.
   const source = await sourceUpstream(20000);

@@ -256,6 +256,29 @@ TEST(ResetKind, RejectsBadValues) {
                "experiments[0].faults[0].after_bytes", ">= 0");
 }
 
+// phase = data (TCP): Toxiproxy's reset_peer, `delay` after a direction's first bytes.
+TEST(ResetKind, PhaseDataOnTcp) {
+  auto data = compile(
+      fault("reset",
+            {{"phase", str("data")}, {"delay", str("500ms")}, {"direction", str("upstream")}}),
+      config::Protocol::kTcp);
+  ASSERT_TRUE(data.ok);
+  const Primitive& p = data.experiment.faults[0].primitives[0];
+  EXPECT_EQ(p.reset_point, ResetPoint::kData);
+  EXPECT_EQ(p.amount, std::chrono::milliseconds(500));
+  EXPECT_EQ(p.direction, Direction::kUpstream);
+  Rng rng(1);
+  Plan plan;
+  apply(p, config::Protocol::kTcp, rng, plan, "reset", "e1");
+  EXPECT_TRUE(plan.upstream_reset_on_data);
+  EXPECT_FALSE(plan.downstream_reset_on_data);
+  EXPECT_EQ(plan.reset_delay, std::chrono::milliseconds(500));
+  expect_error(compile(fault("reset", {{"phase", str("data")}})), "experiments[0].faults[0].phase",
+               "applies to tcp listeners only");
+  expect_error(compile(fault("reset", {{"delay", str("1s")}}), config::Protocol::kTcp),
+               "experiments[0].faults[0].delay", "phase = \"data\" only");
+}
+
 TEST(StallKind, DurationAndZeroMeansUntilMaxDelay) {
   auto r = compile(fault("stall", {{"duration", str("5s")}}));
   ASSERT_TRUE(r.ok);

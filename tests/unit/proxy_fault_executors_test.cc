@@ -42,6 +42,30 @@ struct HttpHooks final : HttpFaultExecutor::Hooks {
 
 using std::chrono::milliseconds;
 
+// An abort with only an HTTP status answers a gRPC request trailers-only with the grpc-status
+// Envoy maps that status to, the body (without its line break) as the message.
+TEST(HttpFaultExecutor, AnHttpOnlyAbortOnAGrpcRequestMapsTheStatusAsEnvoy) {
+  const std::pair<int, int> cases[] = {{503, 14}, {429, 14}, {502, 14}, {504, 14}, {404, 12},
+                                       {401, 16}, {403, 7},  {400, 13}, {500, 2}};
+  for (auto [status, grpc] : cases) {
+    HttpHooks hooks;
+    HttpFaultExecutor x(hooks);
+    x.begin_request();
+    faults::Plan& plan = x.fresh_plan();
+    plan.terminal = faults::Terminal::kRespond;
+    plan.respond.status = status;
+    plan.respond.body = "fault filter abort\n";
+    x.set_active(true);
+    hooks.grpc = true;
+    x.carry_out(0, 60000);
+    EXPECT_EQ(hooks.calls,
+              std::vector<std::string>{"respond 200  grpc-status: " + std::to_string(grpc) +
+                                       "\r\ngrpc-message: fault filter "
+                                       "abort\r\n[application/grpc]"})
+        << status;
+  }
+}
+
 // SPEC §8 over HTTP/1.1: a gRPC request gets grpc-status in the headers of an empty 200 (as
 // Envoy answers); a plain request matched by the same abort gets the HTTP status and body.
 TEST(HttpFaultExecutor, AGrpcAbortAnswersAGrpcRequestTrailersOnly) {
@@ -216,6 +240,7 @@ struct TcpHooks final : TcpFaultExecutor::Hooks {
   void fault_close_after(uint64_t ms) override {
     calls.push_back("close_after " + std::to_string(ms));
   }
+  void fault_cancel_close_after() override { calls.push_back("cancel_close_after"); }
   bool faults_halted() const override { return false; }
 };
 
@@ -296,6 +321,57 @@ TEST(TcpFaultExecutor, TheKillSwitchKeepsTheAppliedFaultsForTheLog) {
   EXPECT_EQ(x.plan().applied.size(), 1u);
   EXPECT_EQ(x.on_chunk(0, 5000, false, 0, never).send, 5000u);  // no limit any more
   EXPECT_FALSE(x.delay_close());
+}
+
+// Toxiproxy's reset_peer: the first chunk of a marked direction is dropped and arms the reset;
+// the other direction relays.
+TEST(TcpFaultExecutor, AResetOnDataDropsTheFirstChunkAndArmsTheReset) {
+  TcpHooks hooks;
+  TcpFaultExecutor x(hooks);
+  x.plan().terminal = faults::Terminal::kReset;
+  x.plan().reset_point = faults::ResetPoint::kData;
+  x.plan().downstream_reset_on_data = true;
+  x.plan().reset_delay = milliseconds(500);
+  x.set_active(true);
+  EXPECT_TRUE(x.carry_out_at_connect(0, 60000));
+  TcpFaultExecutor::Chunk up = x.on_chunk(0, 100, false, 0, never);
+  EXPECT_EQ(up.send, 100u);
+  EXPECT_FALSE(up.reset_later || up.reset);
+  TcpFaultExecutor::Chunk down = x.on_chunk(1, 100, false, 0, never);
+  EXPECT_EQ(down.send, 0u);
+  EXPECT_TRUE(down.reset_later);
+  EXPECT_EQ(down.wait_ms, 500u);
+  EXPECT_FALSE(down.reset) << "not the reset after bytes of phase = response";
+}
+
+// A new plan for an open connection: a close_after starts from now and stops when it goes, a
+// bandwidth limit starts, and a direction nothing holds any more may release its chunk.
+TEST(TcpFaultExecutor, ReplanningAnOpenConnection) {
+  TcpHooks hooks;
+  TcpFaultExecutor x(hooks);
+  faults::Plan slow;
+  slow.downstream_chunk_delay = milliseconds(300);
+  slow.blackhole_close_after = milliseconds(400);
+  auto r = x.replan(std::move(slow), true, 1000);
+  EXPECT_FALSE(r.release[1]);
+  EXPECT_TRUE(r.release[0]);
+  EXPECT_TRUE(x.on_chunk(1, 10, false, 0, never).delay);
+  faults::Plan throttled;
+  throttled.upstream_rate = 100;
+  r = x.replan(std::move(throttled), true, 1000);
+  EXPECT_TRUE(r.release[1]);
+  EXPECT_FALSE(r.release[0]);
+  EXPECT_EQ(x.on_chunk(1, 10, false, 0, never).send, 10u);
+  EXPECT_LT(x.on_chunk(0, 5000, false, 0, [] { return uint64_t{1000}; }).send, 5000u);
+  r = x.replan(faults::Plan(), false, 1000);
+  EXPECT_TRUE(r.release[0] && r.release[1]);
+  EXPECT_EQ(x.on_chunk(0, 5000, false, 0, never).send, 5000u);
+  // Faults decided at accept do not reach a connection already open.
+  faults::Plan at_accept;
+  at_accept.terminal = faults::Terminal::kStall;
+  x.replan(std::move(at_accept), true, 1000);
+  EXPECT_EQ(x.on_chunk(1, 100, false, 0, never).send, 100u);
+  EXPECT_EQ(hooks.calls, (std::vector<std::string>{"close_after 400", "cancel_close_after"}));
 }
 
 }  // namespace

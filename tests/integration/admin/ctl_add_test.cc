@@ -118,6 +118,20 @@ TEST_F(CtlAdd, TcpLimitDataClosesAfterTheBytes) {
   EXPECT_EQ(d.bytes.size(), 1000u);
 }
 
+// reset phase data (Toxiproxy's reset_peer): the upstream's bytes are dropped and the client
+// is reset --delay after the first of them.
+TEST_F(CtlAdd, TcpResetOnDataResetsAfterTheDelay) {
+  add_ok({"peer-reset", "--type", "reset", "--phase", "data", "--delay", "300ms", "--direction",
+          "downstream", "--listener", "tcp"});
+  RawClient client(proxy_->listener("tcp"));
+  const auto start = Clock::now();
+  ASSERT_EQ(client.send("g"), IoStatus::kOk);
+  const auto d = client.read_until_close(5s);
+  EXPECT_EQ(d.io, IoStatus::kReset) << to_string(d.io);
+  EXPECT_EQ(d.bytes.size(), 0u);
+  EXPECT_GE(std::chrono::duration_cast<Millis>(Clock::now() - start).count(), 300);
+}
+
 // Every fault type of the catalogue can be created with its own flags.
 TEST_F(CtlAdd, EveryFaultTypeHasItsFlags) {
   const std::vector<std::vector<std::string>> every = {

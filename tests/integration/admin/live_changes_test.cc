@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "tests/harness/tcp_upstream.h"
 #include "tests/integration/admin/admin_support.h"
 
 namespace faultline::harness::admin_test {
@@ -170,6 +171,31 @@ TEST(LiveChanges, PauseResumeAndReplaceTakeEffectWhileTrafficFlows) {
   }
   EXPECT_GT(checked, 30u) << "the traffic loop barely ran";
   EXPECT_EQ(wrong, 0u);
+}
+
+// A TCP connection follows the experiments while it is open: a latency experiment created
+// through the admin API delays its next bytes, and deleting it stops the delay.
+TEST(LiveChanges, AnOpenTcpConnectionFollowsExperimentsCreatedAndDeleted) {
+  TcpUpstream up(tcp_handlers::echo());
+  ConfigSpec spec = tcp_spec(up.address());
+  spec.workers = 2;
+  ADMIN_START_PROXY(proxy, config_toml(spec));
+  RawClient client(proxy.listener("tcp"));
+  auto round_trip_ms = [&client] {
+    const auto start = Clock::now();
+    EXPECT_EQ(client.send("p"), IoStatus::kOk);
+    EXPECT_EQ(client.stream().read_exact(1, {}, Clock::now() + 5s), IoStatus::kOk);
+    return ms_between(start, Clock::now());
+  };
+  EXPECT_LT(round_trip_ms(), 300);
+  ApiReply created = api_send(proxy.admin(), "POST", "/v1/experiments",
+                              R"({"name": "tcp-lag", "listeners": ["tcp"],
+                                  "faults": [{"type": "latency", "delay": "300ms"}]})");
+  ASSERT_EQ(created.status(), 201) << created;
+  EXPECT_GE(round_trip_ms(), 300) << "the open connection did not pick up the experiment";
+  ApiReply deleted = api_send(proxy.admin(), "DELETE", "/v1/experiments/tcp-lag");
+  ASSERT_EQ(deleted.status(), 204) << deleted;
+  EXPECT_LT(round_trip_ms(), 300) << "the deleted experiment still delays the connection";
 }
 
 }  // namespace
