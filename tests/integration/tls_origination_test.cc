@@ -123,10 +123,11 @@ TEST_F(TlsOrigination, VerifiedUpstreamAnswers) {
 // An HTTP/2 client on a listener with upstream_protocol = "http1" and [listeners.upstream_tls]:
 // its stream goes to the upstream as HTTP/1.1 over TLS, never in cleartext.
 TEST_F(TlsOrigination, Http2StreamsGoOverHttp1AndTls) {
-  START_PROXY(proxy, http_config(up_.address(), "upstream_protocol = \"http1\"\n"
-                                                "[listeners.upstream_tls]\nenabled = true\n"
-                                                "server_name = \"localhost\"\nca_file = \"" +
-                                                    pki_.ca() + "\"\n"));
+  START_PROXY(proxy, http_config(up_.address(),
+                                 "upstream_protocol = \"http1\"\n"
+                                 "[listeners.upstream_tls]\nenabled = true\n"
+                                 "server_name = \"localhost\"\nca_file = \"" +
+                                     pki_.ca() + "\"\n"));
   const CommandResult r = run_shell("curl -s -D - --http2-prior-knowledge http://" +
                                     proxy.listener("main").str() + "/hello");
   EXPECT_NE(r.out.find("HTTP/2 200"), std::string::npos) << r.out << r.err;
