@@ -149,7 +149,9 @@ faultline_config() { # faultline_config ROW PORT ADMIN_PORT [TOXIPROXY_API_PORT]
     return
   fi
   faultline_listener_config "$2" "$3" "$upstream_port" "$([ "$mode" = tcp ] && echo tcp || echo http)"
-  [ "$mode" != tls ] || printf '[listeners.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$tls_dir/cert.pem" "$tls_dir/key.pem"
+  # The upstream (nginx) speaks HTTP/1.1 only: with "auto", a client that agreed on h2 by ALPN
+  # (the sanity check's curl) would have its requests sent upstream over HTTP/2.
+  [ "$mode" != tls ] || printf 'upstream_protocol = "http1"\n[listeners.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$tls_dir/cert.pem" "$tls_dir/key.pem"
   local n=0 i
   case "$1" in
     faultline-exp1) n=1 ;;
