@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "proxy/http/server_engine.h"
 #include "proxy/compat/backend.h"
 #include "proxy/compat/toxics.h"
+#include "proxy/http/server_engine.h"
 
 namespace faultline::proxy::toxiproxy {
 
