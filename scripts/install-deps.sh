@@ -38,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
-# The npm client libraries the tests drive faultline with (tests/npm_client_test.sh installs
+# The npm client libraries the tests drive faultline with (tests/node/run_with_npm_package.sh installs
 # them into the build tree from npm's cache, which this fills): Toxiproxy's client, and gRPC's
 # Node implementation.
 npm_test=(toxiproxy-node-client@4.1.0 @grpc/grpc-js@1.14.7)

@@ -4,7 +4,7 @@
 // tight upper bounds. Usage: node client_test.mjs FAULTLINE_BIN
 import net from 'node:net';
 import { createRequire } from 'node:module';
-import { check, run, startFaultline as startProcess } from './node_test_support.mjs';
+import { check, run, startFaultline as startProcess } from './test_support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Toxiproxy } = require('toxiproxy-node-client');

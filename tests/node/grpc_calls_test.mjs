@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import readline from 'node:readline';
 import { createRequire } from 'node:module';
-import { check, run, startFaultline as startProcess } from './node_test_support.mjs';
+import { check, run, startFaultline as startProcess } from './test_support.mjs';
 
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js');

@@ -1,4 +1,4 @@
-// For the Node tests that drive the real binary (npm_client_test.sh copies it next to them):
+// For the Node tests that drive the real binary (run_with_npm_package.sh copies it next to them):
 // starting `faultline run` on a config text, and the ok/FAIL lines and exit status of a run.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
