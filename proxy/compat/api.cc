@@ -1,6 +1,7 @@
 #include "proxy/compat/api.h"
 
 #include <cctype>
+#include <type_traits>
 
 #include "config/value.h"
 #include "proxy/http/status_reason.h"
@@ -53,43 +54,33 @@ std::optional<Json> parse_body(const std::string& body) {
   return j;
 }
 
+// The kind of a JSON value as Go's decoder names it in its errors.
+const char* go_kind(const Json& value) {
+  return value.is_array()     ? "array"
+         : value.is_object()  ? "object"
+         : value.is_string()  ? "string"
+         : value.is_boolean() ? "bool"
+                              : "number";
+}
+
 std::string go_type_error(const Json& value, const std::string& go_type) {
-  std::string kind = value.is_array()     ? "array"
-                     : value.is_object()  ? "object"
-                     : value.is_string()  ? "string"
-                     : value.is_boolean() ? "bool"
-                                          : "number";
-  return "bad request body: json: cannot unmarshal " + kind + " into Go value of type " + go_type;
+  return std::string("bad request body: json: cannot unmarshal ") + go_kind(value) +
+         " into Go value of type " + go_type;
 }
 
-// Reads a string field as Go does: absent or null keeps `out`; another type is an error.
-bool read_string(const Json& j, const char* key, std::string& out, std::string& error) {
+// Reads a string or bool field of a proxy as Go does: absent or null keeps `out`; another type
+// is an error.
+template <class T>
+bool read_field(const Json& j, const char* key, T& out, std::string& error) {
+  constexpr bool kString = std::is_same_v<T, std::string>;
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return true;
-  if (!it->is_string()) {
-    error = std::string("bad request body: json: cannot unmarshal ") +
-            (it->is_number()    ? "number"
-             : it->is_boolean() ? "bool"
-                                : "object") +
-            " into Go struct field Proxy." + key + " of type string";
+  if (kString ? !it->is_string() : !it->is_boolean()) {
+    error = std::string("bad request body: json: cannot unmarshal ") + go_kind(*it) +
+            " into Go struct field Proxy." + key + " of type " + (kString ? "string" : "bool");
     return false;
   }
-  out = it->get<std::string>();
-  return true;
-}
-
-bool read_bool(const Json& j, const char* key, bool& out, std::string& error) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return true;
-  if (!it->is_boolean()) {
-    error = std::string("bad request body: json: cannot unmarshal ") +
-            (it->is_number()   ? "number"
-             : it->is_string() ? "string"
-                               : "object") +
-            " into Go struct field Proxy." + key + " of type bool";
-    return false;
-  }
-  out = it->get<bool>();
+  out = it->get<T>();
   return true;
 }
 
@@ -305,10 +296,10 @@ Reply ToxiproxyApi::proxy_create(const std::string& body) {
   if (!j->is_object()) return api_error(400, go_type_error(*j, "toxiproxy.Proxy"));
   Proxy proxy;
   std::string error;
-  if (!read_string(*j, "name", proxy.name, error) ||
-      !read_string(*j, "listen", proxy.listen, error) ||
-      !read_string(*j, "upstream", proxy.upstream, error) ||
-      !read_bool(*j, "enabled", proxy.enabled, error))
+  if (!read_field(*j, "name", proxy.name, error) ||
+      !read_field(*j, "listen", proxy.listen, error) ||
+      !read_field(*j, "upstream", proxy.upstream, error) ||
+      !read_field(*j, "enabled", proxy.enabled, error))
     return api_error(400, error);
   if (proxy.name.empty()) return api_error(400, "missing required field: name");
   if (proxy.upstream.empty()) return api_error(400, "missing required field: upstream");
@@ -344,10 +335,10 @@ Reply ToxiproxyApi::populate(const std::string& body) {
     if (!item.is_object()) return failed(400, go_type_error(item, "toxiproxy.Proxy"));
     Proxy proxy;
     std::string error;
-    if (!read_string(item, "name", proxy.name, error) ||
-        !read_string(item, "listen", proxy.listen, error) ||
-        !read_string(item, "upstream", proxy.upstream, error) ||
-        !read_bool(item, "enabled", proxy.enabled, error))
+    if (!read_field(item, "name", proxy.name, error) ||
+        !read_field(item, "listen", proxy.listen, error) ||
+        !read_field(item, "upstream", proxy.upstream, error) ||
+        !read_field(item, "enabled", proxy.enabled, error))
       return failed(400, error);
     const std::string at = " at proxy " + std::to_string(i + 1);
     if (proxy.name.empty()) return failed(400, "missing required field: name" + at);
@@ -412,9 +403,9 @@ Reply ToxiproxyApi::proxy_update(Proxy& proxy, const std::string& body) {
   if (!j->is_object()) return api_error(400, go_type_error(*j, "toxiproxy.Proxy"));
   Proxy wanted = proxy;
   std::string error;
-  if (!read_string(*j, "listen", wanted.listen, error) ||
-      !read_string(*j, "upstream", wanted.upstream, error) ||
-      !read_bool(*j, "enabled", wanted.enabled, error))
+  if (!read_field(*j, "listen", wanted.listen, error) ||
+      !read_field(*j, "upstream", wanted.upstream, error) ||
+      !read_field(*j, "enabled", wanted.enabled, error))
     return api_error(400, error);
   auto next = proxies_;
   next[proxy.name] = wanted;
@@ -449,8 +440,8 @@ Reply ToxiproxyApi::toxic_create(Proxy& proxy, const std::string& body) {
   if (!j->is_object()) return api_error(400, go_type_error(*j, "toxics.ToxicWrapper"));
   Toxic toxic;
   std::string error;
-  if (!read_string(*j, "name", toxic.name, error) || !read_string(*j, "type", toxic.type, error) ||
-      !read_string(*j, "stream", toxic.stream, error))
+  if (!read_field(*j, "name", toxic.name, error) || !read_field(*j, "type", toxic.type, error) ||
+      !read_field(*j, "stream", toxic.stream, error))
     return api_error(400, error);
   if (auto it = j->find("toxicity"); it != j->end() && !it->is_null()) {
     if (!it->is_number()) return api_error(400, go_type_error(*it, "float32"));

@@ -126,6 +126,15 @@ TEST_F(ToxiproxyApi, ErrorsHaveToxiproxysStatusAndBody) {
                "missing required field: name");
   expect_error(call(*proxy_, "POST", "/proxies", R"({"name":"x"})"), 400,
                "missing required field: upstream");
+  // A field of the wrong JSON type: Go's decoder names the kind it found and the field's type.
+  expect_error(
+      call(*proxy_, "POST", "/proxies", R"({"name":"x","upstream":"127.0.0.1:1","enabled":"yes"})"),
+      400,
+      "bad request body: json: cannot unmarshal string into Go struct field "
+      "Proxy.enabled of type bool");
+  expect_error(call(*proxy_, "POST", "/proxies", R"({"name":["x"],"upstream":"127.0.0.1:1"})"), 400,
+               "bad request body: json: cannot unmarshal array into Go struct field "
+               "Proxy.name of type string");
   ASSERT_EQ(create("dup").status(), 201);
   expect_error(create("dup"), 409, "proxy already exists");
   expect_error(call(*proxy_, "GET", "/proxies/nope"), 404, "proxy not found");
