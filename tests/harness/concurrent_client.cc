@@ -52,11 +52,11 @@ bool complete(Conn& c, ConcurrentResult& r) {
   return false;
 }
 
-}  // namespace
-
-std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
-                                             const std::vector<std::string>& requests,
-                                             Millis timeout, size_t connect_burst) {
+// The poll loop behind both entry points. With `burst`, nothing is sent until every
+// connection is writable; `*released` is then when the sending round began.
+std::vector<ConcurrentResult> run(const Endpoint& to, const std::vector<std::string>& requests,
+                                  Millis timeout, size_t connect_burst, bool burst,
+                                  Clock::time_point* released) {
   std::vector<ConcurrentResult> results(requests.size());
   std::vector<Conn> conns(requests.size());
   sockaddr_in addr{};
@@ -64,7 +64,9 @@ std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
   addr.sin_port = htons(to.port);
   ::inet_pton(AF_INET, to.host.c_str(), &addr.sin_addr);
   auto deadline = Clock::now() + timeout;
-  size_t started = 0, finished = 0;
+  size_t started = 0, finished = 0, connected = 0;
+  bool sending = !burst;
+  std::vector<bool> writable(requests.size(), false);
   std::vector<pollfd> fds;
   std::vector<size_t> index;
   auto finish = [&](size_t i, Clock::time_point now) {
@@ -90,13 +92,24 @@ std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
     for (size_t i = 0; i < started; ++i) {
       if (conns[i].done) continue;
       short events = POLLIN;
-      if (conns[i].sent < requests[i].size()) events |= POLLOUT;
+      if (conns[i].sent < requests[i].size() && (sending || !writable[i])) events |= POLLOUT;
       fds.push_back({conns[i].fd.get(), events, 0});
       index.push_back(i);
     }
     int wait_ms = started < requests.size() ? 1 : 50;
     if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) break;
     auto now = Clock::now();
+    if (!sending) {
+      for (size_t k = 0; k < fds.size(); ++k) {
+        if (!(fds[k].revents & POLLOUT) || writable[index[k]]) continue;
+        writable[index[k]] = true;
+        ++connected;
+      }
+      if (connected + finished < requests.size() || started < requests.size()) continue;
+      sending = true;
+      if (released) *released = Clock::now();
+      continue;  // the next round sends on every connection
+    }
     for (size_t k = 0; k < fds.size(); ++k) {
       size_t i = index[k];
       Conn& c = conns[i];
@@ -125,6 +138,24 @@ std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
     if (!conns[i].done) results[i].latency = timeout;  // io stays kTimeout
   }
   return results;
+}
+
+}  // namespace
+
+std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
+                                             const std::vector<std::string>& requests,
+                                             Millis timeout, size_t connect_burst) {
+  return run(to, requests, timeout, connect_burst, false, nullptr);
+}
+
+BurstResult run_burst(const Endpoint& to, const std::vector<std::string>& requests,
+                      Millis timeout) {
+  Clock::time_point released{};
+  BurstResult out;
+  out.results = run(to, requests, timeout, 100, true, &released);
+  if (released != Clock::time_point{})
+    out.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - released).count();
+  return out;
 }
 
 }  // namespace faultline::harness

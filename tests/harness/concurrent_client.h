@@ -22,4 +22,13 @@ std::vector<ConcurrentResult> run_concurrent(const Endpoint& to,
                                              const std::vector<std::string>& requests,
                                              Millis timeout, size_t connect_burst = 100);
 
+// Opens every connection first and sends all the requests in one poll round once each is
+// connected: the shape of a burst of held requests released at once. `elapsed` is from
+// that round to the last response.
+struct BurstResult {
+  std::vector<ConcurrentResult> results;
+  double elapsed_ms = 0;
+};
+BurstResult run_burst(const Endpoint& to, const std::vector<std::string>& requests, Millis timeout);
+
 }  // namespace faultline::harness

@@ -1,7 +1,14 @@
 // The harness tested against itself (no proxy in between), so a failing integration test
 // points at the proxy and not at the client or the upstream.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
 
 #include "tests/harness/byte_pattern.h"
 #include "tests/harness/concurrent_client.h"
@@ -135,6 +142,43 @@ TEST(HarnessSelfTest, ConcurrentClientCompletesEveryRequest) {
     EXPECT_EQ(r.status, 200);
     EXPECT_GE(r.latency.count(), 100);
   }
+}
+
+TEST(HarnessSelfTest, BurstAnswersEveryRequest) {
+  HttpUpstream up;
+  std::vector<std::string> reqs(300, get_request("/b", {{"Connection", "close"}}));
+  const Clock::time_point before = Clock::now();
+  auto burst = run_burst(up.endpoint(), reqs, Millis(10000));
+  const double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - before).count();
+  for (const auto& r : burst.results) EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(up.recorded().size(), reqs.size());
+  EXPECT_GT(burst.elapsed_ms, 0.0);
+  EXPECT_LT(burst.elapsed_ms, total_ms);
+}
+
+TEST(HarnessSelfTest, BurstSendsNothingWhileAConnectionIsStillOpening) {
+  // An accept queue with room for 5 that nobody drains: the other 15 connects wait for a SYN
+  // retry (1 s), so the 5 that are open must stay silent meanwhile.
+  uint16_t port = 0;
+  Fd listener = listen_tcp(0, 4, &port);
+  ::fcntl(listener.get(), F_SETFL, O_NONBLOCK);
+  std::thread client([&] {
+    run_burst(Endpoint{"127.0.0.1", port}, std::vector<std::string>(20, get_request("/b")),
+              Millis(800));
+  });
+  std::this_thread::sleep_for(Millis(300));
+  int open = 0, with_data = 0;
+  for (;;) {
+    Fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!conn.valid()) break;
+    ++open;
+    char byte;
+    if (::recv(conn.get(), &byte, 1, MSG_DONTWAIT) > 0) ++with_data;
+  }
+  client.join();
+  EXPECT_GE(open, 1);
+  EXPECT_LT(open, 20);
+  EXPECT_EQ(with_data, 0);
 }
 
 TEST(HarnessSelfTest, ProcStatsReadTheKernel) {
