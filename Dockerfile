@@ -14,10 +14,12 @@ RUN scripts/install-deps.sh build \
  && cmake --build build --target faultline \
  && strip build/proxy/faultline
 # The runtime stage installs exactly the Debian packages that own the shared libraries the
-# binary links (e.g. libuv1, libspdlog1.10, libfmt9, libtomlplusplus3), so a new dependency
-# cannot be forgotten here.
+# binary links (e.g. libuv1, libspdlog1.10, libfmt9, libtomlplusplus3) or names to load on
+# demand (libssl3: proxy/tls/openssl_library.cc), so a new dependency cannot be forgotten here.
 RUN : > /tmp/linked-packages.txt \
- && for lib in $(ldd build/proxy/faultline | awk '/=> \//{print $3}'); do \
+ && on_demand=$(grep -aoE 'lib[a-z0-9_]+[.]so[.][0-9]+' build/proxy/faultline | sort -u \
+      | while read -r so; do ldconfig -p | awk -v so="$so" '$1 == so {print $NF; exit}'; done) \
+ && for lib in $(ldd build/proxy/faultline | awk '/=> \//{print $3}') $on_demand; do \
       real=$(readlink -f "$lib"); \
       pkg=$(dpkg -S "$lib" "$real" "${real#/usr}" 2>/dev/null | head -n1 | cut -d: -f1); \
       if [ -z "$pkg" ]; then echo "no Debian package owns $lib" >&2; exit 1; fi; \

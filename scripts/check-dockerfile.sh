@@ -216,6 +216,11 @@ if [ -n "$binary" ]; then
       pkgs=$(tr '\n' ' ' < "$tmp/runtime.txt")
       if [ -n "$pkgs" ]; then ok "package detection on $binary: runtime packages $pkgs"
       else bad "package detection on $binary found no runtime package"; fi
+      # libssl is loaded on demand (not in ldd's list): the detection must still find it.
+      if grep -qaE 'libssl[.]so[.][0-9]+' "$binary"; then
+        if grep -qx 'libssl3' "$tmp/runtime.txt"; then ok "package detection finds libssl3, loaded on demand"
+        else bad "package detection misses libssl3, which $binary loads on demand"; fi
+      fi
     else cat "$tmp/out" >&2; bad "package detection on $binary failed"; fi
   fi
 fi

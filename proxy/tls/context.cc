@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "proxy/tls/layer.h"
+#include "proxy/tls/openssl_library.h"
 
 namespace faultline::proxy::tls {
 
@@ -141,6 +142,10 @@ int new_client_session(SSL* ssl, SSL_SESSION* session) {
 std::shared_ptr<const ServerContext> make_server_context(const config::TlsConfig& tls,
                                                          const std::vector<std::string>& offered,
                                                          ContextError& error) {
+  if (std::string missing = load_openssl(); !missing.empty()) {
+    error = {"cert_file", tls.cert_pos, missing};
+    return nullptr;
+  }
   ERR_clear_error();
   auto out = std::make_shared<ServerContext>();
   out->ctx = new_ctx(TLS_server_method(), tls.min_version);
@@ -221,6 +226,10 @@ ClientContext* client_context_of(SSL_CTX* ctx) {
 std::shared_ptr<ClientContext> make_client_context(const config::UpstreamTlsConfig& tls,
                                                    const std::string& upstream_host, bool http,
                                                    ContextError& error) {
+  if (std::string missing = load_openssl(); !missing.empty()) {
+    error = {"ca_file", tls.ca_pos, missing};
+    return nullptr;
+  }
   ERR_clear_error();
   auto out = std::make_shared<ClientContext>();
   out->ctx = new_ctx(TLS_client_method(), config::TlsVersion::k12);
