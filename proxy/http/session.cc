@@ -332,9 +332,11 @@ void HttpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void HttpSession::wait_for(Wait wait, uint64_t ms) {
   wait_ = wait;
-  bool is_delay = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay ||
-                  wait == Wait::kStall || wait == Wait::kSlowClose;
-  if (is_delay)
+  const bool is_latency = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay;
+  const bool is_delay = is_latency || wait == Wait::kStall || wait == Wait::kSlowClose;
+  if (is_latency)
+    fault_deadline_us_ = start_timer_on_time(&fault_timer_, on_fault_timer, ms);
+  else if (is_delay)
     start_timer_at_least(&fault_timer_, on_fault_timer, ms);
   else
     uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
@@ -349,6 +351,7 @@ void HttpSession::end_wait() {
     fault_since_us_ = 0;
   }
   uv_timer_stop(&fault_timer_);
+  fault_deadline_us_ = 0;
 }
 
 // ---------------------------------------------------------------- request side
@@ -642,6 +645,7 @@ bool HttpSession::faults_halted() const {
 
 void HttpSession::on_fault_timer(uv_timer_t* t) {
   auto* s = static_cast<HttpSession*>(t->data);
+  if (s->fault_deadline_us_ && still_early(t, on_fault_timer, s->fault_deadline_us_)) return;
   Wait w = s->wait_;
   s->end_wait();
   switch (w) {

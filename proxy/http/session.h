@@ -242,6 +242,7 @@ class HttpSession final : public Connection,
   uint64_t request_id_ = 0;
   uint64_t fault_us_ = 0;              // held by our fault waits in this exchange
   uint64_t fault_since_us_ = 0;        // start of the current fault wait (0 = none)
+  uint64_t fault_deadline_us_ = 0;     // when the current latency wait ends (0 = none)
   uint64_t fault_us_at_upstream_ = 0;  // fault_us_ when the upstream exchange began
 };
 

@@ -224,7 +224,7 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     waiting_[dir] = true;
     held_since_us_[dir] = uv_hrtime() / 1000;
     if (chunk.delay)
-      start_timer_at_least(&timers_[dir], on_timer, chunk.wait_ms);
+      delay_deadline_us_[dir] = start_timer_on_time(&timers_[dir], on_timer, chunk.wait_ms);
     else
       uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, chunk.wait_ms), 0);
   }
@@ -249,6 +249,7 @@ void TcpSession::reset_later(int dir, uint64_t ms) {
 
 void TcpSession::resume(int dir) {
   waiting_[dir] = false;
+  delay_deadline_us_[dir] = 0;
   if (held_since_us_[dir]) {
     fault_us_ += uv_hrtime() / 1000 - held_since_us_[dir];
     held_since_us_[dir] = 0;
@@ -285,7 +286,9 @@ void TcpSession::on_timer(uv_timer_t* t) {
     s->ending_ = Ending::kUpstreamConnect;
     s->close();  // connect timeout
   } else {
-    s->resume(t == &s->timers_[0] ? 0 : 1);
+    const int dir = t == &s->timers_[0] ? 0 : 1;
+    if (s->delay_deadline_us_[dir] && still_early(t, on_timer, s->delay_deadline_us_[dir])) return;
+    s->resume(dir);
   }
 }
 

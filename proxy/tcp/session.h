@@ -127,6 +127,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   uint64_t upstream_bytes_ = 0;  // relayed from the client
   uint64_t fault_us_ = 0;        // chunks held by faults (summed over both directions)
   uint64_t held_since_us_[2] = {0, 0};
+  uint64_t delay_deadline_us_[2] = {0, 0};  // when a latency-held chunk may go (0 = none)
 };
 
 }  // namespace faultline::proxy

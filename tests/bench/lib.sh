@@ -400,6 +400,7 @@ row|*|faultline-exp1|faultline, 1 non-matching experiment
 row|*|faultline-exp100|faultline, 100 non-matching experiments
 row|*|faultline-hdr|faultline, header triggers on, no x-chaos headers
 row|*|faultline-lat10|faultline (protocol tcp), +10 ms latency
+row|*|faultline-hlat10|faultline, +10 ms latency experiment
 row|*|faultline-toxi|faultline, a proxy made with its Toxiproxy API
 row|*|faultline-toxi-lat10|faultline, a proxy made with its Toxiproxy API, latency toxic 10 ms
 row|tcp|haproxy|HAProxy (mode tcp)

@@ -9,6 +9,7 @@
 #   BENCH_CALLGRIND=1 tests/bench/run.sh    # instructions per request under callgrind instead
 #   (BENCH_CALLGRIND_KEEP=DIR also keeps the profiles there, for callgrind_annotate)
 #   BENCH_STRACE=1 tests/bench/run.sh       # system calls per request under strace -c instead
+#   BENCH_LATENCY=1 tests/bench/run.sh      # latency faults' exactness at a fixed rate instead
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +28,9 @@ tls_clients=${BENCH_TLS_CLIENTS:-16}          # tls-handshake: client threads, a
 callgrind=${BENCH_CALLGRIND:-0}
 callgrind_requests=${BENCH_CALLGRIND_REQUESTS:-2000}
 strace_mode=${BENCH_STRACE:-0}
+latency_mode=${BENCH_LATENCY:-0}
+latency_rate=${BENCH_LATENCY_RATE:-2000}   # latency mode: requests per second, open loop
+latency_burst=${BENCH_LATENCY_BURST:-1000} # latency mode: concurrent requests in the burst
 load_name=wrk
 load_desc="wrk -t$threads -c$conns"
 upstream_desc="upstream nginx with $upstream_workers workers (plain HTTP/1.1 in every scenario)"
@@ -163,6 +167,9 @@ faultline_config() { # faultline_config ROW PORT ADMIN_PORT [TOXIPROXY_API_PORT]
     faultline-lat10)
       printf '\n[[experiments]]\nname = "latency-10ms"\n[[experiments.faults]]\ntype = "latency"\n'
       printf 'delay = "10ms"\ndirection = "downstream"\n' ;;
+    faultline-hlat10) # HTTP listener: every request waits 10 ms before it goes upstream
+      printf '\n[[experiments]]\nname = "latency-10ms"\n[[experiments.faults]]\ntype = "latency"\n'
+      printf 'delay = "10ms"\n' ;;
   esac
   for ((i = 1; i <= n; i++)); do
     cat <<EOF
@@ -411,6 +418,61 @@ run_strace() {
   done
 }
 
+# --- latency mode -----------------------------------------------------------------------------
+# How exact a latency fault is: paced_latency.c sends small keep-alive requests at a fixed rate
+# (open loop: a request's latency runs from when it was due), then one burst of concurrent
+# requests, through each row; the rows without a fault show what the path costs.
+latency_rows() { # the rows of a scenario in latency mode
+  case "$1" in
+    small) echo "direct faultline faultline-hlat10" ;;
+    tcp) echo "direct faultline faultline-lat10 faultline-toxi-lat10" ;;
+  esac
+}
+
+latency_target() { # the targets for a row's results (issues 12 and 14), or nothing
+  case "$1:$2" in
+    faultline-*lat10:rate) echo "p50 <= 10.8, p99 <= 12" ;;
+    faultline-*lat10:burst) echo "p99 <= 15 (delay + 5)" ;;
+  esac
+}
+
+run_latency() {
+  cc -O2 -o "$tmp/paced_latency" "$here/paced_latency.c" || die "cannot compile paced_latency.c"
+  local rate_secs=$((secs * rounds)) scenario row port result load
+  echo "Latency of small keep-alive requests under a fixed load (tests/bench/paced_latency.c), milliseconds:"
+  echo "rate: $latency_rate requests/s for ${rate_secs} s over 50 connections, open loop (a late send counts from when it was due);"
+  echo "burst: $latency_burst connections opened first, then one request on each at once. Every proxy single-threaded."
+  echo
+  echo "| scenario | proxy | load | requests | p50 | p90 | p99 | p99.9 | max | target |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---|"
+  for scenario in $scenarios; do
+    case "$scenario" in small | tcp) ;; *) continue ;; esac
+    current_scenario=$scenario
+    for row in $(latency_rows "$scenario"); do
+      case "$row" in faultline*) [ -z "$faultline_problem" ] || continue ;; esac
+      port=$(free_port)
+      if ! start_row "$row" "$port"; then
+        echo "| $(scenario_label "$scenario") | $(row_label "$row") | | $row_problem | | | | | | |"
+        stop_proxy
+        continue
+      fi
+      [ "$row" = direct ] && port=$upstream_port
+      for load in rate burst; do
+        local args=(rate "$latency_rate" "$rate_secs" 50)
+        [ "$load" = burst ] && args=(burst "$latency_burst")
+        if result=$(fg_run exec_on_cpu 1 timeout $((rate_secs + 60)) "$tmp/paced_latency" "$port" /small "${args[@]}" 2>&1); then
+          echo "$result" | awk -v s="$(scenario_label "$scenario")" -v r="$(row_label "$row")" -v l="$load" -v t="$(latency_target "$row" "$load")" '{
+            for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s, r, l, v["requests"], v["p50"], v["p90"], v["p99"], v["p999"], v["max"], t }'
+        else
+          echo "| $(scenario_label "$scenario") | $(row_label "$row") | $load | failed: $(echo "$result" | tail -1 | head -c 100) | | | | | | |"
+        fi
+      done
+      stop_proxy
+    done
+  done
+}
+
 # --- main -------------------------------------------------------------------------------------
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 case " $rows $engine_rows " in *" faultline"*) find_faultline ;; esac
@@ -428,6 +490,8 @@ if [ "$callgrind" = 1 ]; then
   report=$(run_callgrind)
 elif [ "$strace_mode" = 1 ]; then
   report=$(run_strace)
+elif [ "$latency_mode" = 1 ]; then
+  report=$(run_latency)
 else
   for scenario in $scenarios; do
     case "$scenario" in
