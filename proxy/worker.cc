@@ -80,6 +80,8 @@ Status Worker::start() {
   uv_timer_init(&loop_, &slab_decay_);
   slab_decay_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&slab_decay_));
+  if (int rc = precise_timers_.start(&loop_); rc != 0)
+    return Status::failure(std::string("timerfd: ") + uv_strerror(rc));
   for (auto& l : listeners_) {
     if (l->fd < 0) continue;  // disabled: no socket
     if (int rc = l->acceptor.start(&loop_, l->fd); rc != 0)
@@ -261,6 +263,7 @@ void Worker::close_all() {
   uv_close(reinterpret_cast<uv_handle_t*>(&inbox_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&reaper_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&slab_decay_), nullptr);
+  precise_timers_.close();
 }
 
 void Worker::retire(Retirable* r) {

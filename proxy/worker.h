@@ -17,6 +17,7 @@
 #include "proxy/active_config.h"
 #include "proxy/io/acceptor.h"
 #include "proxy/io/connection.h"
+#include "proxy/io/precise_timers.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/write_op.h"
 #include "proxy/stats.h"
@@ -114,6 +115,7 @@ class Worker {
   unsigned index() const { return index_; }
   const ActiveConfigPtr& snapshot() const { return snapshot_; }
   SlabPool& slabs() { return slabs_; }
+  PreciseTimers& precise_timers() { return precise_timers_; }
   faults::Rng& rng() { return rng_; }
   WriteOpPool& write_ops() { return write_ops_; }
   WorkerListener& listener(uint32_t i) { return *listeners_[i]; }
@@ -155,6 +157,7 @@ class Worker {
   std::deque<std::function<void(Worker&)>> inbox_queue_;
 
   SlabPool slabs_;
+  PreciseTimers precise_timers_;
   faults::Rng rng_;
   WriteOpPool write_ops_;
   std::vector<std::unique_ptr<WorkerListener>> listeners_;

@@ -335,7 +335,7 @@ void HttpSession::wait_for(Wait wait, uint64_t ms) {
   const bool is_latency = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay;
   const bool is_delay = is_latency || wait == Wait::kStall || wait == Wait::kSlowClose;
   if (is_latency)
-    fault_deadline_us_ = start_timer_on_time(&fault_timer_, on_fault_timer, ms);
+    worker_.precise_timers().start(latency_wait_, ms);
   else if (is_delay)
     start_timer_at_least(&fault_timer_, on_fault_timer, ms);
   else
@@ -351,7 +351,7 @@ void HttpSession::end_wait() {
     fault_since_us_ = 0;
   }
   uv_timer_stop(&fault_timer_);
-  fault_deadline_us_ = 0;
+  latency_wait_.cancel();
 }
 
 // ---------------------------------------------------------------- request side
@@ -643,9 +643,12 @@ bool HttpSession::faults_halted() const {
   return worker_.shared().halted.load(std::memory_order_relaxed);
 }
 
+void HttpSession::on_latency_done(PreciseWait& wait) {
+  on_fault_timer(&static_cast<HttpSession*>(wait.data)->fault_timer_);
+}
+
 void HttpSession::on_fault_timer(uv_timer_t* t) {
   auto* s = static_cast<HttpSession*>(t->data);
-  if (s->fault_deadline_us_ && still_early(t, on_fault_timer, s->fault_deadline_us_)) return;
   Wait w = s->wait_;
   s->end_wait();
   switch (w) {

@@ -33,6 +33,7 @@
 #include "proxy/io/connection.h"
 #include "proxy/io/lazy_timer.h"
 #include "proxy/io/outbox.h"
+#include "proxy/io/precise_timers.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/io/transport.h"
@@ -100,6 +101,7 @@ class HttpSession final : public Connection,
   static void on_client_written(uv_write_t* req, int status);
   static void on_client_timer(uv_timer_t* t);
   static void on_fault_timer(uv_timer_t* t);
+  static void on_latency_done(PreciseWait& wait);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_shutdown_close(uv_shutdown_t* req, int status);  // no linger after it
   static void on_close(uv_handle_t* h);
@@ -180,8 +182,9 @@ class HttpSession final : public Connection,
   // (hand_off_alpn_h2); client_ is never used once it moved (the session closes then).
   std::unique_ptr<Transport> client_home_ = std::make_unique<Transport>();
   Transport& client_ = *client_home_;
-  LazyTimer client_timer_;    // idle, header and reset-at-connect timeouts
-  uv_timer_t fault_timer_{};  // delays, stalls, bandwidth waits, slow close
+  LazyTimer client_timer_;                           // idle, header and reset-at-connect timeouts
+  uv_timer_t fault_timer_{};                         // stalls, bandwidth waits, slow close
+  PreciseWait latency_wait_{on_latency_done, this};  // latency faults, on time
   uv_shutdown_t shutdown_req_{};
   UpstreamConn* upstream_ = nullptr;
   HttpCodec req_codec_{HttpCodec::Kind::kRequest};
@@ -242,7 +245,6 @@ class HttpSession final : public Connection,
   uint64_t request_id_ = 0;
   uint64_t fault_us_ = 0;              // held by our fault waits in this exchange
   uint64_t fault_since_us_ = 0;        // start of the current fault wait (0 = none)
-  uint64_t fault_deadline_us_ = 0;     // when the current latency wait ends (0 = none)
   uint64_t fault_us_at_upstream_ = 0;  // fault_us_ when the upstream exchange began
 };
 

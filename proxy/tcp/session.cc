@@ -224,7 +224,7 @@ void TcpSession::relay(int dir, Slab* slab, const char* p, size_t n) {
     waiting_[dir] = true;
     held_since_us_[dir] = uv_hrtime() / 1000;
     if (chunk.delay)
-      delay_deadline_us_[dir] = start_timer_on_time(&timers_[dir], on_timer, chunk.wait_ms);
+      worker_.precise_timers().start(delay_wait_[dir], chunk.wait_ms);
     else
       uv_timer_start(&timers_[dir], on_timer, std::max<uint64_t>(1, chunk.wait_ms), 0);
   }
@@ -247,9 +247,15 @@ void TcpSession::reset_later(int dir, uint64_t ms) {
   update_reading(dir);
 }
 
+void TcpSession::on_delay_done(PreciseWait& wait) {
+  auto* s = static_cast<TcpSession*>(wait.data);
+  if (s->closing_) return;
+  s->resume(&wait == &s->delay_wait_[0] ? 0 : 1);
+}
+
 void TcpSession::resume(int dir) {
   waiting_[dir] = false;
-  delay_deadline_us_[dir] = 0;
+  delay_wait_[dir].cancel();
   if (held_since_us_[dir]) {
     fault_us_ += uv_hrtime() / 1000 - held_since_us_[dir];
     held_since_us_[dir] = 0;
@@ -286,9 +292,7 @@ void TcpSession::on_timer(uv_timer_t* t) {
     s->ending_ = Ending::kUpstreamConnect;
     s->close();  // connect timeout
   } else {
-    const int dir = t == &s->timers_[0] ? 0 : 1;
-    if (s->delay_deadline_us_[dir] && still_early(t, on_timer, s->delay_deadline_us_[dir])) return;
-    s->resume(dir);
+    s->resume(t == &s->timers_[0] ? 0 : 1);
   }
 }
 

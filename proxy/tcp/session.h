@@ -14,6 +14,7 @@
 #include "proxy/active_config.h"
 #include "proxy/io/connection.h"
 #include "proxy/io/outbox.h"
+#include "proxy/io/precise_timers.h"
 #include "proxy/io/slab_pool.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/io/transport.h"
@@ -53,6 +54,7 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   static void on_written(uv_write_t* req, int status);
   static void on_connect(uv_connect_t* req, int status);
   static void on_timer(uv_timer_t* t);
+  static void on_delay_done(PreciseWait& wait);
   static void on_idle_timer(uv_timer_t* t);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_close(uv_handle_t* h);
@@ -93,9 +95,10 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   std::vector<faults::AppliedFault> accept_applied_;
   Transport client_;
   Transport upstream_;
-  uv_timer_t timers_[2]{};    // per direction: chunk delay / bandwidth; timers_[0] also connect
-  uv_timer_t close_timer_{};  // stall, slow close
-  uv_timer_t idle_timer_{};   // listener idle_timeout: no byte read or written either way
+  uv_timer_t timers_[2]{};  // per direction: slicer / bandwidth; timers_[0] also connect
+  PreciseWait delay_wait_[2]{{on_delay_done, this}, {on_delay_done, this}};  // latency, on time
+  uv_timer_t close_timer_{};                                                 // stall, slow close
+  uv_timer_t idle_timer_{};  // listener idle_timeout: no byte read or written either way
   uv_connect_t connect_req_{};
   uv_shutdown_t shutdown_req_[2]{};
   Outbox out_[2];
@@ -127,7 +130,6 @@ class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
   uint64_t upstream_bytes_ = 0;  // relayed from the client
   uint64_t fault_us_ = 0;        // chunks held by faults (summed over both directions)
   uint64_t held_since_us_[2] = {0, 0};
-  uint64_t delay_deadline_us_[2] = {0, 0};  // when a latency-held chunk may go (0 = none)
 };
 
 }  // namespace faultline::proxy
