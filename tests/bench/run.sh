@@ -424,8 +424,8 @@ run_strace() {
 # requests, through each row; the rows without a fault show what the path costs.
 latency_rows() { # the rows of a scenario in latency mode
   case "$1" in
-    small) echo "direct faultline faultline-hlat10" ;;
-    tcp) echo "direct faultline faultline-lat10 faultline-toxi-lat10" ;;
+    small) echo "direct haproxy nginx faultline faultline-hlat10" ;;
+    tcp) echo "direct haproxy nginx faultline faultline-lat10 faultline-toxi-lat10" ;;
   esac
 }
 
