@@ -98,14 +98,15 @@ tree_pids() {
     }'
 }
 
-# utime+stime of the tree, in clock ticks; threads are included in their process's counters.
+# utime+stime of the tree (with "sys" as $2: stime only), in clock ticks; threads are included
+# in their process's counters.
 cpu_ticks() {
-  local p total=0 line
+  local p total=0 line sys_only=${2:-}
   for p in $(tree_pids "$1"); do
     line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     line=${line##*) }
     set -- $line
-    total=$((total + ${12} + ${13}))
+    if [ "$sys_only" = sys ]; then total=$((total + ${13})); else total=$((total + ${12} + ${13})); fi
   done
   echo "$total"
 }
@@ -340,12 +341,12 @@ run_scenario() { # run_scenario SCENARIO ROW...
     for row in "${live[@]}"; do
       [ -z "${row_error[$row]}" ] || continue
       url=$(scenario_url "$scenario" "$row" "${row_port[$row]}")
-      cpu0=0 cpu1=0
-      [ -z "${row_pid[$row]}" ] || cpu0=$(cpu_ticks "${row_pid[$row]}")
+      cpu0=0 cpu1=0 sys0=0 sys1=0
+      [ -z "${row_pid[$row]}" ] || { cpu0=$(cpu_ticks "${row_pid[$row]}"); sys0=$(cpu_ticks "${row_pid[$row]}" sys); }
       up0=$(cpu_ticks "$(row_upstream_pid "$row")")
       load_run measure "$secs" "$url" "$tmp/load.out" "${extra[@]}"
       up1=$(cpu_ticks "$(row_upstream_pid "$row")")
-      [ -z "${row_pid[$row]}" ] || cpu1=$(cpu_ticks "${row_pid[$row]}")
+      [ -z "${row_pid[$row]}" ] || { cpu1=$(cpu_ticks "${row_pid[$row]}"); sys1=$(cpu_ticks "${row_pid[$row]}" sys); }
       line=$(grep '^BENCH ' "$tmp/load.out" || true)
       if [ -n "${row_pid[$row]}" ] && ! kill -0 "${row_pid[$row]}" 2>/dev/null; then
         row_error[$row]="proxy died during the run"
@@ -353,11 +354,11 @@ run_scenario() { # run_scenario SCENARIO ROW...
         row_error[$row]="no result from the load generator: $(tail -1 "$tmp/load.out")"
       fi
       if [ -n "${row_error[$row]}" ]; then log "$scenario/$row: ${row_error[$row]}"; continue; fi
-      # scenario row round requests bytes duration_us p50_us p99_us errors proxy_ticks upstream_ticks
-      echo "$line" | awk -v s="$scenario" -v r="$row" -v n="$round" -v c="$((cpu1 - cpu0))" -v up="$((up1 - up0))" '{
+      # scenario row round requests bytes duration_us p50_us p99_us errors proxy_ticks upstream_ticks proxy_sys_ticks
+      echo "$line" | awk -v s="$scenario" -v r="$row" -v n="$round" -v c="$((cpu1 - cpu0))" -v up="$((up1 - up0))" -v sy="$((sys1 - sys0))" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\n", s, r, n, v["requests"], v["bytes"], v["duration_us"],
-          v["p50_us"], v["p99_us"], v["socket_errors"] + v["status_errors"], c, up
+        printf "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\t%d\n", s, r, n, v["requests"], v["bytes"], v["duration_us"],
+          v["p50_us"], v["p99_us"], v["socket_errors"] + v["status_errors"], c, up, sy
       }' >>"$rounds_file"
       tail -1 "$rounds_file" | awk -F'\t' -v hz="$clk_tck" '{ printf "bench: %-6s %-17s round %d %9.0f req/s  p99 %7.2f ms  proxy cpu %5.2f s  upstream cpu %5.2f s  errors %d\n",
         $1, $2, $3, $4 / ($6 / 1e6), $8 / 1000, $10 / hz, $11 / hz, $9 }' >&2
@@ -374,15 +375,15 @@ run_scenario() { # run_scenario SCENARIO ROW...
       continue
     fi
     # Totals over the rounds; latency percentiles are the median round's.
-    # scenario row OK requests bytes duration_us p50_us p99_us errors cpu_ticks clk rss_idle rss_peak upstream_ticks
+    # scenario row OK requests bytes duration_us p50_us p99_us errors cpu_ticks clk rss_idle rss_peak upstream_ticks sys_ticks
     awk -F'\t' -v s="$scenario" -v r="$row" -v hz="$clk_tck" -v ri="${row_idle[$row]}" -v rp="${row_peak[$row]:-0}" '
       function median(a, n,   i, j, t) {
         for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
       }
-      $1 == s && $2 == r { n++; req += $4; bytes += $5; dur += $6; p50[n] = $7; p99[n] = $8; err += $9; cpu += $10; up += $11 }
-      END { if (n) printf "%s\t%s\tOK\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%d\t%.0f\n", s, r, req, bytes, dur,
-        median(p50, n), median(p99, n), err, cpu, hz, ri, rp, up }' "$rounds_file" >>"$results"
+      $1 == s && $2 == r { n++; req += $4; bytes += $5; dur += $6; p50[n] = $7; p99[n] = $8; err += $9; cpu += $10; up += $11; sys += $12 }
+      END { if (n) printf "%s\t%s\tOK\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%d\t%.0f\t%.0f\n", s, r, req, bytes, dur,
+        median(p50, n), median(p99, n), err, cpu, hz, ri, rp, up, sys }' "$rounds_file" >>"$results"
   done
   proxy_pid=""
 }
@@ -451,7 +452,7 @@ render() {
       dur = $6 / 1e6
       rps[n] = $4 / dur; mibs[n] = $5 / 1048576 / dur
       p50[n] = $7 / 1000; p99[n] = $8 / 1000; err[n] = $9
-      cpu[n] = $10 / $11; ri[n] = $12; rp[n] = $13
+      cpu[n] = $10 / $11; ri[n] = $12; rp[n] = $13; sys[n] = $15 / $11; rq[n] = $4
       # efficiency: MiB per proxy CPU-second for 1 MiB responses, requests per CPU-second otherwise
       work = ($1 ~ /1mib$/) ? $5 / 1048576 : $4
       eff[n] = (cpu[n] > 0) ? work / cpu[n] : 0
@@ -519,13 +520,16 @@ render() {
           print "TCP listener against Toxiproxy 2.x, whose figures are its published ones, not run here (Toxiproxy is not in Debian):"
           print "≈ 56–64k requests per proxy CPU-second for small keep-alive HTTP, p50 ≈ 11.5 ms with a +10 ms latency toxic."
           print "Targets (issue 12): efficiency above 1.5× Toxiproxy (96k), p50 within 10 ms + 0.8 ms."
+          print "Kernel time per request bounds the efficiency any relay can reach here: with no time in user"
+          print "space at all, a request would still cost the proxy that much CPU."
           print ""
-          print "| faultline row | work per proxy CPU-s | against Toxiproxy 56–64k | p50 ms | p99 ms |"
-          print "|---|---:|---:|---:|---:|"
+          print "| faultline row | work per proxy CPU-s | against Toxiproxy 56–64k | p50 ms | p99 ms | kernel µs per request | bound with no user time |"
+          print "|---|---:|---:|---:|---:|---:|---:|"
         }
         # The Toxiproxy efficiency figure is for pass-through; with latency, compare the p50.
-        printf "| %s | %.0f req | %s | %.2f | %.2f |\n", label(R[i], S[i]), eff[i],
-          (R[i] ~ /-lat10$/) ? "—" : sprintf("%.2f–%.2f×", eff[i] / 64000, eff[i] / 56000), p50[i], p99[i]
+        printf "| %s | %.0f req | %s | %.2f | %.2f | %.2f | %.0f req |\n", label(R[i], S[i]), eff[i],
+          (R[i] ~ /-lat10$/) ? "—" : sprintf("%.2f–%.2f×", eff[i] / 64000, eff[i] / 56000), p50[i], p99[i],
+          (rq[i] > 0) ? 1e6 * sys[i] / rq[i] : 0, (sys[i] > 0) ? rq[i] / sys[i] : 0
       }
     }' "$tmp/labels.txt" "$results"
 }
