@@ -185,7 +185,7 @@ level = "warn"
 access_log = false
 
 [runtime]
-workers = 1
+workers = ${faultline_workers:-1}
 EOF
 }
 
@@ -416,6 +416,7 @@ row|h2|faultline|faultline (upstream_protocol http2)
 scenario|small|small keep-alive
 scenario|1mib|1 MiB keep-alive
 scenario|close|new connection per request
+scenario|small-2w|small keep-alive, 2 workers each
 scenario|tcp|small keep-alive, TCP listener
 scenario|tls|small keep-alive over TLS
 scenario|tls-close|new TLS connection per request, session resumed (wrk)
@@ -430,7 +431,7 @@ render() {
   cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs (${cpu_model:-unknown}), load average at start $load_start, at end $load."
-  echo "$load_desc; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded; $upstream_desc; pinning $([ "$pin" = 1 ] && echo "on (proxy CPU 0, $load_name+upstream CPU 1)" || echo off)."
+  echo "$load_desc; per row ${warmup}s warm-up, then $rounds rounds of ${secs}s taken in turn with the other rows (totals over rounds, median round's percentiles); every proxy single-threaded$(case " ${scenarios:-} " in *-2w*) echo ' (2 threads, processes or workers each in the 2-worker scenario)' ;; esac); $upstream_desc; pinning $([ "$pin" = 1 ] && echo "on (proxy CPU 0, $load_name+upstream CPU 1)" || echo off)."
   echo "$(peer_versions), $([ -n "$faultline_bin" ] && [ -z "$faultline_problem" ] && "$faultline_bin" version 2>/dev/null | head -1 || echo "faultline (not available)")."
   [ -z "${engine_note:-}" ] || echo "Warning: in this build $engine_note"
   echo
@@ -530,6 +531,23 @@ render() {
         printf "| %s | %.0f req | %s | %.2f | %.2f | %.2f | %.0f req |\n", label(R[i], S[i]), eff[i],
           (R[i] ~ /-lat10$/) ? "—" : sprintf("%.2f–%.2f×", eff[i] / 64000, eff[i] / 56000), p50[i], p99[i],
           (rq[i] > 0) ? 1e6 * sys[i] / rq[i] : 0, (sys[i] > 0) ? rq[i] / sys[i] : 0
+      }
+      header = 0
+      for (i = 1; i <= n; i++) {
+        if (S[i] !~ /-2w$/ || !ok[i]) continue
+        base = S[i]; sub(/-2w$/, "", base)
+        for (j = 1; j <= n; j++) if (S[j] == base && R[j] == R[i] && ok[j]) break
+        if (j > n) continue
+        if (!header++) {
+          print ""
+          print "Scaling from 1 to 2 threads, processes or workers on the same 2 CPUs (the load generator and"
+          print "the upstream share them):"
+          print ""
+          print "| proxy | req/s, 1 | req/s, 2 | scaling | work per proxy CPU-s, 1 | work per proxy CPU-s, 2 |"
+          print "|---|---:|---:|---:|---:|---:|"
+        }
+        printf "| %s | %.0f | %.0f | %.2f× | %.0f req | %.0f req |\n", label(R[i], S[i]), rps[j], rps[i],
+          (rps[j] > 0) ? rps[i] / rps[j] : 0, eff[j], eff[i]
       }
     }' "$tmp/labels.txt" "$results"
 }

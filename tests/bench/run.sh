@@ -19,7 +19,7 @@ source "$here/lib.sh"
 
 conns=${BENCH_CONNECTIONS:-50}       # wrk connections
 threads=${BENCH_THREADS:-2}          # wrk threads
-scenarios=${BENCH_SCENARIOS-"small 1mib close tcp tls tls-close tls-handshake"}
+scenarios=${BENCH_SCENARIOS-"small 1mib close small-2w tcp tls tls-close tls-handshake"}
 rows=${BENCH_ROWS-"direct haproxy nginx faultline"}
 engine_rows=${BENCH_ENGINE_ROWS-"faultline-exp1 faultline-exp100 faultline-hdr"}  # small only
 tcp_rows=${BENCH_TCP_ROWS-"faultline-lat10 faultline-toxi faultline-toxi-lat10"}  # tcp only
@@ -43,6 +43,9 @@ upstream_desc="upstream nginx with $upstream_workers workers (plain HTTP/1.1 in 
 # The scenario picks how every proxy listens: HTTP (small, 1mib, close), a TCP relay (tcp) or
 # HTTP terminating TLS (tls, tls-close, tls-handshake). The upstream is the same plain HTTP nginx throughout.
 listen_mode() { case "${current_scenario:-}" in tcp) echo tcp ;; tls*) echo tls ;; *) echo http ;; esac; }
+# Threads (HAProxy), worker processes (nginx) or workers (faultline): 2 in the multi-worker
+# scenario (small-2w), on the same 2 CPUs as everything else; 1 elsewhere.
+proxy_threads() { case "${current_scenario:-}" in *-2w) echo 2 ;; *) echo 1 ;; esac; }
 nginx_stream_module=${BENCH_NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
 
 # Each start_* launches one proxy on $1 in the background and sets proxy_pid.
@@ -53,7 +56,7 @@ write_haproxy_cfg() { # write_haproxy_cfg PORT
   [ "$mode" = tcp ] || http_options=$'  option http-keep-alive\n  option forwardfor\n  http-reuse always'
   cat >"$tmp/haproxy.cfg" <<EOF
 global
-  nbthread 1
+  nbthread $(proxy_threads)
   maxconn 4096
 defaults
   mode $([ "$mode" = tcp ] && echo tcp || echo http)
@@ -125,7 +128,7 @@ write_nginx_cfg() { # write_nginx_cfg PORT [EXTRA-MAIN-DIRECTIVE]
     # load_module must come before the events block.
     [ "$(listen_mode)" != tcp ] || echo "load_module $nginx_stream_module;"
     nginx_common "$d"
-    echo "worker_processes 1;"
+    echo "worker_processes $(proxy_threads);"
     echo "${2:-}"
     if [ "$(listen_mode)" = tcp ]; then nginx_stream_proxy "$1"; else nginx_http_proxy "$1" "$d"; fi
   } >"$d/nginx.conf"
@@ -147,6 +150,7 @@ start_nginx() {
 faultline_config() { # faultline_config ROW PORT ADMIN_PORT [TOXIPROXY_API_PORT]
   local mode
   mode=$(listen_mode)
+  faultline_workers=$(proxy_threads)
   if [ -n "${4:-}" ]; then # no listener of its own: toxiproxy_create makes it
     faultline_base_config "$3"
     printf '\n[compat.toxiproxy]\nenabled = true\nlisten = "127.0.0.1:%s"\n' "$4"
