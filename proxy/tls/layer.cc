@@ -1,5 +1,6 @@
 #include "proxy/tls/layer.h"
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@ constexpr size_t kRecordPlainMax = 16 * 1024;     // plaintext of one TLS record
 // try_write seals at most this much at once (a WriteOp's worth; its ciphertext is copied only
 // when the socket does not take it all).
 constexpr size_t kMaxTryBytes = 1024 * 1024;
+constexpr size_t kKeptOutputBytes = 64 * 1024;  // a write BIO larger than this is not kept idle
 // A held handshake looks at the kill switch this often (halt releases it within 100 ms).
 constexpr uint64_t kHaltPollMs = 40;
 
@@ -240,10 +242,11 @@ void TlsLayer::update_raw_reading() {
     uv_read_stop(transport_.stream());
 }
 
-void TlsLayer::on_raw_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<TlsLayer*>(Transport::from(h)->layer());
-  if (!self->raw_buf_) self->raw_buf_.reset(new char[kRawReadSize]);
-  *buf = uv_buf_init(self->raw_buf_.get(), kRawReadSize);
+void TlsLayer::on_raw_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  // One buffer per thread: on_raw_read copies what landed into the read BIO at once, so no
+  // connection keeps a buffer of its own while it waits.
+  thread_local char raw[kRawReadSize];
+  *buf = uv_buf_init(raw, kRawReadSize);
 }
 
 void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -453,6 +456,19 @@ void TlsLayer::discard_output(size_t n) {
     if (got <= 0) return;
     n -= static_cast<size_t>(got);
   }
+  release_idle_output();
+}
+
+void TlsLayer::release_idle_output() {
+  // A memory BIO keeps the size of the most it ever held: after a large response that would
+  // stay with an idle keep-alive connection, so an empty, grown one is replaced.
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(wbio_, &mem);
+  if (!mem || mem->max <= kKeptOutputBytes || BIO_ctrl_pending(wbio_) != 0) return;
+  if (BIO* fresh = BIO_new(BIO_s_mem())) {
+    SSL_set0_wbio(ssl_, fresh);  // frees the old one
+    wbio_ = fresh;
+  }
 }
 
 int TlsLayer::send_stash(uv_write_t* session_req, uv_write_cb cb) {
@@ -469,6 +485,7 @@ int TlsLayer::send_output(uv_write_t* session_req, uv_write_cb cb) {
   auto* w = static_cast<CipherWrite*>(std::malloc(sizeof(CipherWrite) + n));
   if (!w) return UV_ENOMEM;
   if (n > 0) BIO_read(wbio_, w->data, static_cast<int>(n));
+  release_idle_output();
   return queue(w, n, session_req, cb);
 }
 

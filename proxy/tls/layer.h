@@ -17,10 +17,12 @@
 // connection closes normally); an upstream that does so (origination) is an error, so a
 // response delimited by the connection's end is never taken as complete when it was cut.
 //
-// Memory per connection, beyond the session's own: a 16 KiB read buffer for ciphertext, the
-// SSL object (about 6 KiB) and, only while a record is in flight, OpenSSL's record buffers
-// (about 34 KiB, given back when idle: SSL_MODE_RELEASE_BUFFERS) and the ciphertext of
-// writes not yet taken by the kernel (bounded by the session's write queue high-water mark).
+// Memory per connection, beyond the session's own: the SSL object (about 6 KiB), its memory
+// BIOs (the read BIO holds at most one socket read; a write BIO that a large write grew past
+// 64 KiB is replaced once empty) and, only while a record is in flight, OpenSSL's record
+// buffers (about 34 KiB, given back when idle: SSL_MODE_RELEASE_BUFFERS) and the ciphertext
+// of writes not yet taken by the kernel (bounded by the session's write queue high-water
+// mark). The socket is read into one buffer per thread, copied into the read BIO at once.
 #include <openssl/ssl.h>
 #include <uv.h>
 
@@ -97,6 +99,7 @@ class TlsLayer final : public TransportLayer {
   int seal(const uv_buf_t* bufs, unsigned nbufs);
   int encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb);
   void discard_output(size_t n);  // drops what the socket took from the write BIO
+  void release_idle_output();     // an empty write BIO grown by a large write is replaced
   void flush_pending_writes();
   void schedule();
   void maybe_free();
@@ -123,7 +126,6 @@ class TlsLayer final : public TransportLayer {
   PendingWrite* pending_tail_ = nullptr;
   uv_shutdown_t* pending_shutdown_ = nullptr;
   uv_shutdown_cb pending_shutdown_cb_ = nullptr;
-  std::unique_ptr<char[]> raw_buf_;
   // Records try_write sealed that the socket did not take; the write() that follows sends them.
   CipherWrite* stash_ = nullptr;
   size_t stash_len_ = 0;

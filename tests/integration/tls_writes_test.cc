@@ -1,13 +1,22 @@
 // What a TLS listener writes (proxy/tls/layer.h), seen by a Python ssl client: a small
 // response's head and body travel in one TLS record; large responses to a client that reads
 // slowly (the socket takes only part of the records, the rest waits for the next write)
-// arrive whole, byte for byte, over keep-alive and before a close.
+// arrive whole, byte for byte, over keep-alive and before a close; idle connections do not
+// keep the buffers a large response needed.
+#include <signal.h>
+#include <unistd.h>
+
 #include "tests/integration/tls_support.h"
 
 namespace faultline::harness {
 namespace {
 
 constexpr uint64_t kLargeBody = 8ull << 20;
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr int kIdleClients = 40;
+// What an idle keep-alive TLS connection may keep after a large response (main kept the
+// write BIO at its largest: about 130 KiB a connection after 1 MiB responses).
+constexpr long kIdleConnectionBoundKiB = 96;
 const std::string kSmallBody = "a small body that fits one record\n";
 
 class TlsWrites : public ::testing::Test {
@@ -19,21 +28,25 @@ class TlsWrites : public ::testing::Test {
       ex.respond(200, kSmallBody);  // head and body in one send
     });
     up_.route("/large", handlers::stream(kLargeBody));
+    up_.route("/mib", handlers::stream(kMiB));
   }
   std::string config() {
     return http_config(up_.address(), kHttp1Upstream + tls_table(pki_.cert(), pki_.key()));
   }
-  // Runs a Python client (`body`, after the common prelude) against the proxy's listener.
+  // A Python client: `body` after the common prelude, for the proxy's listener.
+  std::string script(const ProxyProcess& proxy, const std::string& body) {
+    return dir_.write("client.py",
+                      "import re, socket, ssl, sys, time\n"
+                      "ctx = ssl.create_default_context(cafile='" +
+                          pki_.ca() +
+                          "')\n"
+                          "ctx.set_alpn_protocols(['http/1.1'])\n"
+                          "PORT = " +
+                          std::to_string(proxy.listener("main").port) + "\nOUT = '" + dir_.path() +
+                          "'\n" + body);
+  }
   CommandResult python(const ProxyProcess& proxy, const std::string& body) {
-    const std::string script =
-        "import re, socket, ssl, sys, time\n"
-        "ctx = ssl.create_default_context(cafile='" +
-        pki_.ca() +
-        "')\n"
-        "ctx.set_alpn_protocols(['http/1.1'])\n"
-        "PORT = " +
-        std::to_string(proxy.listener("main").port) + "\nOUT = '" + dir_.path() + "'\n" + body;
-    return run_shell("python3 " + q(dir_.write("client.py", script)), Millis(30000));
+    return run_shell("python3 " + q(script(proxy, body)), Millis(30000));
   }
 
   TestPki pki_;
@@ -126,6 +139,56 @@ TEST_F(TlsWrites, LargeResponsesReachASlowReaderWhole) {
     EXPECT_EQ(check.bytes(), kLargeBody) << "response " << i;
     EXPECT_TRUE(check.intact()) << "response " << i << " differs at " << check.first_bad();
   }
+}
+
+TEST_F(TlsWrites, IdleConnectionsGiveBackWhatALargeResponseNeeded) {
+  if (!kRssBoundApplies) GTEST_SKIP() << "RSS says nothing under AddressSanitizer";
+  START_PROXY(proxy, config());
+  ASSERT_TRUE(exited_ok(python(proxy,
+                               "t = ctx.wrap_socket(socket.create_connection(('127.0.0.1', PORT)),"
+                               " server_hostname='localhost')\n"
+                               "t.sendall(b'GET /small HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                               "Connection: close\\r\\n\\r\\n')\n"
+                               "while t.recv(65536): pass\n")));
+  std::this_thread::sleep_for(300ms);
+  const long baseline = rss_kib(proxy.pid());
+  ASSERT_GT(baseline, 0);
+  // Every client reads a whole large response, then all stay connected and idle.
+  const std::string client =
+      script(proxy,
+             "conns = []\n"
+             "for i in range(" +
+                 std::to_string(kIdleClients) +
+                 "):\n"
+                 "    t = ctx.wrap_socket(socket.create_connection(('127.0.0.1', PORT)),"
+                 " server_hostname='localhost')\n"
+                 "    t.sendall(b'GET /mib HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n"
+                 "    conns.append(t)\n"
+                 "for t in conns:\n"
+                 "    data = b''\n"
+                 "    while b'\\r\\n\\r\\n' not in data:\n"
+                 "        data += t.recv(65536)\n"
+                 "    got = len(data.split(b'\\r\\n\\r\\n', 1)[1])\n"
+                 "    while got < " +
+                 std::to_string(kMiB) +
+                 ":\n"
+                 "        got += len(t.recv(1 << 20))\n"
+                 "open(OUT + '/ready', 'w').close()\n"
+                 "print('ready', flush=True)\n"
+                 "time.sleep(30)\n");
+  pid_t pid = spawn_process({"/bin/sh", "-c", "exec python3 " + q(client)}, {},
+                            dir_.path() + "/out", dir_.path() + "/err");
+  EXPECT_TRUE(eventually([&] { return ::access((dir_.path() + "/ready").c_str(), F_OK) == 0; },
+                         Millis(30000)))
+      << read_file(dir_.path() + "/err") << read_file(dir_.path() + "/out");
+  // The slab pool gives its spares back after a second without use (SlabPool::decay).
+  std::this_thread::sleep_for(2500ms);
+  const long idle = rss_kib(proxy.pid());
+  ::kill(pid, SIGKILL);
+  wait_child(pid, Millis(5000));
+  EXPECT_LT((idle - baseline) / kIdleClients, kIdleConnectionBoundKiB)
+      << "baseline " << baseline << " KiB, " << idle << " KiB with " << kIdleClients
+      << " idle connections";
 }
 
 }  // namespace
