@@ -11,7 +11,7 @@
 namespace faultline::harness {
 namespace {
 
-constexpr uint64_t kLargeBody = 8ull << 20;
+constexpr uint64_t kLargeBody = 4ull << 20;
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr int kIdleClients = 40;
 // What an idle keep-alive TLS connection may keep after a large response (main kept the
