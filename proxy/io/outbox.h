@@ -44,6 +44,7 @@ struct Outbox {
     staging = nullptr;
     unsigned first = 0;
     if (in_flight == 0) {
+      // On UV_EAGAIN the same bytes go to write() below (a TLS layer may hold them already).
       int n = stream.try_write(op->bufs, op->nbufs);
       if (n < 0 && n != UV_EAGAIN) {
         op->release(slabs);

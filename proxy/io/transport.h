@@ -37,7 +37,9 @@ class TransportLayer {
   virtual ~TransportLayer() = default;
   virtual int read_start(uv_alloc_cb alloc_cb, uv_read_cb read_cb) = 0;
   virtual int read_stop() = 0;
-  // As uv_try_write: bytes taken or UV_EAGAIN.
+  // As uv_try_write: bytes taken or UV_EAGAIN. A layer may answer UV_EAGAIN having taken the
+  // bytes already (TLS: encrypted, then only part of the records fit in the socket): the
+  // caller's next write() must then carry exactly these bytes, which it completes.
   virtual int try_write(const uv_buf_t* bufs, unsigned nbufs) = 0;
   virtual int write(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) = 0;
   // Half-close: the end of this direction (TLS: close_notify), then the socket's FIN.

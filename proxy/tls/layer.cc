@@ -1,5 +1,6 @@
 #include "proxy/tls/layer.h"
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -17,6 +18,11 @@ namespace faultline::proxy::tls {
 namespace {
 constexpr size_t kRawReadSize = 16 * 1024 + 512;  // one TLS record and its header
 constexpr size_t kPlainReadSize = 64 * 1024;      // what the session's alloc_cb is asked for
+constexpr size_t kRecordPlainMax = 16 * 1024;     // plaintext of one TLS record (RFC 8446 5.1)
+// try_write seals at most this much at once (a WriteOp's worth; its ciphertext is copied only
+// when the socket does not take it all).
+constexpr size_t kMaxTryBytes = 1024 * 1024;
+constexpr size_t kKeptOutputBytes = 64 * 1024;  // a write BIO larger than this is not kept idle
 // A held handshake looks at the kill switch this often (halt releases it within 100 ms).
 constexpr uint64_t kHaltPollMs = 40;
 
@@ -236,10 +242,11 @@ void TlsLayer::update_raw_reading() {
     uv_read_stop(transport_.stream());
 }
 
-void TlsLayer::on_raw_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<TlsLayer*>(Transport::from(h)->layer());
-  if (!self->raw_buf_) self->raw_buf_.reset(new char[kRawReadSize]);
-  *buf = uv_buf_init(self->raw_buf_.get(), kRawReadSize);
+void TlsLayer::on_raw_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  // One buffer per thread: on_raw_read copies what landed into the read BIO at once, so no
+  // connection keeps a buffer of its own while it waits.
+  thread_local char raw[kRawReadSize];
+  *buf = uv_buf_init(raw, kRawReadSize);
 }
 
 void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -354,8 +361,39 @@ void TlsLayer::deliver_end(int status) {
 
 // ---------------------------------------------------------------- writing
 
-int TlsLayer::try_write(const uv_buf_t*, unsigned) {
-  return UV_EAGAIN;  // everything goes through write(): it must be encrypted first
+int TlsLayer::try_write(const uv_buf_t* bufs, unsigned nbufs) {
+  // Only on an idle socket: earlier ciphertext, queued or kept from a previous try, goes first.
+  if (!handshake_done_ || failed_ || detached_ || stash_ ||
+      uv_stream_get_write_queue_size(transport_.stream()) != 0)
+    return UV_EAGAIN;
+  size_t plain = 0;
+  for (unsigned i = 0; i < nbufs; ++i) plain += bufs[i].len;
+  if (plain > kMaxTryBytes) return UV_EAGAIN;
+  if (int rc = seal(bufs, nbufs); rc != 0) return rc;
+  char* data = nullptr;
+  const long pending = BIO_get_mem_data(wbio_, &data);
+  const size_t n = pending > 0 ? static_cast<size_t>(pending) : 0;
+  int sent = 0;
+  if (n > 0) {
+    uv_buf_t buf = uv_buf_init(data, static_cast<unsigned>(n));
+    sent = uv_try_write(transport_.stream(), &buf, 1);
+    if (sent < 0 && sent != UV_EAGAIN) return sent;  // the session closes the connection
+    if (sent < 0) sent = 0;
+  }
+  if (static_cast<size_t>(sent) == n) {
+    discard_output(n);
+    return static_cast<int>(plain);
+  }
+  // The socket took part of the records: the rest is kept for the write() that follows
+  // (transport.h), since the plaintext is already in the TLS stream.
+  const size_t left = n - static_cast<size_t>(sent);
+  auto* w = static_cast<CipherWrite*>(std::malloc(sizeof(CipherWrite) + left));
+  if (!w) return UV_ENOMEM;
+  std::memcpy(w->data, data + sent, left);
+  discard_output(n);
+  stash_ = w;
+  stash_len_ = left;
+  return UV_EAGAIN;
 }
 
 int TlsLayer::write(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) {
@@ -372,31 +410,89 @@ int TlsLayer::write(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_wr
     pending_tail_ = p;
     return 0;
   }
+  if (stash_) return send_stash(req, cb);  // try_write sealed these bytes already
   return encrypt(req, bufs, nbufs, cb);
 }
 
-int TlsLayer::encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) {
-  for (unsigned i = 0; i < nbufs; ++i) {
-    if (bufs[i].len == 0) continue;
+int TlsLayer::seal(const uv_buf_t* bufs, unsigned nbufs) {
+  // Small pieces (a response's head and its body) are gathered into one record: one header,
+  // one AEAD tag and one pass through OpenSSL instead of one per piece.
+  thread_local char gather[kRecordPlainMax];
+  size_t used = 0;
+  auto write_record = [this](const char* p, size_t n) {
     ERR_clear_error();
     // A memory BIO takes everything: SSL_write writes the whole buffer or fails.
-    if (SSL_write(ssl_, bufs[i].base, static_cast<int>(bufs[i].len)) <= 0) {
-      log::http().debug("TLS write failed: {}", last_error());
-      return UV_EPROTO;
+    if (SSL_write(ssl_, p, static_cast<int>(n)) > 0) return true;
+    log::http().debug("TLS write failed: {}", last_error());
+    return false;
+  };
+  for (unsigned i = 0; i < nbufs; ++i) {
+    const size_t len = bufs[i].len;
+    if (len == 0) continue;
+    if (used + len > sizeof gather && used > 0) {
+      if (!write_record(gather, used)) return UV_EPROTO;
+      used = 0;
     }
+    if (len >= sizeof gather) {
+      if (!write_record(bufs[i].base, len)) return UV_EPROTO;
+      continue;
+    }
+    std::memcpy(gather + used, bufs[i].base, len);
+    used += len;
   }
+  if (used > 0 && !write_record(gather, used)) return UV_EPROTO;
+  return 0;
+}
+
+int TlsLayer::encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb) {
+  if (int rc = seal(bufs, nbufs); rc != 0) return rc;
   return send_output(req, cb);
 }
 
+void TlsLayer::discard_output(size_t n) {
+  thread_local char sink[4096];
+  while (n > 0) {
+    const int got = BIO_read(wbio_, sink, static_cast<int>(std::min(n, sizeof sink)));
+    if (got <= 0) return;
+    n -= static_cast<size_t>(got);
+  }
+  release_idle_output();
+}
+
+void TlsLayer::release_idle_output() {
+  // A memory BIO keeps the size of the most it ever held: after a large response that would
+  // stay with an idle keep-alive connection, so an empty, grown one is replaced.
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(wbio_, &mem);
+  if (!mem || mem->max <= kKeptOutputBytes || BIO_ctrl_pending(wbio_) != 0) return;
+  if (BIO* fresh = BIO_new(BIO_s_mem())) {
+    SSL_set0_wbio(ssl_, fresh);  // frees the old one
+    wbio_ = fresh;
+  }
+}
+
+int TlsLayer::send_stash(uv_write_t* session_req, uv_write_cb cb) {
+  if (!stash_) return 0;
+  CipherWrite* w = stash_;
+  stash_ = nullptr;
+  return queue(w, stash_len_, session_req, cb);
+}
+
 int TlsLayer::send_output(uv_write_t* session_req, uv_write_cb cb) {
+  if (int rc = send_stash(nullptr, nullptr); rc != 0) return rc;  // older records go first
   size_t n = BIO_ctrl_pending(wbio_);
   if (n == 0 && !session_req) return 0;
   auto* w = static_cast<CipherWrite*>(std::malloc(sizeof(CipherWrite) + n));
   if (!w) return UV_ENOMEM;
+  if (n > 0) BIO_read(wbio_, w->data, static_cast<int>(n));
+  release_idle_output();
+  return queue(w, n, session_req, cb);
+}
+
+int TlsLayer::queue(CipherWrite* w, size_t n, uv_write_t* session_req, uv_write_cb cb) {
   w->layer = this;
   w->session_req = session_req;
   w->cb = cb;
-  if (n > 0) BIO_read(wbio_, w->data, static_cast<int>(n));
   uv_buf_t buf = uv_buf_init(w->data, static_cast<unsigned>(n));
   int rc = uv_write(&w->req, transport_.stream(), &buf, 1, on_cipher_written);
   if (rc != 0) {
@@ -475,6 +571,8 @@ void TlsLayer::detach() {
     pending_shutdown_ = nullptr;
     pending_shutdown_cb_(req, UV_ECANCELED);
   }
+  std::free(stash_);  // records the socket will never carry
+  stash_ = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_timer_closed);
 }
 

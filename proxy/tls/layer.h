@@ -2,9 +2,11 @@
 // TLS under a session (proxy/io/transport.h): OpenSSL with memory BIOs on the libuv stream.
 // Ciphertext read from the socket goes into the read BIO; plaintext comes out of SSL_read
 // into the slab the session's alloc_cb hands out, and reaches the session's read_cb as if the
-// socket had produced it. The session's writes are encrypted at once (the plaintext is
-// copied into records, so its slabs are free as soon as the ciphertext is queued) and the
-// session's write callback runs when the ciphertext is written.
+// socket had produced it. The session's writes are encrypted at once, small pieces gathered
+// into one record. try_write seals them and hands the records to the socket at once, as
+// uv_try_write does for plain bytes: when the socket takes them all the session's slabs are
+// free before it returns and no write request exists; otherwise the rest is kept for the
+// write() that follows (transport.h), whose callback runs when the ciphertext is written.
 //
 // Rules kept here: the write BIO is drained after every SSL call (TLS 1.3 tickets, KeyUpdate
 // and alerts are produced by reads and handshake steps); the thread's error queue is cleared
@@ -15,10 +17,12 @@
 // connection closes normally); an upstream that does so (origination) is an error, so a
 // response delimited by the connection's end is never taken as complete when it was cut.
 //
-// Memory per connection, beyond the session's own: a 16 KiB read buffer for ciphertext, the
-// SSL object (about 6 KiB) and, only while a record is in flight, OpenSSL's record buffers
-// (about 34 KiB, given back when idle: SSL_MODE_RELEASE_BUFFERS) and the ciphertext of
-// writes not yet taken by the kernel (bounded by the session's write queue high-water mark).
+// Memory per connection, beyond the session's own: the SSL object (about 6 KiB), its memory
+// BIOs (the read BIO holds at most one socket read; a write BIO that a large write grew past
+// 64 KiB is replaced once empty) and, only while a record is in flight, OpenSSL's record
+// buffers (about 34 KiB, given back when idle: SSL_MODE_RELEASE_BUFFERS) and the ciphertext
+// of writes not yet taken by the kernel (bounded by the session's write queue high-water
+// mark). The socket is read into one buffer per thread, copied into the read BIO at once.
 #include <openssl/ssl.h>
 #include <uv.h>
 
@@ -86,10 +90,16 @@ class TlsLayer final : public TransportLayer {
   void handshake_failed(int status, const char* why);
   void deliver();
   void deliver_end(int status);
-  // Queues what OpenSSL wrote (handshake, alerts, records); `session_req`/`cb` complete with
-  // it. Returns a libuv error.
+  // Queues what OpenSSL wrote (handshake, alerts, records), after any kept records;
+  // `session_req`/`cb` complete with it. Returns a libuv error.
   int send_output(uv_write_t* session_req, uv_write_cb cb);
+  int send_stash(uv_write_t* session_req, uv_write_cb cb);  // the records try_write kept
+  int queue(CipherWrite* w, size_t n, uv_write_t* session_req, uv_write_cb cb);
+  // Encrypts the session's bytes into the write BIO, small pieces gathered into one record.
+  int seal(const uv_buf_t* bufs, unsigned nbufs);
   int encrypt(uv_write_t* req, const uv_buf_t* bufs, unsigned nbufs, uv_write_cb cb);
+  void discard_output(size_t n);  // drops what the socket took from the write BIO
+  void release_idle_output();     // an empty write BIO grown by a large write is replaced
   void flush_pending_writes();
   void schedule();
   void maybe_free();
@@ -116,7 +126,9 @@ class TlsLayer final : public TransportLayer {
   PendingWrite* pending_tail_ = nullptr;
   uv_shutdown_t* pending_shutdown_ = nullptr;
   uv_shutdown_cb pending_shutdown_cb_ = nullptr;
-  std::unique_ptr<char[]> raw_buf_;
+  // Records try_write sealed that the socket did not take; the write() that follows sends them.
+  CipherWrite* stash_ = nullptr;
+  size_t stash_len_ = 0;
   std::string alpn_;
   uint64_t handshake_timeout_ms_;
   unsigned writes_in_flight_ = 0;

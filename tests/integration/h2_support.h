@@ -20,11 +20,6 @@
 
 namespace faultline::harness {
 
-inline std::string source_dir() {
-  const char* dir = std::getenv("FAULTLINE_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
 inline std::string grpc_script(const std::string& name) {
   return source_dir() + "/tests/harness/grpc/" + name;
 }

@@ -35,6 +35,8 @@ list(APPEND FAULTLINE_INTEGRATION_TESTS http_session_http10 http_session_close
 # TLS termination and origination (issue 11), with real clients (curl, openssl, gnutls-cli,
 # python3).
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_termination tls_origination tls_reload)
+# What the TLS layer writes: records per response, large responses to a slow reader.
+list(APPEND FAULTLINE_INTEGRATION_TESTS tls_writes)
 # TLS handshake faults (SPEC §9): tls_handshake_delay, tls_abort, match.sni.
 list(APPEND FAULTLINE_INTEGRATION_TESTS tls_faults)
 # HTTP/2 over TLS (SPEC §8, §9): ALPN h2, upstream TLS with ALPN h2, match.sni on requests,

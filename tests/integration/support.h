@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -22,6 +23,12 @@
 namespace faultline::harness {
 
 using namespace std::chrono_literals;
+
+// The checkout (scripts and helpers the tests run), from ctest's environment.
+inline std::string source_dir() {
+  const char* dir = std::getenv("FAULTLINE_SOURCE_DIR");
+  return dir ? dir : ".";
+}
 
 // Under AddressSanitizer the proxy's RSS is dominated by shadow memory and the allocator's
 // quarantine (freed slabs are held back on purpose), so a memory bound says nothing about the

@@ -115,4 +115,16 @@ inline std::string q(const std::string& s) {
   return "'" + s + "'";
 }
 
+// A TLS listener (the test PKI's certificate) in front of an HTTP/1.1 upstream.
+class TlsListenerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(pki_.ok()) << pki_.error(); }
+  std::string config() {
+    return http_config(up_.address(), kHttp1Upstream + tls_table(pki_.cert(), pki_.key()));
+  }
+
+  TestPki pki_;
+  HttpUpstream up_;
+};
+
 }  // namespace faultline::harness
