@@ -79,9 +79,16 @@ void H2Socket::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   }
 }
 
-void H2Socket::write(std::string bytes) {
+void H2Socket::write(std::string_view bytes, bool notify) {
   if (state_ != State::kOpen || bytes.empty()) return;
-  auto* w = new WriteReq{{}, this, std::move(bytes)};
+  if (!notify && queued_ == 0) {  // nothing ahead of these bytes: try the socket first
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    const int n = transport_->try_write(&buf, 1);
+    if (n > 0) bytes.remove_prefix(static_cast<size_t>(n));
+    if (bytes.empty()) return;
+  }
+  auto* w = new WriteReq{{}, this, std::string(bytes)};
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   queued_ += w->data.size();

@@ -370,18 +370,26 @@ void Http2Session::fail_stream(H2Stream& s, bool timeout) {
 void Http2Session::pump() {
   if (in_pump_ || closing_) return;
   in_pump_ = true;
-  for (int round = 0; round < 4 && !closing_; ++round) {
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds && !closing_; ++round) {
     bool produced = false;
     for (int side = 0; side < 2; ++side) {
       H2Socket& socket = side == 0 ? client_ : upstream_;
       nghttp2_session* ng = side == 0 ? server_ : up_;
       if (side == 1 && !up_connected_) continue;
       if (!socket.is_open()) continue;
-      std::string batch;
+      // One buffer for the batches of every session of this worker (a write copies what the
+      // socket does not take at once): no allocation once it has grown to a batch's size.
+      static thread_local std::string batch;
+      batch.clear();
+      bool dry = false;  // nghttp2 has nothing more to send (else: the high-water mark)
       while (socket.queued() + batch.size() < kHighWater) {
         const uint8_t* data = nullptr;
         ssize_t n = nghttp2_session_mem_send(ng, &data);
-        if (n <= 0) break;
+        if (n <= 0) {
+          dry = true;
+          break;
+        }
         batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
       }
       if (!batch.empty()) {
@@ -390,7 +398,10 @@ void Http2Session::pump() {
           settings_patched_ = true;
           advertise_streams_limit(batch, max_streams_);
         }
-        socket.write(std::move(batch));
+        // Stopped at the high-water mark, or out of rounds: the rest is produced once these
+        // bytes are out (socket_written), so they are queued even if the socket could take
+        // them now.
+        socket.write(batch, !dry || round == kRounds - 1);
       }
     }
     // Resets after response bytes that became due while producing DATA.
