@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -28,6 +29,15 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
+}
+
+// The number a field value starts with (":status", "grpc-status"), read as atoi would; 0 if none.
+int leading_int(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  int n = 0;
+  std::from_chars(v.data(), v.data() + v.size(), n);
+  return n;
 }
 
 // What nghttp2 enforces itself: past it, a connection error. Ours (`limit`) comes first.
@@ -531,7 +541,7 @@ int Http2Session::on_header(nghttp2_session* ng, const nghttp2_frame* frame, con
     return 0;
   }
   if (!s->resp_head_in) {
-    if (n == ":status") s->status = std::atoi(std::string(v).c_str());
+    if (n == ":status") s->status = leading_int(v);
     s->resp_headers.emplace_back(n, v);
   } else {
     s->resp_trailers.emplace_back(n, v);
@@ -726,7 +736,7 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       std::vector<nghttp2_nv> nva;
       for (const auto& [k, v] : s->resp_trailers) {
-        if (k == "grpc-status") s->grpc_status = std::atoi(v.c_str());
+        if (k == "grpc-status") s->grpc_status = leading_int(v);
         nva.push_back(nv(k, v));
       }
       nghttp2_submit_trailer(ng, stream_id, nva.data(), nva.size());
@@ -887,7 +897,7 @@ void Http2Session::submit_response_head(H2Stream& s) {
   nva.reserve(s.resp_headers.size() + 1);
   for (const auto& [k, v] : s.resp_headers) {
     if (connection_specific_field(k, v)) continue;
-    if (k == "grpc-status") s.grpc_status = std::atoi(v.c_str());
+    if (k == "grpc-status") s.grpc_status = leading_int(v);
     nva.push_back(nv(k, v));
   }
   const std::string_view injected = s.executor.injected();

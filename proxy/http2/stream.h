@@ -13,12 +13,11 @@
 #include "proxy/active_config.h"
 #include "proxy/http/fault_executor.h"
 #include "proxy/http2/h1_exchange.h"
+#include "proxy/http2/header_list.h"
 
 namespace faultline::proxy {
 
 class Http2Session;
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // Bytes waiting to go to one side; `off` bytes of `data` are already gone.
 struct ByteQueue {

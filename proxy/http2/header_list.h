@@ -1,0 +1,59 @@
+#pragma once
+// The fields of one header block of an HTTP/2 stream (request or response head, trailers), in
+// the order they came: names and values packed into one buffer, so a block costs two
+// allocations however many fields it has (a vector of string pairs cost up to two per field,
+// plus its own growth, on every request).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace faultline::proxy {
+
+class HeaderList {
+ public:
+  using Field = std::pair<std::string_view, std::string_view>;  // name, value
+
+  class Iterator {
+   public:
+    Iterator(const HeaderList& list, size_t i) : list_(&list), i_(i) {}
+    Field operator*() const { return (*list_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iterator& other) const { return i_ == other.i_; }
+
+   private:
+    const HeaderList* list_;
+    size_t i_;
+  };
+
+  void emplace_back(std::string_view name, std::string_view value);
+  void clear() {
+    bytes_.clear();
+    fields_.clear();
+  }
+  bool empty() const { return fields_.empty(); }
+  size_t size() const { return fields_.size(); }
+  Field operator[](size_t i) const {
+    const Span& f = fields_[i];
+    const std::string_view all(bytes_);
+    return {all.substr(f.at, f.name_size), all.substr(f.at + f.name_size, f.value_size)};
+  }
+  Iterator begin() const { return {*this, 0}; }
+  Iterator end() const { return {*this, fields_.size()}; }
+
+ private:
+  struct Span {
+    uint32_t at;  // the name's offset in bytes_; the value follows it
+    uint32_t name_size;
+    uint32_t value_size;
+  };
+  std::string bytes_;
+  std::vector<Span> fields_;
+};
+
+}  // namespace faultline::proxy
