@@ -1,8 +1,8 @@
 #pragma once
 // The fields of one header block of an HTTP/2 stream (request or response head, trailers), in
-// the order they came: names and values packed into one buffer, so a block costs two
-// allocations however many fields it has (a vector of string pairs cost up to two per field,
-// plus its own growth, on every request).
+// the order they came: names and values packed into one buffer and one array of offsets, both
+// reserved for a usual block (16 fields, 512 bytes) on the first field, so such a block costs
+// two allocations (a vector of string pairs cost up to two per field, plus its own growth).
 #include <cstddef>
 #include <cstdint>
 #include <string>

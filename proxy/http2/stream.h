@@ -60,6 +60,13 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
   H2Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
   ~H2Stream();
 
+  // A stream is over 1 KiB: past glibc's per-thread cache of small blocks, so each one cost a
+  // trip through malloc's bins. Each worker thread keeps the blocks of ended streams for its
+  // next ones (up to kSpareBlocks; see stream.cc).
+  static void* operator new(size_t size);
+  static void operator delete(void* block);
+  static constexpr size_t kSpareBlocks = 64;
+
   Http2Session& session;
   const int32_t id;                // client stream id
   ActiveConfigPtr snapshot;        // the configuration the stream's plan was decided with
