@@ -93,9 +93,9 @@ void Http2Session::start(std::unique_ptr<Transport> transport, std::string_view 
 }
 
 void Http2Session::begin(uint32_t slot) {
-  uv_timer_init(worker_.loop(), &conn_timer_);
+  conn_timer_.init(worker_.loop(), this, on_conn_timer);
   uv_timer_init(worker_.loop(), &up_timer_);
-  conn_timer_.data = up_timer_.data = this;
+  up_timer_.data = this;
   worker_.add(this);
   listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
@@ -164,7 +164,7 @@ void Http2Session::close(bool reset) {
   if (client_.close(reset)) ++pending_closes_;
   if (upstream_.close()) ++pending_closes_;
   auto on_timer_closed = [](uv_handle_t* h) { static_cast<Http2Session*>(h->data)->closed_one(); };
-  uv_close(reinterpret_cast<uv_handle_t*>(&conn_timer_), on_timer_closed);
+  uv_close(conn_timer_.handle(), on_timer_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&up_timer_), on_timer_closed);
 }
 
@@ -227,6 +227,10 @@ void Http2Session::header_block_done() {
   arm_idle_timer();
 }
 
+// The timer of both timeouts is lazy (LazyTimer): a read or a complete header block moves its
+// due time later, which costs no libuv timer update. It is armed for a header block's timeout
+// (which counts from the block's first frame) after the read that leaves the block incomplete,
+// not as the block begins: most end within the read they began in.
 void Http2Session::arm_idle_timer() {
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   uint64_t ms = static_cast<uint64_t>(cfg.idle_timeout.count());
@@ -235,7 +239,7 @@ void Http2Session::arm_idle_timer() {
     const uint64_t now = uv_now(worker_.loop());
     ms = std::min(ms, due > now ? due - now : 0);
   }
-  uv_timer_start(&conn_timer_, on_conn_timer, ms, 0);
+  conn_timer_.start(ms);
 }
 
 // Idle: no stream open for idle_timeout. Header timeout: a header block (HEADERS and its
@@ -277,7 +281,7 @@ void Http2Session::socket_read(H2Socket& socket, const char* p, size_t n) {
     upstream_failed(false);
   }
   if (closing_) return;
-  if (from_client) arm_idle_timer();
+  if (from_client) arm_idle_timer();  // idle from now, or sooner a header block left incomplete
   pump();
 }
 
@@ -485,7 +489,6 @@ int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* fra
   if (self->is_client(ng) && self->header_since_ms_ == 0) {
     self->header_since_ms_ = uv_now(self->worker_.loop());  // header_timeout runs from here
     self->header_stream_ = frame->hd.stream_id;
-    self->arm_idle_timer();
   }
   if (!self->is_client(ng) || frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)

@@ -31,6 +31,7 @@
 #include "proxy/http2/h2_socket.h"
 #include "proxy/http2/stream.h"
 #include "proxy/io/connection.h"
+#include "proxy/io/lazy_timer.h"
 
 namespace faultline::proxy {
 
@@ -135,7 +136,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   ActiveConfigPtr snapshot_;
   H2Socket client_;
   H2Socket upstream_;
-  uv_timer_t conn_timer_{};            // idle timeout (no open stream), header timeout
+  LazyTimer conn_timer_;               // idle timeout (no open stream), header timeout
   uv_timer_t up_timer_{};              // upstream connect timeout
   nghttp2_session* server_ = nullptr;  // towards the client
   nghttp2_session* up_ = nullptr;      // towards the upstream
