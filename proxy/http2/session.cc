@@ -31,6 +31,24 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
           NGHTTP2_NV_FLAG_NONE};
 }
 
+// A field of a stream's HeaderList (req_headers, resp_headers), which nghttp2 reads in place
+// instead of copying: those lists do not change once submitted, and the stream outlives its
+// frames (it is freed once both of its nghttp2 streams closed, after their HEADERS went out or
+// were dropped; or with the sessions, which are deleted first).
+nghttp2_nv nv_in_place(std::string_view name, std::string_view value) {
+  nghttp2_nv field = nv(name, value);
+  field.flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+  return field;
+}
+
+// The field array of one submit (nghttp2 copies the array itself): one per worker thread,
+// reused, so that a submit allocates nothing of ours.
+std::vector<nghttp2_nv>& field_array() {
+  static thread_local std::vector<nghttp2_nv> fields;
+  fields.clear();
+  return fields;
+}
+
 // The number a field value starts with (":status", "grpc-status"), read as atoi would; 0 if none.
 int leading_int(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -759,8 +777,8 @@ void Http2Session::request_head(H2Stream& s) {
   }
   s.executor.begin_request();
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
-    std::vector<faults::HeaderView> views;
-    views.reserve(s.req_headers.size() + 1);
+    static thread_local std::vector<faults::HeaderView> views;  // reused: no allocation
+    views.clear();
     for (const auto& [k, v] : s.req_headers)
       if (!k.starts_with(':')) views.push_back({k, v});
     if (!s.authority.empty()) views.push_back({"host", s.authority});
@@ -800,11 +818,10 @@ void Http2Session::forward(H2Stream& s) {
     fail_stream(s, false);
     return;
   }
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(s.req_headers.size());
+  std::vector<nghttp2_nv>& nva = field_array();
   for (const auto& [k, v] : s.req_headers) {
     if (connection_specific_field(k, v) || stripped_trigger_field(k, *s.snapshot)) continue;
-    nva.push_back(nv(k, v));
+    nva.push_back(nv_in_place(k, v));
   }
   nghttp2_data_provider body{};
   body.source.ptr = &s;
@@ -896,13 +913,13 @@ void Http2Session::response_head(H2Stream& s) {
 
 void Http2Session::submit_response_head(H2Stream& s) {
   if (s.client_closed || s.resp_submitted) return;
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(s.resp_headers.size() + 1);
+  std::vector<nghttp2_nv>& nva = field_array();
   for (const auto& [k, v] : s.resp_headers) {
     if (connection_specific_field(k, v)) continue;
     if (k == "grpc-status") s.grpc_status = leading_int(v);
-    nva.push_back(nv(k, v));
+    nva.push_back(nv_in_place(k, v));
   }
+  // Copied: a later fault on the stream may add to the annotation.
   const std::string_view injected = s.executor.injected();
   if (!injected.empty()) nva.push_back(nv("x-chaos-injected", injected));
   nghttp2_data_provider body{};
