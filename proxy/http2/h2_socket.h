@@ -72,13 +72,12 @@ class H2Socket {
   static void on_write(uv_write_t* req, int status);
   static void on_close(uv_handle_t* h);
 
-  static constexpr size_t kReadSize = 32 * 1024;
+  static constexpr size_t kReadSize = 64 * 1024;
   uv_loop_t* loop_;
   Owner& owner_;
   // On the heap so that an open connection can move in (adopt); freed once closed.
   std::unique_ptr<Transport> transport_;
   uv_connect_t connect_req_{};
-  std::unique_ptr<char[]> read_buf_;
   State state_ = State::kIdle;
   bool reading_ = false;
   size_t queued_ = 0;
