@@ -41,6 +41,14 @@ nghttp2_nv nv_in_place(std::string_view name, std::string_view value) {
   return field;
 }
 
+// The batch of frames pump() is making for one socket: one buffer for every session of this
+// worker thread (a write copies what the socket does not take at once), so no allocation once
+// it has grown to a batch's size. send_response_data() adds DATA frames to it in place.
+std::string& frame_batch() {
+  static thread_local std::string batch;
+  return batch;
+}
+
 // The field array of one submit (nghttp2 copies the array itself): one per worker thread,
 // reused, so that a submit allocates nothing of ours.
 std::vector<nghttp2_nv>& field_array() {
@@ -410,16 +418,15 @@ void Http2Session::pump() {
       nghttp2_session* ng = side == 0 ? server_ : up_;
       if (side == 1 && !up_connected_) continue;
       if (!socket.is_open()) continue;
-      // One buffer for the batches of every session of this worker (a write copies what the
-      // socket does not take at once): no allocation once it has grown to a batch's size.
-      static thread_local std::string batch;
+      std::string& batch = frame_batch();
       batch.clear();
       bool dry = false;  // nghttp2 has nothing more to send (else: the high-water mark)
       while (socket.queued() + batch.size() < kHighWater) {
         const uint8_t* data = nullptr;
+        data_blocked_ = false;
         ssize_t n = nghttp2_session_mem_send(ng, &data);
         if (n <= 0) {
-          dry = true;
+          dry = !data_blocked_;
           break;
         }
         batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
@@ -717,8 +724,11 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   } else if (s->wait == H2Stream::Wait::kBandwidth) {
     return NGHTTP2_ERR_DEFERRED;
   }
-  size_t n = s->resp_body.take(buf, length);
-  if (n > 0 && s->cut_after > 0 && !s->messages_cut) {
+  // The bytes go to the batch in place (send_response_data: one copy fewer), unless the
+  // after_messages framer has to read them first.
+  const bool in_place = s->cut_after == 0 || s->messages_cut;
+  size_t n = in_place ? std::min(length, s->resp_body.size()) : s->resp_body.take(buf, length);
+  if (n > 0 && !in_place) {
     // after_messages: let K whole messages through, then end with the planned status.
     size_t used = s->framer.feed(buf, n, s->cut_after);
     if (s->framer.complete >= s->cut_after) {
@@ -742,9 +752,12 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   }
   if (n > 0) {
     s->resp_bytes += n;
-    self->upstream_response_taken(*s, n);
+    if (in_place)
+      *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // the window goes back in send_response_data
+    else
+      self->upstream_response_taken(*s, n);
   }
-  if (s->resp_body.size() == 0 && s->resp_end) {
+  if (s->resp_body.size() == (in_place ? n : 0) && s->resp_end) {
     // slow_close: the body is out, the stream's end (END_STREAM, the trailers) comes `delay`
     // later; the wait starts on the call after the last bytes went.
     if (n > 0 && s->executor.active() && s->executor.plan().close_delay.count() > 0)
@@ -766,6 +779,28 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   }
   if (n == 0) return NGHTTP2_ERR_DEFERRED;
   return static_cast<ssize_t>(n);
+}
+
+// A DATA frame of read_response_body's in place: its header and bytes go into the batch of
+// frames for the client, unless that is full (nghttp2 then asks again, with the same frame,
+// once pump() has room).
+int Http2Session::send_response_data(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd,
+                                     size_t length, nghttp2_data_source* source, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  auto* s = static_cast<H2Stream*>(source->ptr);
+  if (s->resp_body.size() < length) return NGHTTP2_ERR_CALLBACK_FAILURE;  // never: bytes promised
+  std::string& batch = frame_batch();
+  if (self->client_.queued() + batch.size() >= kHighWater) {
+    self->data_blocked_ = true;
+    return NGHTTP2_ERR_WOULDBLOCK;
+  }
+  batch.append(reinterpret_cast<const char*>(framehd), 9);
+  const size_t padding = frame->data.padlen;  // none: no padding callback is set
+  if (padding > 0) batch.push_back(static_cast<char>(padding - 1));
+  s->resp_body.take(batch, length);
+  if (padding > 1) batch.append(padding - 1, '\0');
+  self->upstream_response_taken(*s, length);
+  return 0;
 }
 
 // ---------------------------------------------------------------- streams
@@ -1117,6 +1152,7 @@ nghttp2_session_callbacks* Http2Session::make_callbacks() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  nghttp2_session_callbacks_set_send_data_callback(cb, send_response_data);
   return cb;
 }
 

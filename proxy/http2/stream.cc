@@ -20,6 +20,15 @@ size_t ByteQueue::take(uint8_t* out, size_t n) {
   return n;
 }
 
+void ByteQueue::take(std::string& out, size_t n) {
+  out.append(data, off, n);
+  off += n;
+  if (off == data.size()) {
+    data.clear();
+    off = 0;
+  }
+}
+
 size_t GrpcFramer::feed(const uint8_t* p, size_t n, uint32_t limit) {
   size_t used = 0;
   while (used < n && complete < limit) {

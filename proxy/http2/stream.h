@@ -32,6 +32,7 @@ struct ByteQueue {
     data.append(reinterpret_cast<const char*>(p), n);
   }
   size_t take(uint8_t* out, size_t n);
+  void take(std::string& out, size_t n);  // appends the next n bytes (n <= size()) to `out`
 };
 
 // gRPC messages in a DATA byte stream: a 5-byte prefix (flag, 32-bit length) then the message;
