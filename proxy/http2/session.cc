@@ -12,6 +12,7 @@
 #include "proxy/http/grpc.h"
 #include "proxy/http2/forwarded_fields.h"
 #include "proxy/http2/h1_exchange.h"
+#include "proxy/http2/nghttp2_memory.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
 #include "proxy/request_record.h"
@@ -137,8 +138,8 @@ void Http2Session::serve(std::string_view bytes) {
   nghttp2_option_new(&option);
   // Windows are given back by hand: a stream's only once its bytes were forwarded.
   nghttp2_option_set_no_auto_window_update(option, 1);
-  nghttp2_session_server_new2(&server_, callbacks, this, option);
-  nghttp2_session_client_new2(&up_, callbacks, this, option);
+  nghttp2_session_server_new3(&server_, callbacks, this, option, Nghttp2Memory::get());
+  nghttp2_session_client_new3(&up_, callbacks, this, option, Nghttp2Memory::get());
   nghttp2_option_del(option);
 
   const uint32_t window = static_cast<uint32_t>(cfg.h2_initial_window.bytes);

@@ -1,14 +1,17 @@
 // What an HTTP/2 stream costs the allocator (proxy/http2/): a header block of a usual size (up
-// to 16 fields, 512 bytes) is two allocations, and a worker reuses the blocks of ended streams,
-// keeping at most H2Stream::kSpareBlocks of them. Counted by replacing operator new in this test
-// binary.
+// to 16 fields, 512 bytes) is two allocations; a worker reuses the blocks of ended streams,
+// keeping at most H2Stream::kSpareBlocks of them; and nghttp2's blocks (Nghttp2Memory) are kept
+// per size class, at most kKeep each, for the next ones. Allocations are counted by replacing
+// operator new in this test binary.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "allocation_counter.h"
 #include "proxy/http2/header_list.h"
+#include "proxy/http2/nghttp2_memory.h"
 #include "proxy/http2/stream.h"
 
 namespace faultline::proxy {
@@ -67,6 +70,44 @@ TEST(H2StreamBlocks, AtMostKSpareBlocksAreKept) {
   blocks.push_back(H2Stream::operator new(sizeof(H2Stream)));
   EXPECT_EQ(allocations.load() - before, 1);  // no more were kept
   for (void* b : blocks) H2Stream::operator delete(b);
+}
+
+TEST(H2Nghttp2Memory, AFreedBlockGoesToTheNextOfItsSizeClass) {
+  nghttp2_mem* mem = Nghttp2Memory::get();
+  void* a = mem->malloc(100, mem->mem_user_data);
+  mem->free(a, mem->mem_user_data);
+  EXPECT_EQ(mem->malloc(120, mem->mem_user_data), a);  // 100 and 120: the same 64-byte class
+  void* other = mem->malloc(200, mem->mem_user_data);  // another class: not that block
+  EXPECT_NE(other, a);
+  mem->free(other, mem->mem_user_data);
+  mem->free(a, mem->mem_user_data);
+}
+
+TEST(H2Nghttp2Memory, KeepsAtMostKKeepPerClassAndNoLargeBlocks) {
+  nghttp2_mem* mem = Nghttp2Memory::get();
+  const size_t before = Nghttp2Memory::kept();
+  std::vector<void*> blocks;
+  for (size_t i = 0; i < 2 * Nghttp2Memory::kKeep; ++i)
+    blocks.push_back(mem->malloc(700, mem->mem_user_data));
+  for (void* b : blocks) mem->free(b, mem->mem_user_data);
+  EXPECT_LE(Nghttp2Memory::kept(), before + Nghttp2Memory::kKeep);
+  EXPECT_GE(Nghttp2Memory::kept(), before + Nghttp2Memory::kKeep - 1);
+  const size_t kept = Nghttp2Memory::kept();
+  mem->free(mem->malloc(Nghttp2Memory::kLargest + 1, mem->mem_user_data), mem->mem_user_data);
+  EXPECT_EQ(Nghttp2Memory::kept(), kept);
+}
+
+TEST(H2Nghttp2Memory, ReallocKeepsTheBytesAndCallocZeroes) {
+  nghttp2_mem* mem = Nghttp2Memory::get();
+  auto* p = static_cast<char*>(mem->malloc(10, mem->mem_user_data));
+  std::memcpy(p, "0123456789", 10);
+  p = static_cast<char*>(mem->realloc(p, 5000, mem->mem_user_data));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(std::string(p, 10), "0123456789");
+  mem->free(p, mem->mem_user_data);
+  auto* z = static_cast<unsigned char*>(mem->calloc(3, 100, mem->mem_user_data));
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(z[i], 0) << i;
+  mem->free(z, mem->mem_user_data);
 }
 
 }  // namespace
