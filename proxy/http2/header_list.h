@@ -2,7 +2,10 @@
 // The fields of one header block of an HTTP/2 stream (request or response head, trailers), in
 // the order they came: names and values packed into one buffer and one array of offsets, both
 // reserved for a usual block (16 fields, 512 bytes) on the first field, so such a block costs
-// two allocations (a vector of string pairs cost up to two per field, plus its own growth).
+// at most two allocations (a vector of string pairs cost up to two per field, plus its own
+// growth). An ended list leaves its two buffers to the next list of its worker thread (up to
+// kSpareBuffers of them, none grown past 4 times the reservation), so that on a busy
+// connection a block costs none.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +34,15 @@ class HeaderList {
     size_t i_;
   };
 
+  static constexpr size_t kReserveFields = 16;
+  static constexpr size_t kReserveBytes = 512;
+  static constexpr size_t kSpareBuffers = 64;  // per worker thread
+
+  HeaderList() = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList();
+
   void emplace_back(std::string_view name, std::string_view value);
   void clear() {
     bytes_.clear();
@@ -52,6 +64,8 @@ class HeaderList {
     uint32_t name_size;
     uint32_t value_size;
   };
+  struct Spare;
+  static Spare& spare();  // the calling thread's
   std::string bytes_;
   std::vector<Span> fields_;
 };

@@ -1,8 +1,8 @@
 // What an HTTP/2 stream costs the allocator (proxy/http2/): a header block of a usual size (up
-// to 16 fields, 512 bytes) is two allocations; a worker reuses the blocks of ended streams,
-// keeping at most H2Stream::kSpareBlocks of them; and nghttp2's blocks (Nghttp2Memory) are kept
-// per size class, at most kKeep each, for the next ones. Allocations are counted by replacing
-// operator new in this test binary.
+// to 16 fields, 512 bytes) is two allocations, none with the buffers an ended list left; a worker
+// reuses the blocks of ended streams, keeping at most H2Stream::kSpareBlocks of them; and nghttp2's
+// blocks (Nghttp2Memory) are kept per size class, at most kKeep each, for the next ones.
+// Allocations are counted by replacing operator new in this test binary.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -35,15 +35,43 @@ TEST(H2HeaderList, KeepsFieldsInOrder) {
   EXPECT_EQ(list.begin(), list.end());
 }
 
-TEST(H2HeaderList, ABlockOfSixteenFieldsIsTwoAllocations) {
-  const std::string long_value(20, 'v');  // past any short-string buffer: 16 x 32 bytes
-  const long before = allocations.load();
-  {
-    HeaderList list;
-    for (int i = 0; i < 16; ++i) list.emplace_back("x-field-name", long_value);
-    EXPECT_EQ(list[15].second, long_value);
-  }
+const std::string kValue(20, 'v');  // past any short-string buffer
+
+// 16 fields of 32 bytes: a usual block.
+void fill(HeaderList& list) {
+  const std::string& value = kValue;
+  for (int i = 0; i < 16; ++i) list.emplace_back("x-field-name", value);
+  EXPECT_EQ(list[15].second, value);
+}
+
+TEST(H2HeaderList, AUsualBlockIsTwoAllocationsOrNoneWithTheBuffersOfAnEndedList) {
+  // More lists than are kept: the last one cannot have kept buffers.
+  std::vector<HeaderList> lists(HeaderList::kSpareBuffers + 1);
+  for (size_t i = 0; i < HeaderList::kSpareBuffers; ++i) fill(lists[i]);
+  long before = allocations.load();
+  fill(lists.back());
   EXPECT_EQ(allocations.load() - before, 2);
+  lists.clear();  // their buffers are kept, up to kSpareBuffers
+  before = allocations.load();
+  {
+    HeaderList next;
+    fill(next);
+  }
+  EXPECT_EQ(allocations.load() - before, 0);
+}
+
+TEST(H2HeaderList, ABufferGrownForAnUnusualBlockIsNotKept) {
+  {
+    HeaderList big;
+    big.emplace_back("x-large", std::string(64 * 1024, 'x'));
+  }
+  // Were the 64 KiB buffer kept, the next list would get it (the last one kept goes first) and
+  // not grow when filled past 2 KiB.
+  HeaderList next;
+  next.emplace_back("a", "b");
+  const long before = allocations.load();
+  next.emplace_back("x-large", std::string(4 * HeaderList::kReserveBytes, 'x'));
+  EXPECT_GE(allocations.load() - before, 2);  // the value's string, and the buffer's growth
 }
 
 TEST(H2StreamBlocks, AnEndedStreamsBlockGoesToTheNextStream) {
