@@ -61,10 +61,12 @@ void H2Socket::set_reading(bool on) {
     transport_->read_stop();
 }
 
-void H2Socket::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* s = static_cast<H2Socket*>(h->data);
-  if (!s->read_buf_) s->read_buf_.reset(new char[kReadSize]);
-  *buf = uv_buf_init(s->read_buf_.get(), kReadSize);
+// One read buffer for every socket of a worker thread, which can then be large (fewer reads of a
+// busy upstream) at no cost per connection: the owner consumes a read whole before the next
+// one starts (nghttp2 copies what it keeps of it).
+void H2Socket::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  static thread_local std::unique_ptr<char[]> shared(new char[kReadSize]);
+  *buf = uv_buf_init(shared.get(), kReadSize);
 }
 
 void H2Socket::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
@@ -79,9 +81,16 @@ void H2Socket::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   }
 }
 
-void H2Socket::write(std::string bytes) {
+void H2Socket::write(std::string_view bytes, bool notify) {
   if (state_ != State::kOpen || bytes.empty()) return;
-  auto* w = new WriteReq{{}, this, std::move(bytes)};
+  if (!notify && queued_ == 0) {  // nothing ahead of these bytes: try the socket first
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    const int n = transport_->try_write(&buf, 1);
+    if (n > 0) bytes.remove_prefix(static_cast<size_t>(n));
+    if (bytes.empty()) return;
+  }
+  auto* w = new WriteReq{{}, this, std::string(bytes)};
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   queued_ += w->data.size();
@@ -114,7 +123,6 @@ bool H2Socket::close(bool reset) {
 void H2Socket::on_close(uv_handle_t* h) {
   auto* s = static_cast<H2Socket*>(h->data);
   s->state_ = State::kClosed;
-  s->read_buf_.reset();
   s->transport_.reset();  // libuv is done with the handle
   s->owner_.socket_closed(*s);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "proxy/http/grpc.h"
 #include "proxy/http2/forwarded_fields.h"
 #include "proxy/http2/h1_exchange.h"
+#include "proxy/http2/nghttp2_memory.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
 #include "proxy/request_record.h"
@@ -28,6 +30,41 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
+}
+
+// A field of a stream's HeaderList (req_headers, resp_headers), which nghttp2 reads in place
+// instead of copying: those lists do not change once submitted, and the stream outlives its
+// frames (it is freed once both of its nghttp2 streams closed, after their HEADERS went out or
+// were dropped; or with the sessions, which are deleted first).
+nghttp2_nv nv_in_place(std::string_view name, std::string_view value) {
+  nghttp2_nv field = nv(name, value);
+  field.flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+  return field;
+}
+
+// The batch of frames pump() is making for one socket: one buffer for every session of this
+// worker thread (a write copies what the socket does not take at once), so no allocation once
+// it has grown to a batch's size. send_response_data() adds DATA frames to it in place.
+std::string& frame_batch() {
+  static thread_local std::string batch;
+  return batch;
+}
+
+// The field array of one submit (nghttp2 copies the array itself): one per worker thread,
+// reused, so that a submit allocates nothing of ours.
+std::vector<nghttp2_nv>& field_array() {
+  static thread_local std::vector<nghttp2_nv> fields;
+  fields.clear();
+  return fields;
+}
+
+// The number a field value starts with (":status", "grpc-status"), read as atoi would; 0 if none.
+int leading_int(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  int n = 0;
+  std::from_chars(v.data(), v.data() + v.size(), n);
+  return n;
 }
 
 // What nghttp2 enforces itself: past it, a connection error. Ours (`limit`) comes first.
@@ -83,9 +120,9 @@ void Http2Session::start(std::unique_ptr<Transport> transport, std::string_view 
 }
 
 void Http2Session::begin(uint32_t slot) {
-  uv_timer_init(worker_.loop(), &conn_timer_);
+  conn_timer_.init(worker_.loop(), this, on_conn_timer);
   uv_timer_init(worker_.loop(), &up_timer_);
-  conn_timer_.data = up_timer_.data = this;
+  up_timer_.data = this;
   worker_.add(this);
   listener_slot = slot;  // not accepted here: the HTTP/1.1 session's listener
   listener_.stats.connection_opened();
@@ -101,8 +138,8 @@ void Http2Session::serve(std::string_view bytes) {
   nghttp2_option_new(&option);
   // Windows are given back by hand: a stream's only once its bytes were forwarded.
   nghttp2_option_set_no_auto_window_update(option, 1);
-  nghttp2_session_server_new2(&server_, callbacks, this, option);
-  nghttp2_session_client_new2(&up_, callbacks, this, option);
+  nghttp2_session_server_new3(&server_, callbacks, this, option, Nghttp2Memory::get());
+  nghttp2_session_client_new3(&up_, callbacks, this, option, Nghttp2Memory::get());
   nghttp2_option_del(option);
 
   const uint32_t window = static_cast<uint32_t>(cfg.h2_initial_window.bytes);
@@ -154,7 +191,7 @@ void Http2Session::close(bool reset) {
   if (client_.close(reset)) ++pending_closes_;
   if (upstream_.close()) ++pending_closes_;
   auto on_timer_closed = [](uv_handle_t* h) { static_cast<Http2Session*>(h->data)->closed_one(); };
-  uv_close(reinterpret_cast<uv_handle_t*>(&conn_timer_), on_timer_closed);
+  uv_close(conn_timer_.handle(), on_timer_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&up_timer_), on_timer_closed);
 }
 
@@ -217,6 +254,10 @@ void Http2Session::header_block_done() {
   arm_idle_timer();
 }
 
+// The timer of both timeouts is lazy (LazyTimer): a read or a complete header block moves its
+// due time later, which costs no libuv timer update. It is armed for a header block's timeout
+// (which counts from the block's first frame) after the read that leaves the block incomplete,
+// not as the block begins: most end within the read they began in.
 void Http2Session::arm_idle_timer() {
   const auto& cfg = snapshot_->config->listeners[listener_.index];
   uint64_t ms = static_cast<uint64_t>(cfg.idle_timeout.count());
@@ -225,7 +266,7 @@ void Http2Session::arm_idle_timer() {
     const uint64_t now = uv_now(worker_.loop());
     ms = std::min(ms, due > now ? due - now : 0);
   }
-  uv_timer_start(&conn_timer_, on_conn_timer, ms, 0);
+  conn_timer_.start(ms);
 }
 
 // Idle: no stream open for idle_timeout. Header timeout: a header block (HEADERS and its
@@ -267,7 +308,7 @@ void Http2Session::socket_read(H2Socket& socket, const char* p, size_t n) {
     upstream_failed(false);
   }
   if (closing_) return;
-  if (from_client) arm_idle_timer();
+  if (from_client) arm_idle_timer();  // idle from now, or sooner a header block left incomplete
   pump();
 }
 
@@ -370,18 +411,25 @@ void Http2Session::fail_stream(H2Stream& s, bool timeout) {
 void Http2Session::pump() {
   if (in_pump_ || closing_) return;
   in_pump_ = true;
-  for (int round = 0; round < 4 && !closing_; ++round) {
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds && !closing_; ++round) {
     bool produced = false;
     for (int side = 0; side < 2; ++side) {
       H2Socket& socket = side == 0 ? client_ : upstream_;
       nghttp2_session* ng = side == 0 ? server_ : up_;
       if (side == 1 && !up_connected_) continue;
       if (!socket.is_open()) continue;
-      std::string batch;
+      std::string& batch = frame_batch();
+      batch.clear();
+      bool dry = false;  // nghttp2 has nothing more to send (else: the high-water mark)
       while (socket.queued() + batch.size() < kHighWater) {
         const uint8_t* data = nullptr;
+        data_blocked_ = false;
         ssize_t n = nghttp2_session_mem_send(ng, &data);
-        if (n <= 0) break;
+        if (n <= 0) {
+          dry = !data_blocked_;
+          break;
+        }
         batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
       }
       if (!batch.empty()) {
@@ -390,7 +438,10 @@ void Http2Session::pump() {
           settings_patched_ = true;
           advertise_streams_limit(batch, max_streams_);
         }
-        socket.write(std::move(batch));
+        // Stopped at the high-water mark, or out of rounds: the rest is produced once these
+        // bytes are out (socket_written), so they are queued even if the socket could take
+        // them now.
+        socket.write(batch, !dry || round == kRounds - 1);
       }
     }
     // Resets after response bytes that became due while producing DATA.
@@ -464,7 +515,6 @@ int Http2Session::on_begin_headers(nghttp2_session* ng, const nghttp2_frame* fra
   if (self->is_client(ng) && self->header_since_ms_ == 0) {
     self->header_since_ms_ = uv_now(self->worker_.loop());  // header_timeout runs from here
     self->header_stream_ = frame->hd.stream_id;
-    self->arm_idle_timer();
   }
   if (!self->is_client(ng) || frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
@@ -520,7 +570,7 @@ int Http2Session::on_header(nghttp2_session* ng, const nghttp2_frame* frame, con
     return 0;
   }
   if (!s->resp_head_in) {
-    if (n == ":status") s->status = std::atoi(std::string(v).c_str());
+    if (n == ":status") s->status = leading_int(v);
     s->resp_headers.emplace_back(n, v);
   } else {
     s->resp_trailers.emplace_back(n, v);
@@ -675,8 +725,11 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   } else if (s->wait == H2Stream::Wait::kBandwidth) {
     return NGHTTP2_ERR_DEFERRED;
   }
-  size_t n = s->resp_body.take(buf, length);
-  if (n > 0 && s->cut_after > 0 && !s->messages_cut) {
+  // The bytes go to the batch in place (send_response_data: one copy fewer), unless the
+  // after_messages framer has to read them first.
+  const bool in_place = s->cut_after == 0 || s->messages_cut;
+  size_t n = in_place ? std::min(length, s->resp_body.size()) : s->resp_body.take(buf, length);
+  if (n > 0 && !in_place) {
     // after_messages: let K whole messages through, then end with the planned status.
     size_t used = s->framer.feed(buf, n, s->cut_after);
     if (s->framer.complete >= s->cut_after) {
@@ -700,9 +753,12 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   }
   if (n > 0) {
     s->resp_bytes += n;
-    self->upstream_response_taken(*s, n);
+    if (in_place)
+      *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // the window goes back in send_response_data
+    else
+      self->upstream_response_taken(*s, n);
   }
-  if (s->resp_body.size() == 0 && s->resp_end) {
+  if (s->resp_body.size() == (in_place ? n : 0) && s->resp_end) {
     // slow_close: the body is out, the stream's end (END_STREAM, the trailers) comes `delay`
     // later; the wait starts on the call after the last bytes went.
     if (n > 0 && s->executor.active() && s->executor.plan().close_delay.count() > 0)
@@ -715,7 +771,7 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       std::vector<nghttp2_nv> nva;
       for (const auto& [k, v] : s->resp_trailers) {
-        if (k == "grpc-status") s->grpc_status = std::atoi(v.c_str());
+        if (k == "grpc-status") s->grpc_status = leading_int(v);
         nva.push_back(nv(k, v));
       }
       nghttp2_submit_trailer(ng, stream_id, nva.data(), nva.size());
@@ -724,6 +780,28 @@ ssize_t Http2Session::read_response_body(nghttp2_session* ng, int32_t stream_id,
   }
   if (n == 0) return NGHTTP2_ERR_DEFERRED;
   return static_cast<ssize_t>(n);
+}
+
+// A DATA frame of read_response_body's in place: its header and bytes go into the batch of
+// frames for the client, unless that is full (nghttp2 then asks again, with the same frame,
+// once pump() has room).
+int Http2Session::send_response_data(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd,
+                                     size_t length, nghttp2_data_source* source, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  auto* s = static_cast<H2Stream*>(source->ptr);
+  if (s->resp_body.size() < length) return NGHTTP2_ERR_CALLBACK_FAILURE;  // never: bytes promised
+  std::string& batch = frame_batch();
+  if (self->client_.queued() + batch.size() >= kHighWater) {
+    self->data_blocked_ = true;
+    return NGHTTP2_ERR_WOULDBLOCK;
+  }
+  batch.append(reinterpret_cast<const char*>(framehd), 9);
+  const size_t padding = frame->data.padlen;  // none: no padding callback is set
+  if (padding > 0) batch.push_back(static_cast<char>(padding - 1));
+  s->resp_body.take(batch, length);
+  if (padding > 1) batch.append(padding - 1, '\0');
+  self->upstream_response_taken(*s, length);
+  return 0;
 }
 
 // ---------------------------------------------------------------- streams
@@ -735,8 +813,8 @@ void Http2Session::request_head(H2Stream& s) {
   }
   s.executor.begin_request();
   if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
-    std::vector<faults::HeaderView> views;
-    views.reserve(s.req_headers.size() + 1);
+    static thread_local std::vector<faults::HeaderView> views;  // reused: no allocation
+    views.clear();
     for (const auto& [k, v] : s.req_headers)
       if (!k.starts_with(':')) views.push_back({k, v});
     if (!s.authority.empty()) views.push_back({"host", s.authority});
@@ -776,11 +854,10 @@ void Http2Session::forward(H2Stream& s) {
     fail_stream(s, false);
     return;
   }
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(s.req_headers.size());
+  std::vector<nghttp2_nv>& nva = field_array();
   for (const auto& [k, v] : s.req_headers) {
     if (connection_specific_field(k, v) || stripped_trigger_field(k, *s.snapshot)) continue;
-    nva.push_back(nv(k, v));
+    nva.push_back(nv_in_place(k, v));
   }
   nghttp2_data_provider body{};
   body.source.ptr = &s;
@@ -872,13 +949,13 @@ void Http2Session::response_head(H2Stream& s) {
 
 void Http2Session::submit_response_head(H2Stream& s) {
   if (s.client_closed || s.resp_submitted) return;
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(s.resp_headers.size() + 1);
+  std::vector<nghttp2_nv>& nva = field_array();
   for (const auto& [k, v] : s.resp_headers) {
     if (connection_specific_field(k, v)) continue;
-    if (k == "grpc-status") s.grpc_status = std::atoi(v.c_str());
-    nva.push_back(nv(k, v));
+    if (k == "grpc-status") s.grpc_status = leading_int(v);
+    nva.push_back(nv_in_place(k, v));
   }
+  // Copied: a later fault on the stream may add to the annotation.
   const std::string_view injected = s.executor.injected();
   if (!injected.empty()) nva.push_back(nv("x-chaos-injected", injected));
   nghttp2_data_provider body{};
@@ -1076,6 +1153,7 @@ nghttp2_session_callbacks* Http2Session::make_callbacks() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  nghttp2_session_callbacks_set_send_data_callback(cb, send_response_data);
   return cb;
 }
 

@@ -31,6 +31,7 @@
 #include "proxy/http2/h2_socket.h"
 #include "proxy/http2/stream.h"
 #include "proxy/io/connection.h"
+#include "proxy/io/lazy_timer.h"
 
 namespace faultline::proxy {
 
@@ -90,6 +91,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   static ssize_t read_response_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf,
                                     size_t length, uint32_t* flags, nghttp2_data_source* source,
                                     void* user);
+  static int send_response_data(nghttp2_session* ng, nghttp2_frame* frame, const uint8_t* framehd,
+                                size_t length, nghttp2_data_source* source, void* user);
   static void on_stream_timer(uv_timer_t* t);
   static void on_upload_timer(uv_timer_t* t);
   static void on_conn_timer(uv_timer_t* t);
@@ -135,7 +138,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   ActiveConfigPtr snapshot_;
   H2Socket client_;
   H2Socket upstream_;
-  uv_timer_t conn_timer_{};            // idle timeout (no open stream), header timeout
+  LazyTimer conn_timer_;               // idle timeout (no open stream), header timeout
   uv_timer_t up_timer_{};              // upstream connect timeout
   nghttp2_session* server_ = nullptr;  // towards the client
   nghttp2_session* up_ = nullptr;      // towards the upstream
@@ -147,6 +150,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   bool up_connected_ = false;
   bool up_failed_ = false;
   bool in_pump_ = false;
+  bool data_blocked_ = false;         // send_response_data found the batch full (not nghttp2 dry)
   uint32_t max_streams_ = 0;          // h2_max_concurrent_streams, as the client sees it
   uint32_t open_client_streams_ = 0;  // streams the client has open (not refused)
   bool settings_patched_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "proxy/http2/session.h"
 #include "proxy/worker.h"
@@ -17,6 +18,15 @@ size_t ByteQueue::take(uint8_t* out, size_t n) {
     off = 0;
   }
   return n;
+}
+
+void ByteQueue::take(std::string& out, size_t n) {
+  out.append(data, off, n);
+  off += n;
+  if (off == data.size()) {
+    data.clear();
+    off = 0;
+  }
 }
 
 size_t GrpcFramer::feed(const uint8_t* p, size_t n, uint32_t limit) {
@@ -45,6 +55,35 @@ size_t GrpcFramer::feed(const uint8_t* p, size_t n, uint32_t limit) {
     }
   }
   return used;
+}
+
+namespace {
+// The blocks of this worker thread's ended streams, freed when the thread ends.
+struct SpareBlocks {
+  std::vector<void*> blocks;
+  ~SpareBlocks() {
+    for (void* b : blocks) ::operator delete(b);
+  }
+};
+thread_local SpareBlocks spare_blocks;
+}  // namespace
+
+void* H2Stream::operator new(size_t size) {
+  auto& spare = spare_blocks.blocks;
+  if (size != sizeof(H2Stream) || spare.empty()) return ::operator new(size);
+  void* block = spare.back();
+  spare.pop_back();
+  return block;
+}
+
+void H2Stream::operator delete(void* block) {
+  auto& spare = spare_blocks.blocks;
+  if (spare.size() >= kSpareBlocks) {
+    ::operator delete(block);
+    return;
+  }
+  if (spare.capacity() == 0) spare.reserve(kSpareBlocks);
+  spare.push_back(block);
 }
 
 H2Stream::~H2Stream() {

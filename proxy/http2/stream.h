@@ -13,12 +13,11 @@
 #include "proxy/active_config.h"
 #include "proxy/http/fault_executor.h"
 #include "proxy/http2/h1_exchange.h"
+#include "proxy/http2/header_list.h"
 
 namespace faultline::proxy {
 
 class Http2Session;
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // Bytes waiting to go to one side; `off` bytes of `data` are already gone.
 struct ByteQueue {
@@ -33,6 +32,7 @@ struct ByteQueue {
     data.append(reinterpret_cast<const char*>(p), n);
   }
   size_t take(uint8_t* out, size_t n);
+  void take(std::string& out, size_t n);  // appends the next n bytes (n <= size()) to `out`
 };
 
 // gRPC messages in a DATA byte stream: a 5-byte prefix (flag, 32-bit length) then the message;
@@ -60,6 +60,13 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
 
   H2Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
   ~H2Stream();
+
+  // A stream is over 1 KiB: past glibc's per-thread cache of small blocks, so each one cost a
+  // trip through malloc's bins. Each worker thread keeps the blocks of ended streams for its
+  // next ones (up to kSpareBlocks; see stream.cc).
+  static void* operator new(size_t size);
+  static void operator delete(void* block);
+  static constexpr size_t kSpareBlocks = 64;
 
   Http2Session& session;
   const int32_t id;                // client stream id

@@ -3,36 +3,14 @@
 // in this test binary.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "allocation_counter.h"
 #include "faults_fixtures.h"
-
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// GCC sees free() on memory from operator new once these inline into each other; here that is
-// the point (both sides are ours and use malloc/free).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace faultline::faults {
 namespace {
 
 using namespace testing;
+using allocation_counter::allocations;
 
 long allocations_during_decides(const Engine& engine, const Request& request) {
   Rng rng(1);

@@ -15,3 +15,6 @@ faultline_add_test(NAME unit_proxy_timeseries LABEL unit SOURCES unit/proxy_time
 faultline_add_test(NAME unit_control_stop_conditions LABEL unit
   SOURCES unit/control_stop_conditions_test.cc LIBS faultline_control)
 faultline_add_test(NAME unit_proxy_lazy_timer LABEL unit SOURCES unit/proxy_lazy_timer_test.cc LIBS faultline_io)
+# Separate binary: it replaces the global operator new to count allocations.
+faultline_add_test(NAME unit_proxy_h2_stream_storage LABEL unit
+  SOURCES unit/proxy_h2_stream_storage_test.cc LIBS faultline_http2)
