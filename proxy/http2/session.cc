@@ -236,6 +236,7 @@ void Http2Session::release_faults() {
     if (wait == H2Stream::Wait::kNone) continue;
     s.wait = H2Stream::Wait::kNone;
     if (s.timer) uv_timer_stop(s.timer);
+    s.latency_wait.cancel();
     if (s.fault_since_us) s.fault_us += now_us() - s.fault_since_us;
     s.fault_since_us = 0;
     if (wait == H2Stream::Wait::kResponseDelay)
@@ -650,6 +651,7 @@ int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32
     self->listener_.stats.h2_stream_closed();
     self->cancel_upstream(*s);
     if (s->timer) uv_timer_stop(s->timer);
+    s->latency_wait.cancel();
     self->finish_record(*s);
     self->maybe_free(*s);
     return 0;
@@ -1041,12 +1043,16 @@ void Http2Session::reset_stream(H2Stream& s, uint32_t code) {
 
 void Http2Session::stream_wait(H2Stream& s, H2Stream::Wait wait, uint64_t ms) {
   s.wait = wait;
+  s.fault_since_us = now_us();
+  if (wait == H2Stream::Wait::kRequestDelay || wait == H2Stream::Wait::kResponseDelay) {
+    worker_.precise_timers().start(s.latency_wait, ms);  // latency: on time
+    return;
+  }
   if (s.timer == nullptr) {
     s.timer = new uv_timer_t;
     uv_timer_init(worker_.loop(), s.timer);
     s.timer->data = &s;
   }
-  s.fault_since_us = now_us();
   start_timer_at_least(s.timer, on_stream_timer, ms);
 }
 
@@ -1075,8 +1081,15 @@ void Http2Session::on_upload_timer(uv_timer_t* t) {
   self.pump();
 }
 
+void H2Stream::on_latency_done(PreciseWait& wait) {
+  Http2Session::stream_wait_over(static_cast<H2Stream*>(wait.data));
+}
+
 void Http2Session::on_stream_timer(uv_timer_t* t) {
-  auto* s = static_cast<H2Stream*>(t->data);
+  stream_wait_over(static_cast<H2Stream*>(t->data));
+}
+
+void Http2Session::stream_wait_over(H2Stream* s) {
   Http2Session& self = s->session;
   if (self.closing_ || s->client_closed) return;
   H2Stream::Wait wait = s->wait;

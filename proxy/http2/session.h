@@ -94,6 +94,8 @@ class Http2Session final : public Connection, private H2Socket::Owner {
   static int send_response_data(nghttp2_session* ng, nghttp2_frame* frame, const uint8_t* framehd,
                                 size_t length, nghttp2_data_source* source, void* user);
   static void on_stream_timer(uv_timer_t* t);
+  static void stream_wait_over(H2Stream* s);  // a stream's fault wait ran out
+  friend struct H2Stream;                     // its latency wait ends in stream_wait_over
   static void on_upload_timer(uv_timer_t* t);
   static void on_conn_timer(uv_timer_t* t);
   static void on_up_timer(uv_timer_t* t);

@@ -14,6 +14,7 @@
 #include "proxy/http/fault_executor.h"
 #include "proxy/http2/h1_exchange.h"
 #include "proxy/http2/header_list.h"
+#include "proxy/io/precise_timers.h"
 
 namespace faultline::proxy {
 
@@ -102,7 +103,9 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
   // Faults.
   HttpFaultExecutor executor{*this};
   Wait wait = Wait::kNone;
-  uv_timer_t* timer = nullptr;         // allocated on first use, closed with the stream
+  uv_timer_t* timer = nullptr;  // allocated on first use, closed with the stream
+  PreciseWait latency_wait{on_latency_done, this};  // latency faults, on time (not `timer`)
+  static void on_latency_done(PreciseWait& wait);
   uv_timer_t* upload_timer = nullptr;  // bandwidth on the request body; as `timer`
   bool upload_waiting = false;
   bool reset_pending = false;  // a reset after response bytes is due
