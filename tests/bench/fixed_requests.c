@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "content_length.h"
+
 enum { kBufSize = 64 * 1024 };
 
 static int fail(const char *what, long index) {
@@ -34,21 +36,6 @@ static int write_all(int fd, const char *p, size_t n) {
     n -= (size_t)w;
   }
   return 0;
-}
-
-/* Returns the Content-Length of the header block in buf[0..len), or -1 if absent. */
-static long content_length(const char *buf, size_t len) {
-  const char *p = buf;
-  const char *end = buf + len;
-  static const char name[] = "content-length:";
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) break;
-    if ((size_t)(eol - p) > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0)
-      return strtol(p + sizeof name - 1, NULL, 10);
-    p = eol + 1;
-  }
-  return -1;
 }
 
 int main(int argc, char **argv) {

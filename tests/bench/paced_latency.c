@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "content_length.h"
+
 enum { kBufSize = 16 * 1024, kTimerTag = -1 };
 
 struct conn {
@@ -71,19 +73,6 @@ static void send_request(struct conn *c, int64_t due_ns) {
     perror("paced_latency: write");
     exit(1);
   }
-}
-
-/* Returns the Content-Length in the header block buf[0..len), or -1 if absent. */
-static long content_length(const char *buf, size_t len) {
-  static const char name[] = "content-length:";
-  for (const char *p = buf, *end = buf + len; p < end;) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) break;
-    if ((size_t)(eol - p) > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0)
-      return strtol(p + sizeof name - 1, NULL, 10);
-    p = eol + 1;
-  }
-  return -1;
 }
 
 /* Reads what is there; records the response once it is complete. 0 = still open. */
