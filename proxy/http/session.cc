@@ -332,12 +332,10 @@ void HttpSession::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void HttpSession::wait_for(Wait wait, uint64_t ms) {
   wait_ = wait;
-  const bool is_latency = wait == Wait::kRequestDelay || wait == Wait::kResponseDelay;
-  const bool is_delay = is_latency || wait == Wait::kStall || wait == Wait::kSlowClose;
-  if (is_latency)
-    worker_.precise_timers().start(latency_wait_, ms);
-  else if (is_delay)
-    start_timer_at_least(&fault_timer_, on_fault_timer, ms);
+  if (wait == Wait::kRequestDelay || wait == Wait::kResponseDelay)
+    worker_.precise_timers().start(latency_wait_, ms);  // latency: on time
+  else if (wait == Wait::kStall || wait == Wait::kSlowClose)
+    start_timer_at_least(&fault_timer_, on_fault_timer, ms);  // at least this long
   else
     uv_timer_start(&fault_timer_, on_fault_timer, ms, 0);
   if (wait != Wait::kLinger && wait != Wait::kSlowClose) fault_since_us_ = now_us();

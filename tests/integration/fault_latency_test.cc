@@ -1,5 +1,10 @@
 // Latency faults on HTTP listeners, from the config and from x-chaos-delay, measured on
 // the client's clock: the lower bound is exact, the upper bound generous.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
 #include "tests/harness/concurrent_client.h"
 #include "tests/integration/support.h"
 
@@ -55,6 +60,36 @@ TEST(FaultLatency, HeaderDelayIsAppliedAndStripped) {
   r = client.request(get_request("/h3", {{"x-chaos-delay", "350ms"}}));
   ASSERT_TRUE(r.complete()) << r;
   EXPECT_GE(r.elapsed.count(), 350);
+}
+
+// A delay ends on time, not a millisecond after (proxy/io/precise_timers.h): the median of
+// delayed requests exceeds the median of plain ones on the same connection by the delay and a
+// fraction of a millisecond. libuv's millisecond timers, armed never to be early, added 1 ms.
+TEST(FaultLatency, ADelayEndsOnTimeToAFractionOfAMillisecond) {
+  HttpUpstream up;
+  START_PROXY(proxy, http_config(up.address(), "", header_triggers()));
+  RawClient client(proxy.listener("main"));
+  auto timed = [&](const std::string& request) {
+    const Clock::time_point start = Clock::now();
+    auto r = client.request(request);
+    EXPECT_TRUE(r.complete()) << r;
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  const std::string plain = get_request("/plain");
+  const std::string delayed = get_request("/delayed", {{"x-chaos-delay", "20"}});
+  timed(plain);  // the upstream connection is open from here on
+  std::vector<double> plain_ms, delayed_ms;
+  for (int i = 0; i < 21; ++i) {
+    plain_ms.push_back(timed(plain));
+    delayed_ms.push_back(timed(delayed));
+  }
+  std::sort(plain_ms.begin(), plain_ms.end());
+  std::sort(delayed_ms.begin(), delayed_ms.end());
+  const double extra = delayed_ms[10] - plain_ms[10];
+  std::printf("[ measure ] median %.3f ms delayed, %.3f ms plain: the 20 ms delay took %.3f ms\n",
+              delayed_ms[10], plain_ms[10], extra);
+  EXPECT_GE(delayed_ms.front(), 20.0) << "a delay ended early";
+  EXPECT_LT(extra, 20.5);
 }
 
 TEST(FaultLatency, JitterStaysWithinItsRange) {
