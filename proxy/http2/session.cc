@@ -638,6 +638,21 @@ int Http2Session::on_data_chunk(nghttp2_session* ng, uint8_t, int32_t stream_id,
   return 0;
 }
 
+// RFC 9113 §8.1: a response that is complete while its request is still open, and that nobody
+// upstream reads on (ours, or the upstream's stream has ended), is followed by
+// RST_STREAM(NO_ERROR), so the client stops sending. Only after the response's last frame went
+// out: submitted together, nghttp2 sends the reset and drops the HEADERS, and grpc-core then
+// reports INTERNAL ("Received RST_STREAM with error code 0") instead of the status.
+int Http2Session::on_frame_send(nghttp2_session* ng, const nghttp2_frame* frame, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  if (!self->is_client(ng) || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  H2Stream* s = self->stream_of(ng, frame->hd.stream_id);
+  if (s != nullptr && !s->req_end && !s->client_closed && (s->local || s->up_closed))
+    nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+  return 0;
+}
+
 int Http2Session::on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32_t error_code,
                                   void* user) {
   auto* self = static_cast<Http2Session*>(user);
@@ -1029,11 +1044,8 @@ void Http2Session::grpc_trailers_only(H2Stream& s, int grpc_status, std::string_
   nghttp2_submit_response(server_, s.id, nva.data(), nva.size(), nullptr);
   s.resp_submitted = true;
   s.resp_end = true;
-  // No RST_STREAM(NO_ERROR) after it, though RFC 9113 §8.1 allows one while the request is
-  // still open: grpc-core (python3-grpcio 1.51) then reports INTERNAL ("Received RST_STREAM
-  // with error code 0") instead of the status it was just sent. gRPC clients end or cancel
-  // the stream once they have the status; until then the request's DATA is read and dropped
-  // (on_data_chunk, `local`), and idle_timeout bounds a client that does neither.
+  // If the request is still open, RST_STREAM(NO_ERROR) follows once this HEADERS is out
+  // (on_frame_send).
 }
 
 void Http2Session::reset_stream(H2Stream& s, uint32_t code) {
@@ -1164,6 +1176,7 @@ nghttp2_session_callbacks* Http2Session::make_callbacks() {
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
   nghttp2_session_callbacks_set_send_data_callback(cb, send_response_data);

@@ -81,6 +81,7 @@ class Http2Session final : public Connection, private H2Socket::Owner {
                        size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
                        void* user);
   static int on_frame_recv(nghttp2_session* ng, const nghttp2_frame* frame, void* user);
+  static int on_frame_send(nghttp2_session* ng, const nghttp2_frame* frame, void* user);
   static int on_data_chunk(nghttp2_session* ng, uint8_t flags, int32_t stream_id,
                            const uint8_t* data, size_t len, void* user);
   static int on_stream_close(nghttp2_session* ng, int32_t stream_id, uint32_t error_code,

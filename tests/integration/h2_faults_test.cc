@@ -1,6 +1,7 @@
 // Per-stream faults on HTTP/2 (SPEC §8) seen by a real gRPC client (python3-grpcio): gRPC
 // aborts as trailers-only responses, resets as RST_STREAM codes, header triggers as metadata,
 // after_messages mid-stream, and per-stream latency that leaves other streams alone.
+#include "h2_frames.h"
 #include "h2_support.h"
 
 namespace faultline::harness {
@@ -69,6 +70,48 @@ TEST(H2Faults, GrpcStatusHeaderTriggerIsATrailersOnlyAnswer) {
   // Without the headers the call goes through.
   auto good = grpc_call(proxy.listener("main"), {"unary", "00"});
   EXPECT_EQ(good["code"], "OK") << good.dump();
+}
+
+// RFC 9113 §8.1: an abort answered while the request is still open is followed by
+// RST_STREAM(NO_ERROR), after the trailers-only HEADERS (submitted at once, nghttp2 sends the
+// reset alone and grpc-core reports INTERNAL), so the client stops sending a body nobody reads.
+TEST(H2Faults, AnAbortBeforeTheRequestEndsIsFollowedByRstStreamNoError) {
+  START_GRPC_UPSTREAM(upstream);
+  START_PROXY(proxy, http_config(upstream.address(), "", kTriggers));
+  RawClient client(proxy.listener("main"));
+  ASSERT_TRUE(client.connected());
+  // POST / with content-type application/grpc and x-chaos-grpc-status: 14, END_STREAM unset:
+  // HPACK static indexes, content-type as a literal with indexed name (31), the trigger as a
+  // literal with a new name.
+  std::string block("\x83\x86\x84\x01\x01x", 6);
+  block += std::string("\x0f\x10\x10", 3) + "application/grpc";
+  block += std::string("\x00\x13", 2) + "x-chaos-grpc-status" + std::string("\x02", 1) + "14";
+  ASSERT_EQ(client.send(std::string(h2::kPreface) + h2::frame(h2::kSettings, 0, 0, "") +
+                        h2::frame(h2::kHeaders, h2::kEndHeaders, 1, block)),
+            IoStatus::kOk);
+  auto frames = h2::read_frames(client, Millis(5000), [](const std::vector<h2::Frame>& f) {
+    return f.back().stream == 1 && f.back().type == h2::kRstStream;
+  });
+  int headers_at = -1, reset_at = -1;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].stream != 1) continue;
+    if (frames[i].type == h2::kHeaders) {
+      EXPECT_TRUE(frames[i].flags & h2::kEndStream) << "trailers-only HEADERS ends the stream";
+      headers_at = static_cast<int>(i);
+    }
+    if (frames[i].type == h2::kRstStream) {
+      EXPECT_EQ(frames[i].code(), 0u) << "RST_STREAM(NO_ERROR)";
+      reset_at = static_cast<int>(i);
+    }
+  }
+  ASSERT_GE(headers_at, 0) << "no response HEADERS on stream 1";
+  ASSERT_GE(reset_at, 0) << "no RST_STREAM on stream 1 while its request is open";
+  EXPECT_LT(headers_at, reset_at) << "the reset went out before the answer";
+
+  // A gRPC client whose request stays open gets the status, not INTERNAL, and at once.
+  auto r = grpc_call(proxy.listener("main"), {"open", "x-chaos-grpc-status=14"});
+  EXPECT_EQ(r["code"], "UNAVAILABLE") << r.dump();
+  EXPECT_LT(r["ms"].get<double>(), 5000) << r.dump();
 }
 
 // An abort with only an HTTP status answers a gRPC call trailers-only: grpc-status mapped as

@@ -14,6 +14,9 @@
       -> {"code": ..., "messages": [sha256 hex of each], "sizes": [...], "trailers": {...}}
   grpc_client.py TARGET slow MS [k=v ...]
       -> {"code": ..., "details": ..., "ms": elapsed}  (the upstream answers after MS)
+  grpc_client.py TARGET open [k=v ...]
+      -> {"code": ..., "details": ..., "ms": elapsed}: a client-streaming call that sends one
+         message and keeps its request open (up to 10 s) until the call ends
   grpc_client.py TARGET tally N [k=v ...]
       -> {"codes": {"OK": n, "UNAVAILABLE": m, ...}}   (N sequential unary calls, one channel)
   grpc_client.py TARGET race SLOW_MS [k=v ...]
@@ -96,6 +99,24 @@ def main():
         start = time.monotonic()
         try:
             slow(sys.argv[3].encode(), metadata=metadata(sys.argv[4:]), timeout=60)
+            out = {"code": "OK", "details": ""}
+        except grpc.RpcError as e:
+            out = {"code": e.code().name, "details": e.details() or ""}
+        out["ms"] = (time.monotonic() - start) * 1000
+    elif cmd == "open":
+        upload = channel.stream_unary("/test.Echo/Upload", request_serializer=identity,
+                                      response_deserializer=identity)
+        ended = threading.Event()
+
+        def requests():
+            yield b"x"
+            ended.wait(10)
+
+        start = time.monotonic()
+        future = upload.future(requests(), metadata=metadata(sys.argv[3:]), timeout=20)
+        future.add_done_callback(lambda _: ended.set())
+        try:
+            future.result()
             out = {"code": "OK", "details": ""}
         except grpc.RpcError as e:
             out = {"code": e.code().name, "details": e.details() or ""}
