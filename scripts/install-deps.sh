@@ -5,10 +5,10 @@ set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libuv1-dev libspdlog-dev libtomlplusplus-dev node-llhttp
        nlohmann-json3-dev libcli11-dev libssl-dev libnghttp2-dev)
 test=(libgtest-dev libgmock-dev curl prometheus openssl gnutls-bin python3 chromium nodejs
-      nghttp2-client python3-grpcio)
+      nghttp2-client nghttp2-server python3-grpcio)
 # bench: the peers of tests/bench/run.sh and h2.sh (nginx's TCP relay is a module of its own;
-# nghttpd is the h2c upstream, nghttpx and h2o are HTTP/2 and TLS peers)
-bench=(wrk haproxy nginx libnginx-mod-stream nghttp2-server nghttp2-proxy h2o)
+# nghttpd (a test package) is the h2c upstream, nghttpx and h2o are HTTP/2 and TLS peers)
+bench=(wrk haproxy nginx libnginx-mod-stream nghttp2-proxy h2o)
 fuzz=(clang libclang-rt-14-dev)
 want=("${build[@]}")
 for set in "$@"; do

@@ -2,6 +2,7 @@
 
 #include "proxy/http/listener.h"
 #include "proxy/http2/handoff.h"
+#include "proxy/http2/http1_over_http2.h"
 #include "proxy/tcp/listener.h"
 
 namespace faultline::proxy {
@@ -24,6 +25,16 @@ std::vector<std::string> alpn_protocols(const config::ListenerConfig& listener) 
   // h2: the HTTP/1.1 session hands a client that agreed on it to the HTTP/2 session with its
   // Transport (HttpSession::hand_off_alpn_h2).
   return {"h2", "http/1.1"};
+}
+
+std::shared_ptr<TransportLayerFactory> http1_upstream_layer(
+    const config::ListenerConfig& listener, std::shared_ptr<TransportLayerFactory> tls,
+    std::shared_ptr<TransportLayerFactory> tls_h2) {
+  if (listener.protocol != config::Protocol::kHttp ||
+      listener.upstream_protocol != config::UpstreamProtocol::kHttp2)
+    return tls;
+  return make_http1_over_http2(std::move(tls_h2),
+                               static_cast<uint32_t>(listener.h2_initial_window.bytes));
 }
 
 }  // namespace faultline::proxy

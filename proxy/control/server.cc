@@ -68,8 +68,13 @@ Result<ActiveConfigPtr> Server::build_snapshot(
   {
     std::lock_guard lock(mutex_);
     snap->client_layers = tls_.client;
-    snap->upstream_layers = tls_.upstream;
     snap->upstream_h2_layers = tls_.upstream_h2;
+    snap->upstream_layers.resize(config->listeners.size());
+    for (size_t i = 0; i < config->listeners.size(); ++i) {
+      auto tls = i < tls_.upstream.size() ? tls_.upstream[i] : nullptr;
+      auto tls_h2 = i < tls_.upstream_h2.size() ? tls_.upstream_h2[i] : nullptr;
+      snap->upstream_layers[i] = http1_upstream_layer(config->listeners[i], tls, tls_h2);
+    }
   }
   snap->config = std::move(config);
   return ActiveConfigPtr(std::move(snap));

@@ -125,7 +125,9 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
   size_t xff_count = 0;
   for (size_t i = 0; i < head.count(); ++i) {
     std::string_view name = head.name(i);
-    if (is_hop_by_hop(name, o)) continue;
+    const bool te_trailers = o.keep_te_trailers && ascii_iequals(name, "te") &&
+                             ascii_iequals(head.value(i), "trailers");
+    if (!te_trailers && is_hop_by_hop(name, o)) continue;
     if (o.strip_chaos && ascii_istarts_with(name, "x-chaos-")) continue;
     if (!o.strip_prefix.empty() && ascii_istarts_with(name, o.strip_prefix)) continue;
     if (!o.forwarded_for.empty() && ascii_iequals(name, "x-forwarded-for")) {
@@ -135,7 +137,7 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     }
     // A framing header stays even if Connection names it (the session refuses such heads;
     // dropping one here would let the body be read as another request).
-    if (connection_tokens.any() && !is_framing_header(name) &&
+    if (connection_tokens.any() && !is_framing_header(name) && !te_trailers &&
         connection_tokens.names(head, name)) {
       if (!(o.keep_upgrade && ascii_iequals(name, "upgrade"))) continue;
     }

@@ -119,6 +119,7 @@ struct RewriteOptions {
                                        // "x-envoy-fault-", triggers.envoy_headers.strip)
   bool keep_upgrade = false;           // keep Upgrade and send "Connection: upgrade"
   bool keep_transfer_encoding = true;  // body framing is relayed as received
+  bool keep_te_trailers = false;       // keep "TE: trailers" (to an HTTP/2 upstream)
   std::string_view forwarded_for;      // append to X-Forwarded-For (requests); empty = none
   bool connection_close = false;       // add "Connection: close"
   bool connection_keep_alive = false;  // add "Connection: keep-alive" (HTTP/1.0 clients)

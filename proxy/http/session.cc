@@ -781,6 +781,8 @@ void HttpSession::upstream_ready() {
       faults && faults->envoy.enabled && faults->envoy.strip)
     o.strip_prefix = faults->envoy.fault_prefix;
   o.keep_upgrade = upgrade_requested_ && !h2c_refused_;
+  // Over HTTP/2 (proxy/http2/http1_over_http2.h) "TE: trailers" crosses, as gRPC needs.
+  o.keep_te_trailers = cfg.upstream_protocol == config::UpstreamProtocol::kHttp2;
   if (cfg.forwarded_for) o.forwarded_for = client_addr_;
   size_t len = write_request_head(req_codec_.head(),
                                   llhttp_method_name(static_cast<llhttp_method_t>(method_)), o,

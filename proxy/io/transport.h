@@ -58,6 +58,8 @@ class TransportLayer {
   // The x-chaos-injected value of faults the layer applied to the connection (a delayed TLS
   // handshake), for the connection's first response; empty if none.
   virtual std::string_view injected() const { return {}; }
+  // The layer this one runs on (HTTP/1.1-over-HTTP/2 on TLS), or null: it owns the socket.
+  virtual TransportLayer* inner() const { return nullptr; }
 };
 
 // Makes the layer for one connection of a listener (one per listener and direction, shared by
@@ -146,6 +148,12 @@ class Transport final {
                                         offsetof(Transport, tcp_));
   }
   TransportLayer* layer() const { return layer_; }
+  // The layer that reads and writes the socket itself: the innermost one.
+  TransportLayer* socket_layer() const {
+    TransportLayer* l = layer_;
+    while (l && l->inner()) l = l->inner();
+    return l;
+  }
 
   bool handshake_done() const { return layer_ ? layer_->handshake_done() : true; }
   std::string_view alpn() const { return layer_ ? layer_->alpn() : std::string_view(); }

@@ -250,7 +250,8 @@ void TlsLayer::on_raw_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 }
 
 void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-  auto* self = static_cast<TlsLayer*>(Transport::from(reinterpret_cast<uv_handle_t*>(s))->layer());
+  auto* self =
+      static_cast<TlsLayer*>(Transport::from(reinterpret_cast<uv_handle_t*>(s))->socket_layer());
   if (!self || self->detached_ || nread == 0) return;
   if (nread > 0) {
     BIO_write(self->rbio_, buf->base, static_cast<int>(nread));

@@ -99,7 +99,7 @@ add_dependencies(integration_fault_envoy_headers faultline)
 # of requests that arrive over HTTP/1.1, and HTTP/2 with real clients (python3-grpcio, nghttp,
 # curl) against a real gRPC upstream (tests/harness/grpc/) or, converted, an HTTP/1.1 one.
 foreach(area h2_config_check h2_grpc_http1_abort h2_passthrough h2_faults h2_lifecycle
-    h2_memory h2_http1_upstream h2_stream_limits h2_envoy_headers)
+    h2_memory h2_http1_upstream h2_stream_limits h2_envoy_headers h2_upstream_for_http1)
   faultline_add_test(NAME integration_${area} LABEL integration TIMEOUT 240
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${area}_test.cc LIBS faultline_harness)
   add_dependencies(integration_${area} faultline)

@@ -210,6 +210,42 @@ TEST_F(TlsH2, UpstreamThatDoesNotPickH2Is502AndSaysWhy) {
   EXPECT_TRUE(eventually([&] {
     return proxy.stderr_text().find("did not agree on HTTP/2") != std::string::npos;
   })) << proxy.stderr_text();
+
+  // An HTTP/1.1 client with upstream_protocol = "http2" gets the same.
+  START_PROXY(h1_proxy,
+              http_config(address, "upstream_protocol = \"http2\"\n" + upstream_tls("localhost")));
+  RawClient client(h1_proxy.listener("main"));
+  auto r = client.request("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_EQ(r.head.status, 502);
+  EXPECT_TRUE(eventually([&] {
+    return h1_proxy.stderr_text().find("did not agree on HTTP/2") != std::string::npos;
+  })) << h1_proxy.stderr_text();
+}
+
+// upstream_protocol = "http2" with [listeners.upstream_tls]: an HTTP/1.1 client's gRPC call
+// crosses to a TLS upstream that speaks only HTTP/2 (ALPN h2), its trailers in the last chunk;
+// keep-alive requests reuse the one upstream handshake.
+TEST_F(TlsH2, Http1ClientsReachAnHttp2UpstreamOverTls) {
+  START_GRPC_UPSTREAM(upstream, pki_.cert(), pki_.key());
+  START_PROXY(proxy, http_config(upstream.address(), "upstream_protocol = \"http2\"\n" +
+                                                         tls_table(pki_.cert(), pki_.key()) +
+                                                         upstream_tls("localhost")));
+  const std::string body = dir_.write("req.bin", std::string("\0\0\0\0\2hi", 7));
+  const std::string call =
+      "--http1.1 -D - -o /dev/null -H 'content-type: application/grpc' -H "
+      "'te: trailers' --data-binary @" +
+      q(body);
+  auto r = run_shell(curl(proxy, call + " " + call.substr(call.find("-D")) +
+                                     " https://localhost:" + port(proxy) + "/test.Echo/Unary"));
+  ASSERT_TRUE(exited_ok(r)) << r.err;
+  EXPECT_NE(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("transfer-encoding: chunked"), std::string::npos) << r.out;
+  size_t at = r.out.find("grpc-status: 0");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("grpc-status: 0", at + 1), std::string::npos) << "two calls: " << r.out;
+  EXPECT_NE(r.out.find("x-trailer: unary"), std::string::npos) << r.out;
+  EXPECT_EQ(
+      metric(proxy, "faultline_upstream_tls_handshakes_total{listener=\"main\",result=\"ok\"}"), 1);
 }
 
 // match.sni on a request fault: only requests whose connection asked for a matching name are
