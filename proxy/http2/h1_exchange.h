@@ -1,7 +1,6 @@
 #pragma once
-// One HTTP/2 stream relayed as an HTTP/1.1 request (upstream_protocol = "http1", or "auto" to a
-// TLS upstream, which has no HTTP/2 yet) on a connection from the listener's HTTP/1.1 upstream
-// pool, the same pool HttpSession uses.
+// One HTTP/2 stream relayed as an HTTP/1.1 request (upstream_protocol = "http1") on a connection
+// from the listener's HTTP/1.1 upstream pool, the same pool HttpSession uses.
 //
 // Conversion (RFC 9113 §8.2.2, §8.3.1): the pseudo-headers become the request line and Host;
 // connection-specific fields (Connection and the fields it names, Keep-Alive, Proxy-Connection,
