@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS (default 20) on
 # its seed corpus (tests/fuzz/corpus/<target>/). A crash fails the script. Targets: every
 # build-fuzz/tests/fuzz/fuzz_* (config_toml, admin_json, header_triggers, http_request,
-# ctl_json, h2_server, and whatever tests/fuzz/CMakeLists.txt adds).
+# ctl_json, h2_server, h2_upstream, and whatever tests/fuzz/CMakeLists.txt adds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build fuzz
