@@ -84,6 +84,8 @@ void log_ignored_triggers(const faults::Plan& plan, const sockaddr* peer) {
       logger.debug("x-chaos-experiment from {} names no experiment: \"{}\"", client,
                    plan.unknown_experiment.substr(0, 64));
       break;
+    case faults::RejectReason::kEnvoyInvalid:  // counted where Envoy's headers are read; never
+      break;                                   // a plan's trigger_rejected
   }
 }
 
