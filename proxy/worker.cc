@@ -63,6 +63,11 @@ void WorkerListener::accepted(int client_fd, const sockaddr_storage& peer) {
   worker->accepting_ = Connection::kNoListener;
 }
 
+int WorkerListener::accepts_per_turn() const {
+  // The current configuration's: a reload may turn TLS on or off on this listener.
+  return worker->snapshot()->config->listeners[index].tls.enabled ? 1 : Acceptor::kBatch;
+}
+
 void WorkerListener::out_of_descriptors() {
   // Idle upstream connections are the descriptors we can spare without hurting a client.
   for (uint32_t i = 0; i < worker->listener_count(); ++i) worker->listener(i).handler->close_idle();

@@ -71,6 +71,7 @@ struct WorkerListener final : Acceptor::Owner {
   void release_slot() override;
   void accepted(int fd, const sockaddr_storage& peer) override;
   void out_of_descriptors() override;
+  int accepts_per_turn() const override;  // 1 while the listener terminates TLS
 
   uint32_t index = 0;
   std::string name;

@@ -88,7 +88,8 @@ void Acceptor::on_readable(uv_poll_t* poll, int status, int /*events*/) {
 }
 
 void Acceptor::accept_batch() {
-  for (int i = 0; i < kBatch && open_; ++i) {
+  const int batch = std::clamp(owner_.accepts_per_turn(), 1, kBatch);
+  for (int i = 0; i < batch && open_; ++i) {
     if (!owner_.reserve_slot()) {
       // At the limit: leave the rest in the backlog until a connection closes.
       pause(kLimitRecheckMs);

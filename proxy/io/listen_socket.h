@@ -13,8 +13,9 @@
 // others get EAGAIN (a wasted wakeup, cheap with a few workers). A worker busy with its
 // connections comes back to the queue later and so takes fewer new ones: the load follows
 // spare capacity rather than SO_REUSEPORT's hash of the 4-tuple, which ignores how busy a
-// worker is. Acceptor::kBatch (16) bounds what one worker takes per turn, so that in a burst of
-// connects (a benchmark opening its connections at once) the other workers get a turn.
+// worker is. Acceptor::kBatch (16; 1 on a listener terminating TLS) bounds what one worker takes
+// per turn, so that in a burst of connects (a benchmark opening its connections at once) the
+// other workers get a turn.
 #include <sys/socket.h>
 
 #include <string>

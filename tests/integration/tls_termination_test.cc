@@ -161,6 +161,58 @@ TEST_F(TlsTermination, StalledHandshakeIsClosedWithinHeaderTimeout) {
   EXPECT_TRUE(eventually([&] { return handshakes(proxy, "error") == 1; }));
 }
 
+// A request that arrives in the same segment as the client's Finished (the TLS layer reads both
+// into its read BIO at once; OpenSSL consumes only the Finished while completing the handshake)
+// is answered without the client writing again: nothing else would wake the connection.
+TEST_F(TlsTermination, RequestSentWithTheFinishedIsAnsweredWithoutAnotherWrite) {
+  START_PROXY(proxy, config());
+  TempDir dir;
+  const std::string script =
+      "import socket, ssl, sys\n"
+      "ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+      "ctx.minimum_version = ssl.TLSVersion.TLSv1_3\n"
+      "incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
+      "tls = ctx.wrap_bio(incoming, outgoing, server_hostname='localhost')\n"
+      "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)\n"
+      "writes = 0\n"
+      "while True:\n"
+      "    try:\n"
+      "        tls.do_handshake()\n"
+      "        break\n"
+      "    except ssl.SSLWantReadError:\n"
+      "        if outgoing.pending:\n"
+      "            s.sendall(outgoing.read())  # the ClientHello\n"
+      "            writes += 1\n"
+      "        data = s.recv(65536)\n"
+      "        if not data:\n"
+      "            sys.exit('closed during the handshake')\n"
+      "        incoming.write(data)\n"
+      "# The Finished is still in outgoing: the request joins it, in one write.\n"
+      "tls.write(b'GET /hello HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n')\n"
+      "s.sendall(outgoing.read())\n"
+      "writes += 1\n"
+      "response = b''\n"
+      "try:\n"
+      "    while b'hello over tls' not in response:\n"
+      "        try:\n"
+      "            response += tls.read(65536)\n"
+      "        except ssl.SSLWantReadError:\n"
+      "            data = s.recv(65536)\n"
+      "            if not data:\n"
+      "                break\n"
+      "            incoming.write(data)\n"
+      "        if outgoing.pending:\n"
+      "            sys.exit('the client had more to write')\n"
+      "except (ssl.SSLZeroReturnError, socket.timeout) as e:\n"
+      "    print('ended: %r' % e)\n"
+      "print('writes=%d %s' % (writes, response.split(b'\\r\\n')[0].decode()))\n"
+      "print('body' if b'hello over tls' in response else 'no body')\n";
+  auto r = run_shell("python3 " + q(dir.write("client.py", script)) + " " + port(proxy) + " " +
+                     q(pki_.ca()));
+  EXPECT_EQ(r.out, "writes=2 HTTP/1.1 200 OK\nbody\n") << r.err;
+  EXPECT_EQ(handshakes(proxy, "ok"), 1);
+}
+
 // A client that sends a whole ClientHello, reads the server's flight and then goes silent
 // (never its Finished) is closed at header_timeout too, and counted.
 TEST_F(TlsTermination, ClientSilentAfterTheServersFlightIsClosedWithinHeaderTimeout) {

@@ -1,6 +1,7 @@
 // The accept path's claims: a listener bound with `nodelay` hands out sockets that already have
-// TCP_NODELAY (Linux copies it from the listening socket, so sessions skip a setsockopt), and the
-// Acceptor passes the peer address accept4() returned (so sessions skip a getpeername).
+// TCP_NODELAY (Linux copies it from the listening socket, so sessions skip a setsockopt), the
+// Acceptor passes the peer address accept4() returned (so sessions skip a getpeername), and one
+// readiness callback accepts at most what the owner allows per turn (1 on TLS listeners).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "proxy/io/acceptor.h"
 #include "proxy/io/listen_socket.h"
@@ -97,6 +99,53 @@ TEST(Acceptor, NodelayListenerHandsOutNodelaySocketsWithTheirPeerAddress) {
 
 TEST(Acceptor, PlainListenerLeavesNagleOn) {
   EXPECT_EQ(accept_one(/*nodelay=*/false), 0);
+}
+
+// Counts accepted connections; accepts_per_turn() as set.
+struct CountingOwner final : Acceptor::Owner {
+  bool reserve_slot() override { return true; }
+  void release_slot() override {}
+  void accepted(int fd, const sockaddr_storage&) override { fds.push_back(fd); }
+  int accepts_per_turn() const override { return per_turn; }
+  int per_turn = Acceptor::kBatch;
+  std::vector<int> fds;
+};
+
+// With `clients` connections waiting in the backlog, how many each of the first loop iterations
+// accepts, for an owner allowing `per_turn`.
+std::vector<size_t> accepted_per_iteration(int per_turn, int clients, int iterations) {
+  auto fds = bind_exclusive(config::HostPort{"127.0.0.1", 0}, 1, true);
+  EXPECT_TRUE(fds.ok());
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  CountingOwner owner;
+  owner.per_turn = per_turn;
+  Acceptor acceptor(owner, test_log, "test");
+  EXPECT_EQ(acceptor.start(&loop, fds->front()), 0);
+  std::vector<int> conns;
+  // connect() returns once the kernel completed the handshake: all are queued before the loop
+  // runs.
+  for (int i = 0; i < clients; ++i) conns.push_back(connect_to(port_of(fds->front())));
+  std::vector<size_t> seen;
+  for (int i = 0; i < iterations; ++i) {
+    uv_run(&loop, UV_RUN_NOWAIT);  // one iteration: the socket is readable, no waiting
+    seen.push_back(owner.fds.size());
+  }
+  for (int fd : owner.fds) ::close(fd);
+  for (int fd : conns) ::close(fd);
+  acceptor.close();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+  return seen;
+}
+
+TEST(Acceptor, TakesAtMostTheOwnersTurnPerIteration) {
+  // One per turn (a TLS listener): the others stay in the backlog for the next iterations.
+  EXPECT_EQ(accepted_per_iteration(1, 3, 3), (std::vector<size_t>{1, 2, 3}));
+  // The default batch takes all three at once; a turn larger than kBatch is capped.
+  EXPECT_EQ(accepted_per_iteration(Acceptor::kBatch, 3, 1), (std::vector<size_t>{3}));
+  EXPECT_EQ(accepted_per_iteration(1000, Acceptor::kBatch + 4, 2),
+            (std::vector<size_t>{Acceptor::kBatch, Acceptor::kBatch + 4}));
 }
 
 }  // namespace

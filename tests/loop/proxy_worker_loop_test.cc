@@ -16,9 +16,22 @@
 namespace faultline::proxy {
 namespace {
 
+// `tls`: the listener's configuration says it terminates TLS (only what the worker reads of it;
+// the snapshot has no TLS layers, so no connection is made).
+ActiveConfigPtr snapshot_for(uint16_t upstream_port, config::Protocol protocol, bool tls) {
+  auto snapshot = make_snapshot(upstream_port, protocol);
+  if (!tls) return snapshot;
+  auto cfg = std::make_shared<config::Config>(*snapshot->config);
+  cfg->listeners[0].tls.enabled = true;
+  auto copy = std::make_shared<ActiveConfig>(*snapshot);
+  copy->config = cfg;
+  return copy;
+}
+
 struct Fixture {
-  Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp)
-      : snapshot(make_snapshot(upstream_port, protocol)) {
+  Fixture(uint16_t upstream_port, config::Protocol protocol = config::Protocol::kHttp,
+          bool tls = false)
+      : snapshot(snapshot_for(upstream_port, protocol, tls)) {
     auto fds = bind_exclusive(snapshot->config->listeners[0].listen, 1, true);
     EXPECT_TRUE(fds.ok());
     port = static_cast<uint16_t>(std::stoi(bound_address((*fds)[0]).substr(10)));
@@ -107,6 +120,20 @@ TEST(WorkerLoop, TcpRelayWithHalfClose) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(f.worker->live_connections(), 0u);
   EXPECT_EQ(f.stop(), 0);
+}
+
+// A listener terminating TLS takes one new connection per loop iteration (each costs a key
+// exchange there: proxy/io/acceptor.h); the others take the default batch.
+TEST(WorkerLoop, TlsListenersAcceptOneConnectionPerTurn) {
+  Upstream upstream;
+  for (auto protocol : {config::Protocol::kHttp, config::Protocol::kTcp}) {
+    Fixture plain(upstream.port(), protocol);
+    EXPECT_EQ(plain.worker->listener(0).accepts_per_turn(), Acceptor::kBatch);
+    EXPECT_EQ(plain.stop(), 0);
+    Fixture tls(upstream.port(), protocol, /*tls=*/true);
+    EXPECT_EQ(tls.worker->listener(0).accepts_per_turn(), 1);
+    EXPECT_EQ(tls.stop(), 0);
+  }
 }
 
 TEST(WorkerLoop, DrainClosesIdleKeepAliveConnections) {
