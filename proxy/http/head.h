@@ -35,6 +35,24 @@ class HeadCollector {
  public:
   static constexpr size_t kMaxHeaders = 100;
 
+  // The names the rewriting and the checks look for, recognised once per field as it is
+  // collected (ASCII case-insensitively), so each pass over the head compares a byte instead
+  // of the name's characters.
+  enum class Known : uint8_t {
+    kOther,
+    kHost,
+    kContentLength,
+    kTransferEncoding,
+    kConnection,
+    kKeepAlive,
+    kProxyConnection,
+    kTe,
+    kTrailer,
+    kUpgrade,
+    kXForwardedFor,
+  };
+  static Known classify(std::string_view name);
+
   // Starts a new head that may take at most `limit` raw bytes (request or status line, fields,
   // CRLFs); its names, values, URL or reason then fit the arena.
   void reset(size_t limit);
@@ -66,6 +84,7 @@ class HeadCollector {
   std::string_view value(size_t i) const {
     return view(fields_[i].value_off, fields_[i].value_len);
   }
+  Known known(size_t i) const { return fields_[i].known; }
   // The first header with this (lower-case) name, or empty.
   std::string_view find(std::string_view lower_name) const;
   bool has(std::string_view lower_name) const;
@@ -78,6 +97,7 @@ class HeadCollector {
  private:
   struct Field {
     uint32_t name_off, name_len, value_off, value_len;
+    Known known;
   };
   std::string_view view(uint32_t off, uint32_t len) const { return {arena_.data() + off, len}; }
   bool append(const char* at, size_t n);
