@@ -277,7 +277,7 @@ HeadCollector::Known HeadCollector::classify(std::string_view name) {
 }
 
 void HeadCollector::reset(size_t limit) {
-  arena_.clear();
+  arena_size_ = 0;
   limit_ = limit;
   raw_ = 0;
   fold_scan_.reset();
@@ -308,10 +308,13 @@ bool HeadCollector::consumed(const char* p, size_t n) {
   return true;
 }
 
-bool HeadCollector::append(const char* at, size_t n) {
-  if (arena_.size() + n > limit_) return false;
-  arena_.append(at, n);
-  return true;
+void HeadCollector::grow(size_t need) {
+  size_t cap = std::max<size_t>({need, size_t{2} * arena_cap_, 256});
+  cap = std::min(cap, std::max(need, limit_));
+  auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+  if (arena_size_ > 0) std::memcpy(bigger.get(), arena_.get(), arena_size_);
+  arena_ = std::move(bigger);
+  arena_cap_ = static_cast<uint32_t>(cap);
 }
 
 bool HeadCollector::add_target(const char* at, size_t n) {
@@ -324,12 +327,12 @@ bool HeadCollector::add_field(const char* at, size_t n) {
   if (!field_open_) {
     // A new field begins; llhttp may deliver one name in several pieces.
     field_open_ = true;
-    pending_ = Field{static_cast<uint32_t>(arena_.size()), 0, static_cast<uint32_t>(arena_.size()),
-                     0, Known::kOther};
+    pending_ = Field{static_cast<uint32_t>(arena_size_), 0, static_cast<uint32_t>(arena_size_), 0,
+                     Known::kOther};
   }
   if (!append(at, n)) return false;
   pending_.name_len += static_cast<uint32_t>(n);
-  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  pending_.value_off = static_cast<uint32_t>(arena_size_);
   return true;
 }
 
@@ -343,7 +346,7 @@ bool HeadCollector::field_done() {
     too_many_ = true;
     return refuse("too many header fields\n");
   }
-  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  pending_.value_off = static_cast<uint32_t>(arena_size_);
   pending_.known = classify(view(pending_.name_off, pending_.name_len));
   fields_[count_++] = pending_;
   return true;

@@ -4,6 +4,8 @@
 // hop-by-hop removal, X-Forwarded-For, x-chaos-* stripping).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -78,7 +80,7 @@ class HeadCollector {
   bool check_request(bool http10);
   bool check_response();
 
-  std::string_view target() const { return {arena_.data(), target_len_}; }
+  std::string_view target() const { return {arena_.get(), target_len_}; }
   size_t count() const { return count_; }
   std::string_view name(size_t i) const { return view(fields_[i].name_off, fields_[i].name_len); }
   std::string_view value(size_t i) const {
@@ -99,14 +101,27 @@ class HeadCollector {
     uint32_t name_off, name_len, value_off, value_len;
     Known known;
   };
-  std::string_view view(uint32_t off, uint32_t len) const { return {arena_.data() + off, len}; }
-  bool append(const char* at, size_t n);
+  std::string_view view(uint32_t off, uint32_t len) const { return {arena_.get() + off, len}; }
+  bool append(const char* at, size_t n) {
+    if (arena_size_ + n > limit_) return false;
+    if (n == 0) return true;  // the arena may not exist yet (memcpy must not see null)
+    if (arena_size_ + n > arena_cap_) [[unlikely]]
+      grow(arena_size_ + n);
+    std::memcpy(arena_.get() + arena_size_, at, n);
+    arena_size_ += static_cast<uint32_t>(n);
+    return true;
+  }
+  void grow(size_t need);
   bool refuse(std::string_view why) {
     problem_ = why;
     return false;
   }
 
-  std::string arena_;
+  // The head's names, values and target or reason, back to back; grown by doubling (a plain
+  // buffer: std::string's append costs a call and its length checks per piece llhttp delivers).
+  std::unique_ptr<char[]> arena_;
+  uint32_t arena_size_ = 0;
+  uint32_t arena_cap_ = 0;
   size_t limit_ = 0;
   size_t raw_ = 0;  // raw head bytes consumed so far
   ObsFoldScan fold_scan_;
