@@ -55,6 +55,7 @@ struct Out {
 // Calls f(token) for each token of every Connection header; stops when f returns true.
 template <typename F>
 bool any_connection_token(const HeadCollector& head, F f) {
+  if (!head.has_connection()) return false;
   for (size_t i = 0; i < head.count(); ++i) {
     if (head.known(i) != HeadCollector::Known::kConnection) continue;
     std::string_view v = head.value(i);
@@ -286,6 +287,7 @@ void HeadCollector::reset(size_t limit) {
   too_many_ = false;
   problem_ = {};
   count_ = 0;
+  connection_fields_ = 0;
 }
 
 bool ObsFoldScan::scan(const char* p, size_t n) {
@@ -348,6 +350,7 @@ bool HeadCollector::field_done() {
   }
   pending_.value_off = static_cast<uint32_t>(arena_size_);
   pending_.known = classify(view(pending_.name_off, pending_.name_len));
+  if (pending_.known == Known::kConnection) ++connection_fields_;
   fields_[count_++] = pending_;
   return true;
 }

@@ -87,6 +87,8 @@ class HeadCollector {
     return view(fields_[i].value_off, fields_[i].value_len);
   }
   Known known(size_t i) const { return fields_[i].known; }
+  // Whether any field is Connection (most requests have none: their token passes end here).
+  bool has_connection() const { return connection_fields_ > 0; }
   // The first header with this (lower-case) name, or empty.
   std::string_view find(std::string_view lower_name) const;
   bool has(std::string_view lower_name) const;
@@ -131,6 +133,7 @@ class HeadCollector {
   std::string_view problem_;
   Field pending_{};  // the name being received; a field counts once its name is complete
   size_t count_ = 0;
+  size_t connection_fields_ = 0;
   Field fields_[kMaxHeaders];
   faults::HeaderView views_[kMaxHeaders];
 };
