@@ -15,6 +15,22 @@ using config::ascii_istarts_with;
 
 namespace {
 
+// Copies n bytes with fixed-size moves when n <= 16 (two that may overlap), the common size of
+// a header's name and value, instead of a call to memcpy.
+inline void copy_short(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
 // Appends to a bounded output buffer; `ok` turns false when it would overflow.
 struct Out {
   char* p;
@@ -36,11 +52,11 @@ struct Out {
       ok = false;
       return;
     }
-    std::memcpy(p, name.data(), name.size());
+    copy_short(p, name.data(), name.size());
     p += name.size();
     *p++ = ':';
     *p++ = ' ';
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    copy_short(p, value.data(), value.size());  // an empty value may have a null data()
     p += value.size();
     *p++ = '\r';
     *p++ = '\n';
