@@ -410,8 +410,8 @@ bool HeadCollector::has(std::string_view lower_name) const {
 }
 
 const faults::HeaderView* HeadCollector::views() {
-  for (size_t i = 0; i < count_; ++i) views_[i] = {name(i), value(i)};
-  return views_;
+  for (size_t i = 0; i < count_; ++i) views_.at[i] = {name(i), value(i)};
+  return views_.at;
 }
 
 size_t write_request_head(const HeadCollector& head, std::string_view method,
