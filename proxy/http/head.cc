@@ -1,6 +1,8 @@
 #include "proxy/http/head.h"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -12,6 +14,22 @@ using config::ascii_iequals;
 using config::ascii_istarts_with;
 
 namespace {
+
+// Copies n bytes with fixed-size moves when n <= 16 (two that may overlap), the common size of
+// a header's name and value, instead of a call to memcpy.
+inline void copy_short(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
 
 // Appends to a bounded output buffer; `ok` turns false when it would overflow.
 struct Out {
@@ -34,11 +52,11 @@ struct Out {
       ok = false;
       return;
     }
-    std::memcpy(p, name.data(), name.size());
+    copy_short(p, name.data(), name.size());
     p += name.size();
     *p++ = ':';
     *p++ = ' ';
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    copy_short(p, value.data(), value.size());  // an empty value may have a null data()
     p += value.size();
     *p++ = '\r';
     *p++ = '\n';
@@ -53,8 +71,9 @@ struct Out {
 // Calls f(token) for each token of every Connection header; stops when f returns true.
 template <typename F>
 bool any_connection_token(const HeadCollector& head, F f) {
+  if (!head.has_connection()) return false;
   for (size_t i = 0; i < head.count(); ++i) {
-    if (!ascii_iequals(head.name(i), "connection")) continue;
+    if (head.known(i) != HeadCollector::Known::kConnection) continue;
     std::string_view v = head.value(i);
     while (!v.empty()) {
       size_t comma = v.find(',');
@@ -102,21 +121,27 @@ class ConnectionTokens {
   bool overflow_ = false;  // more tokens than kMax: fall back to reading the headers
 };
 
-bool is_hop_by_hop(std::string_view name, const RewriteOptions& o) {
-  switch (name.size()) {
-    case 2:
-      return ascii_iequals(name, "te");
-    case 7:
-      return ascii_iequals(name, "trailer") || (!o.keep_upgrade && ascii_iequals(name, "upgrade"));
-    case 10:
-      return ascii_iequals(name, "connection") || ascii_iequals(name, "keep-alive");
-    case 16:
-      return ascii_iequals(name, "proxy-connection");
-    case 17:
-      return !o.keep_transfer_encoding && ascii_iequals(name, "transfer-encoding");
+using Known = HeadCollector::Known;
+
+bool is_hop_by_hop(Known k, const RewriteOptions& o) {
+  switch (k) {
+    case Known::kTe:
+    case Known::kTrailer:
+    case Known::kConnection:
+    case Known::kKeepAlive:
+    case Known::kProxyConnection:
+      return true;
+    case Known::kUpgrade:
+      return !o.keep_upgrade;
+    case Known::kTransferEncoding:
+      return !o.keep_transfer_encoding;
     default:
       return false;
   }
+}
+
+bool is_framing(Known k) {
+  return k == Known::kContentLength || k == Known::kTransferEncoding || k == Known::kHost;
 }
 
 void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out) {
@@ -124,22 +149,24 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
   std::string_view xff_prev;
   size_t xff_count = 0;
   for (size_t i = 0; i < head.count(); ++i) {
+    const Known known = head.known(i);
+    // "TE: trailers" crosses to an HTTP/2 upstream (keep_te_trailers), even if Connection names it.
+    const bool te_trailers =
+        o.keep_te_trailers && known == Known::kTe && ascii_iequals(head.value(i), "trailers");
+    if (!te_trailers && is_hop_by_hop(known, o)) continue;
     std::string_view name = head.name(i);
-    const bool te_trailers = o.keep_te_trailers && ascii_iequals(name, "te") &&
-                             ascii_iequals(head.value(i), "trailers");
-    if (!te_trailers && is_hop_by_hop(name, o)) continue;
     if (o.strip_chaos && ascii_istarts_with(name, "x-chaos-")) continue;
     if (!o.strip_prefix.empty() && ascii_istarts_with(name, o.strip_prefix)) continue;
-    if (!o.forwarded_for.empty() && ascii_iequals(name, "x-forwarded-for")) {
+    if (!o.forwarded_for.empty() && known == Known::kXForwardedFor) {
       // Joined below into one field with the client appended.
       if (xff_count++ == 0) xff_prev = head.value(i);
       continue;
     }
     // A framing header stays even if Connection names it (the session refuses such heads;
     // dropping one here would let the body be read as another request).
-    if (connection_tokens.any() && !is_framing_header(name) && !te_trailers &&
+    if (connection_tokens.any() && !is_framing(known) && !te_trailers &&
         connection_tokens.names(head, name)) {
-      if (!(o.keep_upgrade && ascii_iequals(name, "upgrade"))) continue;
+      if (!(o.keep_upgrade && known == Known::kUpgrade)) continue;
     }
     out.put_field(name, head.value(i));
   }
@@ -148,7 +175,7 @@ void write_headers(const HeadCollector& head, const RewriteOptions& o, Out& out)
     if (xff_count > 0) {
       size_t seen = 0;
       for (size_t i = 0; i < head.count(); ++i) {
-        if (!ascii_iequals(head.name(i), "x-forwarded-for")) continue;
+        if (head.known(i) != Known::kXForwardedFor) continue;
         if (seen++ > 0) out.put(", ");
         out.put(head.value(i));
       }
@@ -206,8 +233,72 @@ std::string_view framing_header_named_in_connection(const HeadCollector& head, b
   return found;
 }
 
+namespace {
+
+// A lower-case name (letters, digits, '-') as up to three little-endian words, with 0x20 set in
+// `fold` where it has a letter: a name of the same length equals it ignoring ASCII case exactly
+// when each word of the name, OR-ed with `fold`, is the pattern's word (OR-ing 0x20 maps only
+// 'A'-'Z' onto 'a'-'z' among the bytes that can then match a letter; other bytes compare
+// exactly). Eight bytes per compare instead of one.
+struct LowerName {
+  uint64_t word[3] = {};
+  uint64_t fold[3] = {};
+  size_t size = 0;
+  consteval explicit LowerName(std::string_view s) : size(s.size()) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      word[i / 8] |= uint64_t{static_cast<unsigned char>(s[i])} << (8 * (i % 8));
+      if (s[i] >= 'a' && s[i] <= 'z') fold[i / 8] |= uint64_t{0x20} << (8 * (i % 8));
+    }
+  }
+};
+
+static_assert(std::endian::native == std::endian::little, "LowerName packs bytes little-endian");
+
+// `name` has exactly pattern.size bytes.
+inline bool equals_folded(std::string_view name, const LowerName& pattern) {
+  for (size_t i = 0, w = 0; i < pattern.size; i += 8, ++w) {
+    uint64_t v = 0;
+    std::memcpy(&v, name.data() + i, std::min<size_t>(8, pattern.size - i));
+    if ((v | pattern.fold[w]) != pattern.word[w]) return false;
+  }
+  return true;
+}
+
+constexpr LowerName kTe{"te"}, kHost{"host"}, kTrailer{"trailer"}, kUpgrade{"upgrade"},
+    kConnection{"connection"}, kKeepAlive{"keep-alive"}, kContentLength{"content-length"},
+    kXForwardedFor{"x-forwarded-for"}, kProxyConnection{"proxy-connection"},
+    kTransferEncoding{"transfer-encoding"};
+
+}  // namespace
+
+HeadCollector::Known HeadCollector::classify(std::string_view name) {
+  // By length, then one or two word-wise comparisons: most names are none of these.
+  switch (name.size()) {
+    case 2:
+      return equals_folded(name, kTe) ? Known::kTe : Known::kOther;
+    case 4:
+      return equals_folded(name, kHost) ? Known::kHost : Known::kOther;
+    case 7:
+      if (equals_folded(name, kTrailer)) return Known::kTrailer;
+      return equals_folded(name, kUpgrade) ? Known::kUpgrade : Known::kOther;
+    case 10:
+      if (equals_folded(name, kConnection)) return Known::kConnection;
+      return equals_folded(name, kKeepAlive) ? Known::kKeepAlive : Known::kOther;
+    case 14:
+      return equals_folded(name, kContentLength) ? Known::kContentLength : Known::kOther;
+    case 15:
+      return equals_folded(name, kXForwardedFor) ? Known::kXForwardedFor : Known::kOther;
+    case 16:
+      return equals_folded(name, kProxyConnection) ? Known::kProxyConnection : Known::kOther;
+    case 17:
+      return equals_folded(name, kTransferEncoding) ? Known::kTransferEncoding : Known::kOther;
+    default:
+      return Known::kOther;
+  }
+}
+
 void HeadCollector::reset(size_t limit) {
-  arena_.clear();
+  arena_size_ = 0;
   limit_ = limit;
   raw_ = 0;
   fold_scan_.reset();
@@ -216,6 +307,7 @@ void HeadCollector::reset(size_t limit) {
   too_many_ = false;
   problem_ = {};
   count_ = 0;
+  connection_fields_ = 0;
 }
 
 bool ObsFoldScan::scan(const char* p, size_t n) {
@@ -238,10 +330,13 @@ bool HeadCollector::consumed(const char* p, size_t n) {
   return true;
 }
 
-bool HeadCollector::append(const char* at, size_t n) {
-  if (arena_.size() + n > limit_) return false;
-  arena_.append(at, n);
-  return true;
+void HeadCollector::grow(size_t need) {
+  size_t cap = std::max<size_t>({need, size_t{2} * arena_cap_, 256});
+  cap = std::min(cap, std::max(need, limit_));
+  auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+  if (arena_size_ > 0) std::memcpy(bigger.get(), arena_.get(), arena_size_);
+  arena_ = std::move(bigger);
+  arena_cap_ = static_cast<uint32_t>(cap);
 }
 
 bool HeadCollector::add_target(const char* at, size_t n) {
@@ -254,12 +349,12 @@ bool HeadCollector::add_field(const char* at, size_t n) {
   if (!field_open_) {
     // A new field begins; llhttp may deliver one name in several pieces.
     field_open_ = true;
-    pending_ =
-        Field{static_cast<uint32_t>(arena_.size()), 0, static_cast<uint32_t>(arena_.size()), 0};
+    pending_ = Field{static_cast<uint32_t>(arena_size_), 0, static_cast<uint32_t>(arena_size_), 0,
+                     Known::kOther};
   }
   if (!append(at, n)) return false;
   pending_.name_len += static_cast<uint32_t>(n);
-  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  pending_.value_off = static_cast<uint32_t>(arena_size_);
   return true;
 }
 
@@ -273,7 +368,9 @@ bool HeadCollector::field_done() {
     too_many_ = true;
     return refuse("too many header fields\n");
   }
-  pending_.value_off = static_cast<uint32_t>(arena_.size());
+  pending_.value_off = static_cast<uint32_t>(arena_size_);
+  pending_.known = classify(view(pending_.name_off, pending_.name_len));
+  if (pending_.known == Known::kConnection) ++connection_fields_;
   fields_[count_++] = pending_;
   return true;
 }
@@ -317,8 +414,8 @@ bool HeadCollector::has(std::string_view lower_name) const {
 }
 
 const faults::HeaderView* HeadCollector::views() {
-  for (size_t i = 0; i < count_; ++i) views_[i] = {name(i), value(i)};
-  return views_;
+  for (size_t i = 0; i < count_; ++i) views_.at[i] = {name(i), value(i)};
+  return views_.at;
 }
 
 size_t write_request_head(const HeadCollector& head, std::string_view method,

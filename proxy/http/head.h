@@ -4,6 +4,8 @@
 // hop-by-hop removal, X-Forwarded-For, x-chaos-* stripping).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -35,6 +37,24 @@ class HeadCollector {
  public:
   static constexpr size_t kMaxHeaders = 100;
 
+  // The names the rewriting and the checks look for, recognised once per field as it is
+  // collected (ASCII case-insensitively), so each pass over the head compares a byte instead
+  // of the name's characters.
+  enum class Known : uint8_t {
+    kOther,
+    kHost,
+    kContentLength,
+    kTransferEncoding,
+    kConnection,
+    kKeepAlive,
+    kProxyConnection,
+    kTe,
+    kTrailer,
+    kUpgrade,
+    kXForwardedFor,
+  };
+  static Known classify(std::string_view name);
+
   // Starts a new head that may take at most `limit` raw bytes (request or status line, fields,
   // CRLFs); its names, values, URL or reason then fit the arena.
   void reset(size_t limit);
@@ -60,12 +80,15 @@ class HeadCollector {
   bool check_request(bool http10);
   bool check_response();
 
-  std::string_view target() const { return {arena_.data(), target_len_}; }
+  std::string_view target() const { return {arena_.get(), target_len_}; }
   size_t count() const { return count_; }
   std::string_view name(size_t i) const { return view(fields_[i].name_off, fields_[i].name_len); }
   std::string_view value(size_t i) const {
     return view(fields_[i].value_off, fields_[i].value_len);
   }
+  Known known(size_t i) const { return fields_[i].known; }
+  // Whether any field is Connection (most requests have none: their token passes end here).
+  bool has_connection() const { return connection_fields_ > 0; }
   // The first header with this (lower-case) name, or empty.
   std::string_view find(std::string_view lower_name) const;
   bool has(std::string_view lower_name) const;
@@ -78,15 +101,29 @@ class HeadCollector {
  private:
   struct Field {
     uint32_t name_off, name_len, value_off, value_len;
+    Known known;
   };
-  std::string_view view(uint32_t off, uint32_t len) const { return {arena_.data() + off, len}; }
-  bool append(const char* at, size_t n);
+  std::string_view view(uint32_t off, uint32_t len) const { return {arena_.get() + off, len}; }
+  bool append(const char* at, size_t n) {
+    if (arena_size_ + n > limit_) return false;
+    if (n == 0) return true;  // the arena may not exist yet (memcpy must not see null)
+    if (arena_size_ + n > arena_cap_) [[unlikely]]
+      grow(arena_size_ + n);
+    std::memcpy(arena_.get() + arena_size_, at, n);
+    arena_size_ += static_cast<uint32_t>(n);
+    return true;
+  }
+  void grow(size_t need);
   bool refuse(std::string_view why) {
     problem_ = why;
     return false;
   }
 
-  std::string arena_;
+  // The head's names, values and target or reason, back to back; grown by doubling (a plain
+  // buffer: std::string's append costs a call and its length checks per piece llhttp delivers).
+  std::unique_ptr<char[]> arena_;
+  uint32_t arena_size_ = 0;
+  uint32_t arena_cap_ = 0;
   size_t limit_ = 0;
   size_t raw_ = 0;  // raw head bytes consumed so far
   ObsFoldScan fold_scan_;
@@ -96,8 +133,14 @@ class HeadCollector {
   std::string_view problem_;
   Field pending_{};  // the name being received; a field counts once its name is complete
   size_t count_ = 0;
+  size_t connection_fields_ = 0;
   Field fields_[kMaxHeaders];
-  faults::HeaderView views_[kMaxHeaders];
+  // Filled by views() up to count_ only: left unconstructed, so that a session (two collectors)
+  // does not zero 200 views when it is created.
+  union ViewStorage {
+    ViewStorage() {}
+    faults::HeaderView at[kMaxHeaders];
+  } views_;
 };
 
 // Headers that frame a message or route it: never removed because Connection names them.

@@ -3,7 +3,9 @@
  * tests/bench/run.sh needs a fixed request count so that instructions per request can be
  * computed from two runs of different length.
  *
- * usage: fixed_requests PORT PATH COUNT   (host is always 127.0.0.1)
+ * usage: fixed_requests PORT PATH COUNT [close]   (host is always 127.0.0.1)
+ * With "close", every request goes on a new connection with `Connection: close`, and the
+ * response must end with the server closing it (a new connection per request).
  * exit 0 when every response was 2xx and complete, 1 otherwise (with a reason on stderr). */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
@@ -39,29 +41,33 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s PORT PATH COUNT\n", argv[0]);
+  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "close") == 0)) {
+    fprintf(stderr, "usage: %s PORT PATH COUNT [close]\n", argv[0]);
     return 2;
   }
   int port = atoi(argv[1]);
   const char *path = argv[2];
   long count = atol(argv[3]);
+  int per_request = argc == 5;
 
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) return fail("connect", 0);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int fd = -1;
 
   char request[1024];
   int request_len = snprintf(request, sizeof request,
-                             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: fixed_requests\r\n\r\n",
-                             path, port);
+                             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: fixed_requests\r\n%s\r\n",
+                             path, port, per_request ? "Connection: close\r\n" : "");
   static char buf[kBufSize];
   size_t have = 0; /* bytes of the next response already read */
 
   for (long i = 0; i < count; i++) {
+    if (fd < 0) {
+      fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) return fail("connect", i);
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     if (write_all(fd, request, (size_t)request_len) != 0) return fail("write", i);
     char *head_end = NULL;
     for (;;) {
@@ -90,7 +96,19 @@ int main(int argc, char **argv) {
     size_t extra = have - total;
     memmove(buf, buf + total, extra);
     have = extra;
+    if (per_request) {
+      /* The server ends the connection after the response: nothing more may come. */
+      ssize_t r;
+      while ((r = read(fd, buf, sizeof buf)) < 0 && errno == EINTR) {
+      }
+      if (extra != 0 || r != 0) {
+        errno = r < 0 ? errno : 0;
+        return fail("connection not closed after the response", i);
+      }
+      close(fd);
+      fd = -1;
+    }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
   return 0;
 }

@@ -532,6 +532,31 @@ render() {
           (R[i] ~ /-lat10$/) ? "—" : sprintf("%.2f–%.2f×", eff[i] / 64000, eff[i] / 56000), p50[i], p99[i],
           (rq[i] > 0) ? 1e6 * sys[i] / rq[i] : 0, (sys[i] > 0) ? rq[i] / sys[i] : 0
       }
+      # User and kernel CPU per request (issue 14): a proxy cannot get below its kernel time,
+      # so the kernel time K of faultline against the total T of the best peer bounds the efficiency
+      # ratio any user-space work could give: T / K, with zero user time.
+      header = 0
+      for (i = 1; i <= n; i++) {
+        if (S[i] !~ /^(small|close|tcp|small-2w)$/ || R[i] == "direct" || !ok[i] || rq[i] == 0) continue
+        s = S[i]
+        if (!(s in btot)) {
+          for (j = 1; j <= n; j++)
+            if (S[j] == s && ok[j] && rq[j] > 0 && R[j] ~ /^(haproxy|nginx)$/ && (!(s in btot) || cpu[j] / rq[j] < btot[s])) { btot[s] = cpu[j] / rq[j]; bname[s] = label(R[j], s) }
+        }
+        if (!header++) {
+          print ""
+          print "CPU per request split into user and kernel (system) time, from /proc (clock ticks summed over the rounds);"
+          print "the last column is the efficiency faultline would have against the best peer with no user time at all:"
+          print "the total CPU per request of the best peer over the kernel time of this row, a bound no user-space change can pass."
+          print ""
+          print "| scenario | proxy | user µs/req | kernel µs/req | total µs/req | kernel share | best peer total / this kernel |"
+          print "|---|---|---:|---:|---:|---:|---:|"
+        }
+        u = 1e6 * (cpu[i] - sys[i]) / rq[i]; k = 1e6 * sys[i] / rq[i]
+        printf "| %s | %s | %.2f | %.2f | %.2f | %.0f %% | %s |\n", sname(s), label(R[i], s), u, k, u + k,
+          (u + k > 0) ? 100 * k / (u + k) : 0,
+          (R[i] ~ /^faultline/ && (s in btot) && k > 0) ? sprintf("%.2f× (%s)", 1e6 * btot[s] / k, bname[s]) : "—"
+      }
       header = 0
       for (i = 1; i <= n; i++) {
         if (S[i] !~ /-2w$/ || !ok[i]) continue
