@@ -455,9 +455,10 @@ class Http1OverHttp2 final : public TransportLayer {
   // ---------------------------------------------------------------- socket
 
   static void on_socket_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-    // nghttp2 takes what it needs from the bytes at once.
-    thread_local char raw[kReadSize];
-    *buf = uv_buf_init(raw, kReadSize);
+    // nghttp2 takes what it needs from the bytes at once. On the heap, made on first use: a
+    // thread_local array would be zeroed in every thread at its start (idle RSS).
+    static thread_local std::unique_ptr<char[]> raw(new char[kReadSize]);
+    *buf = uv_buf_init(raw.get(), kReadSize);
   }
 
   static void on_socket_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "proxy/fault_decision.h"
 #include "proxy/log.h"
@@ -245,8 +246,10 @@ void TlsLayer::update_raw_reading() {
 void TlsLayer::on_raw_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
   // One buffer per thread: on_raw_read copies what landed into the read BIO at once, so no
   // connection keeps a buffer of its own while it waits.
-  thread_local char raw[kRawReadSize];
-  *buf = uv_buf_init(raw, kRawReadSize);
+  // On the heap, made on first use: a thread_local array would be zeroed in every thread at its
+  // start, TLS or not (idle RSS).
+  static thread_local std::unique_ptr<char[]> raw(new char[kRawReadSize]);
+  *buf = uv_buf_init(raw.get(), kRawReadSize);
 }
 
 void TlsLayer::on_raw_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
