@@ -298,10 +298,13 @@ async function run() {
     const { page } = await openPage(`http://${guarded.admin}/ui/`, problems);
     await page.waitForSelector('#token-dialog[open]', { visible: true });
     await page.type('#token-input', 's3cret-token');
-    await page.click('#token-submit');
-    const sent = [];  // every /v1 call from now on carries the token
+    // Every /v1 call from the submit on carries the token: watched from before the click, which
+    // sends the first ones (on a busy machine they can finish before the next line runs).
+    const sent = [];
     page.on('request', (r) => { if (r.url().includes('/v1/')) sent.push(r.headers()['x-faultline-token']); });
+    await page.click('#token-submit');
     await page.waitForSelector('#experiments tbody tr[data-experiment="slow-web"]', { visible: true });
+    for (let i = 0; i < 100 && sent.length === 0; ++i) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await page.evaluate(() => sessionStorage.getItem('faultline.token')), 's3cret-token');
     assert.equal(await page.evaluate(() => document.cookie), '');
     assert.ok(sent.length > 0 && sent.every((t) => t === 's3cret-token'), `tokens sent: ${sent}`);
