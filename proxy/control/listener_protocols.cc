@@ -34,7 +34,8 @@ std::shared_ptr<TransportLayerFactory> http1_upstream_layer(
       listener.upstream_protocol != config::UpstreamProtocol::kHttp2)
     return tls;
   return make_http1_over_http2(std::move(tls_h2),
-                               static_cast<uint32_t>(listener.h2_initial_window.bytes));
+                               static_cast<uint32_t>(listener.h2_initial_window.bytes),
+                               listener.upstream.to_string());
 }
 
 }  // namespace faultline::proxy

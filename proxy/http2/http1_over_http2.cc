@@ -30,8 +30,12 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
 
 class Http1OverHttp2 final : public TransportLayer {
  public:
-  Http1OverHttp2(Transport& transport, TransportLayer* inner, uint32_t window)
-      : transport_(transport), inner_(inner), window_(window) {
+  Http1OverHttp2(Transport& transport, TransportLayer* inner, uint32_t window,
+                 const std::string& default_authority)
+      : transport_(transport),
+        inner_(inner),
+        window_(window),
+        default_authority_(default_authority) {
     uv_timer_init(transport.loop(), &timer_);
     timer_.data = this;
     write_req_.data = this;
@@ -256,7 +260,9 @@ class Http1OverHttp2 final : public TransportLayer {
       if (connection_specific_field(names_[i], values_[i])) continue;
       nva.push_back(nv(names_[i], values_[i]));
     }
-    if (!authority.empty()) nva.insert(nva.begin() + 3, nv(":authority", authority));
+    // HTTP/2 servers refuse a request without one (an HTTP/1.0 client may send no Host).
+    if (authority.empty()) authority = default_authority_;
+    nva.insert(nva.begin() + 3, nv(":authority", authority));
 
     request_done_ = false;
     has_body_ = (parser_.flags & F_CHUNKED) != 0 || parser_.content_length > 0;
@@ -601,6 +607,8 @@ class Http1OverHttp2 final : public TransportLayer {
   Transport& transport_;
   TransportLayer* inner_;  // TLS, or null: the socket itself
   const uint32_t window_;
+  const std::string default_authority_;  // the configured upstream, host:port (a copy: a pooled
+                                         // connection may outlive its configuration)
   uv_timer_t timer_{};
   int pending_frees_ = 0;
   bool detached_ = false;
@@ -657,23 +665,27 @@ class Http1OverHttp2 final : public TransportLayer {
 
 class Http1OverHttp2Factory final : public TransportLayerFactory {
  public:
-  Http1OverHttp2Factory(std::shared_ptr<TransportLayerFactory> tls, uint32_t window)
-      : tls_(std::move(tls)), window_(window) {}
+  Http1OverHttp2Factory(std::shared_ptr<TransportLayerFactory> tls, uint32_t window,
+                        std::string authority)
+      : tls_(std::move(tls)), window_(window), authority_(std::move(authority)) {}
   TransportLayer* make(Transport& transport, TransportCounters& counters) override {
     TransportLayer* inner = tls_ ? tls_->make(transport, counters) : nullptr;
-    return new Http1OverHttp2(transport, inner, window_);
+    return new Http1OverHttp2(transport, inner, window_, authority_);
   }
 
  private:
   std::shared_ptr<TransportLayerFactory> tls_;
   const uint32_t window_;
+  const std::string authority_;
 };
 
 }  // namespace
 
 std::shared_ptr<TransportLayerFactory> make_http1_over_http2(
-    std::shared_ptr<TransportLayerFactory> tls, uint32_t initial_window) {
-  return std::make_shared<Http1OverHttp2Factory>(std::move(tls), initial_window);
+    std::shared_ptr<TransportLayerFactory> tls, uint32_t initial_window,
+    std::string default_authority) {
+  return std::make_shared<Http1OverHttp2Factory>(std::move(tls), initial_window,
+                                                 std::move(default_authority));
 }
 
 }  // namespace faultline::proxy

@@ -23,6 +23,7 @@
 // kHighWater of them wait, so a paused session holds the upstream at one window.
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "proxy/io/transport.h"
 
@@ -30,8 +31,11 @@ namespace faultline::proxy {
 
 // The layer factory for one listener's upstream connections: HTTP/2 over `tls` (a TLS layer
 // factory that offers ALPN h2) or over plain TCP (h2c prior knowledge) when null.
-// `initial_window` is the stream window given to the upstream (h2_initial_window).
+// `initial_window` is the stream window given to the upstream (h2_initial_window);
+// `default_authority` the :authority of a request that names none (an HTTP/1.0 client without
+// Host): the configured upstream, as host:port.
 std::shared_ptr<TransportLayerFactory> make_http1_over_http2(
-    std::shared_ptr<TransportLayerFactory> tls, uint32_t initial_window);
+    std::shared_ptr<TransportLayerFactory> tls, uint32_t initial_window,
+    std::string default_authority);
 
 }  // namespace faultline::proxy

@@ -142,6 +142,11 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   EXPECT_EQ(missing.head.status, 404);
   auto again = client.request("GET /big.bin HTTP/1.1\r\nHost: files.test\r\n\r\n");
   EXPECT_TRUE(again.body == file);
+  // HTTP/1.0 without Host: HTTP/2 needs an :authority, the configured upstream's.
+  RawClient old(proxy.listener("main"));
+  auto http10 = old.request("GET /big.bin HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http10.head.status, 200);
+  EXPECT_TRUE(http10.body == file) << http10.body.size() << " bytes";
   // nghttpd -v numbers its connections: after the readiness probe's (1), one carried every
   // request.
   const std::string log = read_file(docs.path() + "/out");
