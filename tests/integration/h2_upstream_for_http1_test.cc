@@ -142,6 +142,12 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   EXPECT_EQ(missing.head.status, 404);
   auto again = client.request("GET /big.bin HTTP/1.1\r\nHost: files.test\r\n\r\n");
   EXPECT_TRUE(again.body == file);
+  // An Upgrade (WebSocket) has no HTTP/2 equivalent here: a 502, not a hang.
+  RawClient ws(proxy.listener("main"));
+  auto upgrade = ws.request(
+      "GET /big.bin HTTP/1.1\r\nHost: files.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  EXPECT_EQ(upgrade.head.status, 502);
   // HTTP/1.0 without Host: HTTP/2 needs an :authority, the configured upstream's.
   RawClient old(proxy.listener("main"));
   auto http10 = old.request("GET /big.bin HTTP/1.0\r\n\r\n");
