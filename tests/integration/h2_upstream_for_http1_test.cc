@@ -142,6 +142,12 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   EXPECT_EQ(missing.head.status, 404);
   auto again = client.request("GET /big.bin HTTP/1.1\r\nHost: files.test\r\n\r\n");
   EXPECT_TRUE(again.body == file);
+  // nghttpd -v numbers its connections: after the readiness probe's (1), one carried every
+  // request.
+  const std::string log = read_file(docs.path() + "/out");
+  EXPECT_NE(log.find("[id=2]"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_EQ(log.find("[id=3]"), std::string::npos) << "a second upstream connection";
+
   // An Upgrade (WebSocket) has no HTTP/2 equivalent here: a 502, not a hang.
   RawClient ws(proxy.listener("main"));
   auto upgrade = ws.request(
@@ -153,11 +159,6 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   auto http10 = old.request("GET /big.bin HTTP/1.0\r\n\r\n");
   EXPECT_EQ(http10.head.status, 200);
   EXPECT_TRUE(http10.body == file) << http10.body.size() << " bytes";
-  // nghttpd -v numbers its connections: after the readiness probe's (1), one carried every
-  // request.
-  const std::string log = read_file(docs.path() + "/out");
-  EXPECT_NE(log.find("[id=2]"), std::string::npos) << log.substr(0, 2000);
-  EXPECT_EQ(log.find("[id=3]"), std::string::npos) << "a second upstream connection";
 }
 
 // The HTTP/1.1 session's faults apply as before: a header-triggered delay holds the request,
