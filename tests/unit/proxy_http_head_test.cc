@@ -61,6 +61,18 @@ TEST(HttpHead, RemovesHopByHopAndConnectionNamedHeaders) {
   EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
 }
 
+// To an HTTP/2 upstream (keep_te_trailers) "TE: trailers" crosses, even named in Connection,
+// as gRPC needs; any other TE value, and every TE without the option, does not.
+TEST(HttpHead, KeepsTeTrailersOnlyWhenAsked) {
+  auto h = collect("/", {{"Host", "x"}, {"Connection", "TE"}, {"TE", "trailers"}});
+  RewriteOptions o;
+  EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  o.keep_te_trailers = true;
+  EXPECT_EQ(request(h, o), "GET / HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n");
+  auto gzip = collect("/", {{"Host", "x"}, {"TE", "gzip"}});
+  EXPECT_EQ(request(gzip, o), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+}
+
 // The Connection tokens are gathered once per head, at most 8 kept; beyond that the rewrite
 // reads the headers again. Both ways name the same fields, in any Connection header.
 TEST(HttpHead, ManyConnectionTokensAcrossHeadersAllCount) {
