@@ -92,14 +92,13 @@ bool live(const CompiledExperiment& experiment, TimePoint now) {
 
 }  // namespace
 
-Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoint now,
-            unsigned worker) {
-  Plan plan;
-  if (head.listener_index >= snapshot.listeners.size()) return plan;
+void decide_into(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoint now,
+                 unsigned worker, Plan& plan) {
+  if (head.listener_index >= snapshot.listeners.size()) return;
   const ListenerExperiments& listener = snapshot.listeners[head.listener_index];
   if (listener.per_request.empty() && !snapshot.triggers.enabled && !snapshot.envoy.enabled)
-    return plan;  // fast path
-  if (listener.protocol != config::Protocol::kHttp || snapshot.run->halted()) return plan;
+    return;  // fast path
+  if (listener.protocol != config::Protocol::kHttp || snapshot.run->halted()) return;
   const std::string_view path = strip_query(head.path);
   // Exclusion is checked lazily: most requests match nothing and carry no x-chaos-* header.
   int excluded = -1;
@@ -118,11 +117,11 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
                                    : EnvoyHeaders{};
     const bool chaos = snapshot.triggers.enabled && raw.any();
     if (chaos || envoy.any_fault()) {
-      if (is_excluded()) return plan;
+      if (is_excluded()) return;
       triggers_accepted = pass_header_gates(snapshot, raw, head.peer, worker, plan);
       if (triggers_accepted && chaos) {
         apply_header_triggers(snapshot, raw, rng, worker, plan);
-        if (!plan.bad_request.empty()) return plan;
+        if (!plan.bad_request.empty()) return;
         if (raw.has(ChaosHeaders::kExperiment))
           check_opt_ins(snapshot, raw.experiment, worker, plan);
       }
@@ -155,14 +154,20 @@ Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoi
     for (size_t w = 0; w < listener.path_index.words(); ++w) {
       for (uint64_t bits = candidates[w]; bits != 0; bits &= bits - 1) {
         const size_t position = w * 64 + static_cast<size_t>(std::countr_zero(bits));
-        if (!consider(listener.per_request[position])) return plan;
+        if (!consider(listener.per_request[position])) return;
       }
     }
   } else {
     for (const uint32_t index : listener.per_request)
-      if (!consider(index)) return plan;
+      if (!consider(index)) return;
   }
   cap_delays(snapshot, plan);
+}
+
+Plan decide(const Snapshot& snapshot, const RequestHead& head, Rng& rng, TimePoint now,
+            unsigned worker) {
+  Plan plan;
+  decide_into(snapshot, head, rng, now, worker, plan);
   return plan;
 }
 

@@ -14,7 +14,7 @@ bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::
   if (!f->triggers.enabled && !f->envoy.enabled &&
       f->listeners[head.listener_index].per_request.empty())
     return false;
-  plan = faults::decide(*f, head, worker.rng(), faults::Clock::now(), worker.index());
+  faults::decide_into(*f, head, worker.rng(), faults::Clock::now(), worker.index(), plan);
   log_ignored_triggers(plan, head.peer);
   return !plan.empty() || !plan.held_slots.empty() || !plan.injected.empty() ||
          !plan.applied.empty();

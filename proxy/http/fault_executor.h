@@ -61,9 +61,12 @@ class HttpFaultExecutor final {
     request_delay_done_ = false;
   }
   // The plan for decide() to fill: cleared, or reused as it is when nothing was ever put in it.
+  // As a Plan() is (decide_into fills it in place): reset when the last request left anything
+  // in it, ignored triggers included.
   faults::Plan& fresh_plan() {
     if (!plan_.empty() || !plan_.held_slots.empty() || !plan_.injected.empty() ||
-        !plan_.applied.empty())
+        !plan_.applied.empty() || plan_.trigger_rejected != faults::kNoRejection ||
+        !plan_.unknown_experiment.empty())
       plan_ = faults::Plan();
     return plan_;
   }
