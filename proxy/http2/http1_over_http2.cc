@@ -13,7 +13,9 @@
 #include "config/ascii.h"
 #include "proxy/http/status_reason.h"
 #include "proxy/http2/forwarded_fields.h"
+#include "proxy/http2/header_list.h"
 #include "proxy/http2/nghttp2_memory.h"
+#include "proxy/http2/nv.h"
 #include "proxy/log.h"
 
 namespace faultline::proxy {
@@ -21,12 +23,6 @@ namespace {
 
 constexpr size_t kHighWater = 64 * 1024;
 constexpr size_t kReadSize = 64 * 1024;
-
-nghttp2_nv nv(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
 
 class Http1OverHttp2 final : public TransportLayer {
  public:
@@ -39,14 +35,7 @@ class Http1OverHttp2 final : public TransportLayer {
     uv_timer_init(transport.loop(), &timer_);
     timer_.data = this;
     write_req_.data = this;
-    llhttp_settings_init(&settings_);
-    settings_.on_url = on_url;
-    settings_.on_header_field = on_field;
-    settings_.on_header_value = on_value;
-    settings_.on_headers_complete = on_headers_complete;
-    settings_.on_body = on_body;
-    settings_.on_message_complete = on_message_complete;
-    llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+    llhttp_init(&parser_, HTTP_REQUEST, &request_settings());
     parser_.data = this;
   }
   ~Http1OverHttp2() override {
@@ -172,40 +161,48 @@ class Http1OverHttp2 final : public TransportLayer {
     if (err != HPE_OK && failed_ == 0) fail(UV_EPROTO);
   }
 
+  static const llhttp_settings_t& request_settings() {
+    static const llhttp_settings_t settings = [] {
+      llhttp_settings_t s;
+      llhttp_settings_init(&s);
+      s.on_url = on_url;
+      s.on_header_field = on_field;
+      s.on_header_value = on_value;
+      s.on_header_value_complete = on_field_done;
+      s.on_headers_complete = on_headers_complete;
+      s.on_body = on_body;
+      s.on_message_complete = on_message_complete;
+      return s;
+    }();
+    return settings;
+  }
   static Http1OverHttp2* of(llhttp_t* p) { return static_cast<Http1OverHttp2*>(p->data); }
   static int on_url(llhttp_t* p, const char* at, size_t n) {
     of(p)->target_.append(at, n);
     return 0;
   }
+  // llhttp hands a name and a value in pieces; the field goes into its list once complete.
   static int on_field(llhttp_t* p, const char* at, size_t n) {
     auto* self = of(p);
-    if (self->value_open_) {
-      self->value_open_ = false;
-      self->names_.emplace_back();
-      self->values_.emplace_back();
-    }
-    if (self->names_.empty()) {
-      self->names_.emplace_back();
-      self->values_.emplace_back();
-    }
-    for (size_t i = 0; i < n; ++i) self->names_.back() += config::ascii_lower(at[i]);
+    for (size_t i = 0; i < n; ++i) self->name_ += config::ascii_lower(at[i]);  // HTTP/2: lower
     return 0;
   }
   static int on_value(llhttp_t* p, const char* at, size_t n) {
-    auto* self = of(p);
-    self->value_open_ = true;
-    self->values_.back().append(at, n);
+    of(p)->value_.append(at, n);
     return 0;
   }
-  void clear_fields() {
-    names_.clear();
-    values_.clear();
-    value_open_ = false;
+  static int on_field_done(llhttp_t* p) {
+    auto* self = of(p);
+    (self->in_trailers_ ? self->trailers_ : self->head_fields_)
+        .emplace_back(self->name_, self->value_);
+    self->name_.clear();
+    self->value_.clear();
+    return 0;
   }
   static int on_headers_complete(llhttp_t* p) {
     auto* self = of(p);
     self->submit_request();
-    self->clear_fields();
+    self->head_fields_.clear();
     self->in_trailers_ = true;  // fields from here on are the chunked body's trailers
     return 0;
   }
@@ -221,9 +218,6 @@ class Http1OverHttp2 final : public TransportLayer {
   static int on_message_complete(llhttp_t* p) {
     auto* self = of(p);
     self->request_done_ = true;
-    self->trailer_names_ = std::move(self->names_);
-    self->trailer_values_ = std::move(self->values_);
-    self->clear_fields();
     self->target_.clear();
     self->in_trailers_ = false;
     if (self->stream_id_ > 0 && self->has_body_)
@@ -248,17 +242,17 @@ class Http1OverHttp2 final : public TransportLayer {
       path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     }
     std::vector<nghttp2_nv> nva;
-    nva.reserve(names_.size() + 4);
+    nva.reserve(head_fields_.size() + 4);
     nva.push_back(nv(":method", method));
     nva.push_back(nv(":scheme", scheme));
     nva.push_back(nv(":path", path));
-    for (size_t i = 0; i < names_.size(); ++i) {
-      if (names_[i] == "host") {
-        if (authority.empty()) authority = values_[i];
+    for (const auto [name, value] : head_fields_) {
+      if (name == "host") {
+        if (authority.empty()) authority = value;
         continue;
       }
-      if (connection_specific_field(names_[i], values_[i])) continue;
-      nva.push_back(nv(names_[i], values_[i]));
+      if (connection_specific_field(name, value)) continue;
+      nva.push_back(nv(name, value));
     }
     // HTTP/2 servers refuse a request without one (an HTTP/1.0 client may send no Host).
     if (authority.empty()) authority = default_authority_;
@@ -267,8 +261,7 @@ class Http1OverHttp2 final : public TransportLayer {
     request_done_ = false;
     has_body_ = (parser_.flags & F_CHUNKED) != 0 || parser_.content_length > 0;
     response_done_ = final_seen_ = chunked_ = trailers_seen_ = request_cut_ = false;
-    trailer_names_.clear();
-    trailer_values_.clear();
+    trailers_.clear();
     nghttp2_data_provider provider{};
     provider.source.ptr = this;
     provider.read_callback = read_body;
@@ -309,10 +302,8 @@ class Http1OverHttp2 final : public TransportLayer {
 
   void submit_trailers(nghttp2_session* ng, uint32_t* flags) {
     std::vector<nghttp2_nv> nva;
-    for (size_t i = 0; i < trailer_names_.size(); ++i) {
-      if (!connection_specific_field(trailer_names_[i], trailer_values_[i]))
-        nva.push_back(nv(trailer_names_[i], trailer_values_[i]));
-    }
+    for (const auto [name, value] : trailers_)
+      if (!connection_specific_field(name, value)) nva.push_back(nv(name, value));
     if (nva.empty()) return;
     // nghttp2 copies the fields at once.
     if (nghttp2_submit_trailer(ng, stream_id_, nva.data(), nva.size()) == 0)
@@ -628,12 +619,11 @@ class Http1OverHttp2 final : public TransportLayer {
   std::deque<PendingShutdown> shutdowns_;
 
   // Request parsing.
-  llhttp_settings_t settings_{};
   llhttp_t parser_{};
   std::string target_;
-  std::vector<std::string> names_, values_;
-  std::vector<std::string> trailer_names_, trailer_values_;
-  bool value_open_ = false;
+  std::string name_, value_;  // the field being received
+  HeaderList head_fields_;    // the request head's, until submitted
+  HeaderList trailers_;       // a chunked body's, until they follow its last DATA
   bool in_trailers_ = false;
   bool head_request_ = false;
   bool has_body_ = false;

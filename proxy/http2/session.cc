@@ -13,6 +13,7 @@
 #include "proxy/http2/forwarded_fields.h"
 #include "proxy/http2/h1_exchange.h"
 #include "proxy/http2/nghttp2_memory.h"
+#include "proxy/http2/nv.h"
 #include "proxy/io/timer_at_least.h"
 #include "proxy/log.h"
 #include "proxy/request_record.h"
@@ -24,12 +25,6 @@ namespace {
 
 uint64_t now_us() {
   return uv_hrtime() / 1000;
-}
-
-nghttp2_nv nv(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
 }
 
 // A field of a stream's HeaderList (req_headers, resp_headers), which nghttp2 reads in place

@@ -44,14 +44,14 @@ TEST(H2UpstreamForHttp1, GrpcCallsOverHttp1CrossAsStreams) {
   RawClient client(proxy.listener("main"));
   ASSERT_TRUE(client.connected());
   const std::string message = grpc_frame("hello");
-  ASSERT_EQ(client.send(grpc_post("/test.Echo/Unary", message, "x-client: one\r\n")),
+  ASSERT_EQ(client.send(grpc_post("/test.Echo/Unary", message, "x-client: one\r\nx-empty:\r\n")),
             IoStatus::kOk);
   ASSERT_TRUE(read_until(client, "\r\n0\r\n")) << client.stream().buffer();
   ASSERT_TRUE(read_until(client, "\r\n\r\n", Millis(5000)));
   std::string& got = client.stream().buffer();
   EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
   EXPECT_NE(got.find("\r\ntransfer-encoding: chunked\r\n"), std::string::npos) << got;
-  EXPECT_NE(got.find("\r\nx-seen: x-client\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nx-seen: x-client,x-empty\r\n"), std::string::npos) << got;
   const std::string body =
       "a\r\n" + message + "\r\n0\r\ngrpc-status: 0\r\nx-trailer: unary\r\n\r\n";
   EXPECT_NE(got.find("\r\n\r\n" + body), std::string::npos) << got;
@@ -95,7 +95,8 @@ TEST(H2UpstreamForHttp1, LargeBodiesStreamBothWays) {
 }
 
 // nghttpd serves files over h2c only. Bodies with content-length keep it, HEAD gets the head
-// alone, a 404 passes through, and keep-alive requests share one upstream connection.
+// alone, a 404 passes through, a chunked request's trailer crosses, and keep-alive requests
+// share one upstream connection.
 TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   TempDir docs;
   std::string file(1 << 20, '\0');
@@ -115,13 +116,7 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
       {"/usr/sbin/nghttpd", "-v", "--no-tls", "-a", "127.0.0.1", "-d", docs.path(), port}, {},
       docs.path() + "/out", docs.path() + "/err");
   ASSERT_GT(server, 0) << "nghttpd (nghttp2-server) missing: scripts/install-deps.sh test";
-  struct Reaper {
-    pid_t pid;
-    ~Reaper() {
-      ::kill(pid, SIGKILL);
-      wait_child(pid, Millis(5000));
-    }
-  } reaper{server};
+  KillOnExit reaper{server};
   ASSERT_TRUE(eventually([&] {
     return RawClient({"127.0.0.1", static_cast<uint16_t>(std::stoi(port))}).connected();
   }));
@@ -142,9 +137,15 @@ TEST(H2UpstreamForHttp1, FilesFromAnHttp2OnlyServer) {
   EXPECT_EQ(missing.head.status, 404);
   auto again = client.request("GET /big.bin HTTP/1.1\r\nHost: files.test\r\n\r\n");
   EXPECT_TRUE(again.body == file);
+  // A chunked body's trailer goes out as HTTP/2 trailers (nghttpd -v logs the fields it got).
+  auto posted = client.request(
+      "POST /big.bin HTTP/1.1\r\nHost: files.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\nx-sum: 42\r\n\r\n");
+  EXPECT_EQ(posted.head.status, 200);
   // nghttpd -v numbers its connections: after the readiness probe's (1), one carried every
   // request.
   const std::string log = read_file(docs.path() + "/out");
+  EXPECT_NE(log.find(") x-sum: 42\n"), std::string::npos) << log.substr(0, 4000);
   EXPECT_NE(log.find("[id=2]"), std::string::npos) << log.substr(0, 2000);
   EXPECT_EQ(log.find("[id=3]"), std::string::npos) << "a second upstream connection";
 
