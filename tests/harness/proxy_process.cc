@@ -126,6 +126,12 @@ std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout) {
   }
 }
 
+KillOnExit::~KillOnExit() {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  wait_child(pid, Millis(5000));
+}
+
 CommandResult run_faultline(const std::vector<std::string>& args, Millis timeout,
                             const std::vector<std::string>& extra_env, uint64_t open_files) {
   TempDir dir;

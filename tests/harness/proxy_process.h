@@ -118,6 +118,15 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
 // waitpid with a deadline (polls). nullopt on timeout.
 std::optional<ExitStatus> wait_child(pid_t pid, Millis timeout);
 
+// Kills (SIGKILL) and reaps a child spawned by a test when the scope ends.
+struct KillOnExit {
+  explicit KillOnExit(pid_t child) : pid(child) {}
+  KillOnExit(const KillOnExit&) = delete;
+  KillOnExit& operator=(const KillOnExit&) = delete;
+  ~KillOnExit();
+  pid_t pid;
+};
+
 std::string read_file(const std::string& path);
 
 }  // namespace faultline::harness

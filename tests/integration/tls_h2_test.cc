@@ -187,13 +187,7 @@ TEST_F(TlsH2, UpstreamThatDoesNotPickH2Is502AndSaysWhy) {
   pid_t server = spawn_process({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
                                 pki_.cert(), "-key", pki_.key(), "-www"},
                                {}, out, dir_.path() + "/s_server.err");
-  struct Reaper {
-    pid_t pid;
-    ~Reaper() {
-      ::kill(pid, SIGKILL);
-      wait_child(pid, Millis(5000));
-    }
-  } reaper{server};
+  KillOnExit reaper{server};
   std::string address;
   eventually([&] {
     const std::string text = read_file(out);
