@@ -35,6 +35,7 @@
 #include "proxy/io/outbox.h"
 #include "proxy/io/precise_timers.h"
 #include "proxy/io/slab_pool.h"
+#include "proxy/io/spare_blocks.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/io/transport.h"
 #include "proxy/request_record.h"
@@ -55,6 +56,13 @@ class HttpSession final : public Connection,
  public:
   HttpSession(Worker& worker, WorkerListener& listener, UpstreamPool& pool);
   ~HttpSession() override;
+
+  // A session is about 12 KiB: each worker thread keeps the memory of a few ended ones for
+  // the next connections (proxy/io/spare_blocks.h).
+  static constexpr size_t kSpareBlocks = 16;
+  using Spare = SpareBlocks<HttpSession, kSpareBlocks>;
+  static void* operator new(size_t size) { return Spare::take(size); }
+  static void operator delete(void* block, size_t size) { Spare::give(block, size); }
 
   // Takes over an accepted client socket (from `peer`) whose connection slot the worker already
   // reserved, and starts reading; on failure the session closes itself.

@@ -57,33 +57,11 @@ size_t GrpcFramer::feed(const uint8_t* p, size_t n, uint32_t limit) {
   return used;
 }
 
-namespace {
-// The blocks of this worker thread's ended streams, freed when the thread ends.
-struct SpareBlocks {
-  std::vector<void*> blocks;
-  ~SpareBlocks() {
-    for (void* b : blocks) ::operator delete(b);
-  }
-};
-thread_local SpareBlocks spare_blocks;
-}  // namespace
-
 void* H2Stream::operator new(size_t size) {
-  auto& spare = spare_blocks.blocks;
-  if (size != sizeof(H2Stream) || spare.empty()) return ::operator new(size);
-  void* block = spare.back();
-  spare.pop_back();
-  return block;
+  return Spare::take(size);
 }
-
-void H2Stream::operator delete(void* block) {
-  auto& spare = spare_blocks.blocks;
-  if (spare.size() >= kSpareBlocks) {
-    ::operator delete(block);
-    return;
-  }
-  if (spare.capacity() == 0) spare.reserve(kSpareBlocks);
-  spare.push_back(block);
+void H2Stream::operator delete(void* block, size_t size) {
+  Spare::give(block, size);
 }
 
 H2Stream::~H2Stream() {

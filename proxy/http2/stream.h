@@ -15,6 +15,7 @@
 #include "proxy/http2/h1_exchange.h"
 #include "proxy/http2/header_list.h"
 #include "proxy/io/precise_timers.h"
+#include "proxy/io/spare_blocks.h"
 
 namespace faultline::proxy {
 
@@ -62,12 +63,12 @@ struct H2Stream final : private HttpFaultExecutor::Hooks {
   H2Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
   ~H2Stream();
 
-  // A stream is over 1 KiB: past glibc's per-thread cache of small blocks, so each one cost a
-  // trip through malloc's bins. Each worker thread keeps the blocks of ended streams for its
-  // next ones (up to kSpareBlocks; see stream.cc).
-  static void* operator new(size_t size);
-  static void operator delete(void* block);
+  // Each worker thread keeps the memory of ended streams for its next ones
+  // (proxy/io/spare_blocks.h).
   static constexpr size_t kSpareBlocks = 64;
+  using Spare = SpareBlocks<H2Stream, kSpareBlocks>;
+  static void* operator new(size_t size);
+  static void operator delete(void* block, size_t size);
 
   Http2Session& session;
   const int32_t id;                // client stream id

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proxy/io/spare_blocks.h"
+
 namespace faultline::proxy {
 
 class Transport;
@@ -78,6 +80,12 @@ class Transport final {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
   ~Transport() { delete layer_; }
+
+  // A session's client transport is on the heap (it can move to the HTTP/2 session): each
+  // worker thread keeps the memory of a few ended ones for the next connections.
+  using Spare = SpareBlocks<Transport, 16>;
+  static void* operator new(size_t size) { return Spare::take(size); }
+  static void operator delete(void* block, size_t size) { Spare::give(block, size); }
 
   // uv_tcp_init; `data` is what every callback finds in handle->data.
   int init(uv_loop_t* loop, void* data) {

@@ -16,6 +16,7 @@
 #include "proxy/io/outbox.h"
 #include "proxy/io/precise_timers.h"
 #include "proxy/io/slab_pool.h"
+#include "proxy/io/spare_blocks.h"
 #include "proxy/io/token_bucket.h"
 #include "proxy/io/transport.h"
 #include "proxy/request_record.h"
@@ -30,6 +31,13 @@ struct Slab;
 class TcpSession final : public Connection, private TcpFaultExecutor::Hooks {
  public:
   TcpSession(Worker& worker, WorkerListener& listener);
+
+  // Each worker thread keeps the memory of a few ended sessions for the next connections
+  // (proxy/io/spare_blocks.h).
+  static constexpr size_t kSpareBlocks = 16;
+  using Spare = SpareBlocks<TcpSession, kSpareBlocks>;
+  static void* operator new(size_t size) { return Spare::take(size); }
+  static void operator delete(void* block, size_t size) { Spare::give(block, size); }
   // Takes over an accepted client socket (from `peer`) whose connection slot the worker already
   // reserved.
   void start(int fd, const sockaddr_storage& peer);

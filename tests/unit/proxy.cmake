@@ -18,3 +18,6 @@ faultline_add_test(NAME unit_proxy_lazy_timer LABEL unit SOURCES unit/proxy_lazy
 # Separate binary: it replaces the global operator new to count allocations.
 faultline_add_test(NAME unit_proxy_h2_stream_storage LABEL unit
   SOURCES unit/proxy_h2_stream_storage_test.cc LIBS faultline_http2)
+# Separate binary: it replaces the global operator new to count allocations.
+faultline_add_test(NAME unit_proxy_connection_storage LABEL unit
+  SOURCES unit/proxy_connection_storage_test.cc LIBS faultline_proxy)

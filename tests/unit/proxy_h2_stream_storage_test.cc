@@ -76,19 +76,19 @@ TEST(H2HeaderList, ABufferGrownForAnUnusualBlockIsNotKept) {
 
 TEST(H2StreamBlocks, AnEndedStreamsBlockGoesToTheNextStream) {
   void* first = H2Stream::operator new(sizeof(H2Stream));
-  H2Stream::operator delete(first);
+  H2Stream::operator delete(first, sizeof(H2Stream));
   const long before = allocations.load();
   void* second = H2Stream::operator new(sizeof(H2Stream));
   EXPECT_EQ(second, first);
   EXPECT_EQ(allocations.load() - before, 0);
-  H2Stream::operator delete(second);
+  H2Stream::operator delete(second, sizeof(H2Stream));
 }
 
 TEST(H2StreamBlocks, AtMostKSpareBlocksAreKept) {
   constexpr size_t kMany = 2 * H2Stream::kSpareBlocks;
   std::vector<void*> blocks;
   for (size_t i = 0; i < kMany; ++i) blocks.push_back(H2Stream::operator new(sizeof(H2Stream)));
-  for (void* b : blocks) H2Stream::operator delete(b);
+  for (void* b : blocks) H2Stream::operator delete(b, sizeof(H2Stream));
   blocks.clear();
   blocks.reserve(kMany);
   const long before = allocations.load();
@@ -97,7 +97,7 @@ TEST(H2StreamBlocks, AtMostKSpareBlocksAreKept) {
   EXPECT_EQ(allocations.load() - before, 0);  // all kept ones reused
   blocks.push_back(H2Stream::operator new(sizeof(H2Stream)));
   EXPECT_EQ(allocations.load() - before, 1);  // no more were kept
-  for (void* b : blocks) H2Stream::operator delete(b);
+  for (void* b : blocks) H2Stream::operator delete(b, sizeof(H2Stream));
 }
 
 TEST(H2Nghttp2Memory, AFreedBlockGoesToTheNextOfItsSizeClass) {
