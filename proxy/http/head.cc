@@ -331,11 +331,12 @@ bool HeadCollector::consumed(const char* p, size_t n) {
 }
 
 void HeadCollector::grow(size_t need) {
-  size_t cap = std::max<size_t>({need, size_t{2} * arena_cap_, 256});
+  size_t cap = std::max<size_t>(need, size_t{2} * arena_cap_);
   cap = std::min(cap, std::max(need, limit_));
   auto bigger = std::make_unique_for_overwrite<char[]>(cap);
-  if (arena_size_ > 0) std::memcpy(bigger.get(), arena_.get(), arena_size_);
-  arena_ = std::move(bigger);
+  if (arena_size_ > 0) std::memcpy(bigger.get(), arena_, arena_size_);
+  heap_arena_ = std::move(bigger);
+  arena_ = heap_arena_.get();
   arena_cap_ = static_cast<uint32_t>(cap);
 }
 

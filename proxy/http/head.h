@@ -55,6 +55,10 @@ class HeadCollector {
   };
   static Known classify(std::string_view name);
 
+  HeadCollector() = default;
+  HeadCollector(const HeadCollector&) = delete;  // arena_ may point into the object
+  HeadCollector& operator=(const HeadCollector&) = delete;
+
   // Starts a new head that may take at most `limit` raw bytes (request or status line, fields,
   // CRLFs); its names, values, URL or reason then fit the arena.
   void reset(size_t limit);
@@ -80,7 +84,7 @@ class HeadCollector {
   bool check_request(bool http10);
   bool check_response();
 
-  std::string_view target() const { return {arena_.get(), target_len_}; }
+  std::string_view target() const { return {arena_, target_len_}; }
   size_t count() const { return count_; }
   std::string_view name(size_t i) const { return view(fields_[i].name_off, fields_[i].name_len); }
   std::string_view value(size_t i) const {
@@ -103,27 +107,32 @@ class HeadCollector {
     uint32_t name_off, name_len, value_off, value_len;
     Known known;
   };
-  std::string_view view(uint32_t off, uint32_t len) const { return {arena_.get() + off, len}; }
+  std::string_view view(uint32_t off, uint32_t len) const { return {arena_ + off, len}; }
   bool append(const char* at, size_t n) {
     if (arena_size_ + n > limit_) return false;
-    if (n == 0) return true;  // the arena may not exist yet (memcpy must not see null)
     if (arena_size_ + n > arena_cap_) [[unlikely]]
       grow(arena_size_ + n);
-    std::memcpy(arena_.get() + arena_size_, at, n);
+    std::memcpy(arena_ + arena_size_, at, n);
     arena_size_ += static_cast<uint32_t>(n);
     return true;
   }
-  void grow(size_t need);
+  // Out of line and cold: inlined, it makes every append save and restore registers.
+  [[gnu::noinline, gnu::cold]] void grow(size_t need);
   bool refuse(std::string_view why) {
     problem_ = why;
     return false;
   }
 
-  // The head's names, values and target or reason, back to back; grown by doubling (a plain
-  // buffer: std::string's append costs a call and its length checks per piece llhttp delivers).
-  std::unique_ptr<char[]> arena_;
+  // The head's names, values and target or reason, back to back (a plain buffer: std::string's
+  // append costs a call and its length checks per piece llhttp delivers). Small heads fit the
+  // inline part, so a new connection allocates nothing for them; larger ones move to the heap,
+  // grown by doubling. arena_ points at one or the other.
+  static constexpr uint32_t kInlineArena = 256;
+  char* arena_ = inline_arena_;
+  std::unique_ptr<char[]> heap_arena_;
   uint32_t arena_size_ = 0;
-  uint32_t arena_cap_ = 0;
+  uint32_t arena_cap_ = kInlineArena;
+  char inline_arena_[kInlineArena];
   size_t limit_ = 0;
   size_t raw_ = 0;  // raw head bytes consumed so far
   ObsFoldScan fold_scan_;
