@@ -20,10 +20,15 @@ bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::
          !plan.applied.empty();
 }
 
+bool connection_faults_configured(const ActiveConfig& snapshot, uint32_t listener) {
+  const faults::Snapshot* f = snapshot.faults.get();
+  return f && !f->listeners[listener].per_connection.empty();
+}
+
 bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                     const sockaddr* peer, faults::Plan& plan) {
+  if (!connection_faults_configured(snapshot, listener)) return false;
   const faults::Snapshot* f = snapshot.faults.get();
-  if (!f || f->listeners[listener].per_connection.empty()) return false;
   faults::ConnectionHead head;
   head.peer = peer;
   head.listener_index = listener;

@@ -18,6 +18,8 @@ class Worker;
 // Fills `plan` for one request; returns false when there is nothing to do (fast path).
 bool decide_request(Worker& worker, const ActiveConfig& snapshot, const faults::RequestHead& head,
                     faults::Plan& plan);
+// Whether any experiment acts per connection on `listener` (decide_connect() can fill a plan).
+bool connection_faults_configured(const ActiveConfig& snapshot, uint32_t listener);
 // Fills `plan` for a new connection (TCP listeners, and reset-at-connect on HTTP).
 bool decide_connect(Worker& worker, const ActiveConfig& snapshot, uint32_t listener,
                     const sockaddr* peer, faults::Plan& plan);

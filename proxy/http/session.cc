@@ -108,8 +108,9 @@ void HttpSession::start(int fd, const sockaddr_storage& peer) {
   req_codec_.init();
 
   const auto& cfg = snapshot_->config->listeners[listener_.index];
-  // Faults that act at accept (reset at connect).
-  if (!worker_.shared().halted.load(std::memory_order_relaxed)) {
+  // Faults that act at accept (reset at connect); no plan is built without such experiments.
+  if (connection_faults_configured(*snapshot_, listener_.index) &&
+      !worker_.shared().halted.load(std::memory_order_relaxed)) {
     faults::Plan plan;
     if (decide_connect(worker_, *snapshot_, listener_.index, reinterpret_cast<sockaddr*>(&peer_),
                        plan) &&
