@@ -21,3 +21,4 @@ faultline_add_test(NAME unit_proxy_h2_stream_storage LABEL unit
 # Separate binary: it replaces the global operator new to count allocations.
 faultline_add_test(NAME unit_proxy_connection_storage LABEL unit
   SOURCES unit/proxy_connection_storage_test.cc LIBS faultline_proxy)
+faultline_add_test(NAME unit_proxy_llhttp_builds LABEL unit SOURCES unit/proxy_llhttp_builds_test.cc LIBS llhttp)
