@@ -25,3 +25,14 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
+// Arrays too: libstdc++'s operator new[] calls operator new, but a sanitizer runtime replaces
+// new[] itself, and the count would miss arrays in the sanitizer build.
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}

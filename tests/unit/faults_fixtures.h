@@ -125,7 +125,8 @@ struct Request {
   uint32_t listener = 0;
 
   RequestHead head() const {
-    return RequestHead{method, path, headers, reinterpret_cast<const sockaddr*>(&peer), listener};
+    return RequestHead{method,   path, headers, reinterpret_cast<const sockaddr*>(&peer),
+                       listener, {}};
   }
 };
 

@@ -54,7 +54,7 @@ TEST(Matcher, MethodsAndHeaderNamesAreCaseInsensitive) {
   match.headers = {{"X-Tier", "beta"}};
   Matcher matcher(match);
   const HeaderView headers[] = {{"x-other", "1"}, {"x-tier", "gold"}, {"X-TIER", "beta"}};
-  RequestHead head{"post", "/", headers, nullptr, 0};
+  RequestHead head{"post", "/", headers, nullptr, 0, {}};
   EXPECT_TRUE(matcher.matches(head, "/"));
   const HeaderView wrong_case_value[] = {{"x-tier", "Beta"}};
   head.headers = wrong_case_value;
