@@ -487,7 +487,7 @@ render() {
         if (R[i] !~ /^faultline/ || R[i] ~ /-lat10$/ || !ok[i] || !(S[i] in beff)) continue
         if (!header++) {
           print ""
-          print "faultline against the best peer (HAProxy, nginx, and h2o or nghttpx where they run) in the same scenario (the project's bar: efficiency ≥ 1×, p99 ≤ 1×, idle RSS < 8 MiB; issue 14 asks for 1.3× in small keep-alive and a new connection per request, and an idle RSS ≤ 5 MiB):"
+          print "faultline against the best peer (HAProxy, nginx, and h2o or nghttpx where they run) in the same scenario (the bar of this project: efficiency ≥ 1×, p99 ≤ 1×, idle RSS < 8 MiB; issue 14 asks for 1.3× in small keep-alive and a new connection per request, and an idle RSS ≤ 5 MiB):"
           print ""
           print "| scenario | faultline row | efficiency | req/s | p99 | peak RSS | idle RSS < 8 MiB |"
           print "|---|---|---:|---:|---:|---:|---|"

@@ -9,6 +9,9 @@ faultline_add_test(NAME unit_proxy_descriptors LABEL unit SOURCES unit/proxy_des
 add_test(NAME unit_layering COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/layering_test.sh ${PROJECT_SOURCE_DIR}
          ${PROJECT_BINARY_DIR}/generated ${FAULTLINE_LLHTTP_INCLUDE})
 set_tests_properties(unit_layering PROPERTIES LABELS unit)
+# Every shell script parses (the benchmark scripts are not run by the suite).
+add_test(NAME unit_shell_syntax COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/shell_syntax_test.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(unit_shell_syntax PROPERTIES LABELS unit)
 faultline_add_test(NAME unit_proxy_http_codec LABEL unit SOURCES unit/proxy_http_codec_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_fault_executors LABEL unit SOURCES unit/proxy_fault_executors_test.cc LIBS faultline_proxy)
 faultline_add_test(NAME unit_proxy_timeseries LABEL unit SOURCES unit/proxy_timeseries_test.cc LIBS faultline_core)
