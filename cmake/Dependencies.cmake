@@ -19,7 +19,8 @@ add_library(llhttp STATIC
   ${FAULTLINE_LLHTTP_DIR}/http.c
   ${FAULTLINE_LLHTTP_DIR}/llhttp.c)
 target_include_directories(llhttp SYSTEM PUBLIC ${FAULTLINE_LLHTTP_INCLUDE})
-set_target_properties(llhttp PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON)
+# UNITY_BUILD OFF: its three C files declare the same callbacks with different types.
+set_target_properties(llhttp PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON UNITY_BUILD OFF)
 target_compile_options(llhttp PRIVATE -w)
 # Strict mode (README "HTTP parsing"): CR must be followed by LF, no whitespace in field names,
 # CRLF after each chunk's data, only valid characters in the request target, and no request

@@ -31,7 +31,7 @@ const ToxicType* find_type(const std::string& type) {
   return nullptr;
 }
 
-std::string go_kind(const Json& value) {
+std::string go_value_kind(const Json& value) {
   if (value.is_string()) return "string";
   if (value.is_boolean()) return "bool";
   if (value.is_array()) return "array";
@@ -76,13 +76,14 @@ std::string merge_attributes(const std::string& type, const Json& given, Json& a
   if (!t) return "invalid toxic type";
   if (given.is_null()) return {};
   if (!given.is_object())
-    return "json: cannot unmarshal " + go_kind(given) + " into Go value of type toxics." + type;
+    return "json: cannot unmarshal " + go_value_kind(given) + " into Go value of type toxics." +
+           type;
   Json next = attributes;
   for (const char* key : t->attributes) {
     auto it = given.find(key);
     if (it == given.end() || it->is_null()) continue;
     if (!it->is_number_integer())
-      return "json: cannot unmarshal " + go_kind(*it) + " into Go struct field ." + key +
+      return "json: cannot unmarshal " + go_value_kind(*it) + " into Go struct field ." + key +
              " of type int64";
     next[key] = it->get<int64_t>();
   }

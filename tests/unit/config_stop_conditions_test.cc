@@ -19,7 +19,7 @@ listen = "127.0.0.1:0"
 upstream = "127.0.0.1:1"
 )toml";
 
-std::vector<std::string> errors_of(const std::string& toml) {
+std::vector<std::string> errors_with_listeners(const std::string& toml) {
   Diagnostics diags("test.toml");
   auto config = load_string(std::string(kListeners) + toml, "test.toml", diags);
   std::vector<std::string> messages;
@@ -27,7 +27,7 @@ std::vector<std::string> errors_of(const std::string& toml) {
   return messages;
 }
 
-Config load_ok(const std::string& toml) {
+Config load_with_listeners_ok(const std::string& toml) {
   Diagnostics diags("test.toml");
   auto config = load_string(std::string(kListeners) + toml, "test.toml", diags);
   for (const auto& d : diags.items()) ADD_FAILURE() << d.format();
@@ -35,7 +35,7 @@ Config load_ok(const std::string& toml) {
 }
 
 TEST(StopConditions, DefaultsAndBothKindsOfAbove) {
-  Config c = load_ok(R"toml(
+  Config c = load_with_listeners_ok(R"toml(
 [[safety.stop_conditions]]
 name = "user-errors"
 metric = "error_rate"
@@ -66,7 +66,7 @@ min_requests = 100
 }
 
 TEST(StopConditions, NoneByDefault) {
-  EXPECT_TRUE(load_ok("").safety.stop_conditions.empty());
+  EXPECT_TRUE(load_with_listeners_ok("").safety.stop_conditions.empty());
 }
 
 struct Bad {
@@ -77,7 +77,7 @@ struct Bad {
 class BadStopCondition : public testing::TestWithParam<Bad> {};
 
 TEST_P(BadStopCondition, NamesTheField) {
-  const std::vector<std::string> errors = errors_of(GetParam().toml);
+  const std::vector<std::string> errors = errors_with_listeners(GetParam().toml);
   bool found = false;
   for (const auto& e : errors) found = found || e.starts_with(GetParam().error);
   std::string all;

@@ -10,7 +10,8 @@
 namespace faultline::config {
 namespace {
 
-std::vector<std::string> errors_of(const std::string& toml, std::optional<Config>* out = nullptr) {
+std::vector<std::string> errors_keeping_config(const std::string& toml,
+                                               std::optional<Config>* out = nullptr) {
   Diagnostics diags("test.toml");
   auto config = load_string(toml, "test.toml", diags);
   std::vector<std::string> lines;
@@ -21,7 +22,7 @@ std::vector<std::string> errors_of(const std::string& toml, std::optional<Config
 
 TEST(ConfigWatchKey, OffByDefault) {
   std::optional<Config> config;
-  EXPECT_TRUE(errors_of("[runtime]\nworkers = 1\n", &config).empty());
+  EXPECT_TRUE(errors_keeping_config("[runtime]\nworkers = 1\n", &config).empty());
   ASSERT_TRUE(config.has_value());
   EXPECT_FALSE(config->runtime.watch_config);
   EXPECT_FALSE(Config{}.runtime.watch_config);
@@ -29,14 +30,14 @@ TEST(ConfigWatchKey, OffByDefault) {
 
 TEST(ConfigWatchKey, TurnedOn) {
   std::optional<Config> config;
-  EXPECT_TRUE(errors_of("[runtime]\nwatch_config = true\n", &config).empty());
+  EXPECT_TRUE(errors_keeping_config("[runtime]\nwatch_config = true\n", &config).empty());
   ASSERT_TRUE(config.has_value());
   EXPECT_TRUE(config->runtime.watch_config);
 }
 
 TEST(ConfigWatchKey, MustBeABoolean) {
   std::optional<Config> config;
-  auto errors = errors_of("[runtime]\nwatch_config = \"true\"\n", &config);
+  auto errors = errors_keeping_config("[runtime]\nwatch_config = \"true\"\n", &config);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].rfind("test.toml:2:", 0), 0u) << errors[0];
   EXPECT_NE(errors[0].find("runtime.watch_config"), std::string::npos) << errors[0];
@@ -45,7 +46,7 @@ TEST(ConfigWatchKey, MustBeABoolean) {
 }
 
 TEST(ConfigWatchKey, MisspellingIsAnError) {
-  auto errors = errors_of("[runtime]\nwatch_conifg = true\n");
+  auto errors = errors_keeping_config("[runtime]\nwatch_conifg = true\n");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("runtime.watch_conifg"), std::string::npos) << errors[0];
 }

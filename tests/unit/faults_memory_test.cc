@@ -19,22 +19,22 @@ using namespace testing;
 using namespace std::chrono_literals;
 constexpr uint64_t kMiB = 1ULL << 20;
 
-struct Compiled {
+struct MemoryCompiled {
   bool ok = false;
   CompiledExperiment experiment;
   config::Diagnostics diags;
 };
 
-Compiled compile(config::FaultConfig f, config::SafetyConfig safety = {}) {
+MemoryCompiled compile_memory(config::FaultConfig f, config::SafetyConfig safety = {}) {
   auto config = make_config({}, {listener("inbound", config::Protocol::kHttp)});
   config->safety = safety;
-  Compiled out;
+  MemoryCompiled out;
   out.ok = compile_experiment(experiment("e1", {std::move(f)}), *config, Source::kConfig,
                               out.experiment, out.diags);
   return out;
 }
 
-void expect_error(const Compiled& r, const std::string& path, const std::string& fragment,
+void expect_error(const MemoryCompiled& r, const std::string& path, const std::string& fragment,
                   int line = 0) {
   ASSERT_FALSE(r.ok);
   ASSERT_FALSE(r.diags.items().empty());
@@ -47,7 +47,7 @@ void expect_error(const Compiled& r, const std::string& path, const std::string&
 }
 
 TEST(MemoryKind, CompilesSizeAndRampIntoABackgroundLoad) {
-  auto r = compile(fault("memory", {{"size", str("256MiB")}, {"ramp", str("30s")}}));
+  auto r = compile_memory(fault("memory", {{"size", str("256MiB")}, {"ramp", str("30s")}}));
   ASSERT_TRUE(r.ok);
   const CompiledFault& f = r.experiment.faults[0];
   EXPECT_FALSE(f.per_request);
@@ -59,31 +59,31 @@ TEST(MemoryKind, CompilesSizeAndRampIntoABackgroundLoad) {
   EXPECT_EQ(f.annotation, "memory=256MiB@e1");
   EXPECT_TRUE(r.experiment.has_background);
   EXPECT_FALSE(r.experiment.has_request_faults);
-  auto no_ramp = compile(fault("memory", {{"size", str("1MiB")}}));
+  auto no_ramp = compile_memory(fault("memory", {{"size", str("1MiB")}}));
   ASSERT_TRUE(no_ramp.ok);
   EXPECT_EQ(no_ramp.experiment.faults[0].background->ramp, 0ms);
 }
 
 TEST(MemoryKind, RejectsBadValuesAtTheirPosition) {
-  expect_error(compile(fault("memory", {})), "experiments[0].faults[0].size", "missing key");
-  expect_error(compile(fault("memory", {{"size", str("lots", 7, 8)}})),
+  expect_error(compile_memory(fault("memory", {})), "experiments[0].faults[0].size", "missing key");
+  expect_error(compile_memory(fault("memory", {{"size", str("lots", 7, 8)}})),
                "experiments[0].faults[0].size", "expected a size like \"256MiB\"", 7);
-  expect_error(compile(fault("memory", {{"size", integer(5)}})), "experiments[0].faults[0].size",
-               "expected a string");
-  expect_error(compile(fault("memory", {{"size", str("0")}})), "experiments[0].faults[0].size",
-               "above 0");
-  expect_error(compile(fault("memory", {{"size", str("1MiB")}, {"ramp", str("soon")}})),
+  expect_error(compile_memory(fault("memory", {{"size", integer(5)}})),
+               "experiments[0].faults[0].size", "expected a string");
+  expect_error(compile_memory(fault("memory", {{"size", str("0")}})),
+               "experiments[0].faults[0].size", "above 0");
+  expect_error(compile_memory(fault("memory", {{"size", str("1MiB")}, {"ramp", str("soon")}})),
                "experiments[0].faults[0].ramp", "expected a duration");
-  expect_error(compile(fault("memory", {{"size", str("1MiB")}, {"percentage", integer(5)}})),
+  expect_error(compile_memory(fault("memory", {{"size", str("1MiB")}, {"percentage", integer(5)}})),
                "experiments[0].faults[0].percentage", "does not apply");
 }
 
 TEST(MemoryKind, SizeIsCappedBySafetyMaxMemory) {
-  expect_error(compile(fault("memory", {{"size", str("1GiB", 9, 1)}})),
+  expect_error(compile_memory(fault("memory", {{"size", str("1GiB", 9, 1)}})),
                "experiments[0].faults[0].size", "size 1GiB exceeds safety.max_memory (512MiB)", 9);
   config::SafetyConfig safety;
   safety.max_memory = {2 * 1024 * kMiB};
-  EXPECT_TRUE(compile(fault("memory", {{"size", str("1GiB")}}), safety).ok);
+  EXPECT_TRUE(compile_memory(fault("memory", {{"size", str("1GiB")}}), safety).ok);
 }
 
 long rss_kib() {

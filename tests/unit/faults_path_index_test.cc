@@ -83,7 +83,7 @@ TEST(PathIndex, NeverPrunesAnExperimentWhoseGlobMatches) {
   }
 }
 
-config::FaultConfig latency(const char* delay) {
+config::FaultConfig latency_of(const char* delay) {
   return fault("latency", {{"delay", str(delay)}});
 }
 
@@ -91,13 +91,13 @@ TEST(PathIndex, DecideWithManyExperimentsKeepsOrderAndComposition) {
   // 40 experiments engage the index; the matching ones are spread across it.
   std::vector<config::ExperimentConfig> experiments;
   for (int i = 0; i < 40; ++i) {
-    auto e = experiment("e" + std::to_string(i), {latency("1ms")});
+    auto e = experiment("e" + std::to_string(i), {latency_of("1ms")});
     e.match.paths = {"/never/" + std::to_string(i) + "/*"};
     experiments.push_back(e);
   }
-  auto orders = experiment("orders", {latency("100ms")});
+  auto orders = experiment("orders", {latency_of("100ms")});
   orders.match.paths = {"/api/orders/*"};
-  auto everything = experiment("everything", {latency("20ms")});
+  auto everything = experiment("everything", {latency_of("20ms")});
   auto abort_orders = experiment("abort-orders", {fault("abort", {{"status", integer(503)}})});
   abort_orders.match.paths = {"/static/*", "/api/*"};
   auto abort_later = experiment("abort-later", {fault("abort", {{"status", integer(500)}})});

@@ -23,7 +23,7 @@ config::ListenerConfig tls_listener(std::string name,
   return out;
 }
 
-struct Compiled {
+struct TlsCompiled {
   bool ok = false;
   CompiledExperiment experiment;
   config::Diagnostics diags;
@@ -34,10 +34,10 @@ struct Compiled {
   }
 };
 
-Compiled compile(config::ExperimentConfig e,
-                 std::vector<config::ListenerConfig> listeners = {tls_listener("secure")}) {
+TlsCompiled compile_tls(config::ExperimentConfig e,
+                        std::vector<config::ListenerConfig> listeners = {tls_listener("secure")}) {
   auto config = make_config({}, std::move(listeners));
-  Compiled out;
+  TlsCompiled out;
   out.ok = compile_experiment(e, *config, Source::kConfig, out.experiment, out.diags);
   return out;
 }
@@ -54,7 +54,7 @@ Node boolean(bool value) {
 }
 
 TEST(TlsKinds, DelayCompilesToAHandshakeHold) {
-  auto r = compile(experiment("e", {delay("2s")}));
+  auto r = compile_tls(experiment("e", {delay("2s")}));
   ASSERT_TRUE(r.ok) << r.errors();
   const CompiledFault& f = r.experiment.faults[0];
   EXPECT_TRUE(f.at_handshake);
@@ -68,18 +68,18 @@ TEST(TlsKinds, DelayCompilesToAHandshakeHold) {
 }
 
 TEST(TlsKinds, DelayIsRequiredAndCapped) {
-  auto missing = compile(experiment("e", {fault("tls_handshake_delay", {})}));
+  auto missing = compile_tls(experiment("e", {fault("tls_handshake_delay", {})}));
   EXPECT_FALSE(missing.ok);
   EXPECT_NE(missing.errors().find("faults[0].delay: tls_handshake_delay needs a delay"),
             std::string::npos)
       << missing.errors();
-  auto capped = compile(experiment("e", {delay("31s")}));  // safety.max_delay is 30s
+  auto capped = compile_tls(experiment("e", {delay("31s")}));  // safety.max_delay is 30s
   EXPECT_FALSE(capped.ok);
   EXPECT_NE(capped.errors().find("exceeds safety.max_delay"), std::string::npos) << capped.errors();
 }
 
 TEST(TlsKinds, AbortAlertDefaultsToHandshakeFailure) {
-  auto r = compile(experiment("e", {fault("tls_abort", {})}));
+  auto r = compile_tls(experiment("e", {fault("tls_abort", {})}));
   ASSERT_TRUE(r.ok) << r.errors();
   const CompiledFault& f = r.experiment.faults[0];
   EXPECT_TRUE(f.at_handshake);
@@ -88,37 +88,39 @@ TEST(TlsKinds, AbortAlertDefaultsToHandshakeFailure) {
   EXPECT_EQ(f.primitives[0].alert, 40);
   EXPECT_EQ(f.annotation, "tls_abort=handshake_failure@e");
 
-  auto named = compile(experiment("e", {fault("tls_abort", {{"alert", str("internal_error")}})}));
+  auto named =
+      compile_tls(experiment("e", {fault("tls_abort", {{"alert", str("internal_error")}})}));
   ASSERT_TRUE(named.ok) << named.errors();
   EXPECT_EQ(named.experiment.faults[0].primitives[0].alert, 80);
 
-  auto reset = compile(experiment("e", {fault("tls_abort", {{"reset", boolean(true)}})}));
+  auto reset = compile_tls(experiment("e", {fault("tls_abort", {{"reset", boolean(true)}})}));
   ASSERT_TRUE(reset.ok) << reset.errors();
   EXPECT_EQ(reset.experiment.faults[0].primitives[0].alert, 0);
   EXPECT_EQ(reset.experiment.faults[0].annotation, "tls_abort=reset@e");
 }
 
 TEST(TlsKinds, AbortRefusesUnknownAlertsAndBothForms) {
-  auto unknown = compile(experiment("e", {fault("tls_abort", {{"alert", str("close_notify")}})}));
+  auto unknown =
+      compile_tls(experiment("e", {fault("tls_abort", {{"alert", str("close_notify")}})}));
   EXPECT_FALSE(unknown.ok);
   EXPECT_NE(unknown.errors().find("faults[0].alert: unknown TLS alert \"close_notify\" (known: "
                                   "\"handshake_failure\""),
             std::string::npos)
       << unknown.errors();
-  auto both = compile(experiment(
+  auto both = compile_tls(experiment(
       "e", {fault("tls_abort", {{"alert", str("internal_error")}, {"reset", boolean(true)}})}));
   EXPECT_FALSE(both.ok);
   EXPECT_NE(both.errors().find("faults[0].reset: set either alert"), std::string::npos)
       << both.errors();
-  auto not_bool = compile(experiment("e", {fault("tls_abort", {{"reset", str("yes")}})}));
+  auto not_bool = compile_tls(experiment("e", {fault("tls_abort", {{"reset", str("yes")}})}));
   EXPECT_FALSE(not_bool.ok);
   EXPECT_NE(not_bool.errors().find("faults[0].reset: expected true or false"), std::string::npos)
       << not_bool.errors();
 }
 
 TEST(TlsKinds, RefusedOnListenersWithoutTls) {
-  auto r = compile(experiment("e", {fault("tls_abort", {})}),
-                   {tls_listener("secure"), listener("plain")});
+  auto r = compile_tls(experiment("e", {fault("tls_abort", {})}),
+                       {tls_listener("secure"), listener("plain")});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("faults[0].type: tls_abort applies to TLS listeners only; this "
                             "experiment runs on listener \"plain\""),
@@ -127,16 +129,17 @@ TEST(TlsKinds, RefusedOnListenersWithoutTls) {
   // Naming the TLS listener is the fix.
   auto e = experiment("e", {fault("tls_abort", {})});
   e.listeners = {"secure"};
-  EXPECT_TRUE(compile(e, {tls_listener("secure"), listener("plain")}).ok);
+  EXPECT_TRUE(compile_tls(e, {tls_listener("secure"), listener("plain")}).ok);
   // TLS tcp listeners have handshakes too.
   EXPECT_TRUE(
-      compile(experiment("e", {delay("1s")}), {tls_listener("raw", config::Protocol::kTcp)}).ok);
+      compile_tls(experiment("e", {delay("1s")}), {tls_listener("raw", config::Protocol::kTcp)})
+          .ok);
 }
 
 TEST(TlsKinds, RefusedWithRequestMatchersAndSniRefusedWithOtherFaults) {
   auto paths = experiment("e", {delay("1s")});
   paths.match.paths = {"/api"};
-  auto r = compile(paths);
+  auto r = compile_tls(paths);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("tls_handshake_delay is decided in the TLS handshake"),
             std::string::npos)
@@ -148,11 +151,11 @@ TEST(TlsKinds, RefusedWithRequestMatchersAndSniRefusedWithOtherFaults) {
 TEST(MatchSni, RequestFaultsNeedTlsHttpListeners) {
   auto sni = experiment("e", {delay("1s"), fault("latency", {{"delay", str("1s")}})});
   sni.match.sni = {"api.example.com"};
-  auto r = compile(sni);
+  auto r = compile_tls(sni);
   EXPECT_TRUE(r.ok) << r.errors();
   EXPECT_TRUE(r.experiment.has_request_faults);
 
-  r = compile(sni, {tls_listener("secure"), listener("plain")});
+  r = compile_tls(sni, {tls_listener("secure"), listener("plain")});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("match.sni: match.sni is read from the TLS ClientHello and applies "
                             "to tls_handshake_delay, tls_abort and requests on TLS http "
@@ -163,14 +166,14 @@ TEST(MatchSni, RequestFaultsNeedTlsHttpListeners) {
 
   auto at_connect = experiment("e", {fault("reset", {{"phase", str("connect")}})});
   at_connect.match.sni = {"api.example.com"};
-  r = compile(at_connect);
+  r = compile_tls(at_connect);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("faults[0] is reset at phase = \"connect\""), std::string::npos)
       << r.errors();
 
   auto on_tcp = experiment("e", {fault("latency", {{"delay", str("1s")}})});
   on_tcp.match.sni = {"api.example.com"};
-  r = compile(on_tcp, {tls_listener("raw", config::Protocol::kTcp)});
+  r = compile_tls(on_tcp, {tls_listener("raw", config::Protocol::kTcp)});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.errors().find("faults[0] is latency on a tcp listener"), std::string::npos)
       << r.errors();
