@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     at.it_value.tv_nsec = (long)(due % 1000000000u);
     struct epoll_event out;
     uint64_t expirations;
-    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &at, NULL) != 0 || epoll_wait(ep, &out, 1, -1) != 1 ||
+    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &at, NULL) != 0 ||
+        epoll_wait(ep, &out, 1, -1) != 1 ||
         read(tfd, &expirations, sizeof expirations) != sizeof expirations) {
       perror("timer_wakeup");
       return 1;
