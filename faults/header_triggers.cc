@@ -134,7 +134,7 @@ bool compile_header_faults(const ChaosHeaders& raw, const config::SafetyConfig& 
     ParamReader reader(args, error);
     CompiledFault fault;
     fault.kind = static_cast<uint8_t>(k);
-    const KindContext context{safety, /*on_http=*/true, /*on_tcp=*/false, "header", {}};
+    const KindContext context{safety, /*on_http=*/true, /*on_tcp=*/false, "header", {}, {}};
     kind.compile(reader, context, fault);
     if (!reader.finish()) {
       if (error.empty()) error = "x-chaos-*: invalid " + std::string(kind.name) + " headers";

@@ -52,8 +52,8 @@ void run(benchmark::State& state, int experiments, bool triggers, bool shared_pr
       {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
   sockaddr_in peer{};
   peer.sin_family = AF_INET;
-  const RequestHead head{"GET", "/api/items?page=2", headers,
-                         reinterpret_cast<const sockaddr*>(&peer), 0};
+  const RequestHead head{
+      "GET", "/api/items?page=2", headers, reinterpret_cast<const sockaddr*>(&peer), 0, {}};
   Rng rng(1);
   const TimePoint now = Clock::now();
   for (auto _ : state) {

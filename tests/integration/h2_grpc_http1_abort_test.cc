@@ -92,7 +92,9 @@ TEST(H2GrpcOverHttp1, AnHttpAbortOnAGrpcCallIsTheMappedGrpcStatus) {
     ASSERT_TRUE(r.head.has("grpc-status")) << r;
     EXPECT_EQ(*r.head.find("grpc-status"), c.grpc_status) << r;
     ASSERT_TRUE(r.head.has("grpc-message")) << r;
-    if (!c.grpc_message.empty()) EXPECT_EQ(*r.head.find("grpc-message"), c.grpc_message) << r;
+    if (!c.grpc_message.empty()) {
+      EXPECT_EQ(*r.head.find("grpc-message"), c.grpc_message) << r;
+    }
     EXPECT_EQ(*r.head.find("content-type"), "application/grpc") << r;
     EXPECT_EQ(r.body_bytes, 0u) << r;
   }

@@ -102,7 +102,9 @@ TEST(Events, EveryChangeIsAuditedWithItsResult) {
     ASSERT_TRUE(time.has_value()) << "time is not RFC 3339 UTC";
     EXPECT_GE(*time, start);
     EXPECT_LE(*time, end);
-    if (previous) EXPECT_GE(*time, *previous) << "events out of order";
+    if (previous) {
+      EXPECT_GE(*time, *previous) << "events out of order";
+    }
     previous = time;
   }
 }
